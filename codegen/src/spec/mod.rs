@@ -1,0 +1,4 @@
+//! The spec: its YAML model and the loader that reads it.
+
+pub mod load;
+pub mod model;

@@ -1,0 +1,309 @@
+//! The spec as written in YAML: what a person edits.
+//!
+//! These types derive `serde` (to read the files) and `schemars` (to write
+//! `spec/spec.schema.json`, which editors use to validate and complete the files).
+//! They stay close to the text; resolving names and types happens in [`crate::ir`].
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// One spec file. A file describes either the room core (`protocol`, `packets`,
+/// `content_types`, `error_codes`), one toolkit (`toolkit`, `tools`, `events`, `types`),
+/// or only shared `types`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// The protocol version this spec describes (room core file only).
+    pub protocol: Option<Protocol>,
+    /// Packet types sent by clients and pushed by the server (room core file only).
+    pub packets: Option<Packets>,
+    /// Content types, keyed by their wire `type` (room core file only).
+    pub content_types: Option<IndexMap<String, ContentTypeDef>>,
+    /// Error codes, keyed by their constant name (room core file only).
+    pub error_codes: Option<IndexMap<String, ErrorCodeDef>>,
+    /// The toolkit this file describes.
+    pub toolkit: Option<ToolkitHeader>,
+    /// Tools of the toolkit, keyed by wire tool name.
+    #[serde(default)]
+    pub tools: IndexMap<String, ToolDef>,
+    /// Server-pushed packets that belong to this toolkit, keyed by event name.
+    #[serde(default)]
+    pub events: IndexMap<String, EventDef>,
+    /// Named types, keyed by Rust type name (PascalCase).
+    #[serde(default)]
+    pub types: IndexMap<String, TypeDef>,
+}
+
+/// The protocol version.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    /// Version of the official SDKs this spec matches, e.g. `0.35.8`.
+    pub version: String,
+    /// One line about the protocol.
+    pub summary: Option<String>,
+}
+
+/// Packet types in both directions.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Packets {
+    /// Packets a client sends, keyed by wire type.
+    #[serde(default)]
+    pub client: IndexMap<String, ClientPacket>,
+    /// Packets the server pushes that the runtime handles itself, keyed by wire type.
+    /// Packets that carry toolkit events are declared under that toolkit's `events`.
+    #[serde(default)]
+    pub server: IndexMap<String, ServerPacket>,
+}
+
+/// A packet type a client sends.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPacket {
+    /// Whether the server answers it with a `__response__` carrying the same message id.
+    pub reply: bool,
+    /// What the packet does.
+    pub summary: Option<String>,
+}
+
+/// A packet type the server pushes and the runtime handles.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerPacket {
+    /// What the packet carries.
+    pub summary: Option<String>,
+}
+
+/// A content type.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContentTypeDef {
+    /// What the content carries.
+    pub summary: Option<String>,
+    /// Whether the content carries bytes in the message tail.
+    #[serde(default)]
+    pub tail: bool,
+}
+
+/// An error code the server puts in `error.code`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCodeDef {
+    /// The numeric code on the wire.
+    pub code: i64,
+    /// What the code means.
+    pub summary: Option<String>,
+}
+
+/// Names a toolkit.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolkitHeader {
+    /// Wire toolkit name; the Rust accessor is `room.<name>()` and the cargo feature `<name>`.
+    pub name: String,
+    /// What the toolkit is for.
+    pub summary: Option<String>,
+}
+
+/// A tool of a toolkit, called with `room.invoke_tool`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolDef {
+    /// What the tool does; becomes the method's doc comment.
+    pub summary: Option<String>,
+    /// Input fields, sent as the JSON object of a `json` content, in this order.
+    /// Required fields become positional arguments; optional and defaulted ones builder methods.
+    #[serde(default)]
+    pub input: IndexMap<String, FieldDef>,
+    /// What the tool answers (plain tools).
+    pub output: Option<OutputDef>,
+    /// How the tool streams (streaming tools).
+    pub stream: Option<StreamDef>,
+}
+
+/// A field: either a bare type expression, or a full description.
+/// (`Deserialize` is implemented by hand in the loader for clearer errors.)
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum FieldDef {
+    /// A bare type expression such as `string`, `int?` or `list<StorageEntry>`.
+    Short(String),
+    /// A type with its description and wire options.
+    Full(FieldSpec),
+}
+
+/// A field with its description and wire options.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// Type expression: `string`, `bool`, `int`, `float`, `bytes`, `json`, `timestamp`,
+    /// `list<T>`, `map<T>` (string keys), a named type, and `T?` for optional.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// What the field means; becomes the doc comment.
+    pub doc: Option<String>,
+    /// Value sent when the caller does not set it (input fields only); makes the argument optional.
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub default: Option<serde_json::Value>,
+    /// What goes on the wire when an optional (`T?`) field is not set. Defaults to `omit`.
+    pub absent: Option<Absent>,
+}
+
+/// Wire rule for an unset optional field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Absent {
+    /// Leave the key out.
+    Omit,
+    /// Send the key with a JSON `null`.
+    SendNull,
+}
+
+/// The reply of a plain tool.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputDef {
+    /// The content type the reply must have.
+    pub content: OutputContent,
+    /// For `json`: the type of the whole JSON value.
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    /// For `json`: the fields of the JSON object (instead of `type`).
+    pub fields: Option<IndexMap<String, FieldDef>>,
+    /// Return only this field of `fields`.
+    pub returns: Option<String>,
+    /// A `bool` field of the reply; when it is false the method returns `None`.
+    pub present_when: Option<String>,
+    /// What an `empty` reply means, for tools that answer `json` or nothing.
+    pub empty: Option<EmptyMeaning>,
+}
+
+/// Content types a plain tool can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputContent {
+    /// A JSON value, decoded into the declared type.
+    Json,
+    /// A string.
+    Text,
+    /// Nothing; any other content is an unexpected reply.
+    Empty,
+    /// A file (name, MIME type, bytes).
+    File,
+    /// Any content; the reply is ignored (errors still fail the call).
+    Any,
+}
+
+/// Meaning of an `empty` reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptyMeaning {
+    /// The method returns `None`.
+    None,
+}
+
+/// How a streaming tool streams.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamDef {
+    /// The flow-control policy, one of a closed set implemented by the runtime.
+    pub flow: Flow,
+    /// Chunks the client sends, keyed by their `kind`.
+    #[serde(default)]
+    pub request: IndexMap<String, ChunkDef>,
+    /// Chunks the server sends, keyed by their `kind`.
+    #[serde(default)]
+    pub response: IndexMap<String, ChunkDef>,
+}
+
+/// Flow-control policies of streaming tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// The client sends data only when the server pulls, sized to the pulled chunk size.
+    PullUpload,
+    /// The server announces the size, the client pulls while bytes remain.
+    PullDownload,
+    /// One batch of rows per server pull.
+    WriteBatches,
+    /// An eager first pull, then one pull per chunk of rows received.
+    ReadBatches,
+    /// The server pushes without pulls.
+    ServerPush,
+    /// Both sides send freely.
+    Duplex,
+}
+
+/// One kind of stream chunk.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkDef {
+    /// The chunk's content type, usually `binary`.
+    pub content: String,
+    /// What the chunk means.
+    pub doc: Option<String>,
+    /// Header fields beside `kind`, with their type expressions.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+}
+
+/// A server-pushed packet that carries a toolkit event.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventDef {
+    /// The wire packet type.
+    pub packet: String,
+    /// What happened; becomes the doc comment.
+    pub summary: Option<String>,
+    /// Fields of the packet's JSON header.
+    #[serde(default)]
+    pub fields: IndexMap<String, FieldDef>,
+}
+
+/// A named type: a struct (`fields`), a string enum (`enum`) or a tagged union (`tag` + `variants`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TypeDef {
+    /// What the type is; becomes the doc comment.
+    pub summary: Option<String>,
+    /// Struct fields, keyed by wire name, in wire order.
+    pub fields: Option<IndexMap<String, FieldDef>>,
+    /// String enum values with their descriptions; unknown values are kept, not rejected.
+    #[serde(rename = "enum")]
+    pub values: Option<IndexMap<String, String>>,
+    /// Tagged union: the JSON key that names the variant.
+    pub tag: Option<String>,
+    /// Tagged union: variants keyed by tag value.
+    pub variants: Option<IndexMap<String, VariantDef>>,
+}
+
+/// A variant of a tagged union.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantDef {
+    /// What the variant means.
+    pub doc: Option<String>,
+    /// The variant's fields.
+    #[serde(default)]
+    pub fields: IndexMap<String, FieldDef>,
+}
+
+impl FieldDef {
+    /// The field's type expression.
+    pub fn ty(&self) -> &str {
+        match self {
+            FieldDef::Short(t) => t,
+            FieldDef::Full(f) => &f.ty,
+        }
+    }
+
+    /// The field's description, if any.
+    pub fn doc(&self) -> Option<&str> {
+        match self {
+            FieldDef::Short(_) => None,
+            FieldDef::Full(f) => f.doc.as_deref(),
+        }
+    }
+}
