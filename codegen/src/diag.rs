@@ -50,7 +50,10 @@ pub fn render(diagnostics: &[Diagnostic]) -> String {
 }
 
 /// The closest candidate to `word` by edit distance, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let limit = (word.len() / 3).max(1);
     candidates
         .into_iter()

@@ -293,7 +293,9 @@ struct At<'a> {
 
 impl At<'_> {
     fn diag(&self, path: &[&str], message: String, hint: Option<String>) -> Diagnostic {
-        self.file.locator.diagnostic(&self.file.name, path, message, hint)
+        self.file
+            .locator
+            .diagnostic(&self.file.name, path, message, hint)
     }
 }
 
@@ -332,7 +334,13 @@ impl Builder {
         self.diags.push(d);
     }
 
-    fn required_text(&mut self, at: At<'_>, path: &[&str], text: &Option<String>, what: &str) -> String {
+    fn required_text(
+        &mut self,
+        at: At<'_>,
+        path: &[&str],
+        text: &Option<String>,
+        what: &str,
+    ) -> String {
         match text.as_deref().map(str::trim) {
             Some(t) if !t.is_empty() => t.to_string(),
             _ => {
@@ -349,7 +357,10 @@ impl Builder {
 
     fn api(&mut self, files: &[LoadedFile]) -> Api {
         // Shared type names first, so toolkits can refer to them.
-        for f in files.iter().filter(|f| f.spec.toolkit.is_none() && !is_core(&f.spec)) {
+        for f in files
+            .iter()
+            .filter(|f| f.spec.toolkit.is_none() && !is_core(&f.spec))
+        {
             self.shared_names.extend(f.spec.types.keys().cloned());
         }
         let mut api = Api {
@@ -367,11 +378,28 @@ impl Builder {
             let at = At { file };
             let spec = &file.spec;
             if is_core(spec) {
-                if spec.toolkit.is_some() || !spec.tools.is_empty() || !spec.events.is_empty() || !spec.types.is_empty() {
-                    self.err(at, &["toolkit"], "the room core file cannot also describe a toolkit or types", Some("move toolkit sections to their own file".into()));
+                if spec.toolkit.is_some()
+                    || !spec.tools.is_empty()
+                    || !spec.events.is_empty()
+                    || !spec.types.is_empty()
+                {
+                    self.err(
+                        at,
+                        &["toolkit"],
+                        "the room core file cannot also describe a toolkit or types",
+                        Some("move toolkit sections to their own file".into()),
+                    );
                 }
                 if core_seen {
-                    self.err(at, &[], "a second room core file (protocol/packets/content_types/error_codes)", Some(format!("the core is already described in {}", api.core_source)));
+                    self.err(
+                        at,
+                        &[],
+                        "a second room core file (protocol/packets/content_types/error_codes)",
+                        Some(format!(
+                            "the core is already described in {}",
+                            api.core_source
+                        )),
+                    );
                     continue;
                 }
                 core_seen = true;
@@ -381,10 +409,21 @@ impl Builder {
                     api.toolkits.push(tk);
                 }
             } else if !spec.tools.is_empty() || !spec.events.is_empty() {
-                self.err(at, &["tools"], "tools and events need a `toolkit` section", Some("add `toolkit: {name: <wire name>, summary: ...}`".into()));
+                self.err(
+                    at,
+                    &["tools"],
+                    "tools and events need a `toolkit` section",
+                    Some("add `toolkit: {name: <wire name>, summary: ...}`".into()),
+                );
             } else {
+                let none = BTreeSet::new();
+                let shared = self.shared_names.clone();
+                let scope = Scope {
+                    local: &none,
+                    shared: &shared,
+                };
                 for (name, def) in &spec.types {
-                    if let Some(t) = self.type_decl(at, name, def, &BTreeSet::new()) {
+                    if let Some(t) = self.type_decl(at, &scope, name, def, &BTreeSet::new()) {
                         api.shared_types.push((file.name.clone(), t));
                     }
                 }
@@ -409,37 +448,96 @@ impl Builder {
         api.core_source = at.file.name.clone();
         match &spec.protocol {
             Some(p) => api.version = p.version.clone(),
-            None => self.err(at, &[], "the room core file needs `protocol: {version: ...}`", None),
+            None => self.err(
+                at,
+                &[],
+                "the room core file needs `protocol: {version: ...}`",
+                None,
+            ),
         }
         let packets = spec.packets.clone().unwrap_or_default();
         for (wire, p) in &packets.client {
             if !is_packet_name(wire) {
-                self.err(at, &["packets", "client", wire], format!("bad packet type `{wire}`"), Some("packet types are lowercase with `.` and `_`".into()));
+                self.err(
+                    at,
+                    &["packets", "client", wire],
+                    format!("bad packet type `{wire}`"),
+                    Some("packet types are lowercase with `.` and `_`".into()),
+                );
             }
-            let summary = self.required_text(at, &["packets", "client", wire], &p.summary, &format!("packet `{wire}`"));
-            api.client_packets.push(ClientPacket { wire: wire.clone(), reply: p.reply, summary });
+            let summary = self.required_text(
+                at,
+                &["packets", "client", wire],
+                &p.summary,
+                &format!("packet `{wire}`"),
+            );
+            api.client_packets.push(ClientPacket {
+                wire: wire.clone(),
+                reply: p.reply,
+                summary,
+            });
         }
         for (wire, p) in &packets.server {
             if !is_packet_name(wire) {
-                self.err(at, &["packets", "server", wire], format!("bad packet type `{wire}`"), Some("packet types are lowercase with `.` and `_`".into()));
+                self.err(
+                    at,
+                    &["packets", "server", wire],
+                    format!("bad packet type `{wire}`"),
+                    Some("packet types are lowercase with `.` and `_`".into()),
+                );
             }
-            let summary = self.required_text(at, &["packets", "server", wire], &p.summary, &format!("packet `{wire}`"));
-            api.server_packets.push(Described { wire: wire.clone(), summary });
+            let summary = self.required_text(
+                at,
+                &["packets", "server", wire],
+                &p.summary,
+                &format!("packet `{wire}`"),
+            );
+            api.server_packets.push(Described {
+                wire: wire.clone(),
+                summary,
+            });
         }
         for (wire, c) in spec.content_types.iter().flatten() {
-            let summary = self.required_text(at, &["content_types", wire], &c.summary, &format!("content type `{wire}`"));
-            api.content_types.push(Described { wire: wire.clone(), summary });
+            let summary = self.required_text(
+                at,
+                &["content_types", wire],
+                &c.summary,
+                &format!("content type `{wire}`"),
+            );
+            api.content_types.push(Described {
+                wire: wire.clone(),
+                summary,
+            });
         }
         let mut codes = BTreeMap::new();
         for (name, e) in spec.error_codes.iter().flatten() {
             if !is_ident(name, true) || name.chars().any(|c| c.is_ascii_lowercase()) {
-                self.err(at, &["error_codes", name], format!("bad error code name `{name}`"), Some("error code names are SHOUTY_SNAKE_CASE".into()));
+                self.err(
+                    at,
+                    &["error_codes", name],
+                    format!("bad error code name `{name}`"),
+                    Some("error code names are SHOUTY_SNAKE_CASE".into()),
+                );
             }
             if let Some(other) = codes.insert(e.code, name.clone()) {
-                self.err(at, &["error_codes", name, "code"], format!("duplicate error code {} (also `{other}`)", e.code), None);
+                self.err(
+                    at,
+                    &["error_codes", name, "code"],
+                    format!("duplicate error code {} (also `{other}`)", e.code),
+                    None,
+                );
             }
-            let summary = self.required_text(at, &["error_codes", name], &e.summary, &format!("error code `{name}`"));
-            api.error_codes.push(ErrorCode { name: name.clone(), code: e.code, summary });
+            let summary = self.required_text(
+                at,
+                &["error_codes", name],
+                &e.summary,
+                &format!("error code `{name}`"),
+            );
+            api.error_codes.push(ErrorCode {
+                name: name.clone(),
+                code: e.code,
+                summary,
+            });
         }
     }
 
@@ -448,7 +546,12 @@ impl Builder {
         if !is_snake_ident(&header.name) || snake(&header.name) != header.name {
             self.err(at, &["toolkit", "name"], format!("bad toolkit name `{}`", header.name), Some("toolkit names are lowercase snake_case: they become a module, a method and a cargo feature".into()));
         }
-        let summary = self.required_text(at, &["toolkit"], &header.summary, &format!("toolkit `{}`", header.name));
+        let summary = self.required_text(
+            at,
+            &["toolkit"],
+            &header.summary,
+            &format!("toolkit `{}`", header.name),
+        );
         // Names the generated module already uses, so named types cannot collide with them.
         let mut reserved: BTreeSet<String> = spec
             .tools
@@ -457,14 +560,18 @@ impl Builder {
             .chain(spec.events.keys().map(|e| pascal(e)))
             .collect();
         reserved.insert(pascal(&header.name));
+        let local: BTreeSet<String> = spec.types.keys().cloned().collect();
+        let shared = self.shared_names.clone();
+        let scope = Scope {
+            local: &local,
+            shared: &shared,
+        };
         let mut types = Vec::new();
         for (name, def) in &spec.types {
-            if let Some(t) = self.type_decl(at, name, def, &reserved) {
+            if let Some(t) = self.type_decl(at, &scope, name, def, &reserved) {
                 types.push(t);
             }
         }
-        let local: BTreeSet<String> = spec.types.keys().cloned().collect();
-        let scope = Scope { local: &local, shared: &self.shared_names.clone() };
         let mut tools = Vec::new();
         for (name, def) in &spec.tools {
             if let Some(t) = self.tool(at, &scope, name, def) {
@@ -475,53 +582,119 @@ impl Builder {
         for (name, def) in &spec.events {
             let path = ["events", name.as_str()];
             if !is_snake_ident(name) {
-                self.err(at, &path, format!("bad event name `{name}`"), Some("event names are snake_case".into()));
+                self.err(
+                    at,
+                    &path,
+                    format!("bad event name `{name}`"),
+                    Some("event names are snake_case".into()),
+                );
             }
             if !is_packet_name(&def.packet) {
-                self.err(at, &["events", name, "packet"], format!("bad packet type `{}`", def.packet), Some("packet types are lowercase with `.` and `_`".into()));
+                self.err(
+                    at,
+                    &["events", name, "packet"],
+                    format!("bad packet type `{}`", def.packet),
+                    Some("packet types are lowercase with `.` and `_`".into()),
+                );
             }
             let summary = self.required_text(at, &path, &def.summary, &format!("event `{name}`"));
-            let fields = self.fields(at, &scope, &["events", name, "fields"], &def.fields, FieldUse::Public);
-            events.push(Event { name: name.clone(), packet: def.packet.clone(), summary, fields });
+            let fields = self.fields(
+                at,
+                &scope,
+                &["events", name, "fields"],
+                &def.fields,
+                FieldUse::Public,
+            );
+            events.push(Event {
+                name: name.clone(),
+                packet: def.packet.clone(),
+                summary,
+                fields,
+            });
         }
-        // Types are checked against the scope after all names are known.
-        for t in &types {
-            self.check_type_refs(at, &scope, t);
-        }
-        Some(Toolkit { name: header.name.clone(), source: at.file.name.clone(), summary, tools, events, types })
+        Some(Toolkit {
+            name: header.name.clone(),
+            source: at.file.name.clone(),
+            summary,
+            tools,
+            events,
+            types,
+        })
     }
 
-    fn tool(&mut self, at: At<'_>, scope: &Scope<'_>, name: &str, def: &model::ToolDef) -> Option<Tool> {
+    fn tool(
+        &mut self,
+        at: At<'_>,
+        scope: &Scope<'_>,
+        name: &str,
+        def: &model::ToolDef,
+    ) -> Option<Tool> {
         let path = ["tools", name];
         if !is_snake_ident(name) {
-            self.err(at, &path, format!("bad tool name `{name}`"), Some("tool names are snake_case wire names".into()));
+            self.err(
+                at,
+                &path,
+                format!("bad tool name `{name}`"),
+                Some("tool names are snake_case wire names".into()),
+            );
         }
         let summary = self.required_text(at, &path, &def.summary, &format!("tool `{name}`"));
         let kind = match (&def.output, &def.stream) {
             (Some(out), None) => {
-                let input = self.fields(at, scope, &["tools", name, "input"], &def.input, FieldUse::Input);
+                let input = self.fields(
+                    at,
+                    scope,
+                    &["tools", name, "input"],
+                    &def.input,
+                    FieldUse::Input,
+                );
                 let output = self.output(at, scope, name, out)?;
                 ToolKind::Plain { input, output }
             }
             (None, Some(stream)) => {
                 if !def.input.is_empty() {
-                    self.err(at, &["tools", name, "input"], "a streaming tool takes its input as chunks", Some("describe the opening chunk under `stream.request`".into()));
+                    self.err(
+                        at,
+                        &["tools", name, "input"],
+                        "a streaming tool takes its input as chunks",
+                        Some("describe the opening chunk under `stream.request`".into()),
+                    );
                 }
                 ToolKind::Stream(self.stream(at, scope, name, stream))
             }
             (Some(_), Some(_)) => {
-                self.err(at, &path, format!("tool `{name}` has both `output` and `stream`"), Some("a plain tool has `output`, a streaming tool `stream`".into()));
+                self.err(
+                    at,
+                    &path,
+                    format!("tool `{name}` has both `output` and `stream`"),
+                    Some("a plain tool has `output`, a streaming tool `stream`".into()),
+                );
                 return None;
             }
             (None, None) => {
-                self.err(at, &path, format!("tool `{name}` has neither `output` nor `stream`"), Some("add `output: {content: empty}` for a tool that returns nothing".into()));
+                self.err(
+                    at,
+                    &path,
+                    format!("tool `{name}` has neither `output` nor `stream`"),
+                    Some("add `output: {content: empty}` for a tool that returns nothing".into()),
+                );
                 return None;
             }
         };
-        Some(Tool { name: name.to_string(), summary, kind })
+        Some(Tool {
+            name: name.to_string(),
+            summary,
+            kind,
+        })
     }
 
-    fn output(&mut self, at: At<'_>, scope: &Scope<'_>, tool: &str, out: &model::OutputDef) -> Option<Output> {
+    fn output(
+        &mut self,
+        at: At<'_>,
+        scope: &Scope<'_>,
+        tool: &str,
+        out: &model::OutputDef,
+    ) -> Option<Output> {
         let base = ["tools", tool, "output"];
         let json_only = [
             ("type", out.ty.is_some()),
@@ -533,7 +706,12 @@ impl Builder {
         if out.content != OutputContent::Json {
             for (key, set) in json_only {
                 if set {
-                    self.err(at, &["tools", tool, "output", key], format!("`{key}` only applies to `content: json`"), None);
+                    self.err(
+                        at,
+                        &["tools", tool, "output", key],
+                        format!("`{key}` only applies to `content: json`"),
+                        None,
+                    );
                 }
             }
         }
@@ -543,10 +721,25 @@ impl Builder {
             OutputContent::Text => Output::Text,
             OutputContent::File => Output::File,
             OutputContent::Json => {
-                let doc_rule = if out.returns.is_some() { FieldUse::Private } else { FieldUse::Public };
+                let doc_rule = if out.returns.is_some() {
+                    FieldUse::Private
+                } else {
+                    FieldUse::Public
+                };
                 let body = match (&out.ty, &out.fields) {
-                    (Some(ty), None) => JsonBody::Type(self.type_expr(at, scope, &["tools", tool, "output", "type"], ty)?),
-                    (None, Some(fields)) => JsonBody::Fields(self.fields(at, scope, &["tools", tool, "output", "fields"], fields, doc_rule)),
+                    (Some(ty), None) => JsonBody::Type(self.type_expr(
+                        at,
+                        scope,
+                        &["tools", tool, "output", "type"],
+                        ty,
+                    )?),
+                    (None, Some(fields)) => JsonBody::Fields(self.fields(
+                        at,
+                        scope,
+                        &["tools", tool, "output", "fields"],
+                        fields,
+                        doc_rule,
+                    )),
                     _ => {
                         self.err(at, &base, "a json output needs exactly one of `type` or `fields`", Some("`type: StorageEntry`, or `fields: {url: string}` with `returns: url`".into()));
                         return None;
@@ -562,22 +755,45 @@ impl Builder {
                             JsonBody::Fields(fs) => fs.iter().map(|f| f.wire.as_str()).collect(),
                             JsonBody::Type(_) => Vec::new(),
                         };
-                        let hint = did_you_mean(r, names).or(Some("`returns` names one of the output `fields`".into()));
-                        self.err(at, &["tools", tool, "output", "returns"], format!("`returns: {r}` is not an output field"), hint);
+                        let hint = did_you_mean(r, names)
+                            .or(Some("`returns` names one of the output `fields`".into()));
+                        self.err(
+                            at,
+                            &["tools", tool, "output", "returns"],
+                            format!("`returns: {r}` is not an output field"),
+                            hint,
+                        );
                     }
                 }
                 if let Some(p) = &out.present_when {
                     if let JsonBody::Fields(fs) = &body {
                         if fs.iter().any(|f| &f.wire == p && f.ty != TypeRef::Bool) {
-                            self.err(at, &["tools", tool, "output", "present_when"], format!("field type mismatch: `present_when: {p}` must name a bool"), None);
+                            self.err(
+                                at,
+                                &["tools", tool, "output", "present_when"],
+                                format!(
+                                    "field type mismatch: `present_when: {p}` must name a bool"
+                                ),
+                                None,
+                            );
                         }
                     }
                     if !is_ident(p, false) {
-                        self.err(at, &["tools", tool, "output", "present_when"], format!("bad key `{p}`"), None);
+                        self.err(
+                            at,
+                            &["tools", tool, "output", "present_when"],
+                            format!("bad key `{p}`"),
+                            None,
+                        );
                     }
                 }
                 if out.present_when.is_some() && out.empty.is_some() {
-                    self.err(at, &base, "`present_when` and `empty: none` cannot be combined", None);
+                    self.err(
+                        at,
+                        &base,
+                        "`present_when` and `empty: none` cannot be combined",
+                        None,
+                    );
                 }
                 Output::Json(JsonOutput {
                     body,
@@ -590,57 +806,118 @@ impl Builder {
         Some(output)
     }
 
-    fn stream(&mut self, at: At<'_>, scope: &Scope<'_>, tool: &str, def: &model::StreamDef) -> Stream {
-        let mut side = |b: &mut Self, name: &str, chunks: &indexmap::IndexMap<String, model::ChunkDef>| {
-            let mut out = Vec::new();
-            for (kind, c) in chunks {
-                let path = ["tools", tool, "stream", name, kind.as_str()];
-                let doc = b.required_text(at, &path, &c.doc, &format!("chunk `{kind}`"));
-                let known_content = at_core_content(&c.content);
-                if !known_content {
-                    b.err(at, &["tools", tool, "stream", name, kind, "content"], format!("unknown content type `{}`", c.content), did_you_mean(&c.content, CONTENT_TYPES));
-                }
-                let mut headers = Vec::new();
-                for (h, ty) in &c.headers {
-                    if let Some(t) = b.type_expr(at, scope, &["tools", tool, "stream", name, kind, "headers", h], ty) {
-                        headers.push((h.clone(), t));
+    fn stream(
+        &mut self,
+        at: At<'_>,
+        scope: &Scope<'_>,
+        tool: &str,
+        def: &model::StreamDef,
+    ) -> Stream {
+        let side =
+            |b: &mut Self, name: &str, chunks: &indexmap::IndexMap<String, model::ChunkDef>| {
+                let mut out = Vec::new();
+                for (kind, c) in chunks {
+                    let path = ["tools", tool, "stream", name, kind.as_str()];
+                    let doc = b.required_text(at, &path, &c.doc, &format!("chunk `{kind}`"));
+                    let known_content = at_core_content(&c.content);
+                    if !known_content {
+                        b.err(
+                            at,
+                            &["tools", tool, "stream", name, kind, "content"],
+                            format!("unknown content type `{}`", c.content),
+                            did_you_mean(&c.content, CONTENT_TYPES),
+                        );
                     }
+                    let mut headers = Vec::new();
+                    for (h, ty) in &c.headers {
+                        if let Some(t) = b.type_expr(
+                            at,
+                            scope,
+                            &["tools", tool, "stream", name, kind, "headers", h],
+                            ty,
+                        ) {
+                            headers.push((h.clone(), t));
+                        }
+                    }
+                    out.push(Chunk {
+                        kind: kind.clone(),
+                        content: c.content.clone(),
+                        doc,
+                        headers,
+                    });
                 }
-                out.push(Chunk { kind: kind.clone(), content: c.content.clone(), doc, headers });
-            }
-            out
-        };
+                out
+            };
         let request = side(self, "request", &def.request);
         let response = side(self, "response", &def.response);
-        Stream { flow: def.flow, request, response }
+        Stream {
+            flow: def.flow,
+            request,
+            response,
+        }
     }
 
-    fn fields(&mut self, at: At<'_>, scope: &Scope<'_>, path: &[&str], defs: &indexmap::IndexMap<String, FieldDef>, rule: FieldUse) -> Vec<Field> {
+    fn fields(
+        &mut self,
+        at: At<'_>,
+        scope: &Scope<'_>,
+        path: &[&str],
+        defs: &indexmap::IndexMap<String, FieldDef>,
+        rule: FieldUse,
+    ) -> Vec<Field> {
         let mut out: Vec<Field> = Vec::new();
         for (wire, def) in defs {
             let mut p = path.to_vec();
             p.push(wire);
             if !is_ident(wire, false) && !is_ident(wire, true) {
-                self.err(at, &p, format!("bad field name `{wire}`"), Some("field names are identifiers (letters, digits, `_`)".into()));
+                self.err(
+                    at,
+                    &p,
+                    format!("bad field name `{wire}`"),
+                    Some("field names are identifiers (letters, digits, `_`)".into()),
+                );
                 continue;
             }
             let rust = snake(wire);
             if let Some(other) = out.iter().find(|f| f.rust == rust) {
-                self.err(at, &p, format!("fields `{}` and `{wire}` both become `{rust}` in Rust", other.wire), None);
+                self.err(
+                    at,
+                    &p,
+                    format!(
+                        "fields `{}` and `{wire}` both become `{rust}` in Rust",
+                        other.wire
+                    ),
+                    None,
+                );
                 continue;
             }
             let doc = match rule {
                 FieldUse::Private => def.doc().unwrap_or_default().to_string(),
-                _ => self.required_text(at, &p, &def.doc().map(str::to_string), &format!("field `{wire}`")),
+                _ => self.required_text(
+                    at,
+                    &p,
+                    &def.doc().map(str::to_string),
+                    &format!("field `{wire}`"),
+                ),
             };
-            let Some(ty) = self.type_expr(at, scope, &p, def.ty()) else { continue };
+            let Some(ty) = self.type_expr(at, scope, &p, def.ty()) else {
+                continue;
+            };
             let (default, absent) = match def {
                 FieldDef::Short(_) => (None, Absent::Omit),
                 FieldDef::Full(f) => (f.default.clone(), f.absent.unwrap_or(Absent::Omit)),
             };
             if let FieldDef::Full(f) = def {
                 if f.absent.is_some() && !ty.is_optional() {
-                    self.err(at, &p, format!("`absent` applies only to optional fields, and `{wire}` is `{}`", def.ty()), Some(format!("write `type: \"{}?\"`", def.ty())));
+                    self.err(
+                        at,
+                        &p,
+                        format!(
+                            "`absent` applies only to optional fields, and `{wire}` is `{}`",
+                            def.ty()
+                        ),
+                        Some(format!("write `type: \"{}?\"`", def.ty())),
+                    );
                 }
             }
             if let Some(d) = &default {
@@ -649,21 +926,45 @@ impl Builder {
                 } else if ty.is_optional() {
                     self.err(at, &p, format!("`{wire}` has a default, so it cannot also be optional"), Some(format!("drop the `?`: the default `{d}` is sent when the caller does not set it")));
                 } else if !default_matches(&ty, d) {
-                    self.err(at, &p, format!("field type mismatch: default `{d}` is not a `{}`", def.ty()), None);
+                    self.err(
+                        at,
+                        &p,
+                        format!("field type mismatch: default `{d}` is not a `{}`", def.ty()),
+                        None,
+                    );
                 }
             }
-            out.push(Field { wire: wire.clone(), rust, doc, ty, default, absent });
+            out.push(Field {
+                wire: wire.clone(),
+                rust,
+                doc,
+                ty,
+                default,
+                absent,
+            });
         }
         out
     }
 
-    fn type_expr(&mut self, at: At<'_>, scope: &Scope<'_>, path: &[&str], text: &str) -> Option<TypeRef> {
+    fn type_expr(
+        &mut self,
+        at: At<'_>,
+        scope: &Scope<'_>,
+        path: &[&str],
+        text: &str,
+    ) -> Option<TypeRef> {
         match parse_type(text) {
             Ok(t) => {
                 let mut ok = true;
                 visit_named(&t, &mut |name| {
                     if !scope.local.contains(name) && !scope.shared.contains(name) {
-                        let candidates: Vec<&str> = scope.local.iter().chain(scope.shared.iter()).map(String::as_str).chain(BUILTIN_TYPES).collect();
+                        let candidates: Vec<&str> = scope
+                            .local
+                            .iter()
+                            .chain(scope.shared.iter())
+                            .map(String::as_str)
+                            .chain(BUILTIN_TYPES)
+                            .collect();
                         let hint = did_you_mean(name, candidates).or(Some("declare it under `types:` or use string, bool, int, float, bytes, json, timestamp, list<T>, map<T>, T?".into()));
                         self.err(at, path, format!("unknown type `{name}`"), hint);
                         ok = false;
@@ -672,40 +973,49 @@ impl Builder {
                 ok.then(|| resolve_shared(t, scope))
             }
             Err(e) => {
-                self.err(at, path, format!("bad type expression `{text}`: {e}"), Some("e.g. `string`, `int?`, `list<StorageEntry>`, `map<json>`".into()));
+                self.err(
+                    at,
+                    path,
+                    format!("bad type expression `{text}`: {e}"),
+                    Some("e.g. `string`, `int?`, `list<StorageEntry>`, `map<json>`".into()),
+                );
                 None
             }
         }
     }
 
-    fn type_decl(&mut self, at: At<'_>, name: &str, def: &model::TypeDef, reserved: &BTreeSet<String>) -> Option<TypeDecl> {
+    fn type_decl(
+        &mut self,
+        at: At<'_>,
+        scope: &Scope<'_>,
+        name: &str,
+        def: &model::TypeDef,
+        reserved: &BTreeSet<String>,
+    ) -> Option<TypeDecl> {
         let path = ["types", name];
         if !is_ident(name, true) || pascal(name) != name {
-            self.err(at, &path, format!("bad type name `{name}`"), Some(format!("type names are PascalCase, e.g. `{}`", pascal(name))));
+            self.err(
+                at,
+                &path,
+                format!("bad type name `{name}`"),
+                Some(format!(
+                    "type names are PascalCase, e.g. `{}`",
+                    pascal(name)
+                )),
+            );
         }
         if reserved.contains(name) {
             self.err(at, &path, format!("type `{name}` collides with a generated name"), Some("the module already has a builder `<Tool>Request`, an event struct or the toolkit struct by that name; rename the type".into()));
         }
         let summary = self.required_text(at, &path, &def.summary, &format!("type `{name}`"));
-        // Field types are resolved later, against the full scope.
-        let raw = |fields: &indexmap::IndexMap<String, FieldDef>| -> Vec<Field> {
-            fields
-                .iter()
-                .map(|(w, d)| Field {
-                    wire: w.clone(),
-                    rust: snake(w),
-                    doc: d.doc().unwrap_or_default().to_string(),
-                    ty: TypeRef::Named { name: d.ty().to_string(), shared: false },
-                    default: None,
-                    absent: match d {
-                        FieldDef::Full(f) => f.absent.unwrap_or(Absent::Omit),
-                        FieldDef::Short(_) => Absent::Omit,
-                    },
-                })
-                .collect()
-        };
         let shape = match (&def.fields, &def.values, &def.tag, &def.variants) {
-            (Some(f), None, None, None) => Shape::Struct(raw(f)),
+            (Some(f), None, None, None) => Shape::Struct(self.fields(
+                at,
+                scope,
+                &["types", name, "fields"],
+                f,
+                FieldUse::Public,
+            )),
             (None, Some(v), None, None) => {
                 if v.is_empty() {
                     self.err(at, &path, "an enum needs at least one value", None);
@@ -714,51 +1024,86 @@ impl Builder {
             }
             (None, None, Some(tag), Some(vars)) => Shape::Union {
                 tag: tag.clone(),
-                variants: vars.iter().map(|(k, v)| (k.clone(), v.doc.clone().unwrap_or_default(), raw(&v.fields))).collect(),
+                variants: vars
+                    .iter()
+                    .map(|(k, v)| {
+                        let vdoc = self.required_text(
+                            at,
+                            &["types", name, "variants", k],
+                            &v.doc,
+                            &format!("variant `{k}`"),
+                        );
+                        let fields = self.fields(
+                            at,
+                            scope,
+                            &["types", name, "variants", k, "fields"],
+                            &v.fields,
+                            FieldUse::Public,
+                        );
+                        (k.clone(), vdoc, fields)
+                    })
+                    .collect(),
             },
             _ => {
                 self.err(at, &path, format!("type `{name}` needs exactly one shape"), Some("`fields` (struct), `enum` (string enum), or `tag` + `variants` (tagged union)".into()));
                 return None;
             }
         };
-        Some(TypeDecl { name: name.to_string(), summary, shape })
-    }
-
-    /// Re-validates a type's fields with full diagnostics now that all names are known.
-    fn check_type_refs(&mut self, at: At<'_>, scope: &Scope<'_>, t: &TypeDecl) {
-        let Some(def) = at.file.spec.types.get(&t.name) else { return };
-        if let Some(fields) = &def.fields {
-            let _ = self.fields(at, scope, &["types", &t.name, "fields"], fields, FieldUse::Public);
-        }
-        for (k, v) in def.variants.iter().flatten() {
-            let _ = self.fields(at, scope, &["types", &t.name, "variants", k, "fields"], &v.fields, FieldUse::Public);
-        }
+        Some(TypeDecl {
+            name: name.to_string(),
+            summary,
+            shape,
+        })
     }
 
     fn cross_checks(&mut self, files: &[LoadedFile], api: &Api) {
         let mut toolkits: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut packets: BTreeMap<String, String> = api.server_packets.iter().map(|p| (p.wire.clone(), api.core_source.clone())).collect();
+        let mut packets: BTreeMap<String, String> = api
+            .server_packets
+            .iter()
+            .map(|p| (p.wire.clone(), api.core_source.clone()))
+            .collect();
         let mut shared: BTreeMap<&str, &str> = BTreeMap::new();
         for file in files {
             let at = At { file };
             if let Some(h) = &file.spec.toolkit {
                 if let Some(prev) = toolkits.insert(&h.name, &file.name) {
-                    self.err(at, &["toolkit", "name"], format!("duplicate toolkit `{}`", h.name), Some(format!("already declared in {prev}")));
+                    self.err(
+                        at,
+                        &["toolkit", "name"],
+                        format!("duplicate toolkit `{}`", h.name),
+                        Some(format!("already declared in {prev}")),
+                    );
                 }
                 for (name, e) in &file.spec.events {
                     if let Some(prev) = packets.insert(e.packet.clone(), file.name.clone()) {
-                        self.err(at, &["events", name, "packet"], format!("duplicate server packet `{}`", e.packet), Some(format!("already declared in {prev}")));
+                        self.err(
+                            at,
+                            &["events", name, "packet"],
+                            format!("duplicate server packet `{}`", e.packet),
+                            Some(format!("already declared in {prev}")),
+                        );
                     }
                 }
                 for name in file.spec.types.keys() {
                     if self.shared_names.contains(name) {
-                        self.err(at, &["types", name], format!("type `{name}` shadows a shared type"), Some("rename one of them".into()));
+                        self.err(
+                            at,
+                            &["types", name],
+                            format!("type `{name}` shadows a shared type"),
+                            Some("rename one of them".into()),
+                        );
                     }
                 }
             } else if !is_core(&file.spec) {
                 for name in file.spec.types.keys() {
                     if let Some(prev) = shared.insert(name, &file.name) {
-                        self.err(at, &["types", name], format!("duplicate shared type `{name}`"), Some(format!("already declared in {prev}")));
+                        self.err(
+                            at,
+                            &["types", name],
+                            format!("duplicate shared type `{name}`"),
+                            Some(format!("already declared in {prev}")),
+                        );
                     }
                 }
             }
@@ -782,8 +1127,18 @@ struct Scope<'a> {
     shared: &'a BTreeSet<String>,
 }
 
-const BUILTIN_TYPES: [&str; 7] = ["string", "bool", "int", "float", "bytes", "json", "timestamp"];
-const CONTENT_TYPES: [&str; 9] = ["json", "text", "file", "binary", "empty", "error", "link", "raw", "control"];
+const BUILTIN_TYPES: [&str; 7] = [
+    "string",
+    "bool",
+    "int",
+    "float",
+    "bytes",
+    "json",
+    "timestamp",
+];
+const CONTENT_TYPES: [&str; 9] = [
+    "json", "text", "file", "binary", "empty", "error", "link", "raw", "control",
+];
 
 fn at_core_content(c: &str) -> bool {
     CONTENT_TYPES.contains(&c)
@@ -796,7 +1151,9 @@ fn default_matches(ty: &TypeRef, v: &Value) -> bool {
         (TypeRef::Int, Value::Number(n)) => n.is_i64(),
         (TypeRef::Float, Value::Number(_)) => true,
         (TypeRef::Json, _) => true,
-        (TypeRef::List(inner), Value::Array(items)) => items.iter().all(|i| default_matches(inner, i)),
+        (TypeRef::List(inner), Value::Array(items)) => {
+            items.iter().all(|i| default_matches(inner, i))
+        }
         _ => false,
     }
 }
@@ -835,9 +1192,14 @@ pub fn parse_type(text: &str) -> Result<TypeRef, String> {
         }
         return Ok(TypeRef::Optional(Box::new(inner)));
     }
-    for (prefix, wrap) in [("list<", TypeRef::List as fn(Box<TypeRef>) -> TypeRef), ("map<", TypeRef::Map)] {
+    for (prefix, wrap) in [
+        ("list<", TypeRef::List as fn(Box<TypeRef>) -> TypeRef),
+        ("map<", TypeRef::Map),
+    ] {
         if let Some(rest) = text.strip_prefix(prefix) {
-            let inner = rest.strip_suffix('>').ok_or_else(|| format!("missing `>` in `{text}`"))?;
+            let inner = rest
+                .strip_suffix('>')
+                .ok_or_else(|| format!("missing `>` in `{text}`"))?;
             return Ok(wrap(Box::new(parse_type(inner)?)));
         }
     }
@@ -849,8 +1211,15 @@ pub fn parse_type(text: &str) -> Result<TypeRef, String> {
         "bytes" => TypeRef::Bytes,
         "json" => TypeRef::Json,
         "timestamp" => TypeRef::Timestamp,
-        name if is_ident(name, true) => TypeRef::Named { name: name.to_string(), shared: false },
-        other => return Err(format!("`{other}` is neither a built-in type nor a PascalCase type name")),
+        name if is_ident(name, true) => TypeRef::Named {
+            name: name.to_string(),
+            shared: false,
+        },
+        other => {
+            return Err(format!(
+                "`{other}` is neither a built-in type nor a PascalCase type name"
+            ))
+        }
     })
 }
 
@@ -860,12 +1229,18 @@ mod tests {
 
     #[test]
     fn parses_type_expressions() {
-        assert_eq!(parse_type("int?"), Ok(TypeRef::Optional(Box::new(TypeRef::Int))));
+        assert_eq!(
+            parse_type("int?"),
+            Ok(TypeRef::Optional(Box::new(TypeRef::Int)))
+        );
         assert_eq!(
             parse_type("list<map<Queue>>?"),
-            Ok(TypeRef::Optional(Box::new(TypeRef::List(Box::new(TypeRef::Map(Box::new(
-                TypeRef::Named { name: "Queue".into(), shared: false }
-            )))))))
+            Ok(TypeRef::Optional(Box::new(TypeRef::List(Box::new(
+                TypeRef::Map(Box::new(TypeRef::Named {
+                    name: "Queue".into(),
+                    shared: false
+                }))
+            )))))
         );
         assert!(parse_type("list<int").is_err());
         assert!(parse_type("int??").is_err());

@@ -1,1 +1,130 @@
-fn main() {}
+//! `cargo run -p codegen [-- --check]`: regenerate (or check) the SDK from the spec.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Generates the typed Rust SDK from the protocol spec.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Do not write; fail, naming the stale files, when the checked-in output differs.
+    #[arg(long)]
+    check: bool,
+    /// Repository root (defaults to the workspace this binary was built in).
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let root = args
+        .root
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    match run(&root, args.check) {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(root: &Path, check: bool) -> Result<String, String> {
+    let api =
+        codegen::load_api(&root.join("spec"), "spec").map_err(|d| codegen::diag::render(&d))?;
+    check_features(root, &api)?;
+    let out_dir = root.join("generated-sdk/src/generated");
+    let mut outputs: Vec<(PathBuf, String)> = codegen::emit::generate(&api)?
+        .into_iter()
+        .map(|f| (out_dir.join(&f.path), f.contents))
+        .collect();
+    outputs.push((root.join("spec/spec.schema.json"), codegen::spec_schema()));
+
+    let stale: Vec<String> = outputs
+        .iter()
+        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text))
+        .map(|(path, _)| display(root, path))
+        .chain(orphans(&out_dir, &outputs).iter().map(|p| display(root, p)))
+        .collect();
+    if check {
+        return if stale.is_empty() {
+            Ok(format!(
+                "generated code is up to date ({} files)",
+                outputs.len()
+            ))
+        } else {
+            Err(format!(
+                "stale generated files (run `cargo run -p codegen`):\n  {}",
+                stale.join("\n  ")
+            ))
+        };
+    }
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    for (path, text) in &outputs {
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    for path in orphans(&out_dir, &outputs) {
+        std::fs::remove_file(&path)
+            .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+    }
+    Ok(format!(
+        "generated {} files ({} changed) for {} toolkits, protocol {}",
+        outputs.len(),
+        stale.len(),
+        api.toolkits.len(),
+        api.version
+    ))
+}
+
+/// Files in the generated folder that the spec no longer produces.
+fn orphans(out_dir: &Path, outputs: &[(PathBuf, String)]) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| !outputs.iter().any(|(o, _)| o == p))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Every toolkit needs a cargo feature of its name in the generated crate.
+fn check_features(root: &Path, api: &codegen::ir::Api) -> Result<(), String> {
+    let manifest = root.join("generated-sdk/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let missing: Vec<&str> = api
+        .toolkits
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|name| {
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{name} = [")))
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "generated-sdk/Cargo.toml has no cargo feature for toolkit(s): {}\n  = hint: add `{} = []` under [features] (and to `default`)",
+            missing.join(", "),
+            missing.join(" = []`, `")
+        ))
+    }
+}
+
+fn display(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

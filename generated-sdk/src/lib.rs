@@ -1,1 +1,35 @@
+//! Typed Rust client for MeshAgent rooms.
+//!
+//! The toolkits, events, packet names and error codes are generated from the protocol
+//! spec (`spec/*.yaml`, see the repository README); the [`runtime`] is hand-written.
+//!
+//! ```no_run
+//! # async fn demo() -> meshagent_room::Result<()> {
+//! use meshagent_room::{room_url, RoomClient};
+//!
+//! let (room, _events) = RoomClient::connect(room_url("https://api.meshagent.com", "my-room")?, "jwt").await?;
+//! room.storage().delete("old.txt").recursive(true).await?;
+//! let job = room.queues().receive("jobs").wait(false).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Each toolkit is behind a cargo feature of its name (all on by default).
+#![deny(missing_docs)]
 
+mod generated;
+pub mod runtime;
+
+pub use generated::*;
+
+pub use error_codes::ErrorCode;
+pub use events::RoomEvent;
+pub use runtime::client::{
+    Connect, ConnectOptions, LocalParticipant, RoomClient, RoomEvents, RoomInfo,
+};
+pub use runtime::content::{Content, Control, FileContent};
+pub use runtime::error::{Error, Result};
+pub use runtime::framing::Limits;
+pub use runtime::transport::{room_url, Token, Transport, TransportError};
+pub use runtime::types::{Base64Bytes, Timestamp, UnknownPacket};
+
+pub(crate) use runtime::decode;

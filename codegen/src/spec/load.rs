@@ -202,9 +202,8 @@ impl Reader<'_> {
                 "events" => spec.events = self.entries(&key, value),
                 "types" => spec.types = self.entries(&key, value),
                 other => {
-                    let hint = did_you_mean(other, SECTIONS).or_else(|| {
-                        Some(format!("the sections are: {}", SECTIONS.join(", ")))
-                    });
+                    let hint = did_you_mean(other, SECTIONS)
+                        .or_else(|| Some(format!("the sections are: {}", SECTIONS.join(", "))));
                     self.error(&[other], format!("unknown section `{other}`"), hint);
                 }
             }
@@ -339,7 +338,10 @@ impl Indexer {
             })
             .collect();
         // The innermost frame's slot is being filled: replace rather than extend.
-        if matches!(self.stack.last(), Some(Frame::Map { key: Some(_) }) | Some(Frame::Seq { .. })) {
+        if matches!(
+            self.stack.last(),
+            Some(Frame::Map { key: Some(_) }) | Some(Frame::Seq { .. })
+        ) {
             path.pop();
         }
         path.push(last);
@@ -419,7 +421,10 @@ mod tests {
         let loc = index_positions(text);
         assert_eq!(loc.locate(&["tools", "exists"]), (2, 3));
         assert_eq!(loc.locate(&["tools", "exists", "input", "path"]), (4, 7));
-        assert_eq!(loc.locate(&["tools", "exists", "input", "path", "doc"]), (4, 29));
+        assert_eq!(
+            loc.locate(&["tools", "exists", "input", "path", "doc"]),
+            (4, 28)
+        );
         assert_eq!(loc.locate(&["tools", "missing", "x"]), (1, 1));
     }
 

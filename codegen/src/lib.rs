@@ -1,0 +1,38 @@
+//! The MeshAgent room SDK generator: spec YAML → validated IR → Rust source.
+//!
+//! `cargo run -p codegen` regenerates `generated-sdk/src/generated/` and
+//! `spec/spec.schema.json`; `--check` fails when the checked-in files are stale.
+
+pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod naming;
+pub mod spec;
+
+use std::path::Path;
+
+pub use diag::Diagnostic;
+pub use emit::GeneratedFile;
+
+/// Loads and validates every spec file in `dir`; `display_dir` prefixes file names in
+/// diagnostics. Returns all problems at once.
+pub fn load_api(dir: &Path, display_dir: &str) -> Result<ir::Api, Vec<Diagnostic>> {
+    let (files, mut diags) = spec::load::load_dir(dir, display_dir);
+    match ir::build(&files) {
+        Ok(api) if diags.is_empty() => Ok(api),
+        Ok(_) => Err(diags),
+        Err(mut more) => {
+            diags.append(&mut more);
+            diags.sort();
+            Err(diags)
+        }
+    }
+}
+
+/// The JSON Schema of a spec file, pretty-printed.
+pub fn spec_schema() -> String {
+    let schema = schemars::schema_for!(spec::model::SpecFile);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,602 @@
+//! `RoomClient`: the connection, request correlation and event fan-out.
+//!
+//! Two background tasks own the transport: a writer that sends whole messages from a
+//! bounded queue (so messages never interleave), and a reader that reassembles packets
+//! and routes `__response__` to the waiting call and everything else to event
+//! subscribers. Both end when the last `RoomClient` clone is dropped.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::IntoFuture;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{SinkExt, Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::packets::{client as cp, server as sp};
+use crate::runtime::content::Content;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::framing::{encode_message_parts, Limits, Message, Reassembler};
+use crate::runtime::packing::{pack_header, unpack};
+use crate::runtime::transport::{connect_url, connect_websocket, Token, Transport};
+use crate::runtime::types::UnknownPacket;
+use crate::RoomEvent;
+
+/// How many whole messages may wait for the writer before senders wait.
+const SEND_QUEUE: usize = 256;
+
+/// What `room_ready` says about the room.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RoomInfo {
+    /// The room's name.
+    pub room_name: String,
+    /// The room's URL as the server sees it.
+    pub room_url: String,
+    /// This connection's session id.
+    pub session_id: String,
+}
+
+/// The participant this client is, from the `connected` packet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalParticipant {
+    /// Participant id.
+    pub id: String,
+    /// Attributes the server gave it at connect.
+    pub attributes: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct Connected {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(rename = "participantId")]
+    participant_id: String,
+    #[serde(default)]
+    attributes: Map<String, Value>,
+}
+
+/// Options for [`RoomClient::connect`].
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// How long to wait for `room_ready` and `connected` (default 30 s).
+    pub handshake_timeout: Duration,
+    /// Bounds on incoming messages (see [`Limits`]).
+    pub limits: Limits,
+    /// TLS settings for `wss` (default: rustls with the Mozilla roots).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            handshake_timeout: Duration::from_secs(30),
+            limits: Limits::default(),
+            tls: None,
+        }
+    }
+}
+
+/// A pending connect; set options, then `.await` it.
+#[must_use = "connecting does nothing until awaited"]
+#[derive(Debug)]
+pub struct Connect {
+    url: Url,
+    token: Token,
+    options: ConnectOptions,
+}
+
+impl Connect {
+    /// Sets how long to wait for the room's handshake.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.options.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets the incoming message limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.options.limits = limits;
+        self
+    }
+
+    /// Sets the TLS configuration used for `wss`.
+    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.options.tls = Some(config);
+        self
+    }
+}
+
+impl IntoFuture for Connect {
+    type Output = Result<(RoomClient, RoomEvents)>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let url = connect_url(&self.url, &self.token);
+            let transport = connect_websocket(&url, self.options.tls.clone()).await?;
+            RoomClient::with_transport(transport, self.options).await
+        })
+    }
+}
+
+/// A connection to a room. Cheap to clone; the connection closes when the last clone
+/// is dropped (or on [`RoomClient::close`]).
+#[derive(Clone)]
+pub struct RoomClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    outgoing: mpsc::Sender<Outgoing>,
+    next_id: AtomicU64,
+    info: RoomInfo,
+    participant: LocalParticipant,
+    tasks: [JoinHandle<()>; 2],
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+enum Outgoing {
+    Message(Vec<Bytes>),
+    Close,
+}
+
+/// State shared with the background tasks.
+struct Shared {
+    state: Mutex<State>,
+    handshake: watch::Sender<()>,
+}
+
+#[derive(Default)]
+struct State {
+    pending: HashMap<u64, oneshot::Sender<Result<Content>>>,
+    closed: Option<String>,
+    subscribers: Vec<mpsc::UnboundedSender<RoomEvent>>,
+    room: Option<RoomInfo>,
+    participant: Option<LocalParticipant>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means another thread panicked mid-update of plain maps;
+        // the data is still usable, and failing every call would be worse.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Marks the connection closed, fails every pending call and ends event streams.
+    fn close(&self, reason: String) {
+        let (pending, reason) = {
+            let mut st = self.lock();
+            if st.closed.is_none() {
+                tracing::debug!(%reason, "room connection closed");
+                st.closed = Some(reason);
+            }
+            st.subscribers.clear();
+            (
+                std::mem::take(&mut st.pending),
+                st.closed.clone().unwrap_or_default(),
+            )
+        };
+        for (_, tx) in pending {
+            let _ = tx.send(Err(Error::Closed {
+                reason: reason.clone(),
+            }));
+        }
+        self.handshake.send_replace(());
+    }
+
+    fn closed_error(&self) -> Error {
+        Error::Closed {
+            reason: self
+                .lock()
+                .closed
+                .clone()
+                .unwrap_or_else(|| "client dropped".into()),
+        }
+    }
+
+    fn publish(&self, event: RoomEvent) {
+        self.lock()
+            .subscribers
+            .retain(|s| s.send(event.clone()).is_ok());
+    }
+}
+
+/// A stream of server-pushed events. Every subscriber sees every event pushed after it
+/// subscribed; the stream ends when the connection closes. Events wait in an unbounded
+/// queue until read, so none is lost to a slow reader.
+#[derive(Debug)]
+pub struct RoomEvents {
+    rx: mpsc::UnboundedReceiver<RoomEvent>,
+}
+
+impl Stream for RoomEvents {
+    type Item = RoomEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RoomEvent>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl fmt::Debug for RoomClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoomClient")
+            .field("room_name", &self.inner.info.room_name)
+            .field("session_id", &self.inner.info.session_id)
+            .field("participant_id", &self.inner.participant.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct InvokeHeader<'a, A: Serialize> {
+    toolkit: &'a str,
+    tool: &'a str,
+    // Python always sends these two, as null when unset; the spec follows Python.
+    participant_id: Option<&'a str>,
+    on_behalf_of_id: Option<&'a str>,
+    arguments: A,
+    tool_call_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonArguments<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    json: &'a T,
+}
+
+impl RoomClient {
+    /// Connects to the room at `url` (see [`crate::room_url`]) with a participant token;
+    /// `.await` the result to get the client and its first event stream.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> meshagent_room::Result<()> {
+    /// let url = meshagent_room::room_url("https://api.meshagent.com", "my-room")?;
+    /// let (room, _events) = meshagent_room::RoomClient::connect(url, "jwt").await?;
+    /// let files = room.storage().list("/").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect(url: Url, token: impl Into<Token>) -> Connect {
+        Connect {
+            url,
+            token: token.into(),
+            options: ConnectOptions::default(),
+        }
+    }
+
+    /// Runs the protocol over any [`Transport`] and waits for the room's handshake
+    /// (`room_ready` and `connected`).
+    pub async fn with_transport(
+        transport: impl Transport,
+        options: ConnectOptions,
+    ) -> Result<(RoomClient, RoomEvents)> {
+        let (handshake, mut handshake_rx) = watch::channel(());
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            handshake,
+        });
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        shared.lock().subscribers.push(events_tx);
+
+        let (sink, stream) = transport.split();
+        let (out_tx, out_rx) = mpsc::channel(SEND_QUEUE);
+        let writer = tokio::spawn(write_loop(sink, out_rx, shared.clone()));
+        let reader = tokio::spawn(read_loop(
+            stream,
+            Reassembler::new(options.limits),
+            shared.clone(),
+        ));
+        let abort = |e: Error| {
+            writer.abort();
+            reader.abort();
+            e
+        };
+
+        let wait = async {
+            loop {
+                {
+                    let st = shared.lock();
+                    if let Some(reason) = &st.closed {
+                        return Err(Error::Closed {
+                            reason: reason.clone(),
+                        });
+                    }
+                    if let (Some(room), Some(p)) = (&st.room, &st.participant) {
+                        return Ok((room.clone(), p.clone()));
+                    }
+                }
+                if handshake_rx.changed().await.is_err() {
+                    return Err(shared.closed_error());
+                }
+            }
+        };
+        let (info, participant) = match tokio::time::timeout(options.handshake_timeout, wait).await
+        {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return Err(abort(e)),
+            Err(_) => {
+                return Err(abort(Error::Timeout(
+                    options.handshake_timeout,
+                    "room_ready and connected",
+                )))
+            }
+        };
+        let client = RoomClient {
+            inner: Arc::new(Inner {
+                shared,
+                outgoing: out_tx,
+                next_id: AtomicU64::new(0),
+                info,
+                participant,
+                tasks: [writer, reader],
+            }),
+        };
+        Ok((client, RoomEvents { rx: events_rx }))
+    }
+
+    /// Room name, URL and session id from `room_ready`.
+    pub fn info(&self) -> &RoomInfo {
+        &self.inner.info
+    }
+
+    /// The room's name.
+    pub fn room_name(&self) -> &str {
+        &self.inner.info.room_name
+    }
+
+    /// The room's URL as the server reported it.
+    pub fn room_url(&self) -> &str {
+        &self.inner.info.room_url
+    }
+
+    /// This connection's session id.
+    pub fn session_id(&self) -> &str {
+        &self.inner.info.session_id
+    }
+
+    /// The local participant.
+    pub fn local_participant(&self) -> &LocalParticipant {
+        &self.inner.participant
+    }
+
+    /// A new subscriber to server-pushed events (from now on).
+    pub fn subscribe(&self) -> RoomEvents {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut st = self.inner.shared.lock();
+        if st.closed.is_none() {
+            st.subscribers.push(tx);
+        }
+        RoomEvents { rx }
+    }
+
+    /// Whether the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.shared.lock().closed.is_some()
+    }
+
+    /// Closes the websocket; pending calls fail with [`Error::Closed`].
+    pub async fn close(&self) {
+        let _ = self.inner.outgoing.send(Outgoing::Close).await;
+        self.inner.shared.close("closed by the client".into());
+    }
+
+    /// Calls any tool with any content (`room.invoke_tool`) and returns the reply content.
+    /// An `error` reply becomes [`Error::Server`].
+    pub async fn invoke(&self, toolkit: &str, tool: &str, input: Content) -> Result<Content> {
+        let header = InvokeHeader {
+            toolkit,
+            tool,
+            participant_id: None,
+            on_behalf_of_id: None,
+            arguments: input.header(),
+            tool_call_id: &new_tool_call_id(),
+        };
+        self.request(cp::ROOM_INVOKE_TOOL, &pack_header(&header)?, input.tail())
+            .await
+    }
+
+    /// Calls a tool with a JSON object input; used by the generated methods.
+    pub(crate) async fn invoke_json<T: Serialize>(
+        &self,
+        toolkit: &str,
+        tool: &str,
+        input: &T,
+    ) -> Result<Content> {
+        let header = InvokeHeader {
+            toolkit,
+            tool,
+            participant_id: None,
+            on_behalf_of_id: None,
+            arguments: JsonArguments {
+                kind: "json",
+                json: input,
+            },
+            tool_call_id: &new_tool_call_id(),
+        };
+        self.request(cp::ROOM_INVOKE_TOOL, &pack_header(&header)?, &[])
+            .await
+    }
+
+    /// Sends a request message and waits for its `__response__`. Dropping the future
+    /// forgets the call; a late reply is then ignored.
+    async fn request(&self, packet_type: &str, head: &[u8], tail: &[u8]) -> Result<Content> {
+        let shared = &self.inner.shared;
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut st = shared.lock();
+            if let Some(reason) = &st.closed {
+                return Err(Error::Closed {
+                    reason: reason.clone(),
+                });
+            }
+            st.pending.insert(id, tx);
+        }
+        let _forget = ForgetOnDrop { shared, id };
+        let packets = encode_message_parts(id, packet_type, &[head, tail]);
+        self.inner
+            .outgoing
+            .send(Outgoing::Message(packets))
+            .await
+            .map_err(|_| shared.closed_error())?;
+        rx.await.map_err(|_| shared.closed_error())?
+    }
+}
+
+/// Removes a pending call when its future is dropped before the reply.
+struct ForgetOnDrop<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.shared.lock().pending.remove(&self.id);
+    }
+}
+
+fn new_tool_call_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Outgoing>, shared: Arc<Shared>)
+where
+    S: futures::Sink<Bytes, Error = crate::runtime::transport::TransportError> + Unpin,
+{
+    while let Some(out) = rx.recv().await {
+        let result = match out {
+            Outgoing::Message(packets) => send_all(&mut sink, packets).await,
+            Outgoing::Close => {
+                let _ = sink.close().await;
+                return;
+            }
+        };
+        if let Err(e) = result {
+            shared.close(format!("send failed: {e}"));
+            return;
+        }
+    }
+}
+
+async fn send_all<S>(sink: &mut S, packets: Vec<Bytes>) -> Result<(), S::Error>
+where
+    S: futures::Sink<Bytes> + Unpin,
+{
+    for p in packets {
+        sink.feed(p).await?;
+    }
+    sink.flush().await
+}
+
+async fn read_loop<S>(mut stream: S, mut reassembler: Reassembler, shared: Arc<Shared>)
+where
+    S: Stream<Item = Result<Bytes, crate::runtime::transport::TransportError>> + Unpin,
+{
+    let reason = loop {
+        match stream.next().await {
+            Some(Ok(packet)) => match reassembler.push(packet) {
+                Ok(Some(message)) => dispatch(&shared, message),
+                Ok(None) => {}
+                // The reassembler has reset itself; later messages are unaffected.
+                Err(e) => tracing::warn!(error = %e, "dropping a malformed packet"),
+            },
+            Some(Err(e)) => break format!("receive failed: {e}"),
+            None => break "the server closed the connection".to_string(),
+        }
+    };
+    shared.close(reason);
+}
+
+fn dispatch(shared: &Shared, message: Message) {
+    let Message {
+        id,
+        message_type,
+        data,
+    } = message;
+    match message_type.as_str() {
+        sp::RESPONSE => {
+            let Some(tx) = shared.lock().pending.remove(&id) else {
+                tracing::debug!(id, "reply for an unknown or forgotten request");
+                return;
+            };
+            let _ = tx.send(response(data));
+        }
+        sp::ROOM_READY => match unpack(data)
+            .map_err(Error::from)
+            .and_then(|p| decode_header::<RoomInfo>(p.header))
+        {
+            Ok(info) => {
+                shared.lock().room = Some(info);
+                shared.handshake.send_replace(());
+            }
+            Err(e) => tracing::warn!(error = %e, "ignoring a malformed room_ready"),
+        },
+        sp::CONNECTED => match unpack(data)
+            .map_err(Error::from)
+            .and_then(|p| decode_header::<Connected>(p.header))
+        {
+            Ok(c) if c.kind == "init" => {
+                shared.lock().participant = Some(LocalParticipant {
+                    id: c.participant_id,
+                    attributes: c.attributes,
+                });
+                shared.handshake.send_replace(());
+            }
+            Ok(c) => {
+                tracing::debug!(kind = %c.kind, "ignoring a connected packet that is not init")
+            }
+            Err(e) => tracing::warn!(error = %e, "ignoring a malformed connected"),
+        },
+        sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => {
+            tracing::debug!("ignoring a stream chunk: streamed tool results are not supported yet")
+        }
+        _ => match unpack(data) {
+            Ok(packed) => {
+                match RoomEvent::decode(&message_type, Value::Object(packed.header.clone())) {
+                    Some(Ok(event)) => shared.publish(event),
+                    Some(Err(e)) => {
+                        tracing::warn!(packet = %message_type, error = %e, "skipping a malformed event")
+                    }
+                    None => shared.publish(RoomEvent::Unknown(UnknownPacket {
+                        packet_type: message_type,
+                        header: packed.header,
+                        tail: packed.tail,
+                    })),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(packet = %message_type, error = %e, "skipping an unpackable packet")
+            }
+        },
+    }
+}
+
+fn decode_header<T: serde::de::DeserializeOwned>(header: Map<String, Value>) -> Result<T> {
+    serde_json::from_value(Value::Object(header)).map_err(|e| Error::Content(e.to_string()))
+}
+
+/// A `__response__` body: a packed content; `error` content fails the call.
+fn response(data: Bytes) -> Result<Content> {
+    let packed = unpack(data)?;
+    match Content::from_parts(packed.header, packed.tail)? {
+        Content::Error { text, code } => Err(Error::Server { code, text }),
+        other => Ok(other),
+    }
+}

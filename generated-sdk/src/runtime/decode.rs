@@ -1,0 +1,110 @@
+//! Reply decoding used by the generated methods, so that generated code stays one line
+//! per call. Every function turns a wrong reply into [`Error::UnexpectedResponse`].
+// Which helpers are used depends on the output shapes the spec uses.
+#![allow(dead_code)]
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::runtime::content::{Content, FileContent};
+use crate::runtime::error::{Error, Result};
+
+fn wrong(reply: &Content, tool: &str, expected: &str) -> Error {
+    Error::unexpected(
+        tool,
+        format!("expected {expected} content, got {}", reply.type_name()),
+    )
+}
+
+fn from_json<T: DeserializeOwned>(v: Value, tool: &str) -> Result<T> {
+    serde_json::from_value(v)
+        .map_err(|e| Error::unexpected(tool, format!("reply does not match the spec: {e}")))
+}
+
+/// Any reply is fine; it is ignored.
+pub(crate) fn ignore(_reply: Content) -> Result<()> {
+    Ok(())
+}
+
+/// The reply must be `empty`.
+pub(crate) fn empty(reply: Content, tool: &str) -> Result<()> {
+    match reply {
+        Content::Empty => Ok(()),
+        other => Err(wrong(&other, tool, "empty")),
+    }
+}
+
+/// The reply must be `text`.
+pub(crate) fn text(reply: Content, tool: &str) -> Result<String> {
+    match reply {
+        Content::Text(t) => Ok(t),
+        other => Err(wrong(&other, tool, "text")),
+    }
+}
+
+/// The reply must be a `file`.
+pub(crate) fn file(reply: Content, tool: &str) -> Result<FileContent> {
+    match reply {
+        Content::File(f) => Ok(f),
+        other => Err(wrong(&other, tool, "file")),
+    }
+}
+
+/// The reply must be `json` matching `T`.
+pub(crate) fn json<T: DeserializeOwned>(reply: Content, tool: &str) -> Result<T> {
+    match reply {
+        Content::Json(v) => from_json(v, tool),
+        other => Err(wrong(&other, tool, "json")),
+    }
+}
+
+/// `json` matching `T`, or `empty` meaning `None`.
+pub(crate) fn json_or_empty<T: DeserializeOwned>(reply: Content, tool: &str) -> Result<Option<T>> {
+    match reply {
+        Content::Empty => Ok(None),
+        Content::Json(v) => from_json(v, tool).map(Some),
+        other => Err(wrong(&other, tool, "json or empty")),
+    }
+}
+
+/// `json` whose bool `key` says whether the rest of the object is a `T`.
+pub(crate) fn json_present_when<T: DeserializeOwned>(
+    reply: Content,
+    key: &str,
+    tool: &str,
+) -> Result<Option<T>> {
+    let Content::Json(v) = reply else {
+        return Err(wrong(&reply, tool, "json"));
+    };
+    match v.get(key) {
+        Some(Value::Bool(false)) => Ok(None),
+        Some(Value::Bool(true)) => from_json(v, tool).map(Some),
+        _ => Err(Error::unexpected(
+            tool,
+            format!("reply has no bool `{key}`"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wrong_content_is_a_typed_error() {
+        let e = json::<bool>(Content::Text("x".into()), "storage.exists");
+        assert!(
+            matches!(e, Err(Error::UnexpectedResponse { ref tool, .. }) if tool == "storage.exists")
+        );
+        let e = json::<bool>(Content::Json(json!("no")), "storage.exists");
+        assert!(matches!(e, Err(Error::UnexpectedResponse { .. })));
+        assert!(empty(Content::Json(json!({})), "queues.open").is_err());
+        assert!(json_present_when::<Value>(Content::Json(json!({})), "exists", "s").is_err());
+        assert_eq!(
+            json_present_when::<Value>(Content::Json(json!({"exists": false})), "exists", "s").ok(),
+            Some(None)
+        );
+        assert_eq!(json_or_empty::<Value>(Content::Empty, "q").ok(), Some(None));
+    }
+}

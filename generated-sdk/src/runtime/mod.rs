@@ -1,0 +1,11 @@
+//! The hand-written runtime: framing, packing, content, transport, client and errors.
+//! Generated code builds on it and stays small.
+
+pub mod client;
+pub mod content;
+pub(crate) mod decode;
+pub mod error;
+pub mod framing;
+pub mod packing;
+pub mod transport;
+pub mod types;

@@ -1,0 +1,207 @@
+//! Transports: anything that sends and receives binary packets. The websocket
+//! transport (tokio-tungstenite, rustls for `wss`) is the real one; tests plug in others.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{future, Sink, SinkExt, Stream, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use url::Url;
+
+use crate::runtime::error::{Error, Result};
+
+/// A transport failure (the socket broke, a TLS error, ...).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TransportError(pub String);
+
+/// A bidirectional packet pipe: each item is one protocol packet (one websocket binary
+/// message). Implemented for every matching `Sink + Stream`.
+pub trait Transport:
+    Sink<Bytes, Error = TransportError>
+    + Stream<Item = Result<Bytes, TransportError>>
+    + Send
+    + Unpin
+    + 'static
+{
+}
+
+impl<T> Transport for T where
+    T: Sink<Bytes, Error = TransportError>
+        + Stream<Item = Result<Bytes, TransportError>>
+        + Send
+        + Unpin
+        + 'static
+{
+}
+
+/// A participant token. Its `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a participant JWT.
+    pub fn new(jwt: impl Into<String>) -> Token {
+        Token(jwt.into())
+    }
+
+    /// The secret itself (to put on the wire).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl From<&str> for Token {
+    fn from(s: &str) -> Token {
+        Token::new(s)
+    }
+}
+
+impl From<String> for Token {
+    fn from(s: String) -> Token {
+        Token::new(s)
+    }
+}
+
+/// The websocket URL of a room: `{base}/rooms/{room}`, with `http(s)` turned into `ws(s)`,
+/// as both official SDKs build it. `base` is e.g. `https://api.meshagent.com`.
+pub fn room_url(base: &str, room: &str) -> Result<Url> {
+    let base = base.trim_end_matches('/');
+    let base = if let Some(rest) = base.strip_prefix("https:") {
+        format!("wss:{rest}")
+    } else if let Some(rest) = base.strip_prefix("http:") {
+        format!("ws:{rest}")
+    } else {
+        base.to_string()
+    };
+    let mut url = Url::parse(&base).map_err(|e| Error::Url(e.to_string()))?;
+    url.path_segments_mut()
+        .map_err(|_| Error::Url(format!("`{base}` cannot have a path")))?
+        .pop_if_empty()
+        .extend(["rooms", room]);
+    Ok(url)
+}
+
+/// The URL actually dialled: the room URL plus `token` and `v` query parameters, as the
+/// Python SDK sends them (other query parameters are kept; an existing `token` is replaced).
+pub fn connect_url(room: &Url, token: &Token) -> Url {
+    let mut url = room.clone();
+    let kept: Vec<(String, String)> = room
+        .query_pairs()
+        .filter(|(k, _)| k != "token" && k != "v")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("token", token.expose())
+        .append_pair("v", crate::PROTOCOL_VERSION);
+    url
+}
+
+/// The URL without its query (safe to log or show: the token lives in the query).
+pub fn redacted(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.to_string()
+}
+
+/// TLS settings for `wss`: rustls with the Mozilla roots (webpki-roots), certificates verified.
+pub fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Transport(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Opens a websocket to `url` (already carrying its query) and adapts it to [`Transport`].
+/// Text frames are logged and skipped (the protocol is binary); pings are answered by
+/// tungstenite; a close frame ends the stream.
+pub async fn connect_websocket(
+    url: &Url,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<impl Transport> {
+    let connect_err = |reason: String| Error::Connect {
+        url: redacted(url),
+        reason,
+    };
+    let connector = match (url.scheme(), tls) {
+        ("wss", Some(cfg)) => Some(tokio_tungstenite::Connector::Rustls(cfg)),
+        ("wss", None) => Some(tokio_tungstenite::Connector::Rustls(default_tls()?)),
+        ("ws", _) => None,
+        (other, _) => {
+            return Err(Error::Url(format!(
+                "unsupported scheme `{other}` (use ws or wss)"
+            )))
+        }
+    };
+    let (ws, _response) =
+        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, connector)
+            .await
+            // tungstenite's errors do not contain the request URL, so the token stays out.
+            .map_err(|e| connect_err(e.to_string()))?;
+    Ok(adapt(ws))
+}
+
+/// Adapts any tungstenite websocket stream into a [`Transport`].
+pub fn adapt<S>(ws: S) -> impl Transport
+where
+    S: Sink<Message, Error = tokio_tungstenite::tungstenite::Error>
+        + Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+        + Send
+        + Unpin
+        + 'static,
+{
+    ws.sink_map_err(|e| TransportError(e.to_string()))
+        .with(|packet: Bytes| future::ready(Ok::<_, TransportError>(Message::Binary(packet))))
+        .take_while(|m| future::ready(!matches!(m, Ok(Message::Close(_)))))
+        .filter_map(|m| {
+            future::ready(match m {
+                Ok(Message::Binary(b)) => Some(Ok(b)),
+                Ok(Message::Text(_)) => {
+                    tracing::warn!("skipping a text websocket frame: the room protocol is binary");
+                    None
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(TransportError(e.to_string()))),
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_like_the_sdks() {
+        let u = room_url("https://api.example.com/", "my room").ok();
+        assert_eq!(
+            u.as_ref().map(Url::as_str),
+            Some("wss://api.example.com/rooms/my%20room")
+        );
+        let u = room_url("http://localhost:8080", "r").ok();
+        assert_eq!(
+            u.as_ref().map(Url::as_str),
+            Some("ws://localhost:8080/rooms/r")
+        );
+        let Ok(base) = Url::parse("ws://h/rooms/r?foo=bar&token=old") else {
+            panic!("valid url")
+        };
+        let c = connect_url(&base, &Token::new("T0K"));
+        assert_eq!(c.query(), Some("foo=bar&token=T0K&v=0.35.8"));
+        assert_eq!(redacted(&c), "ws://h/rooms/r");
+        assert_eq!(format!("{:?}", Token::new("secret")), "Token(<redacted>)");
+    }
+}
