@@ -16,6 +16,7 @@
 //! Each toolkit is behind a cargo feature of its name (all on by default).
 #![deny(missing_docs)]
 
+#[rustfmt::skip] // generated code is formatted by prettyplease; `codegen --check` owns its bytes
 mod generated;
 pub mod runtime;
 

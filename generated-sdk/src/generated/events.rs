@@ -33,16 +33,18 @@ impl RoomEvent {
     ) -> Option<Result<RoomEvent, serde_json::Error>> {
         #[allow(unused_variables)]
         let header = header;
-        Some(match packet_type {
-            #[cfg(feature = "storage")]
-            "storage.file.updated" => {
-                serde_json::from_value(header).map(RoomEvent::StorageFileUpdated)
-            }
-            #[cfg(feature = "storage")]
-            "storage.file.deleted" => {
-                serde_json::from_value(header).map(RoomEvent::StorageFileDeleted)
-            }
-            _ => return None,
-        })
+        Some(
+            match packet_type {
+                #[cfg(feature = "storage")]
+                "storage.file.updated" => {
+                    serde_json::from_value(header).map(RoomEvent::StorageFileUpdated)
+                }
+                #[cfg(feature = "storage")]
+                "storage.file.deleted" => {
+                    serde_json::from_value(header).map(RoomEvent::StorageFileDeleted)
+                }
+                _ => return None,
+            },
+        )
     }
 }

@@ -18,13 +18,17 @@ impl crate::RoomClient {
     ///
     /// Tools of the `queues` toolkit (cargo feature `queues`).
     pub fn queues(&self) -> queues::Queues {
-        queues::Queues { room: self.clone() }
+        queues::Queues {
+            room: self.clone(),
+        }
     }
     #[cfg(feature = "storage")]
     /// Files and folders in the room's storage.
     ///
     /// Tools of the `storage` toolkit (cargo feature `storage`).
     pub fn storage(&self) -> storage::Storage {
-        storage::Storage { room: self.clone() }
+        storage::Storage {
+            room: self.clone(),
+        }
     }
 }

@@ -39,7 +39,11 @@ impl Queues {
     /// # Arguments
     /// - `name`: Name of the queue.
     /// - `message`: The message: a JSON object, sent as is.
-    pub fn send(&self, name: impl Into<String>, message: serde_json::Value) -> SendRequest {
+    pub fn send(
+        &self,
+        name: impl Into<String>,
+        message: serde_json::Value,
+    ) -> SendRequest {
         SendRequest {
             room: self.room.clone(),
             name: name.into(),

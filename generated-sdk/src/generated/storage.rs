@@ -95,7 +95,8 @@ impl std::future::IntoFuture for ExistsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "exists", &self).await?;
-            crate::decode::json::<Reply>(reply, "storage.exists").map(|r: Reply| r.exists)
+            crate::decode::json::<Reply>(reply, "storage.exists")
+                .map(|r: Reply| r.exists)
         })
     }
 }
@@ -114,7 +115,9 @@ impl std::future::IntoFuture for StatRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "stat", &self).await?;
-            crate::decode::json_present_when::<StorageEntry>(reply, "exists", "storage.stat")
+            crate::decode::json_present_when::<
+                StorageEntry,
+            >(reply, "exists", "storage.stat")
         })
     }
 }
@@ -190,11 +193,9 @@ impl std::future::IntoFuture for DownloadUrlRequest {
             url: String,
         }
         Box::pin(async move {
-            let reply = self
-                .room
-                .invoke_json(TOOLKIT, "download_url", &self)
-                .await?;
-            crate::decode::json::<Reply>(reply, "storage.download_url").map(|r: Reply| r.url)
+            let reply = self.room.invoke_json(TOOLKIT, "download_url", &self).await?;
+            crate::decode::json::<Reply>(reply, "storage.download_url")
+                .map(|r: Reply| r.url)
         })
     }
 }
