@@ -570,54 +570,62 @@ fn default_value(ty: &TypeRef, v: &Value) -> TokenStream {
 }
 
 /// The Rust type a tool call resolves to, and the expression that decodes `reply` into it.
-fn output_decode(
-    t: &Tool,
-    tk: &Toolkit,
-    output: &Output,
-) -> (TokenStream, TokenStream, TokenStream) {
+/// The decoding of a reply: the Rust type callers get, a private wrapper declared inside
+/// `into_future`, a public output struct declared in the module, and the decode expression.
+struct Decode {
+    ret: TokenStream,
+    private: TokenStream,
+    public: TokenStream,
+    expr: TokenStream,
+}
+
+fn output_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
     let tool_id = format!("{}.{}", tk.name, t.name);
+    let simple = |ret: TokenStream, expr: TokenStream| Decode {
+        ret,
+        private: quote!(),
+        public: quote!(),
+        expr,
+    };
     match output {
-        Output::Ignore => (quote!(()), quote!(), quote!(crate::decode::ignore(reply))),
-        Output::Empty => (
-            quote!(()),
-            quote!(),
-            quote!(crate::decode::empty(reply, #tool_id)),
-        ),
-        Output::Text => (
-            quote!(String),
-            quote!(),
-            quote!(crate::decode::text(reply, #tool_id)),
-        ),
-        Output::File => (
+        Output::Ignore => simple(quote!(()), quote!(crate::decode::ignore(reply))),
+        Output::Empty => simple(quote!(()), quote!(crate::decode::empty(reply, #tool_id))),
+        Output::Text => simple(quote!(String), quote!(crate::decode::text(reply, #tool_id))),
+        Output::File => simple(
             quote!(crate::FileContent),
-            quote!(),
             quote!(crate::decode::file(reply, #tool_id)),
         ),
         Output::Json(j) => json_decode(t, j, &tool_id),
     }
 }
 
-fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> (TokenStream, TokenStream, TokenStream) {
+fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
     let returned = match (&j.body, &j.returns) {
         (JsonBody::Fields(fields), Some(ret)) => fields.iter().find(|f| &f.wire == ret),
         _ => None,
     };
     // `decoded` is what serde reads; `value` what the caller gets (one field of a private
     // wrapper when the spec says `returns`).
-    let (decoded, extra, pick, value) = match (&j.body, returned) {
+    let (decoded, private, public, pick, value) = match (&j.body, returned) {
         (JsonBody::Type(ty), _) => {
             let r = rust_type(ty);
-            (r.clone(), quote!(), None, r)
+            (r.clone(), quote!(), quote!(), None, r)
         }
         (JsonBody::Fields(_), Some(f)) => {
             let n = ident(&f.rust);
             let decl = struct_field(f, false);
             let ty = rust_type(&f.ty);
-            let extra = quote! {
+            let private = quote! {
                 #[derive(serde::Deserialize)]
                 struct Reply { #decl }
             };
-            (quote!(Reply), extra, Some(quote!(|r: Reply| r.#n)), ty)
+            (
+                quote!(Reply),
+                private,
+                quote!(),
+                Some(quote!(|r: Reply| r.#n)),
+                ty,
+            )
         }
         (JsonBody::Fields(fields), None) => {
             let name = format_ident!("{}Output", pascal(&t.name));
@@ -628,7 +636,7 @@ fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> (TokenStream, TokenSt
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 pub struct #name { #(#fields)* }
             };
-            (quote!(#name), decl, None, quote!(#name))
+            (quote!(#name), quote!(), decl, None, quote!(#name))
         }
     };
     let optional_call = if let Some(key) = &j.present_when {
@@ -638,23 +646,23 @@ fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> (TokenStream, TokenSt
     } else {
         None
     };
-    match (optional_call, pick) {
-        (Some(call), Some(p)) => (
-            quote!(Option<#value>),
-            extra,
-            quote!(#call.map(|o| o.map(#p))),
-        ),
-        (Some(call), None) => (quote!(Option<#value>), extra, call),
+    let (ret, expr) = match (optional_call, pick) {
+        (Some(call), Some(p)) => (quote!(Option<#value>), quote!(#call.map(|o| o.map(#p)))),
+        (Some(call), None) => (quote!(Option<#value>), call),
         (None, Some(p)) => (
             value,
-            extra,
             quote!(crate::decode::json::<#decoded>(reply, #tool_id).map(#p)),
         ),
         (None, None) => (
             value,
-            extra,
             quote!(crate::decode::json::<#decoded>(reply, #tool_id)),
         ),
+    };
+    Decode {
+        ret,
+        private,
+        public,
+        expr,
     }
 }
 
@@ -700,7 +708,12 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         })
         .collect();
     let setters = (!setters.is_empty()).then(|| quote! { impl #builder { #(#setters)* } });
-    let (ret, extra, decode) = output_decode(t, tk, output);
+    let Decode {
+        ret,
+        private,
+        public,
+        expr,
+    } = output_decode(t, tk, output);
     let d =
         doc(&format!(
         "A call of `{}.{}` ({}); `.await` it to send `room.invoke_tool` and get the typed reply.",
@@ -723,12 +736,14 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
             type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
 
             fn into_future(self) -> Self::IntoFuture {
-                #extra
+                #private
                 Box::pin(async move {
                     let reply = self.room.invoke_json(TOOLKIT, #tool_wire, &self).await?;
-                    #decode
+                    #expr
                 })
             }
         }
+
+        #public
     })
 }

@@ -1211,15 +1211,12 @@ pub fn parse_type(text: &str) -> Result<TypeRef, String> {
         "bytes" => TypeRef::Bytes,
         "json" => TypeRef::Json,
         "timestamp" => TypeRef::Timestamp,
-        name if is_ident(name, true) => TypeRef::Named {
+        // Unknown lower-case names are resolved (and reported with a suggestion) later.
+        name if is_ident(name, false) => TypeRef::Named {
             name: name.to_string(),
             shared: false,
         },
-        other => {
-            return Err(format!(
-                "`{other}` is neither a built-in type nor a PascalCase type name"
-            ))
-        }
+        other => return Err(format!("`{other}` is not a type name")),
     })
 }
 
@@ -1244,7 +1241,7 @@ mod tests {
         );
         assert!(parse_type("list<int").is_err());
         assert!(parse_type("int??").is_err());
-        assert!(parse_type("strnig").is_err());
+        assert!(parse_type("a-b").is_err());
         assert!(parse_type("").is_err());
     }
 }
