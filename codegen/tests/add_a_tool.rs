@@ -39,17 +39,32 @@ fn a_new_tool_in_yaml_becomes_a_typed_method() {
     yaml.insert_str(at, new_tool);
     std::fs::write(&queues, yaml).expect("write");
 
-    let api = codegen::load_api(&dir, "spec")
-        .unwrap_or_else(|d| panic!("spec with the new tool is valid:\n{}", codegen::diag::render(&d)));
+    let api = codegen::load_api(&dir, "spec").unwrap_or_else(|d| {
+        panic!(
+            "spec with the new tool is valid:\n{}",
+            codegen::diag::render(&d)
+        )
+    });
     let files = codegen::emit::generate(&api).expect("generates");
-    let code = &files.iter().find(|f| f.path == "queues.rs").expect("queues.rs").contents;
+    let code = &files
+        .iter()
+        .find(|f| f.path == "queues.rs")
+        .expect("queues.rs")
+        .contents;
 
-    assert!(code.contains("pub fn peek(&self, name: impl Into<String>) -> PeekRequest"), "{code}");
+    assert!(
+        code.contains("pub fn peek(&self, name: impl Into<String>) -> PeekRequest"),
+        "{code}"
+    );
     assert!(code.contains("pub fn max_bytes(mut self, max_bytes: i64) -> Self"));
     assert!(code.contains("type Output = crate::Result<Option<serde_json::Value>>;"));
     assert!(code.contains("Sends `room.invoke_tool` for tool `queues.peek`"));
     assert!(code.contains("self.room.invoke_json(TOOLKIT, \"peek\", &self)"));
     // The output is still valid Rust.
-    syn::parse_file(code.split_once('\n').map_or(code.as_str(), |(_, rest)| rest)).expect("parses");
+    syn::parse_file(
+        code.split_once('\n')
+            .map_or(code.as_str(), |(_, rest)| rest),
+    )
+    .expect("parses");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -30,7 +30,9 @@ pub use runtime::client::{
 pub use runtime::content::{Content, Control, FileContent};
 pub use runtime::error::{Error, Result};
 pub use runtime::framing::Limits;
-pub use runtime::transport::{room_url, Token, Transport, TransportError};
+pub use runtime::transport::{
+    memory_pair, room_url, MemoryTransport, Token, Transport, TransportError,
+};
 pub use runtime::types::{Base64Bytes, Timestamp, UnknownPacket};
 
 pub(crate) use runtime::decode;

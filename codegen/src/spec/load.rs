@@ -384,16 +384,9 @@ impl Indexer {
 impl MarkedEventReceiver for Indexer {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
-            Event::Scalar(value, ..) => {
-                if !self.node(Some(&value), mark) {
-                    self.value_done();
-                }
-            }
-            Event::Alias(_) => {
-                if !self.node(None, mark) {
-                    self.value_done();
-                }
-            }
+            // A scalar or alias that is not a key completes its slot at once.
+            Event::Scalar(value, ..) if !self.node(Some(&value), mark) => self.value_done(),
+            Event::Alias(_) if !self.node(None, mark) => self.value_done(),
             Event::MappingStart(..) => {
                 self.node(None, mark);
                 self.stack.push(Frame::Map { key: None });

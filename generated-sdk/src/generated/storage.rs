@@ -226,13 +226,13 @@ pub struct StorageEntry {
     pub name: String,
     /// Whether the entry is a folder.
     pub is_folder: bool,
-    /// Size in bytes; absent for folders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Size in bytes; null for folders.
+    #[serde(default)]
     pub size: Option<i64>,
     /// When the entry was created (ISO-8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub created_at: Option<crate::Timestamp>,
     /// When the entry was last changed (ISO-8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub updated_at: Option<crate::Timestamp>,
 }

@@ -154,7 +154,8 @@ impl Drop for Inner {
 
 enum Outgoing {
     Message(Vec<Bytes>),
-    Close,
+    /// Send the websocket close, then acknowledge.
+    Close(oneshot::Sender<()>),
 }
 
 /// State shared with the background tasks.
@@ -391,9 +392,14 @@ impl RoomClient {
         self.inner.shared.lock().closed.is_some()
     }
 
-    /// Closes the websocket; pending calls fail with [`Error::Closed`].
+    /// Closes the websocket (waiting until the close frame is sent); pending calls fail
+    /// with [`Error::Closed`].
     pub async fn close(&self) {
-        let _ = self.inner.outgoing.send(Outgoing::Close).await;
+        let (ack, sent) = oneshot::channel();
+        if self.inner.outgoing.send(Outgoing::Close(ack)).await.is_ok() {
+            // An error only means the writer is already gone.
+            let _ = sent.await;
+        }
         self.inner.shared.close("closed by the client".into());
     }
 
@@ -483,8 +489,9 @@ where
     while let Some(out) = rx.recv().await {
         let result = match out {
             Outgoing::Message(packets) => send_all(&mut sink, packets).await,
-            Outgoing::Close => {
+            Outgoing::Close(ack) => {
                 let _ = sink.close().await;
+                let _ = ack.send(());
                 return;
             }
         };

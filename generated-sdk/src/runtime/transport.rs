@@ -180,6 +180,71 @@ where
         })
 }
 
+/// One end of an in-memory transport pair (see [`memory_pair`]).
+#[derive(Debug)]
+pub struct MemoryTransport {
+    tx: futures::channel::mpsc::UnboundedSender<Bytes>,
+    rx: futures::channel::mpsc::UnboundedReceiver<Bytes>,
+}
+
+/// Two connected in-memory transports: what one sends, the other receives. Dropping one
+/// end closes the other. Used to test against a scripted peer without a socket.
+pub fn memory_pair() -> (MemoryTransport, MemoryTransport) {
+    let (a_tx, a_rx) = futures::channel::mpsc::unbounded();
+    let (b_tx, b_rx) = futures::channel::mpsc::unbounded();
+    (
+        MemoryTransport { tx: a_tx, rx: b_rx },
+        MemoryTransport { tx: b_tx, rx: a_rx },
+    )
+}
+
+impl Sink<Bytes> for MemoryTransport {
+    type Error = TransportError;
+
+    fn poll_ready(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), TransportError>> {
+        self.get_mut()
+            .tx
+            .poll_ready(cx)
+            .map_err(|_| TransportError("peer closed".into()))
+    }
+
+    fn start_send(self: std::pin::Pin<&mut Self>, item: Bytes) -> Result<(), TransportError> {
+        self.get_mut()
+            .tx
+            .start_send(item)
+            .map_err(|_| TransportError("peer closed".into()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), TransportError>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), TransportError>> {
+        self.get_mut().tx.close_channel();
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl Stream for MemoryTransport {
+    type Item = Result<Bytes, TransportError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.get_mut().rx.poll_next_unpin(cx).map(|p| p.map(Ok))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

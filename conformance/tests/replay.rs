@@ -1,0 +1,403 @@
+//! Replays every recorded case against the real `meshagent-room` client over a loopback
+//! websocket: one trial per case file, named by case id.
+//!
+//! Each trial checks (a) every message the client sent against the recorded `send`
+//! frames, after `conformance::normalize`, and (b) the typed outcome against the
+//! recorded one.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use conformance::case::{self, Case, ConnectRecord, Direction, Outcome};
+use conformance::coverage;
+use conformance::normalize::{self, canonical, json_diff};
+use conformance::server::{ClientMessage, ScriptedServer, Transcript};
+use futures::StreamExt;
+use libtest_mimic::{Arguments, Failed, Trial};
+use meshagent_room::{Error, RoomClient, RoomEvent, RoomEvents};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Bound on every wait: connect, the call, each event, the server's script.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Token used when a directory has no `_connect.yaml`.
+const DEFAULT_TOKEN: &str = "conformance-token";
+
+/// Cases that are known to fail, with the reason. A listed case that passes fails the
+/// run, so this list only shrinks.
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suites = load_suites(&root.join("cases"));
+    check_known_failures(&suites);
+    let mut trials = Vec::new();
+    for suite in &suites {
+        trials.extend(suite.trials());
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    if !args.list {
+        let cases: Vec<Case> = suites.iter().flat_map(|s| s.cases.clone()).collect();
+        let methods = coverage::spec_methods(&root.join("../spec")).expect("spec/*.yaml loads");
+        println!("{}", coverage::summary(&methods, &cases));
+    }
+    conclusion.exit();
+}
+
+/// The cases of one SDK directory (`cases/<sdk>/`).
+struct Suite {
+    sdk: String,
+    connect: Option<ConnectRecord>,
+    cases: Vec<Case>,
+}
+
+fn load_suites(cases_dir: &Path) -> Vec<Suite> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir)
+        .expect("cases/ is readable")
+        .map(|e| e.expect("cases/ entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| Suite {
+            sdk: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            connect: case::load_connect(&dir).unwrap_or_else(|e| panic!("{e}")),
+            cases: case::load_cases(&dir).unwrap_or_else(|e| panic!("{e}")),
+        })
+        .collect()
+}
+
+impl Suite {
+    fn token(&self) -> String {
+        self.connect
+            .as_ref()
+            .and_then(|c| c.query.get("token").cloned())
+            .unwrap_or_else(|| DEFAULT_TOKEN.to_string())
+    }
+
+    fn trials(&self) -> Vec<Trial> {
+        let mut trials = Vec::new();
+        if let Some(record) = self.connect.clone() {
+            let token = self.token();
+            let name = format!("{}-connect-url", self.sdk);
+            trials.push(Trial::test(name, move || run(check_connect(record, token))));
+        }
+        for case in self.cases.clone() {
+            let token = self.token();
+            let (name, kind) = (case.id.clone(), self.sdk.clone());
+            trials.push(Trial::test(name, move || run_listed(case, token)).with_kind(kind));
+        }
+        trials
+    }
+}
+
+/// Every listed id must name a case, so the list cannot go stale.
+fn check_known_failures(suites: &[Suite]) {
+    for (id, _) in KNOWN_FAILURES {
+        let known = suites.iter().flat_map(|s| &s.cases).any(|c| c.id == *id);
+        assert!(known, "KNOWN_FAILURES lists `{id}`, which is no case");
+    }
+}
+
+/// Runs a case; inverts the verdict of a known failure.
+fn run_listed(case: Case, token: String) -> Result<(), Failed> {
+    let listed = KNOWN_FAILURES.iter().find(|(id, _)| *id == case.id);
+    match (listed, run(replay(case, token))) {
+        (None, verdict) => verdict,
+        (Some(_), Err(_)) => Ok(()),
+        (Some((_, reason)), Ok(())) => Err(format!(
+            "passes but is listed in KNOWN_FAILURES ({reason}): remove it from the list"
+        )
+        .into()),
+    }
+}
+
+/// Runs one async check on its own runtime.
+fn run(check: impl std::future::Future<Output = Result<(), String>>) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(check).map_err(Failed::from)
+}
+
+/// What the client did, to compare with `outcome`.
+enum Actual {
+    /// A call returned (its value serialized as JSON) or failed.
+    Returned(Result<Value, Error>),
+    /// Events read from the stream: packet type and fields.
+    Events(Vec<(String, Value)>),
+}
+
+async fn replay(case: Case, token: String) -> Result<(), String> {
+    let server = ScriptedServer::start(case.frames.clone(), TIMEOUT)
+        .await
+        .map_err(|e| format!("cannot start the scripted server: {e}"))?;
+    let url = url::Url::parse(&server.room_url()).map_err(|e| e.to_string())?;
+    let (room, mut events) = tokio::time::timeout(TIMEOUT, RoomClient::connect(url, token))
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| format!("connect failed: {e}"))?;
+    let actual = tokio::time::timeout(TIMEOUT, perform(&room, &mut events, &case))
+        .await
+        .unwrap_or_else(|_| Err(format!("the call did not complete within {TIMEOUT:?}")));
+    room.close().await;
+    let transcript = server.finish().await;
+    let extra_events: Vec<RoomEvent> = tokio::time::timeout(TIMEOUT, events.collect())
+        .await
+        .unwrap_or_default();
+    drop(room);
+
+    let mut problems = Vec::new();
+    match transcript {
+        Ok(t) => check_sent(&case, &t.messages, &mut problems),
+        Err(e) => problems.push(format!("scripted server: {e}")),
+    }
+    match actual {
+        Ok(actual) => check_outcome(&case.outcome, actual, &mut problems),
+        Err(e) => problems.push(e),
+    }
+    if !extra_events.is_empty() {
+        problems.push(format!("unexpected events: {extra_events:?}"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Performs the case's call, or reads its events.
+async fn perform(
+    room: &RoomClient,
+    events: &mut RoomEvents,
+    case: &Case,
+) -> Result<Actual, String> {
+    if case.method == "events" {
+        let Outcome::Events(expected) = &case.outcome else {
+            return Err("an `events` case needs an `events` outcome".into());
+        };
+        return read_events(events, expected.len())
+            .await
+            .map(Actual::Events);
+    }
+    let mut args = Args(case.arguments.clone());
+    let result = call(room, &case.method, &mut args).await?;
+    if !args.0.is_empty() {
+        let unused: Vec<&String> = args.0.keys().collect();
+        return Err(format!("arguments not mapped to the Rust call: {unused:?}"));
+    }
+    Ok(Actual::Returned(result))
+}
+
+/// The case's arguments; each is taken once by the call mapping.
+struct Args(Map<String, Value>);
+
+impl Args {
+    fn value(&mut self, name: &str) -> Result<Value, String> {
+        self.0
+            .remove(name)
+            .ok_or_else(|| format!("missing argument `{name}`"))
+    }
+
+    fn string(&mut self, name: &str) -> Result<String, String> {
+        match self.value(name)? {
+            Value::String(s) => Ok(s),
+            other => Err(format!("argument `{name}` must be a string, got {other}")),
+        }
+    }
+
+    fn opt_bool(&mut self, name: &str) -> Result<Option<bool>, String> {
+        match self.0.remove(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(other) => Err(format!("argument `{name}` must be a bool, got {other}")),
+        }
+    }
+}
+
+fn returned<T: Serialize>(result: Result<T, Error>) -> Result<Value, Error> {
+    result.map(|v| serde_json::to_value(v).expect("SDK results serialize to JSON"))
+}
+
+/// Maps a wire method to the generated Rust method; optional arguments are set on the
+/// builder only when the case has them.
+async fn call(
+    room: &RoomClient,
+    method: &str,
+    args: &mut Args,
+) -> Result<Result<Value, Error>, String> {
+    let (storage, queues) = (room.storage(), room.queues());
+    Ok(match method {
+        "storage.exists" => returned(storage.exists(args.string("path")?).await),
+        "storage.stat" => returned(storage.stat(args.string("path")?).await),
+        "storage.list" => returned(storage.list(args.string("path")?).await),
+        "storage.download_url" => returned(storage.download_url(args.string("path")?).await),
+        "storage.delete" => {
+            let mut request = storage.delete(args.string("path")?);
+            if let Some(recursive) = args.opt_bool("recursive")? {
+                request = request.recursive(recursive);
+            }
+            returned(request.await)
+        }
+        "queues.list" => returned(queues.list().await),
+        "queues.open" => returned(queues.open(args.string("name")?).await),
+        "queues.drain" => returned(queues.drain(args.string("name")?).await),
+        "queues.close" => returned(queues.close(args.string("name")?).await),
+        "queues.send" => {
+            let mut request = queues.send(args.string("name")?, args.value("message")?);
+            if let Some(create) = args.opt_bool("create")? {
+                request = request.create(create);
+            }
+            returned(request.await)
+        }
+        "queues.receive" => {
+            let mut request = queues.receive(args.string("name")?);
+            if let Some(create) = args.opt_bool("create")? {
+                request = request.create(create);
+            }
+            if let Some(wait) = args.opt_bool("wait")? {
+                request = request.wait(wait);
+            }
+            returned(request.await)
+        }
+        other => return Err(format!("no Rust call is mapped for method `{other}`")),
+    })
+}
+
+async fn read_events(events: &mut RoomEvents, n: usize) -> Result<Vec<(String, Value)>, String> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let event = tokio::time::timeout(TIMEOUT, events.next())
+            .await
+            .map_err(|_| format!("timed out waiting for event {} of {n}", out.len() + 1))?
+            .ok_or_else(|| format!("the event stream ended after {} of {n} events", out.len()))?;
+        out.push((event.packet_type().to_string(), event_fields(&event)?));
+    }
+    Ok(out)
+}
+
+fn event_fields(event: &RoomEvent) -> Result<Value, String> {
+    let fields = match event {
+        RoomEvent::StorageFileUpdated(e) => serde_json::to_value(e),
+        RoomEvent::StorageFileDeleted(e) => serde_json::to_value(e),
+        RoomEvent::Unknown(p) => Ok(Value::Object(p.header.clone())),
+        other => return Err(format!("no field mapping for event {other:?}")),
+    };
+    fields.map_err(|e| e.to_string())
+}
+
+/// (a) every message the client sent equals the recorded `send` frame, normalised.
+fn check_sent(case: &Case, sent: &[ClientMessage], problems: &mut Vec<String>) {
+    let expected: Vec<&case::Frame> = case
+        .frames
+        .iter()
+        .filter(|f| f.dir == Direction::Send)
+        .collect();
+    if expected.len() != sent.len() {
+        let types: Vec<&str> = sent.iter().map(|m| m.packet_type.as_str()).collect();
+        problems.push(format!(
+            "the client sent {} messages {types:?}, the recording has {}",
+            sent.len(),
+            expected.len()
+        ));
+    }
+    for (i, (frame, message)) in expected.iter().zip(sent).enumerate() {
+        let want = normalize::normalize(&frame.packet_type, &frame.header, &frame.tail);
+        let got = normalize::normalize(&message.packet_type, &message.header, &message.tail);
+        let (want, got) = match (want, got) {
+            (Ok(w), Ok(g)) => (w, g),
+            (w, g) => {
+                problems.push(format!("sent message {i}: recorded {w:?}, client {g:?}"));
+                continue;
+            }
+        };
+        if want.packet_type != got.packet_type {
+            problems.push(format!(
+                "sent message {i}: packet type {:?}, recorded {:?}",
+                got.packet_type, want.packet_type
+            ));
+        }
+        for d in json_diff(&want.header, &got.header) {
+            problems.push(format!("sent message {i} header {d}"));
+        }
+        if want.tail != got.tail {
+            problems.push(format!(
+                "sent message {i}: tail of {} bytes differs from the recorded {} bytes",
+                got.tail.len(),
+                want.tail.len()
+            ));
+        }
+    }
+}
+
+/// (b) the typed outcome equals the recorded one.
+fn check_outcome(expected: &Outcome, actual: Actual, problems: &mut Vec<String>) {
+    match (expected, actual) {
+        (Outcome::Result(want), Actual::Returned(Ok(got))) => {
+            for d in json_diff(&canonical(want), &canonical(&got)) {
+                problems.push(format!("result {d}"));
+            }
+        }
+        (Outcome::Error(want), Actual::Returned(Err(Error::Server { code, text }))) => {
+            if (want.code, &want.text) != (code, &text) {
+                problems.push(format!(
+                    "server error: expected code {:?} text {:?}, got code {code:?} text {text:?}",
+                    want.code, want.text
+                ));
+            }
+        }
+        (Outcome::Events(want), Actual::Events(got)) => {
+            let want: Vec<(String, Value)> = want
+                .iter()
+                .map(|e| {
+                    (
+                        e.packet_type.clone(),
+                        canonical(&Value::Object(e.fields.clone())),
+                    )
+                })
+                .collect();
+            let got: Vec<(String, Value)> =
+                got.into_iter().map(|(t, f)| (t, canonical(&f))).collect();
+            if want != got {
+                problems.push(format!("events: expected {want:?}, got {got:?}"));
+            }
+        }
+        (want, Actual::Returned(got)) => {
+            problems.push(format!("expected {want:?}, the call returned {got:?}"));
+        }
+        (want, Actual::Events(got)) => {
+            problems.push(format!("expected {want:?}, got events {got:?}"))
+        }
+    }
+}
+
+/// The connect request's path and query equal the recorded ones.
+async fn check_connect(record: ConnectRecord, token: String) -> Result<(), String> {
+    let server = ScriptedServer::start(Vec::new(), TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = url::Url::parse(&server.room_url()).map_err(|e| e.to_string())?;
+    let (room, _events) = tokio::time::timeout(TIMEOUT, RoomClient::connect(url, token))
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| format!("connect failed: {e}"))?;
+    room.close().await;
+    let Transcript {
+        request_uri,
+        messages,
+    } = server.finish().await.map_err(|e| e.to_string())?;
+    let want = format!("{}?{}", record.path, record.query_string);
+    if request_uri != want || !messages.is_empty() {
+        return Err(format!(
+            "requested {request_uri:?} and sent {} messages; recorded {want:?} and none",
+            messages.len()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,362 @@
+//! Runtime behaviour against a scripted peer over an in-memory transport: handshake,
+//! correlation, concurrency, cancellation, disconnects, bad input and events.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use meshagent_room::runtime::framing::{encode_message, Limits, Message, Reassembler};
+use meshagent_room::runtime::packing::{pack, unpack};
+use meshagent_room::{
+    memory_pair, ConnectOptions, Content, Error, ErrorCode, MemoryTransport, RoomClient, RoomEvent,
+    RoomEvents,
+};
+use serde_json::{json, Value};
+
+/// The server side of a test connection.
+struct Peer {
+    io: MemoryTransport,
+    reassembler: Reassembler,
+    next_id: u64,
+}
+
+impl Peer {
+    async fn send(&mut self, id: u64, packet_type: &str, header: Value, tail: &[u8]) {
+        let data = pack(&header, tail).expect("pack");
+        self.send_raw_message(id, packet_type, &data).await;
+    }
+
+    async fn send_raw_message(&mut self, id: u64, packet_type: &str, data: &[u8]) {
+        for p in encode_message(id, packet_type, data) {
+            self.io.send(p).await.expect("client is listening");
+        }
+    }
+
+    async fn push(&mut self, packet_type: &str, header: Value) {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(id, packet_type, header, &[]).await;
+    }
+
+    async fn reply(&mut self, id: u64, content: Value) {
+        self.send(id, "__response__", content, &[]).await;
+    }
+
+    /// The client's next complete message: (id, type, header).
+    async fn recv(&mut self) -> (u64, String, Value) {
+        loop {
+            let packet = tokio::time::timeout(Duration::from_secs(5), self.io.next())
+                .await
+                .expect("client sent something in time")
+                .expect("client still connected")
+                .expect("no transport error");
+            if let Some(Message {
+                id,
+                message_type,
+                data,
+            }) = self.reassembler.push(packet).expect("valid framing")
+            {
+                let packed = unpack(data).expect("valid packing");
+                return (id, message_type, Value::Object(packed.header));
+            }
+        }
+    }
+}
+
+async fn connect() -> (RoomClient, RoomEvents, Peer) {
+    let (client_io, server_io) = memory_pair();
+    let mut peer = Peer {
+        io: server_io,
+        reassembler: Reassembler::new(Limits::default()),
+        next_id: 1000,
+    };
+    let server = async {
+        peer.push(
+            "room_ready",
+            json!({"room_name": "r1", "room_url": "ws://x/rooms/r1", "session_id": "s1"}),
+        )
+        .await;
+        peer.push(
+            "connected",
+            json!({"type": "init", "participantId": "p-1", "attributes": {"name": "alice"}}),
+        )
+        .await;
+    };
+    let (client, ()) = tokio::join!(
+        RoomClient::with_transport(client_io, ConnectOptions::default()),
+        server
+    );
+    let (room, events) = client.expect("handshake completes");
+    (room, events, peer)
+}
+
+#[tokio::test]
+async fn handshake_exposes_room_and_participant() {
+    let (room, _events, _peer) = connect().await;
+    assert_eq!(room.room_name(), "r1");
+    assert_eq!(room.room_url(), "ws://x/rooms/r1");
+    assert_eq!(room.session_id(), "s1");
+    assert_eq!(room.local_participant().id, "p-1");
+    assert_eq!(
+        room.local_participant().attributes.get("name"),
+        Some(&json!("alice"))
+    );
+}
+
+#[tokio::test]
+async fn many_concurrent_requests_are_correlated_by_id() {
+    let (room, _events, mut peer) = connect().await;
+    let calls = (0..50).map(|i| {
+        let room = room.clone();
+        tokio::spawn(async move { room.storage().download_url(format!("f{i}")).await })
+    });
+    let handles: Vec<_> = calls.collect();
+    let mut requests = Vec::new();
+    for _ in 0..50 {
+        requests.push(peer.recv().await);
+    }
+    // Answer in reverse order: each call must still get its own reply.
+    for (id, kind, header) in requests.into_iter().rev() {
+        assert_eq!(kind, "room.invoke_tool");
+        let path = header["arguments"]["json"]["path"]
+            .as_str()
+            .expect("path")
+            .to_string();
+        peer.reply(
+            id,
+            json!({"type": "json", "json": {"url": format!("https://x/{path}")}}),
+        )
+        .await;
+    }
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(
+            h.await.expect("task").expect("reply"),
+            format!("https://x/f{i}")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_call_leaves_the_client_healthy() {
+    let (room, _events, mut peer) = connect().await;
+    let call = room.storage().exists("a");
+    let dropped = tokio::time::timeout(Duration::from_millis(20), call.into_future()).await;
+    assert!(
+        dropped.is_err(),
+        "no reply yet, the call timed out and was dropped"
+    );
+    let (first_id, ..) = peer.recv().await;
+    // The late reply to the forgotten call is ignored...
+    peer.reply(first_id, json!({"type": "json", "json": {"exists": true}}))
+        .await;
+    // ...and the next call gets its own reply.
+    let next = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().exists("b").await }
+    });
+    let (id, ..) = peer.recv().await;
+    assert_ne!(id, first_id);
+    peer.reply(id, json!({"type": "json", "json": {"exists": false}}))
+        .await;
+    assert!(!next.await.expect("task").expect("reply"));
+}
+
+#[tokio::test]
+async fn a_closed_socket_fails_every_pending_call() {
+    let (room, mut events, mut peer) = connect().await;
+    let calls: Vec<_> = (0..5)
+        .map(|i| {
+            let room = room.clone();
+            tokio::spawn(async move { room.queues().drain(format!("q{i}")).await })
+        })
+        .collect();
+    for _ in 0..5 {
+        peer.recv().await;
+    }
+    drop(peer);
+    for c in calls {
+        let result = tokio::time::timeout(Duration::from_secs(2), c)
+            .await
+            .expect("fails promptly")
+            .expect("task");
+        assert!(matches!(result, Err(Error::Closed { .. })), "{result:?}");
+    }
+    assert!(room.is_closed());
+    assert!(matches!(
+        room.queues().drain("q").await,
+        Err(Error::Closed { .. })
+    ));
+    assert_eq!(
+        events.next().await,
+        None,
+        "the event stream ends with the connection"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_keep_their_code_and_text() {
+    let (room, _events, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().stat("missing").await }
+    });
+    let (id, ..) = peer.recv().await;
+    peer.reply(
+        id,
+        json!({"type": "error", "text": "not found", "code": 3001}),
+    )
+    .await;
+    let err = call.await.expect("task").expect_err("server error");
+    assert_eq!(err.code(), Some(3001));
+    assert_eq!(err.error_code(), Some(ErrorCode::StorageNotFound));
+    assert_eq!(err.to_string(), "server error 3001: not found");
+}
+
+#[tokio::test]
+async fn wrong_replies_are_typed_errors_and_the_client_goes_on() {
+    let (room, _events, mut peer) = connect().await;
+    let cases = [
+        json!({"type": "text", "text": "yes"}), // wrong content type
+        json!({"type": "json", "json": {"exists": "yes"}}), // wrong JSON type
+        json!({"type": "json", "json": {}}),    // missing field
+        json!({"type": "nonsense"}),            // unknown content type
+    ];
+    for reply in cases {
+        let call = tokio::spawn({
+            let room = room.clone();
+            async move { room.storage().exists("a").await }
+        });
+        let (id, ..) = peer.recv().await;
+        peer.reply(id, reply.clone()).await;
+        let err = call.await.expect("task").expect_err("rejected");
+        assert!(
+            matches!(err, Error::UnexpectedResponse { .. } | Error::Content(_)),
+            "{reply}: {err:?}"
+        );
+    }
+    // A reply whose data is not a packed message fails only that call.
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.queues().open("q").await }
+    });
+    let (id, ..) = peer.recv().await;
+    peer.send_raw_message(id, "__response__", b"\x00\x00\x00\x00\x00\x00\x00\x05{oops")
+        .await;
+    assert!(matches!(call.await.expect("task"), Err(Error::Pack(_))));
+    // Garbage packets are skipped; the connection keeps serving.
+    peer.io
+        .send(Bytes::from_static(b"\x01\x02"))
+        .await
+        .expect("send");
+    peer.io
+        .send(Bytes::from_static(
+            b"\x00\x00\x00\x00\x00\x00\x00\x09\x00\x00\x00\x03xyz",
+        ))
+        .await
+        .expect("send");
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.queues().open("q").await }
+    });
+    let (id, ..) = peer.recv().await;
+    peer.reply(id, json!({"type": "empty"})).await;
+    call.await.expect("task").expect("still works");
+}
+
+#[tokio::test]
+async fn events_reach_every_subscriber_and_bad_ones_are_skipped() {
+    let (room, mut first, mut peer) = connect().await;
+    let mut second = room.subscribe();
+    peer.push("storage.file.updated", json!({"path": "a.txt"}))
+        .await; // missing participant_id: skipped
+    peer.push(
+        "storage.file.updated",
+        json!({"path": "a.txt", "participant_id": "p-2"}),
+    )
+    .await;
+    peer.push("some.future.packet", json!({"x": 1})).await;
+    for events in [&mut first, &mut second] {
+        match events.next().await {
+            Some(RoomEvent::StorageFileUpdated(e)) => {
+                assert_eq!(
+                    (e.path.as_str(), e.participant_id.as_str()),
+                    ("a.txt", "p-2")
+                )
+            }
+            other => panic!("expected file updated, got {other:?}"),
+        }
+        match events.next().await {
+            Some(RoomEvent::Unknown(p)) => {
+                assert_eq!(p.packet_type, "some.future.packet");
+                assert_eq!(p.header.get("x"), Some(&json!(1)));
+            }
+            other => panic!("expected unknown packet, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn generic_invoke_carries_content_tails() {
+    let (room, _events, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move {
+            room.invoke(
+                "demo",
+                "file",
+                Content::File(meshagent_room::FileContent {
+                    name: "a.bin".into(),
+                    mime_type: "application/octet-stream".into(),
+                    data: Bytes::from(vec![7u8; 3000]),
+                }),
+            )
+            .await
+        }
+    });
+    let packet = loop {
+        let p = peer.io.next().await.expect("open").expect("ok");
+        if let Some(m) = peer.reassembler.push(p).expect("framing") {
+            break m;
+        }
+    };
+    let packed = unpack(packet.data).expect("packed");
+    assert_eq!(
+        packed.header["arguments"],
+        json!({"type": "file", "name": "a.bin", "mime_type": "application/octet-stream"})
+    );
+    assert_eq!(packed.tail.len(), 3000);
+    peer.send(
+        packet.id,
+        "__response__",
+        json!({"type": "binary", "headers": {"k": 1}}),
+        b"xyz",
+    )
+    .await;
+    match call.await.expect("task").expect("reply") {
+        Content::Binary { headers, data } => {
+            assert_eq!(headers.get("k"), Some(&json!(1)));
+            assert_eq!(&data[..], b"xyz");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_socket_closed_during_the_handshake_fails_connect() {
+    let (client_io, server_io) = memory_pair();
+    drop(server_io);
+    let result = RoomClient::with_transport(client_io, ConnectOptions::default()).await;
+    assert!(matches!(result, Err(Error::Closed { .. })), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_the_handshake() {
+    let (client_io, _server_io) = memory_pair();
+    let options = ConnectOptions {
+        handshake_timeout: Duration::from_millis(50),
+        ..ConnectOptions::default()
+    };
+    let result = RoomClient::with_transport(client_io, options).await;
+    assert!(matches!(result, Err(Error::Timeout(..))), "{result:?}");
+}
