@@ -103,6 +103,12 @@ fn mod_rs(api: &Api) -> TokenStream {
             }
         }
     });
+    let dispatch_arms = api.toolkits.iter().map(|tk| {
+        let m = ident(&tk.name);
+        let name = &tk.name;
+        let f = feature(&tk.name);
+        quote! { #f #name => self.#m().dispatch(tool, args).await, }
+    });
     quote! {
         #![doc = " Code generated from the protocol spec: typed toolkits, events, packets and error codes."]
         pub mod error_codes;
@@ -116,6 +122,18 @@ fn mod_rs(api: &Api) -> TokenStream {
 
         impl crate::RoomClient {
             #(#accessors)*
+
+            /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
+            /// method and returns its typed result as JSON (feature `dispatch`).
+            #[cfg(feature = "dispatch")]
+            pub async fn dispatch(&self, method: &str, args: serde_json::Value) -> crate::Result<serde_json::Value> {
+                let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
+                let found: Option<crate::Result<serde_json::Value>> = match toolkit {
+                    #(#dispatch_arms)*
+                    _ => None,
+                };
+                found.unwrap_or_else(|| Err(crate::Error::InvalidArguments(format!("no generated method `{method}`"))))
+            }
         }
     }
 }
@@ -230,17 +248,40 @@ fn events_rs(api: &Api) -> TokenStream {
         let d = doc(&format!("{} Pushed as `{}`.", e.summary, e.packet));
         quote! { #f #d #v(crate::#m::#s), }
     });
+    let json_arms = all.iter().map(|(tk, e)| {
+        let v = event_variant(tk, e);
+        let f = feature(&tk.name);
+        quote! { #f RoomEvent::#v(e) => serde_json::to_value(e), }
+    });
     let packet_arms = all.iter().map(|(tk, e)| {
         let v = event_variant(tk, e);
         let f = feature(&tk.name);
         let p = &e.packet;
         quote! { #f RoomEvent::#v(_) => #p, }
     });
-    let decode_arms = all.iter().map(|(tk, e)| {
-        let v = event_variant(tk, e);
+    let decode_arms = packet_groups(&all).into_iter().map(|(tk, packet, events)| {
         let f = feature(&tk.name);
-        let p = &e.packet;
-        quote! { #f #p => serde_json::from_value(header).map(RoomEvent::#v), }
+        let selected: Vec<TokenStream> = events
+            .iter()
+            .filter_map(|e| {
+                let (_, value) = e.when.as_ref()?;
+                let d = decode_event(tk, e);
+                Some(quote! { Some(#value) => #d, })
+            })
+            .collect();
+        let fallback = events
+            .iter()
+            .find(|e| e.when.is_none())
+            .map_or(quote!(return None), |e| decode_event(tk, e));
+        match events.iter().find_map(|e| e.when.as_ref()) {
+            Some((key, _)) => quote! {
+                #f #packet => match header.get(#key).and_then(serde_json::Value::as_str) {
+                    #(#selected)*
+                    _ => #fallback,
+                },
+            },
+            None => quote! { #f #packet => #fallback, },
+        }
     });
     quote! {
         #![doc = " Typed events the room server pushes."]
@@ -262,20 +303,63 @@ fn events_rs(api: &Api) -> TokenStream {
                 }
             }
 
-            /// Decodes a pushed packet's JSON header: `None` when the packet type is not a
-            /// known event, an error when it is but the header does not match.
+            /// The event's header fields as JSON (an unknown packet's header as received;
+            /// tail fields are left out). Feature `dispatch`.
+            #[cfg(feature = "dispatch")]
+            pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
+                match self {
+                    #(#json_arms)*
+                    RoomEvent::Unknown(p) => Ok(serde_json::Value::Object(p.header.clone())),
+                }
+            }
+
+            /// Decodes a pushed packet's JSON header and tail: `None` when the packet type
+            /// is not a known event, an error when it is but the header does not match.
+            #[allow(unused_variables)]
             pub(crate) fn decode(
                 packet_type: &str,
                 header: serde_json::Value,
+                tail: bytes::Bytes,
             ) -> Option<Result<RoomEvent, serde_json::Error>> {
-                #[allow(unused_variables)]
-                let header = header;
                 Some(match packet_type {
                     #(#decode_arms)*
                     _ => return None,
                 })
             }
         }
+    }
+}
+
+/// Events grouped by packet, in first-seen order (events sharing a packet are in one toolkit).
+fn packet_groups<'a>(
+    all: &[(&'a Toolkit, &'a Event)],
+) -> Vec<(&'a Toolkit, &'a str, Vec<&'a Event>)> {
+    let mut groups: Vec<(&Toolkit, &str, Vec<&Event>)> = Vec::new();
+    for (tk, e) in all {
+        match groups.iter_mut().find(|(_, p, _)| *p == e.packet) {
+            Some((_, _, events)) => events.push(e),
+            None => groups.push((tk, &e.packet, vec![e])),
+        }
+    }
+    groups
+}
+
+/// Decodes the header into the event's struct, moving the tail into its tail field.
+fn decode_event(tk: &Toolkit, e: &Event) -> TokenStream {
+    let v = event_variant(tk, e);
+    let m = ident(&tk.name);
+    let s = format_ident!("{}", pascal(&e.name));
+    match &e.tail {
+        Some(tail) => {
+            let t = ident(&snake(tail));
+            quote! {
+                serde_json::from_value(header).map(|mut e: crate::#m::#s| {
+                    e.#t = tail;
+                    RoomEvent::#v(e)
+                })
+            }
+        }
+        None => quote! { serde_json::from_value(header).map(RoomEvent::#v) },
     }
 }
 
@@ -287,6 +371,7 @@ fn toolkit_rs(tk: &Toolkit) -> TokenStream {
         tk.summary, tk.name
     ));
     let methods = tk.tools.iter().filter_map(|t| tool_method(tk, t));
+    let dispatch = dispatch_impl(tk);
     let builders = tk.tools.iter().filter_map(|t| tool_builder(tk, t));
     let events = tk.events.iter().map(|e| {
         let name = format_ident!("{}", pascal(&e.name));
@@ -296,7 +381,18 @@ fn toolkit_rs(tk: &Toolkit) -> TokenStream {
             e.packet,
             event_variant(tk, e)
         ));
-        let fields = e.fields.iter().map(|f| struct_field(f, true));
+        let fields = e.fields.iter().map(|f| {
+            if e.tail.as_deref() == Some(f.wire.as_str()) {
+                let n = ident(&f.rust);
+                let fd = doc(&format!(
+                    "{}\n\nCarried in the packet's binary tail.",
+                    f.doc
+                ));
+                quote! { #fd #[serde(skip)] pub #n: bytes::Bytes, }
+            } else {
+                struct_field(f, true)
+            }
+        });
         quote! {
             #d
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -335,9 +431,77 @@ fn toolkit_rs(tk: &Toolkit) -> TokenStream {
             #(#methods)*
         }
 
+        #dispatch
+
         #(#builders)*
         #(#events)*
         #(#types)*
+    }
+}
+
+/// `dispatch(tool, json)`: calls a plain tool through its typed method from JSON arguments
+/// (wire names) and returns the typed result as JSON. Behind the `dispatch` feature; used
+/// by the conformance replay so that a recorded case needs no per-case Rust code.
+fn dispatch_impl(tk: &Toolkit) -> TokenStream {
+    let s = format_ident!("{}", pascal(&tk.name));
+    let arms = tk.tools.iter().filter_map(|t| {
+        let (input, _) = tool_parts(t)?;
+        let wire = &t.name;
+        let method = ident(&snake(&t.name));
+        let fields = input.iter().map(|f| {
+            let n = ident(&f.rust);
+            let ty = match &f.ty {
+                TypeRef::Optional(_) => field_type(f),
+                _ if f.is_required() => field_type(f),
+                _ => {
+                    let t = field_type(f);
+                    quote!(Option<#t>)
+                }
+            };
+            let rename = (f.rust != f.wire).then(|| {
+                let w = &f.wire;
+                quote!(#[serde(rename = #w)])
+            });
+            let default = (!f.is_required()).then(|| quote!(#[serde(default)]));
+            quote! { #rename #default #n: #ty, }
+        });
+        let required = input.iter().filter(|f| f.is_required()).map(|f| {
+            let n = ident(&f.rust);
+            quote!(a.#n)
+        });
+        let optional = input.iter().filter(|f| !f.is_required()).map(|f| {
+            let n = ident(&f.rust);
+            quote! { if let Some(v) = a.#n { call = call.#n(v); } }
+        });
+        let mutable = input.iter().any(|f| !f.is_required()).then(|| quote!(mut));
+        Some(quote! {
+            #wire => {
+                #[derive(serde::Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Args { #(#fields)* }
+                let a: Args = match crate::dispatch::args(tool, args) {
+                    Ok(a) => a,
+                    Err(e) => return Some(Err(e)),
+                };
+                let #mutable call = self.#method(#(#required),*);
+                #(#optional)*
+                crate::dispatch::result(call.await)
+            }
+        })
+    });
+    quote! {
+        #[cfg(feature = "dispatch")]
+        impl #s {
+            /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
+            /// method and returns the typed result as JSON; `None` when there is no such tool.
+            #[allow(unused_variables, unreachable_code)]
+            pub async fn dispatch(&self, tool: &str, args: serde_json::Value) -> Option<crate::Result<serde_json::Value>> {
+                Some(match tool {
+                    #(#arms)*
+                    _ => return None,
+                })
+            }
+        }
     }
 }
 
@@ -362,6 +526,10 @@ fn rust_type(t: &TypeRef) -> TokenStream {
         TypeRef::Map(i) => {
             let i = rust_type(i);
             quote!(std::collections::BTreeMap<String, #i>)
+        }
+        TypeRef::JsonString(i) => {
+            let i = rust_type(i);
+            quote!(crate::JsonString<#i>)
         }
         TypeRef::Optional(i) => {
             let i = rust_type(i);
@@ -391,9 +559,24 @@ fn serde_attrs(f: &Field) -> TokenStream {
     quote!(#rename #optional)
 }
 
+/// A field's Rust type, boxing a self-containing named type.
+fn field_type(f: &Field) -> TokenStream {
+    match (&f.ty, f.boxed) {
+        (TypeRef::Optional(inner), true) => {
+            let i = rust_type(inner);
+            quote!(Option<Box<#i>>)
+        }
+        (t, true) => {
+            let i = rust_type(t);
+            quote!(Box<#i>)
+        }
+        (t, false) => rust_type(t),
+    }
+}
+
 fn struct_field(f: &Field, public: bool) -> TokenStream {
     let name = ident(&f.rust);
-    let ty = rust_type(&f.ty);
+    let ty = field_type(f);
     let attrs = serde_attrs(f);
     let d = doc(&f.doc);
     let vis = public.then(|| quote!(pub));

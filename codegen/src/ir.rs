@@ -143,6 +143,8 @@ pub struct Field {
     pub default: Option<Value>,
     /// Wire rule for an unset optional field.
     pub absent: Absent,
+    /// Whether a named type must be boxed here because it contains itself.
+    pub boxed: bool,
 }
 
 impl Field {
@@ -173,6 +175,8 @@ pub enum TypeRef {
     List(Box<TypeRef>),
     /// `map<T>` with string keys
     Map(Box<TypeRef>),
+    /// `json_string<T>`: a T encoded as JSON text inside a JSON string
+    JsonString(Box<TypeRef>),
     /// `T?`
     Optional(Box<TypeRef>),
     /// A named type.
@@ -229,6 +233,10 @@ pub struct Event {
     pub summary: String,
     /// Header fields.
     pub fields: Vec<Field>,
+    /// The header key and value selecting this event among those sharing its packet.
+    pub when: Option<(String, String)>,
+    /// The field that receives the binary tail.
+    pub tail: Option<String>,
 }
 
 /// A plain tool's reply.
@@ -438,6 +446,11 @@ impl Builder {
                 hint: Some("see spec/room.yaml in the repository".into()),
             });
         }
+        let mut shared: Vec<TypeDecl> = api.shared_types.iter().map(|(_, t)| t.clone()).collect();
+        mark_boxed(&mut shared);
+        for ((_, t), marked) in api.shared_types.iter_mut().zip(shared) {
+            *t = marked;
+        }
         self.cross_checks(files, &api);
         api.toolkits.sort_by(|a, b| a.name.cmp(&b.name));
         api
@@ -605,13 +618,29 @@ impl Builder {
                 &def.fields,
                 FieldUse::Public,
             );
+            let when = self.event_when(at, name, def);
+            if let Some(tail) = &def.tail {
+                if !fields.iter().any(|f| &f.wire == tail && is_bytes(&f.ty)) {
+                    self.err(
+                        at,
+                        &["events", name, "tail"],
+                        format!("`tail: {tail}` must name a `bytes` field of the event"),
+                        Some(format!(
+                            "add `{tail}: {{type: bytes, doc: ...}}` to `fields`"
+                        )),
+                    );
+                }
+            }
             events.push(Event {
                 name: name.clone(),
                 packet: def.packet.clone(),
                 summary,
                 fields,
+                when,
+                tail: def.tail.clone(),
             });
         }
+        mark_boxed(&mut types);
         Some(Toolkit {
             name: header.name.clone(),
             source: at.file.name.clone(),
@@ -620,6 +649,24 @@ impl Builder {
             events,
             types,
         })
+    }
+
+    fn event_when(
+        &mut self,
+        at: At<'_>,
+        name: &str,
+        def: &model::EventDef,
+    ) -> Option<(String, String)> {
+        let when = def.when.as_ref()?;
+        if when.len() != 1 {
+            self.err(
+                at,
+                &["events", name, "when"],
+                "`when` selects by exactly one header key",
+                Some("e.g. `when: {type: participant.enabled}`".into()),
+            );
+        }
+        when.iter().next().map(|(k, v)| (k.clone(), v.clone()))
     }
 
     fn tool(
@@ -941,6 +988,7 @@ impl Builder {
                 ty,
                 default,
                 absent,
+                boxed: false,
             });
         }
         out
@@ -1064,6 +1112,7 @@ impl Builder {
             .map(|p| (p.wire.clone(), api.core_source.clone()))
             .collect();
         let mut shared: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut shared_packet_files: BTreeMap<String, String> = BTreeMap::new();
         for file in files {
             let at = At { file };
             if let Some(h) = &file.spec.toolkit {
@@ -1076,12 +1125,33 @@ impl Builder {
                     );
                 }
                 for (name, e) in &file.spec.events {
-                    if let Some(prev) = packets.insert(e.packet.clone(), file.name.clone()) {
+                    let selector = e.when.as_ref().and_then(|w| w.keys().next().cloned());
+                    let key = match &selector {
+                        // Events selected by a header value share their packet.
+                        Some(k) => format!(
+                            "{}#{k}={}",
+                            e.packet,
+                            e.when
+                                .as_ref()
+                                .and_then(|w| w.get(k))
+                                .cloned()
+                                .unwrap_or_default()
+                        ),
+                        None => e.packet.clone(),
+                    };
+                    if let Some(other) =
+                        shared_packet_files.insert(e.packet.clone(), file.name.clone())
+                    {
+                        if other != file.name {
+                            self.err(at, &["events", name, "packet"], format!("packet `{}` is split across files", e.packet), Some(format!("keep every event of one packet in one toolkit file (also in {other})")));
+                        }
+                    }
+                    if let Some(prev) = packets.insert(key, file.name.clone()) {
                         self.err(
                             at,
                             &["events", name, "packet"],
                             format!("duplicate server packet `{}`", e.packet),
-                            Some(format!("already declared in {prev}")),
+                            Some(format!("already declared in {prev}; events sharing a packet need distinct `when` values")),
                         );
                     }
                 }
@@ -1160,7 +1230,9 @@ fn default_matches(ty: &TypeRef, v: &Value) -> bool {
 
 fn visit_named(t: &TypeRef, f: &mut impl FnMut(&str)) {
     match t {
-        TypeRef::List(i) | TypeRef::Map(i) | TypeRef::Optional(i) => visit_named(i, f),
+        TypeRef::List(i) | TypeRef::Map(i) | TypeRef::Optional(i) | TypeRef::JsonString(i) => {
+            visit_named(i, f)
+        }
         TypeRef::Named { name, .. } => f(name),
         _ => {}
     }
@@ -1170,12 +1242,79 @@ fn resolve_shared(t: TypeRef, scope: &Scope<'_>) -> TypeRef {
     match t {
         TypeRef::List(i) => TypeRef::List(Box::new(resolve_shared(*i, scope))),
         TypeRef::Map(i) => TypeRef::Map(Box::new(resolve_shared(*i, scope))),
+        TypeRef::JsonString(i) => TypeRef::JsonString(Box::new(resolve_shared(*i, scope))),
         TypeRef::Optional(i) => TypeRef::Optional(Box::new(resolve_shared(*i, scope))),
         TypeRef::Named { name, .. } => {
             let shared = !scope.local.contains(&name);
             TypeRef::Named { name, shared }
         }
         other => other,
+    }
+}
+
+fn is_bytes(t: &TypeRef) -> bool {
+    match t {
+        TypeRef::Bytes => true,
+        TypeRef::Optional(i) => is_bytes(i),
+        _ => false,
+    }
+}
+
+/// The named type a field holds inline (itself or in an option), which a recursive type
+/// must box; lists and maps already allocate.
+fn inline_named(t: &TypeRef) -> Option<&str> {
+    match t {
+        TypeRef::Named { name, .. } => Some(name),
+        TypeRef::Optional(i) => inline_named(i),
+        _ => None,
+    }
+}
+
+fn type_fields_mut(t: &mut TypeDecl) -> Vec<&mut Field> {
+    match &mut t.shape {
+        Shape::Struct(fields) => fields.iter_mut().collect(),
+        Shape::Union { variants, .. } => variants
+            .iter_mut()
+            .flat_map(|(_, _, f)| f.iter_mut())
+            .collect(),
+        Shape::Enum(_) => Vec::new(),
+    }
+}
+
+/// Marks fields whose inline named type leads back to the containing type, so that the
+/// generated type has a finite size (`Box<T>`).
+fn mark_boxed(types: &mut [TypeDecl]) {
+    let edges: BTreeMap<String, Vec<String>> = types
+        .iter_mut()
+        .map(|t| {
+            let name = t.name.clone();
+            let refs = type_fields_mut(t)
+                .iter()
+                .filter_map(|f| inline_named(&f.ty).map(str::to_string))
+                .collect();
+            (name, refs)
+        })
+        .collect();
+    let reaches = |from: &str, to: &str| {
+        let mut stack = vec![from.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(edges.get(&n).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    for t in types.iter_mut() {
+        let name = t.name.clone();
+        for f in type_fields_mut(t) {
+            if let Some(target) = inline_named(&f.ty) {
+                f.boxed = reaches(target, &name);
+            }
+        }
     }
 }
 
@@ -1195,6 +1334,7 @@ pub fn parse_type(text: &str) -> Result<TypeRef, String> {
     for (prefix, wrap) in [
         ("list<", TypeRef::List as fn(Box<TypeRef>) -> TypeRef),
         ("map<", TypeRef::Map),
+        ("json_string<", TypeRef::JsonString),
     ] {
         if let Some(rest) = text.strip_prefix(prefix) {
             let inner = rest

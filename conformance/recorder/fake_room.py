@@ -11,8 +11,9 @@ It implements the room framing itself (nothing from the meshagent package is imp
 On connect the server sends ``room_ready`` and ``connected``, then any scripted pushes. Every
 client message (except ``set_attributes``, which takes no reply) is answered with ``__response__``
 (same message id) from the script: each script step names the request it expects (message type,
-plus header fields such as ``toolkit``/``tool``) and the Content it replies with. A request that
-does not match the next step gets an error reply and is noted in ``errors``.
+plus header fields such as ``toolkit``/``tool``) and the Content it replies with, and may list
+pushes to send right after that reply (``Step.then``). A request that does not match the next step
+gets an error reply and is noted in ``errors``. ``script_done`` is set once every step was answered.
 
 Every message in both directions is recorded (direction from the SDK's point of view: ``send`` is
 client -> server, ``recv`` is server -> client), with the decoded JSON header (key order as sent,
@@ -169,6 +170,8 @@ class Step:
     expect: dict[str, Any]  # {"type": "room.invoke_tool", "toolkit": "storage", "tool": "exists"}
     reply: dict[str, Any]  # Content header, e.g. {"type": "json", "json": {"exists": True}}
     reply_tail: bytes = b""
+    # Messages the server pushes right after this reply (e.g. messaging.send after messaging.enable).
+    then: list["Push"] = field(default_factory=list)
 
     def matches(self, msg_type: str, header: dict) -> bool:
         for key, value in self.expect.items():
@@ -218,6 +221,10 @@ class FakeRoom:
         self.closed = asyncio.Event()
         self._server_id = self.first_server_id - 1
         self._steps = list(self.script)
+        # Set once every script step has been requested and answered (its `then` pushes sent too).
+        self.script_done = asyncio.Event()
+        if not self._steps:
+            self.script_done.set()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -312,6 +319,10 @@ class FakeRoom:
         if step is not None and step.matches(raw.type, header):
             self._steps.pop(0)
             await self._send(ws, "__response__", step.reply, step.reply_tail, message_id=raw.id)
+            for push in step.then:
+                await self._send(ws, push.type, push.header, push.tail)
+            if not self._steps:
+                self.script_done.set()
             return
 
         what = f"{raw.type} {header.get('toolkit')}.{header.get('tool')}"

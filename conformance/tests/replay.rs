@@ -15,8 +15,7 @@ use conformance::server::{ClientMessage, ScriptedServer, Transcript};
 use futures::StreamExt;
 use libtest_mimic::{Arguments, Failed, Trial};
 use meshagent_room::{Error, RoomClient, RoomEvent, RoomEvents};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Bound on every wait: connect, the call, each event, the server's script.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -186,88 +185,9 @@ async fn perform(
             .await
             .map(Actual::Events);
     }
-    let mut args = Args(case.arguments.clone());
-    let result = call(room, &case.method, &mut args).await?;
-    if !args.0.is_empty() {
-        let unused: Vec<&String> = args.0.keys().collect();
-        return Err(format!("arguments not mapped to the Rust call: {unused:?}"));
-    }
-    Ok(Actual::Returned(result))
-}
-
-/// The case's arguments; each is taken once by the call mapping.
-struct Args(Map<String, Value>);
-
-impl Args {
-    fn value(&mut self, name: &str) -> Result<Value, String> {
-        self.0
-            .remove(name)
-            .ok_or_else(|| format!("missing argument `{name}`"))
-    }
-
-    fn string(&mut self, name: &str) -> Result<String, String> {
-        match self.value(name)? {
-            Value::String(s) => Ok(s),
-            other => Err(format!("argument `{name}` must be a string, got {other}")),
-        }
-    }
-
-    fn opt_bool(&mut self, name: &str) -> Result<Option<bool>, String> {
-        match self.0.remove(name) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(b)),
-            Some(other) => Err(format!("argument `{name}` must be a bool, got {other}")),
-        }
-    }
-}
-
-fn returned<T: Serialize>(result: Result<T, Error>) -> Result<Value, Error> {
-    result.map(|v| serde_json::to_value(v).expect("SDK results serialize to JSON"))
-}
-
-/// Maps a wire method to the generated Rust method; optional arguments are set on the
-/// builder only when the case has them.
-async fn call(
-    room: &RoomClient,
-    method: &str,
-    args: &mut Args,
-) -> Result<Result<Value, Error>, String> {
-    let (storage, queues) = (room.storage(), room.queues());
-    Ok(match method {
-        "storage.exists" => returned(storage.exists(args.string("path")?).await),
-        "storage.stat" => returned(storage.stat(args.string("path")?).await),
-        "storage.list" => returned(storage.list(args.string("path")?).await),
-        "storage.download_url" => returned(storage.download_url(args.string("path")?).await),
-        "storage.delete" => {
-            let mut request = storage.delete(args.string("path")?);
-            if let Some(recursive) = args.opt_bool("recursive")? {
-                request = request.recursive(recursive);
-            }
-            returned(request.await)
-        }
-        "queues.list" => returned(queues.list().await),
-        "queues.open" => returned(queues.open(args.string("name")?).await),
-        "queues.drain" => returned(queues.drain(args.string("name")?).await),
-        "queues.close" => returned(queues.close(args.string("name")?).await),
-        "queues.send" => {
-            let mut request = queues.send(args.string("name")?, args.value("message")?);
-            if let Some(create) = args.opt_bool("create")? {
-                request = request.create(create);
-            }
-            returned(request.await)
-        }
-        "queues.receive" => {
-            let mut request = queues.receive(args.string("name")?);
-            if let Some(create) = args.opt_bool("create")? {
-                request = request.create(create);
-            }
-            if let Some(wait) = args.opt_bool("wait")? {
-                request = request.wait(wait);
-            }
-            returned(request.await)
-        }
-        other => return Err(format!("no Rust call is mapped for method `{other}`")),
-    })
+    // The generated dispatch table calls the typed method from the JSON arguments.
+    let args = Value::Object(case.arguments.clone());
+    Ok(Actual::Returned(room.dispatch(&case.method, args).await))
 }
 
 async fn read_events(events: &mut RoomEvents, n: usize) -> Result<Vec<(String, Value)>, String> {
@@ -283,13 +203,7 @@ async fn read_events(events: &mut RoomEvents, n: usize) -> Result<Vec<(String, V
 }
 
 fn event_fields(event: &RoomEvent) -> Result<Value, String> {
-    let fields = match event {
-        RoomEvent::StorageFileUpdated(e) => serde_json::to_value(e),
-        RoomEvent::StorageFileDeleted(e) => serde_json::to_value(e),
-        RoomEvent::Unknown(p) => Ok(Value::Object(p.header.clone())),
-        other => return Err(format!("no field mapping for event {other:?}")),
-    };
-    fields.map_err(|e| e.to_string())
+    event.to_json().map_err(|e| e.to_string())
 }
 
 /// (a) every message the client sent equals the recorded `send` frame, normalised.

@@ -33,6 +33,8 @@ pub use runtime::framing::Limits;
 pub use runtime::transport::{
     memory_pair, room_url, MemoryTransport, Token, Transport, TransportError,
 };
-pub use runtime::types::{Base64Bytes, Timestamp, UnknownPacket};
+pub use runtime::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 
 pub(crate) use runtime::decode;
+#[cfg(feature = "dispatch")]
+pub(crate) use runtime::dispatch;

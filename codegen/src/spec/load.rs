@@ -261,7 +261,11 @@ impl Reader<'_> {
             .nth(1)
             .and_then(|k| self.locator.find_below(path, k));
         let (line, column) = named.unwrap_or_else(|| self.locator.locate(path));
-        let hint = if text.contains("unknown field") {
+        let split_text = text.contains("unknown field")
+            && text.split('`').nth(1).is_some_and(|k| k.contains(' '));
+        let hint = if split_text {
+            Some("a `,` inside `{...}` ends the value: quote text that contains commas, e.g. `doc: \"a, b\"`".into())
+        } else if text.contains("unknown field") {
             Some("check the spelling; the schema spec/spec.schema.json lists every key".into())
         } else if text.contains("invalid type") {
             Some("see spec/spec.schema.json for the expected shape".into())

@@ -139,7 +139,8 @@ pub enum FieldDef {
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     /// Type expression: `string`, `bool`, `int`, `float`, `bytes`, `json`, `timestamp`,
-    /// `list<T>`, `map<T>` (string keys), a named type, and `T?` for optional.
+    /// `list<T>`, `map<T>` (string keys), `json_string<T>` (a T carried as JSON text in a
+    /// string), a named type, and `T?` for optional.
     #[serde(rename = "type")]
     pub ty: String,
     /// What the field means; becomes the doc comment.
@@ -260,6 +261,11 @@ pub struct EventDef {
     /// Fields of the packet's JSON header.
     #[serde(default)]
     pub fields: IndexMap<String, FieldDef>,
+    /// When several events share a packet: the one header key and value that select this
+    /// event (e.g. `{type: participant.enabled}`). The event without `when` takes the rest.
+    pub when: Option<IndexMap<String, String>>,
+    /// Name of a bytes field that receives the packet's binary tail.
+    pub tail: Option<String>,
 }
 
 /// A named type: a struct (`fields`), a string enum (`enum`) or a tagged union (`tag` + `variants`).

@@ -25,14 +25,26 @@ impl RoomEvent {
             RoomEvent::Unknown(p) => &p.packet_type,
         }
     }
-    /// Decodes a pushed packet's JSON header: `None` when the packet type is not a
-    /// known event, an error when it is but the header does not match.
+    /// The event's header fields as JSON (an unknown packet's header as received;
+    /// tail fields are left out). Feature `dispatch`.
+    #[cfg(feature = "dispatch")]
+    pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
+        match self {
+            #[cfg(feature = "storage")]
+            RoomEvent::StorageFileUpdated(e) => serde_json::to_value(e),
+            #[cfg(feature = "storage")]
+            RoomEvent::StorageFileDeleted(e) => serde_json::to_value(e),
+            RoomEvent::Unknown(p) => Ok(serde_json::Value::Object(p.header.clone())),
+        }
+    }
+    /// Decodes a pushed packet's JSON header and tail: `None` when the packet type
+    /// is not a known event, an error when it is but the header does not match.
+    #[allow(unused_variables)]
     pub(crate) fn decode(
         packet_type: &str,
         header: serde_json::Value,
+        tail: bytes::Bytes,
     ) -> Option<Result<RoomEvent, serde_json::Error>> {
-        #[allow(unused_variables)]
-        let header = header;
         Some(
             match packet_type {
                 #[cfg(feature = "storage")]

@@ -31,4 +31,25 @@ impl crate::RoomClient {
             room: self.clone(),
         }
     }
+    /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
+    /// method and returns its typed result as JSON (feature `dispatch`).
+    #[cfg(feature = "dispatch")]
+    pub async fn dispatch(
+        &self,
+        method: &str,
+        args: serde_json::Value,
+    ) -> crate::Result<serde_json::Value> {
+        let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
+        let found: Option<crate::Result<serde_json::Value>> = match toolkit {
+            #[cfg(feature = "queues")]
+            "queues" => self.queues().dispatch(tool, args).await,
+            #[cfg(feature = "storage")]
+            "storage" => self.storage().dispatch(tool, args).await,
+            _ => None,
+        };
+        found
+            .unwrap_or_else(|| Err(
+                crate::Error::InvalidArguments(format!("no generated method `{method}`")),
+            ))
+    }
 }

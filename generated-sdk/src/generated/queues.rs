@@ -90,6 +90,115 @@ impl Queues {
         }
     }
 }
+#[cfg(feature = "dispatch")]
+impl Queues {
+    /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
+    /// method and returns the typed result as JSON; `None` when there is no such tool.
+    #[allow(unused_variables, unreachable_code)]
+    pub async fn dispatch(
+        &self,
+        tool: &str,
+        args: serde_json::Value,
+    ) -> Option<crate::Result<serde_json::Value>> {
+        Some(
+            match tool {
+                "list" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {}
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.list();
+                    crate::dispatch::result(call.await)
+                }
+                "open" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        name: String,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.open(a.name);
+                    crate::dispatch::result(call.await)
+                }
+                "send" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        name: String,
+                        #[serde(default)]
+                        create: Option<bool>,
+                        message: serde_json::Value,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.send(a.name, a.message);
+                    if let Some(v) = a.create {
+                        call = call.create(v);
+                    }
+                    crate::dispatch::result(call.await)
+                }
+                "drain" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        name: String,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.drain(a.name);
+                    crate::dispatch::result(call.await)
+                }
+                "close" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        name: String,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.close(a.name);
+                    crate::dispatch::result(call.await)
+                }
+                "receive" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        name: String,
+                        #[serde(default)]
+                        create: Option<bool>,
+                        #[serde(default)]
+                        wait: Option<bool>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.receive(a.name);
+                    if let Some(v) = a.create {
+                        call = call.create(v);
+                    }
+                    if let Some(v) = a.wait {
+                        call = call.wait(v);
+                    }
+                    crate::dispatch::result(call.await)
+                }
+                _ => return None,
+            },
+        )
+    }
+}
 /// A call of `queues.list` (Lists the room's queues with their sizes); `.await` it to send `room.invoke_tool` and get the typed reply.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]

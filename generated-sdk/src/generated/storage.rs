@@ -76,6 +76,93 @@ impl Storage {
         }
     }
 }
+#[cfg(feature = "dispatch")]
+impl Storage {
+    /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
+    /// method and returns the typed result as JSON; `None` when there is no such tool.
+    #[allow(unused_variables, unreachable_code)]
+    pub async fn dispatch(
+        &self,
+        tool: &str,
+        args: serde_json::Value,
+    ) -> Option<crate::Result<serde_json::Value>> {
+        Some(
+            match tool {
+                "exists" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        path: String,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.exists(a.path);
+                    crate::dispatch::result(call.await)
+                }
+                "stat" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        path: String,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.stat(a.path);
+                    crate::dispatch::result(call.await)
+                }
+                "list" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        path: String,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.list(a.path);
+                    crate::dispatch::result(call.await)
+                }
+                "delete" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        path: String,
+                        #[serde(default)]
+                        recursive: Option<bool>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.delete(a.path);
+                    if let Some(v) = a.recursive {
+                        call = call.recursive(v);
+                    }
+                    crate::dispatch::result(call.await)
+                }
+                "download_url" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        path: String,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.download_url(a.path);
+                    crate::dispatch::result(call.await)
+                }
+                _ => return None,
+            },
+        )
+    }
+}
 /// A call of `storage.exists` (Whether a file or folder exists at `path`); `.await` it to send `room.invoke_tool` and get the typed reply.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]

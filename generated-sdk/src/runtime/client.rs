@@ -576,7 +576,11 @@ fn dispatch(shared: &Shared, message: Message) {
         }
         _ => match unpack(data) {
             Ok(packed) => {
-                match RoomEvent::decode(&message_type, Value::Object(packed.header.clone())) {
+                match RoomEvent::decode(
+                    &message_type,
+                    Value::Object(packed.header.clone()),
+                    packed.tail.clone(),
+                ) {
                     Some(Ok(event)) => shared.publish(event),
                     Some(Err(e)) => {
                         tracing::warn!(packet = %message_type, error = %e, "skipping a malformed event")

@@ -61,6 +61,9 @@ pub enum Error {
     /// Waiting took longer than allowed.
     #[error("timed out after {0:?} waiting for {1}")]
     Timeout(Duration, &'static str),
+    /// Arguments that do not fit a method (from [`crate::RoomClient::dispatch`]).
+    #[error("invalid arguments: {0}")]
+    InvalidArguments(String),
     /// A URL could not be built.
     #[error("invalid url: {0}")]
     Url(String),

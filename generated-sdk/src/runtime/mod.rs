@@ -4,6 +4,8 @@
 pub mod client;
 pub mod content;
 pub(crate) mod decode;
+#[cfg(feature = "dispatch")]
+pub(crate) mod dispatch;
 pub mod error;
 pub mod framing;
 pub mod packing;

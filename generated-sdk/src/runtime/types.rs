@@ -46,3 +46,62 @@ pub struct UnknownPacket {
     /// The packet's binary tail.
     pub tail: bytes::Bytes,
 }
+
+/// A value carried on the wire as JSON text inside a JSON string (the SDKs' `*_json`
+/// fields, e.g. `message_json`); typed on the Rust side.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JsonString<T>(pub T);
+
+impl<T> std::ops::Deref for JsonString<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> From<T> for JsonString<T> {
+    fn from(value: T) -> Self {
+        JsonString(value)
+    }
+}
+
+impl<T: Serialize> Serialize for JsonString<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(&self.0).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for JsonString<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        serde_json::from_str(&text)
+            .map(JsonString)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_and_base64_round_trip() {
+        let v = JsonString(serde_json::json!({"a": [1, "é"]}));
+        let wire = serde_json::to_value(&v).expect("serializes");
+        assert_eq!(wire, serde_json::json!("{\"a\":[1,\"é\"]}"));
+        assert_eq!(
+            serde_json::from_value::<JsonString<serde_json::Value>>(wire).ok(),
+            Some(v)
+        );
+        assert!(
+            serde_json::from_value::<JsonString<serde_json::Value>>(serde_json::json!("{oops"))
+                .is_err()
+        );
+        let b = Base64Bytes(vec![0, 1, 2, 255]);
+        let wire = serde_json::to_value(&b).expect("serializes");
+        assert_eq!(wire, serde_json::json!("AAEC/w=="));
+        assert_eq!(serde_json::from_value::<Base64Bytes>(wire).ok(), Some(b));
+        assert!(serde_json::from_value::<Base64Bytes>(serde_json::json!("not base64!")).is_err());
+    }
+}

@@ -1,0 +1,245 @@
+// Drives the official TypeScript SDK (@meshagent/meshagent 0.35.8) for ONE conformance scenario.
+//
+// Usage: node driver.mjs '<scenario JSON>'
+//
+// The scenario JSON is built by ../record_typescript.py:
+//   {
+//     "url": "ws://127.0.0.1:PORT/rooms/test-room", "token": "...",
+//     "result_path": "/tmp/.../result.json",        // where the outcome JSON is written
+//     "call": ["storage.delete", ["docs/a.txt", {}]] // SDK method path under RoomClient + positional args
+//           | null,                                  // no call (push-only scenario)
+//     "listen": [["storage", "file.updated"], ...],  // events to register before connecting
+//     "wait_participant": "p-remote" | null          // wait until messaging knows this participant
+//   }
+//
+// Special argument values (the rest is plain JSON):
+//   {"$bytes": "<base64>"}        -> Uint8Array
+//   {"$participant": "<id>"}      -> room.messaging.getParticipant(id) (a RemoteParticipant)
+//
+// The SDK prints "GOT RESPONSE ..." to stdout for every response, so nothing here is written to
+// stdout: the outcome goes to result_path as JSON, diagnostics go to stderr.
+//   {"outcome": {"result": ...}} | {"outcome": {"error": {"code": ..., "text": ...}}}
+//   | {"outcome": {"events": [...]}} | {"failure": "..."} (the recorder then fails the scenario)
+
+import { createRequire } from "node:module";
+import { writeFileSync } from "node:fs";
+
+const require = createRequire(import.meta.url);
+const meshagent = require("@meshagent/meshagent");
+const {
+  RoomClient,
+  WebSocketClientProtocol,
+  RoomServerException,
+  StorageEntry,
+  Queue,
+  JsonContent,
+  TextContent,
+  EmptyContent,
+  BinaryContent,
+  FileContent,
+  LinkContent,
+  ErrorContent,
+  ControlContent,
+  splitMessageHeader,
+  splitMessagePayload,
+} = meshagent;
+
+const TIMEOUT_MS = 15000;
+
+function withTimeout(promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timeout: ${what}`)), TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function waitUntil(predicate, what) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timeout: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+// ---------------------------------------------------------------------------- arguments
+
+function reviveArg(value, room) {
+  if (Array.isArray(value)) return value.map((v) => reviveArg(v, room));
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === "$bytes") {
+      return new Uint8Array(Buffer.from(value.$bytes, "base64"));
+    }
+    if (keys.length === 1 && keys[0] === "$participant") {
+      const p = room.messaging.getParticipant(value.$participant);
+      if (p === null) throw new Error(`no participant ${value.$participant}`);
+      return p;
+    }
+    const out = {};
+    for (const k of keys) out[k] = reviveArg(value[k], room);
+    return out;
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------- outcome conversion
+
+function camelToSnake(name) {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+function bytesToBase64(bytes) {
+  return Buffer.from(bytes).toString("base64");
+}
+
+function contentToJson(content) {
+  // A Content -> its wire header (as the SDK would pack it), plus the payload as base64 if any.
+  const packed = content.pack();
+  const header = JSON.parse(splitMessageHeader(packed));
+  const payload = splitMessagePayload(packed);
+  if (payload.length > 0) header["data_base64"] = bytesToBase64(payload);
+  return header;
+}
+
+const CONTENT_CLASSES = [
+  JsonContent,
+  TextContent,
+  EmptyContent,
+  BinaryContent,
+  FileContent,
+  LinkContent,
+  ErrorContent,
+  ControlContent,
+];
+
+// Class instances -> plain objects with wire (snake_case) field names; plain objects (JSON the
+// server sent and the SDK passed through) keep their keys as they are.
+function toJsonable(value) {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "boolean" || typeof value === "string") return value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error(`non-finite number ${value}`);
+    return value;
+  }
+  if (typeof value === "bigint") return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return { data_base64: bytesToBase64(value) };
+  if (Array.isArray(value)) return value.map(toJsonable);
+  if (value instanceof Map) {
+    const out = {};
+    for (const [k, v] of value.entries()) out[String(k)] = toJsonable(v);
+    return out;
+  }
+  if (typeof value === "object") {
+    if (CONTENT_CLASSES.some((cls) => value instanceof cls)) return contentToJson(value);
+    const proto = Object.getPrototypeOf(value);
+    const isPlain = proto === Object.prototype || proto === null;
+    if (!isPlain && typeof value.toJson === "function") return toJsonable(value.toJson());
+    const out = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (isPlain) {
+        out[k] = toJsonable(v);
+      } else {
+        if (k.startsWith("_") || typeof v === "function") continue;
+        if (k === "client" || k === "room") continue; // back references to the RoomClient
+        out[camelToSnake(k)] = toJsonable(v);
+      }
+    }
+    return out;
+  }
+  throw new Error(`cannot convert ${typeof value} to JSON`);
+}
+
+function errorOutcome(ex) {
+  return { error: { code: ex.code === undefined ? null : ex.code, text: ex.message } };
+}
+
+// ---------------------------------------------------------------------------- main
+
+async function run(scenario) {
+  const protocol = new WebSocketClientProtocol({ url: scenario.url, token: scenario.token });
+  const room = new RoomClient({ protocol });
+
+  // Every protocol.send (requests and set_attributes) is tracked so that nothing still queued is
+  // lost when the socket is closed at the end. This does not change what goes on the wire.
+  const pendingSends = new Set();
+  const originalSend = protocol.send.bind(protocol);
+  protocol.send = (...args) => {
+    const p = originalSend(...args);
+    pendingSends.add(p);
+    p.finally(() => pendingSends.delete(p)).catch(() => undefined);
+    return p;
+  };
+
+  const events = [];
+  const listen = scenario.listen ?? [];
+  for (const [clientName, eventName] of listen) {
+    room[clientName].on(eventName, (ev) => {
+      events.push({ type: `${clientName}.${eventName}`, fields: toJsonable(ev) });
+    });
+  }
+
+  let outcome;
+  try {
+    await withTimeout(room.start(), "room.start()");
+    // start() resolves on room_ready; the LocalParticipant (and the set_attributes echo of the
+    // initial attributes) only exists once "connected" has been handled. Wait for it so that the
+    // echo always comes first and always takes message id 0.
+    await waitUntil(() => room.localParticipant !== null, "connected/init");
+    if (scenario.wait_participant) {
+      await waitUntil(
+        () => room.messaging.getParticipant(scenario.wait_participant) !== null,
+        `participant ${scenario.wait_participant}`,
+      );
+    }
+
+    if (scenario.call) {
+      const [path, rawArgs] = scenario.call;
+      const parts = path.split(".");
+      let target = room;
+      for (const p of parts.slice(0, -1)) target = target[p];
+      const fn = target[parts[parts.length - 1]];
+      if (typeof fn !== "function") throw new Error(`no SDK method room.${path}`);
+      const args = reviveArg(rawArgs, room);
+      try {
+        const result = await withTimeout(fn.apply(target, args), `room.${path}()`);
+        outcome = { result: toJsonable(result) };
+      } catch (ex) {
+        if (ex instanceof RoomServerException) {
+          outcome = errorOutcome(ex);
+        } else {
+          throw ex;
+        }
+      }
+    } else {
+      await waitUntil(() => events.length >= listen.length, "events");
+      outcome = { events };
+    }
+    await withTimeout(Promise.allSettled([...pendingSends]), "pending sends");
+  } finally {
+    const ws = protocol.channel.webSocket;
+    room.dispose();
+    if (ws) {
+      await withTimeout(
+        new Promise((resolve) => {
+          if (ws.readyState === ws.CLOSED) resolve();
+          else ws.addEventListener("close", () => resolve());
+        }),
+        "websocket close",
+      ).catch(() => undefined);
+    }
+  }
+  return outcome;
+}
+
+const scenario = JSON.parse(process.argv[2]);
+let report;
+try {
+  report = { outcome: await run(scenario) };
+} catch (ex) {
+  report = { failure: `${ex?.name ?? "Error"}: ${ex?.message ?? String(ex)}` };
+}
+writeFileSync(scenario.result_path, JSON.stringify(report));
+// Exit explicitly: the SDK may keep timers or sockets alive after dispose().
+process.exit(0);
