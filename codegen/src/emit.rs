@@ -230,37 +230,91 @@ fn error_codes_rs(api: &Api) -> TokenStream {
     }
 }
 
-fn event_variant(tk: &Toolkit, e: &Event) -> proc_macro2::Ident {
-    format_ident!("{}{}", pascal(&tk.name), pascal(&e.name))
+/// Where an event's struct lives: a toolkit module, or `events.rs` for room core events.
+type Owner<'a> = Option<&'a Toolkit>;
+
+fn event_variant(owner: Owner<'_>, e: &Event) -> proc_macro2::Ident {
+    match owner {
+        Some(tk) => format_ident!("{}{}", pascal(&tk.name), pascal(&e.name)),
+        None => format_ident!("{}", pascal(&e.name)),
+    }
+}
+
+fn owner_feature(owner: Owner<'_>) -> TokenStream {
+    owner.map(|tk| feature(&tk.name)).unwrap_or_default()
+}
+
+fn event_path(owner: Owner<'_>, e: &Event) -> TokenStream {
+    let s = format_ident!("{}", pascal(&e.name));
+    match owner {
+        Some(tk) => {
+            let m = ident(&tk.name);
+            quote!(crate::#m::#s)
+        }
+        None => quote!(#s),
+    }
+}
+
+/// The struct of an event; the tail field, if any, is filled from the packet tail.
+fn event_struct(owner: Owner<'_>, e: &Event) -> TokenStream {
+    let name = format_ident!("{}", pascal(&e.name));
+    let d = doc(&format!(
+        "{}\n\nPushed as `{}`; arrives as [`crate::RoomEvent::{}`].",
+        e.summary,
+        e.packet,
+        event_variant(owner, e)
+    ));
+    let fields = e.fields.iter().map(|f| {
+        if e.tail.as_deref() == Some(f.wire.as_str()) {
+            let n = ident(&f.rust);
+            let fd = doc(&format!(
+                "{}\n\nCarried in the packet's binary tail.",
+                f.doc
+            ));
+            quote! { #fd #[serde(skip)] pub #n: bytes::Bytes, }
+        } else {
+            struct_field(f, true)
+        }
+    });
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct #name { #(#fields)* }
+    }
 }
 
 fn events_rs(api: &Api) -> TokenStream {
-    let all: Vec<(&Toolkit, &Event)> = api
-        .toolkits
+    let all: Vec<(Owner<'_>, &Event)> = api
+        .core_events
         .iter()
-        .flat_map(|tk| tk.events.iter().map(move |e| (tk, e)))
+        .map(|e| (None, e))
+        .chain(
+            api.toolkits
+                .iter()
+                .flat_map(|tk| tk.events.iter().map(move |e| (Some(tk), e))),
+        )
         .collect();
+    let core_structs = api.core_events.iter().map(|e| event_struct(None, e));
     let variants = all.iter().map(|(tk, e)| {
-        let v = event_variant(tk, e);
-        let m = ident(&tk.name);
-        let s = format_ident!("{}", pascal(&e.name));
-        let f = feature(&tk.name);
+        let v = event_variant(*tk, e);
+        let path = event_path(*tk, e);
+        let f = owner_feature(*tk);
         let d = doc(&format!("{} Pushed as `{}`.", e.summary, e.packet));
-        quote! { #f #d #v(crate::#m::#s), }
+        quote! { #f #d #v(#path), }
     });
     let json_arms = all.iter().map(|(tk, e)| {
-        let v = event_variant(tk, e);
-        let f = feature(&tk.name);
+        let v = event_variant(*tk, e);
+        let f = owner_feature(*tk);
         quote! { #f RoomEvent::#v(e) => serde_json::to_value(e), }
     });
     let packet_arms = all.iter().map(|(tk, e)| {
-        let v = event_variant(tk, e);
-        let f = feature(&tk.name);
+        let v = event_variant(*tk, e);
+        let f = owner_feature(*tk);
         let p = &e.packet;
         quote! { #f RoomEvent::#v(_) => #p, }
     });
     let decode_arms = packet_groups(&all).into_iter().map(|(tk, packet, events)| {
-        let f = feature(&tk.name);
+        let f = owner_feature(tk);
         let selected: Vec<TokenStream> = events
             .iter()
             .filter_map(|e| {
@@ -327,33 +381,32 @@ fn events_rs(api: &Api) -> TokenStream {
                 })
             }
         }
+
+        #(#core_structs)*
     }
 }
 
-/// Events grouped by packet, in first-seen order (events sharing a packet are in one toolkit).
-fn packet_groups<'a>(
-    all: &[(&'a Toolkit, &'a Event)],
-) -> Vec<(&'a Toolkit, &'a str, Vec<&'a Event>)> {
-    let mut groups: Vec<(&Toolkit, &str, Vec<&Event>)> = Vec::new();
+/// Events grouped by packet, in first-seen order (events sharing a packet are in one file).
+fn packet_groups<'a>(all: &[(Owner<'a>, &'a Event)]) -> Vec<(Owner<'a>, &'a str, Vec<&'a Event>)> {
+    let mut groups: Vec<(Owner<'a>, &str, Vec<&Event>)> = Vec::new();
     for (tk, e) in all {
         match groups.iter_mut().find(|(_, p, _)| *p == e.packet) {
             Some((_, _, events)) => events.push(e),
-            None => groups.push((tk, &e.packet, vec![e])),
+            None => groups.push((*tk, &e.packet, vec![e])),
         }
     }
     groups
 }
 
 /// Decodes the header into the event's struct, moving the tail into its tail field.
-fn decode_event(tk: &Toolkit, e: &Event) -> TokenStream {
-    let v = event_variant(tk, e);
-    let m = ident(&tk.name);
-    let s = format_ident!("{}", pascal(&e.name));
+fn decode_event(owner: Owner<'_>, e: &Event) -> TokenStream {
+    let v = event_variant(owner, e);
+    let path = event_path(owner, e);
     match &e.tail {
         Some(tail) => {
             let t = ident(&snake(tail));
             quote! {
-                serde_json::from_value(header).map(|mut e: crate::#m::#s| {
+                serde_json::from_value(header).map(|mut e: #path| {
                     e.#t = tail;
                     RoomEvent::#v(e)
                 })
@@ -373,32 +426,7 @@ fn toolkit_rs(tk: &Toolkit) -> TokenStream {
     let methods = tk.tools.iter().filter_map(|t| tool_method(tk, t));
     let dispatch = dispatch_impl(tk);
     let builders = tk.tools.iter().filter_map(|t| tool_builder(tk, t));
-    let events = tk.events.iter().map(|e| {
-        let name = format_ident!("{}", pascal(&e.name));
-        let d = doc(&format!(
-            "{}\n\nPushed as `{}`; arrives as [`crate::RoomEvent::{}`].",
-            e.summary,
-            e.packet,
-            event_variant(tk, e)
-        ));
-        let fields = e.fields.iter().map(|f| {
-            if e.tail.as_deref() == Some(f.wire.as_str()) {
-                let n = ident(&f.rust);
-                let fd = doc(&format!(
-                    "{}\n\nCarried in the packet's binary tail.",
-                    f.doc
-                ));
-                quote! { #fd #[serde(skip)] pub #n: bytes::Bytes, }
-            } else {
-                struct_field(f, true)
-            }
-        });
-        quote! {
-            #d
-            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-            pub struct #name { #(#fields)* }
-        }
-    });
+    let events = tk.events.iter().map(|e| event_struct(Some(tk), e));
     let types = tk.types.iter().map(|t| type_decl(t, false));
     let streaming: Vec<String> = tk
         .tools

@@ -25,6 +25,8 @@ pub struct Api {
     pub content_types: Vec<Described>,
     /// Error codes.
     pub error_codes: Vec<ErrorCode>,
+    /// Events of the room core (not tied to a toolkit), e.g. `room.status`.
+    pub core_events: Vec<Event>,
     /// Shared types (files with only `types`), with their source file.
     pub shared_types: Vec<(String, TypeDecl)>,
     /// Toolkits in name order.
@@ -378,6 +380,7 @@ impl Builder {
             server_packets: Vec::new(),
             content_types: Vec::new(),
             error_codes: Vec::new(),
+            core_events: Vec::new(),
             shared_types: Vec::new(),
             toolkits: Vec::new(),
         };
@@ -386,11 +389,7 @@ impl Builder {
             let at = At { file };
             let spec = &file.spec;
             if is_core(spec) {
-                if spec.toolkit.is_some()
-                    || !spec.tools.is_empty()
-                    || !spec.events.is_empty()
-                    || !spec.types.is_empty()
-                {
+                if spec.toolkit.is_some() || !spec.tools.is_empty() || !spec.types.is_empty() {
                     self.err(
                         at,
                         &["toolkit"],
@@ -459,6 +458,14 @@ impl Builder {
     fn core(&mut self, at: At<'_>, api: &mut Api) {
         let spec = &at.file.spec;
         api.core_source = at.file.name.clone();
+        let (none, shared) = (BTreeSet::new(), self.shared_names.clone());
+        api.core_events = self.events(
+            at,
+            &Scope {
+                local: &none,
+                shared: &shared,
+            },
+        );
         match &spec.protocol {
             Some(p) => api.version = p.version.clone(),
             None => self.err(
@@ -591,6 +598,20 @@ impl Builder {
                 tools.push(t);
             }
         }
+        let events = self.events(at, &scope);
+        mark_boxed(&mut types);
+        Some(Toolkit {
+            name: header.name.clone(),
+            source: at.file.name.clone(),
+            summary,
+            tools,
+            events,
+            types,
+        })
+    }
+
+    fn events(&mut self, at: At<'_>, scope: &Scope<'_>) -> Vec<Event> {
+        let spec = &at.file.spec;
         let mut events = Vec::new();
         for (name, def) in &spec.events {
             let path = ["events", name.as_str()];
@@ -613,7 +634,7 @@ impl Builder {
             let summary = self.required_text(at, &path, &def.summary, &format!("event `{name}`"));
             let fields = self.fields(
                 at,
-                &scope,
+                scope,
                 &["events", name, "fields"],
                 &def.fields,
                 FieldUse::Public,
@@ -640,15 +661,7 @@ impl Builder {
                 tail: def.tail.clone(),
             });
         }
-        mark_boxed(&mut types);
-        Some(Toolkit {
-            name: header.name.clone(),
-            source: at.file.name.clone(),
-            summary,
-            tools,
-            events,
-            types,
-        })
+        events
     }
 
     fn event_when(
@@ -1115,14 +1128,16 @@ impl Builder {
         let mut shared_packet_files: BTreeMap<String, String> = BTreeMap::new();
         for file in files {
             let at = At { file };
-            if let Some(h) = &file.spec.toolkit {
-                if let Some(prev) = toolkits.insert(&h.name, &file.name) {
-                    self.err(
-                        at,
-                        &["toolkit", "name"],
-                        format!("duplicate toolkit `{}`", h.name),
-                        Some(format!("already declared in {prev}")),
-                    );
+            if file.spec.toolkit.is_some() || is_core(&file.spec) {
+                if let Some(h) = &file.spec.toolkit {
+                    if let Some(prev) = toolkits.insert(&h.name, &file.name) {
+                        self.err(
+                            at,
+                            &["toolkit", "name"],
+                            format!("duplicate toolkit `{}`", h.name),
+                            Some(format!("already declared in {prev}")),
+                        );
+                    }
                 }
                 for (name, e) in &file.spec.events {
                     let selector = e.when.as_ref().and_then(|w| w.keys().next().cloned());

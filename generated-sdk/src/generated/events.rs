@@ -5,6 +5,8 @@
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum RoomEvent {
+    /// The room's status changed. Its shape is not fixed by the SDKs: TypeScript reads `status`, Python passes every header field on. Pushed as `room.status`.
+    RoomStatus(RoomStatus),
     #[cfg(feature = "storage")]
     /// A file was written or changed. Pushed as `storage.file.updated`.
     StorageFileUpdated(crate::storage::FileUpdated),
@@ -18,6 +20,7 @@ impl RoomEvent {
     /// The wire packet type that carried the event.
     pub fn packet_type(&self) -> &str {
         match self {
+            RoomEvent::RoomStatus(_) => "room.status",
             #[cfg(feature = "storage")]
             RoomEvent::StorageFileUpdated(_) => "storage.file.updated",
             #[cfg(feature = "storage")]
@@ -30,6 +33,7 @@ impl RoomEvent {
     #[cfg(feature = "dispatch")]
     pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
         match self {
+            RoomEvent::RoomStatus(e) => serde_json::to_value(e),
             #[cfg(feature = "storage")]
             RoomEvent::StorageFileUpdated(e) => serde_json::to_value(e),
             #[cfg(feature = "storage")]
@@ -47,6 +51,9 @@ impl RoomEvent {
     ) -> Option<Result<RoomEvent, serde_json::Error>> {
         Some(
             match packet_type {
+                "room.status" => {
+                    serde_json::from_value(header).map(RoomEvent::RoomStatus)
+                }
                 #[cfg(feature = "storage")]
                 "storage.file.updated" => {
                     serde_json::from_value(header).map(RoomEvent::StorageFileUpdated)
@@ -59,4 +66,13 @@ impl RoomEvent {
             },
         )
     }
+}
+/// The room's status changed. Its shape is not fixed by the SDKs: TypeScript reads `status`, Python passes every header field on.
+///
+/// Pushed as `room.status`; arrives as [`crate::RoomEvent::RoomStatus`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RoomStatus {
+    /// The status value (TypeScript reads only this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<serde_json::Value>,
 }
