@@ -3,6 +3,7 @@
 //! `cargo run -p codegen` regenerates `generated-sdk/src/generated/` and
 //! `spec/spec.schema.json`; `--check` fails when the checked-in files are stale.
 
+pub mod coverage;
 pub mod diag;
 pub mod emit;
 pub mod ir;

@@ -15,6 +15,15 @@ struct Args {
     /// Repository root (defaults to the workspace this binary was built in).
     #[arg(long)]
     root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Compare the spec with the inventory of the official SDKs (codegen/inventory-0.35.8.yaml);
+    /// fails while anything is missing.
+    Coverage,
 }
 
 fn main() -> ExitCode {
@@ -22,7 +31,11 @@ fn main() -> ExitCode {
     let root = args
         .root
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-    match run(&root, args.check) {
+    let result = match args.command {
+        Some(Command::Coverage) => coverage(&root),
+        None => run(&root, args.check),
+    };
+    match result {
         Ok(msg) => {
             println!("{msg}");
             ExitCode::SUCCESS
@@ -31,6 +44,20 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn coverage(root: &Path) -> Result<String, String> {
+    let api = codegen::load_api(&root.join("spec"), "spec").map_err(|d| codegen::diag::render(&d))?;
+    let path = root.join("codegen/inventory-0.35.8.yaml");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let inventory: codegen::coverage::Inventory =
+        codegen::spec::load::parse_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (table, complete) = codegen::coverage::render(&codegen::coverage::compare(&api, &inventory));
+    if complete {
+        Ok(table)
+    } else {
+        Err(format!("{table}\nthe spec does not cover the {} inventory yet", inventory.version))
     }
 }
 

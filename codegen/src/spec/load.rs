@@ -18,6 +18,11 @@ use yaml_rust2::scanner::Marker;
 use super::model::{FieldDef, FieldSpec, SpecFile};
 use crate::diag::{did_you_mean, Diagnostic};
 
+/// Parses a YAML document (other than a spec file, e.g. the inventory) into `T`.
+pub fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_yaml::from_str(text).map_err(|e| e.to_string())
+}
+
 /// A spec file that parsed, with a way to locate any of its key paths.
 #[derive(Debug, Clone)]
 pub struct LoadedFile {

@@ -46,6 +46,8 @@ pub mod server {
     pub const RESPONSE: &str = "__response__";
     /// `room.tool_call_response_chunk`: One chunk of a streamed tool result, keyed by tool_call_id.
     pub const ROOM_TOOL_CALL_RESPONSE_CHUNK: &str = "room.tool_call_response_chunk";
+    /// `room.tool_call.<toolkit>`: Calls a tool of a toolkit this client hosts (`name`, `arguments`); answered with room.tool_call_response.
+    pub const ROOM_TOOL_CALL_TOOLKIT: &str = "room.tool_call.<toolkit>";
 }
 /// Content types (the `type` key of a content header).
 pub mod content {

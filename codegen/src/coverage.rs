@@ -1,0 +1,155 @@
+//! `codegen coverage`: compares the spec with the inventory of everything the official SDKs
+//! 0.35.8 put on the wire (`codegen/inventory-0.35.8.yaml`, copied from our protocol notes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::ir::{Api, ToolKind};
+
+/// The inventory file's shape.
+#[derive(Debug, Deserialize)]
+pub struct Inventory {
+    /// SDK version.
+    pub version: String,
+    /// Content types.
+    pub content_types: Vec<String>,
+    /// Error codes by number.
+    pub error_codes: BTreeMap<i64, String>,
+    /// Client packet types with whether they get a reply.
+    pub client_messages: IndexMap<String, ClientMessage>,
+    /// Server packet types.
+    pub server_messages: Vec<String>,
+    /// Toolkit → tools (a streaming tool is written `{name: stream}`).
+    pub toolkits: IndexMap<String, Vec<ToolEntry>>,
+}
+
+/// A client packet of the inventory.
+#[derive(Debug, Deserialize)]
+pub struct ClientMessage {
+    /// Whether a `__response__` comes back.
+    pub reply: bool,
+}
+
+/// A tool of the inventory: a name, or `{name: stream}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ToolEntry {
+    /// A plain tool.
+    Plain(String),
+    /// A streaming tool.
+    Streaming(BTreeMap<String, String>),
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// What is counted.
+    pub what: String,
+    /// How many the spec has.
+    pub specified: usize,
+    /// How many the inventory has.
+    pub total: usize,
+    /// What is missing or wrong.
+    pub problems: Vec<String>,
+}
+
+/// Compares `api` with `inv`, one row per toolkit and per packet/content/code family.
+pub fn compare(api: &Api, inv: &Inventory) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (toolkit, tools) in &inv.toolkits {
+        let spec_tk = api.toolkits.iter().find(|t| &t.name == toolkit);
+        let mut problems = Vec::new();
+        let mut specified = 0;
+        for entry in tools {
+            let (name, streaming) = match entry {
+                ToolEntry::Plain(n) => (n.clone(), false),
+                ToolEntry::Streaming(m) => (m.keys().next().cloned().unwrap_or_default(), true),
+            };
+            match spec_tk.and_then(|t| t.tools.iter().find(|x| x.name == name)) {
+                Some(tool) => {
+                    let spec_streams = matches!(tool.kind, ToolKind::Stream(_));
+                    if spec_streams == streaming {
+                        specified += 1;
+                    } else {
+                        problems.push(format!("{name}: streaming is {spec_streams} in the spec, {streaming} in the inventory"));
+                    }
+                }
+                None => problems.push(format!("{name}: missing")),
+            }
+        }
+        if let Some(tk) = spec_tk {
+            let known: BTreeSet<String> = tools.iter().map(entry_name).collect();
+            for t in tk.tools.iter().filter(|t| !known.contains(&t.name)) {
+                problems.push(format!("{}: not in the inventory", t.name));
+            }
+        }
+        rows.push(Row { what: format!("toolkit {toolkit}"), specified, total: tools.len(), problems });
+    }
+    rows.push(set_row(
+        "client packet types",
+        inv.client_messages.iter().map(|(k, v)| format!("{k} (reply: {})", v.reply)),
+        api.client_packets.iter().map(|p| format!("{} (reply: {})", p.wire, p.reply)),
+    ));
+    let server: Vec<String> = api
+        .server_packets
+        .iter()
+        .map(|p| p.wire.clone())
+        .chain(api.core_events.iter().map(|e| e.packet.clone()))
+        .chain(api.toolkits.iter().flat_map(|t| t.events.iter().map(|e| e.packet.clone())))
+        .collect();
+    rows.push(set_row("server packet types", inv.server_messages.iter().cloned(), server));
+    rows.push(set_row(
+        "content types",
+        inv.content_types.iter().cloned(),
+        api.content_types.iter().map(|c| c.wire.clone()),
+    ));
+    rows.push(set_row(
+        "error codes",
+        inv.error_codes.iter().map(|(c, n)| format!("{c} {n}")),
+        api.error_codes.iter().map(|e| format!("{} {}", e.code, e.name)),
+    ));
+    rows
+}
+
+fn entry_name(e: &ToolEntry) -> String {
+    match e {
+        ToolEntry::Plain(n) => n.clone(),
+        ToolEntry::Streaming(m) => m.keys().next().cloned().unwrap_or_default(),
+    }
+}
+
+/// Compares two sets of names (the spec's may repeat, e.g. a packet carrying several events).
+fn set_row(what: &str, expected: impl IntoIterator<Item = String>, actual: impl IntoIterator<Item = String>) -> Row {
+    let expected: BTreeSet<String> = expected.into_iter().collect();
+    let actual: BTreeSet<String> = actual.into_iter().collect();
+    let mut problems: Vec<String> = expected.difference(&actual).map(|m| format!("{m}: missing")).collect();
+    problems.extend(actual.difference(&expected).map(|x| format!("{x}: not in the inventory")));
+    Row {
+        what: what.to_string(),
+        specified: expected.intersection(&actual).count(),
+        total: expected.len(),
+        problems,
+    }
+}
+
+/// Renders the rows as a table; the second value is whether everything is covered.
+pub fn render(rows: &[Row]) -> (String, bool) {
+    let width = rows.iter().map(|r| r.what.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let (mut tools, mut tools_total) = (0, 0);
+    for r in rows {
+        if r.what.starts_with("toolkit ") {
+            tools += r.specified;
+            tools_total += r.total;
+        }
+        let mark = if r.problems.is_empty() { "ok" } else { "MISSING" };
+        out.push_str(&format!("{:width$}  {:>3}/{:<3} {mark}\n", r.what, r.specified, r.total));
+        for p in &r.problems {
+            out.push_str(&format!("{:width$}    - {p}\n", ""));
+        }
+    }
+    out.push_str(&format!("{:width$}  {tools:>3}/{tools_total:<3}\n", "tools in all"));
+    (out, rows.iter().all(|r| r.problems.is_empty()))
+}
