@@ -85,21 +85,38 @@ pub fn compare(api: &Api, inv: &Inventory) -> Vec<Row> {
                 problems.push(format!("{}: not in the inventory", t.name));
             }
         }
-        rows.push(Row { what: format!("toolkit {toolkit}"), specified, total: tools.len(), problems });
+        rows.push(Row {
+            what: format!("toolkit {toolkit}"),
+            specified,
+            total: tools.len(),
+            problems,
+        });
     }
     rows.push(set_row(
         "client packet types",
-        inv.client_messages.iter().map(|(k, v)| format!("{k} (reply: {})", v.reply)),
-        api.client_packets.iter().map(|p| format!("{} (reply: {})", p.wire, p.reply)),
+        inv.client_messages
+            .iter()
+            .map(|(k, v)| format!("{k} (reply: {})", v.reply)),
+        api.client_packets
+            .iter()
+            .map(|p| format!("{} (reply: {})", p.wire, p.reply)),
     ));
     let server: Vec<String> = api
         .server_packets
         .iter()
         .map(|p| p.wire.clone())
         .chain(api.core_events.iter().map(|e| e.packet.clone()))
-        .chain(api.toolkits.iter().flat_map(|t| t.events.iter().map(|e| e.packet.clone())))
+        .chain(
+            api.toolkits
+                .iter()
+                .flat_map(|t| t.events.iter().map(|e| e.packet.clone())),
+        )
         .collect();
-    rows.push(set_row("server packet types", inv.server_messages.iter().cloned(), server));
+    rows.push(set_row(
+        "server packet types",
+        inv.server_messages.iter().cloned(),
+        server,
+    ));
     rows.push(set_row(
         "content types",
         inv.content_types.iter().cloned(),
@@ -108,7 +125,9 @@ pub fn compare(api: &Api, inv: &Inventory) -> Vec<Row> {
     rows.push(set_row(
         "error codes",
         inv.error_codes.iter().map(|(c, n)| format!("{c} {n}")),
-        api.error_codes.iter().map(|e| format!("{} {}", e.code, e.name)),
+        api.error_codes
+            .iter()
+            .map(|e| format!("{} {}", e.code, e.name)),
     ));
     rows
 }
@@ -121,11 +140,22 @@ fn entry_name(e: &ToolEntry) -> String {
 }
 
 /// Compares two sets of names (the spec's may repeat, e.g. a packet carrying several events).
-fn set_row(what: &str, expected: impl IntoIterator<Item = String>, actual: impl IntoIterator<Item = String>) -> Row {
+fn set_row(
+    what: &str,
+    expected: impl IntoIterator<Item = String>,
+    actual: impl IntoIterator<Item = String>,
+) -> Row {
     let expected: BTreeSet<String> = expected.into_iter().collect();
     let actual: BTreeSet<String> = actual.into_iter().collect();
-    let mut problems: Vec<String> = expected.difference(&actual).map(|m| format!("{m}: missing")).collect();
-    problems.extend(actual.difference(&expected).map(|x| format!("{x}: not in the inventory")));
+    let mut problems: Vec<String> = expected
+        .difference(&actual)
+        .map(|m| format!("{m}: missing"))
+        .collect();
+    problems.extend(
+        actual
+            .difference(&expected)
+            .map(|x| format!("{x}: not in the inventory")),
+    );
     Row {
         what: what.to_string(),
         specified: expected.intersection(&actual).count(),
@@ -144,12 +174,22 @@ pub fn render(rows: &[Row]) -> (String, bool) {
             tools += r.specified;
             tools_total += r.total;
         }
-        let mark = if r.problems.is_empty() { "ok" } else { "MISSING" };
-        out.push_str(&format!("{:width$}  {:>3}/{:<3} {mark}\n", r.what, r.specified, r.total));
+        let mark = if r.problems.is_empty() {
+            "ok"
+        } else {
+            "MISSING"
+        };
+        out.push_str(&format!(
+            "{:width$}  {:>3}/{:<3} {mark}\n",
+            r.what, r.specified, r.total
+        ));
         for p in &r.problems {
             out.push_str(&format!("{:width$}    - {p}\n", ""));
         }
     }
-    out.push_str(&format!("{:width$}  {tools:>3}/{tools_total:<3}\n", "tools in all"));
+    out.push_str(&format!(
+        "{:width$}  {tools:>3}/{tools_total:<3}\n",
+        "tools in all"
+    ));
     (out, rows.iter().all(|r| r.problems.is_empty()))
 }

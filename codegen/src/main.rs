@@ -48,16 +48,22 @@ fn main() -> ExitCode {
 }
 
 fn coverage(root: &Path) -> Result<String, String> {
-    let api = codegen::load_api(&root.join("spec"), "spec").map_err(|d| codegen::diag::render(&d))?;
+    let api =
+        codegen::load_api(&root.join("spec"), "spec").map_err(|d| codegen::diag::render(&d))?;
     let path = root.join("codegen/inventory-0.35.8.yaml");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let inventory: codegen::coverage::Inventory =
         codegen::spec::load::parse_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (table, complete) = codegen::coverage::render(&codegen::coverage::compare(&api, &inventory));
+    let (table, complete) =
+        codegen::coverage::render(&codegen::coverage::compare(&api, &inventory));
     if complete {
         Ok(table)
     } else {
-        Err(format!("{table}\nthe spec does not cover the {} inventory yet", inventory.version))
+        Err(format!(
+            "{table}\nthe spec does not cover the {} inventory yet",
+            inventory.version
+        ))
     }
 }
 

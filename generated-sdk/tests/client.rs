@@ -360,3 +360,104 @@ async fn a_silent_server_times_out_the_handshake() {
     let result = RoomClient::with_transport(client_io, options).await;
     assert!(matches!(result, Err(Error::Timeout(..))), "{result:?}");
 }
+
+#[tokio::test]
+async fn set_attribute_sends_one_key_without_a_reply() {
+    let (room, _events, mut peer) = connect().await;
+    room.set_attribute("status", json!("busy"))
+        .await
+        .expect("sent");
+    let (_, kind, header) = peer.recv().await;
+    assert_eq!(kind, "set_attributes");
+    assert_eq!(header, json!({"status": "busy"}));
+    assert_eq!(
+        room.local_participant().attributes.get("status"),
+        Some(&json!("busy"))
+    );
+}
+
+#[tokio::test]
+async fn hosted_toolkits_answer_calls_and_unregister_on_drop() {
+    use meshagent_room::runtime::hosting::Toolkit;
+    let (room, _events, mut peer) = connect().await;
+    let toolkit = Toolkit::new("greeter", "Greeter", "Says hello.")
+        .json_tool("hello", "Greets.", |args: Value| async move {
+            Ok::<_, String>(
+                json!({"greeting": format!("hello {}", args["name"].as_str().unwrap_or("?"))}),
+            )
+        })
+        .json_tool("fail", "Fails.", |_args: Value| async move {
+            Err::<Value, _>("no luck")
+        })
+        .json_tool("boom", "Panics.", |_args: Value| async move {
+            if true {
+                panic!("handler bug");
+            }
+            Ok::<Value, String>(Value::Null)
+        });
+    let host = tokio::spawn({
+        let room = room.clone();
+        async move { room.host_toolkit(toolkit, true).await }
+    });
+    let (id, kind, header) = peer.recv().await;
+    assert_eq!(kind, "room.register_toolkit");
+    assert_eq!(header["name"], json!("greeter"));
+    assert_eq!(header["public"], json!(true));
+    assert_eq!(
+        header["tools"]["hello"]["input_spec"],
+        json!({"types": ["json"], "stream": false})
+    );
+    peer.reply(id, json!({"type": "json", "json": {"id": "reg-1"}}))
+        .await;
+    let hosted = host.await.expect("task").expect("registered");
+    assert_eq!(hosted.id(), "reg-1");
+
+    let calls = [
+        (
+            77,
+            json!({"name": "hello", "arguments": {"type": "json", "json": {"name": "bob"}}}),
+        ),
+        (
+            78,
+            json!({"name": "fail", "arguments": {"type": "json", "json": {}}}),
+        ),
+        (79, json!({"name": "boom", "arguments": {"type": "empty"}})),
+        (
+            80,
+            json!({"name": "nope", "arguments": {"type": "json", "json": {}}}),
+        ),
+    ];
+    for (id, call) in &calls {
+        peer.send(*id, "room.tool_call.greeter", call.clone(), &[])
+            .await;
+    }
+    let mut replies = std::collections::BTreeMap::new();
+    for _ in 0..calls.len() {
+        let (id, kind, header) = peer.recv().await;
+        assert_eq!(kind, "room.tool_call_response");
+        replies.insert(id, header);
+    }
+    assert_eq!(
+        replies[&77],
+        json!({"type": "json", "json": {"greeting": "hello bob"}})
+    );
+    assert_eq!(replies[&78], json!({"type": "error", "text": "no luck"}));
+    assert_eq!(
+        replies[&79],
+        json!({"type": "error", "text": "tool `boom` panicked"})
+    );
+    assert_eq!(replies[&80]["type"], json!("error"));
+
+    drop(hosted);
+    let (id, kind, header) = peer.recv().await;
+    assert_eq!(
+        (kind.as_str(), header),
+        ("room.unregister_toolkit", json!({"id": "reg-1"}))
+    );
+    peer.reply(id, json!({"type": "empty"})).await;
+    // After unregistering, calls are refused.
+    peer.send(81, "room.tool_call.greeter", calls[0].1.clone(), &[])
+        .await;
+    let (id, _, header) = peer.recv().await;
+    assert_eq!((id, header["type"].clone()), (81, json!("error")));
+}

@@ -32,6 +32,9 @@ use crate::runtime::transport::{connect_url, connect_websocket, Token, Transport
 use crate::runtime::types::UnknownPacket;
 use crate::RoomEvent;
 
+/// Prefix of `room.tool_call.<toolkit>`, the calls to toolkits this client hosts.
+const HOSTED_CALL_PREFIX: &str = "room.tool_call.";
+
 /// How many whole messages may wait for the writer before senders wait.
 const SEND_QUEUE: usize = 256;
 
@@ -137,10 +140,7 @@ pub struct RoomClient {
 
 struct Inner {
     shared: Arc<Shared>,
-    outgoing: mpsc::Sender<Outgoing>,
-    next_id: AtomicU64,
     info: RoomInfo,
-    participant: LocalParticipant,
     tasks: [JoinHandle<()>; 2],
 }
 
@@ -152,29 +152,46 @@ impl Drop for Inner {
     }
 }
 
-enum Outgoing {
+pub(crate) enum Outgoing {
     Message(Vec<Bytes>),
     /// Send the websocket close, then acknowledge.
     Close(oneshot::Sender<()>),
 }
 
 /// State shared with the background tasks.
-struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     handshake: watch::Sender<()>,
+    outgoing: mpsc::Sender<Outgoing>,
+    next_id: AtomicU64,
 }
 
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     pending: HashMap<u64, oneshot::Sender<Result<Content>>>,
     closed: Option<String>,
     subscribers: Vec<mpsc::UnboundedSender<RoomEvent>>,
     room: Option<RoomInfo>,
     participant: Option<LocalParticipant>,
+    hosted: HashMap<String, Arc<crate::runtime::hosting::Toolkit>>,
+}
+
+impl State {
+    pub(crate) fn hosted_insert(
+        &mut self,
+        name: String,
+        toolkit: Arc<crate::runtime::hosting::Toolkit>,
+    ) {
+        self.hosted.insert(name, toolkit);
+    }
+
+    pub(crate) fn hosted_remove(&mut self, name: &str) {
+        self.hosted.remove(name);
+    }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A poisoned lock only means another thread panicked mid-update of plain maps;
         // the data is still usable, and failing every call would be worse.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -212,6 +229,29 @@ impl Shared {
         }
     }
 
+    /// Sends a whole message without waiting for a reply.
+    pub(crate) async fn send(
+        &self,
+        id: u64,
+        packet_type: &str,
+        head: &[u8],
+        tail: &[u8],
+    ) -> Result<()> {
+        let packets = encode_message_parts(id, packet_type, &[head, tail]);
+        self.outgoing
+            .send(Outgoing::Message(packets))
+            .await
+            .map_err(|_| self.closed_error())
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn hosted(&self, toolkit: &str) -> Option<Arc<crate::runtime::hosting::Toolkit>> {
+        self.lock().hosted.get(toolkit).cloned()
+    }
+
     fn publish(&self, event: RoomEvent) {
         self.lock()
             .subscribers
@@ -240,7 +280,7 @@ impl fmt::Debug for RoomClient {
         f.debug_struct("RoomClient")
             .field("room_name", &self.inner.info.room_name)
             .field("session_id", &self.inner.info.session_id)
-            .field("participant_id", &self.inner.participant.id)
+            .field("participant_id", &self.local_participant().id)
             .finish_non_exhaustive()
     }
 }
@@ -289,15 +329,17 @@ impl RoomClient {
         options: ConnectOptions,
     ) -> Result<(RoomClient, RoomEvents)> {
         let (handshake, mut handshake_rx) = watch::channel(());
+        let (out_tx, out_rx) = mpsc::channel(SEND_QUEUE);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             handshake,
+            outgoing: out_tx,
+            next_id: AtomicU64::new(0),
         });
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         shared.lock().subscribers.push(events_tx);
 
         let (sink, stream) = transport.split();
-        let (out_tx, out_rx) = mpsc::channel(SEND_QUEUE);
         let writer = tokio::spawn(write_loop(sink, out_rx, shared.clone()));
         let reader = tokio::spawn(read_loop(
             stream,
@@ -328,7 +370,7 @@ impl RoomClient {
                 }
             }
         };
-        let (info, participant) = match tokio::time::timeout(options.handshake_timeout, wait).await
+        let (info, _participant) = match tokio::time::timeout(options.handshake_timeout, wait).await
         {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => return Err(abort(e)),
@@ -342,10 +384,7 @@ impl RoomClient {
         let client = RoomClient {
             inner: Arc::new(Inner {
                 shared,
-                outgoing: out_tx,
-                next_id: AtomicU64::new(0),
                 info,
-                participant,
                 tasks: [writer, reader],
             }),
         };
@@ -372,9 +411,37 @@ impl RoomClient {
         &self.inner.info.session_id
     }
 
-    /// The local participant.
-    pub fn local_participant(&self) -> &LocalParticipant {
-        &self.inner.participant
+    /// The local participant, with its current attributes.
+    pub fn local_participant(&self) -> LocalParticipant {
+        self.inner
+            .shared
+            .lock()
+            .participant
+            .clone()
+            .unwrap_or_else(|| LocalParticipant {
+                id: String::new(),
+                attributes: Map::new(),
+            })
+    }
+
+    /// Sets one attribute of the local participant (`set_attributes`, no reply), as both
+    /// SDKs do, one key per message.
+    pub async fn set_attribute(&self, name: &str, value: Value) -> Result<()> {
+        let mut header = Map::new();
+        header.insert(name.to_string(), value.clone());
+        let head = pack_header(&header)?;
+        let shared = &self.inner.shared;
+        shared
+            .send(shared.next_id(), cp::SET_ATTRIBUTES, &head, &[])
+            .await?;
+        if let Some(p) = shared.lock().participant.as_mut() {
+            p.attributes.insert(name.to_string(), value);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
     }
 
     /// A new subscriber to server-pushed events (from now on).
@@ -396,7 +463,14 @@ impl RoomClient {
     /// with [`Error::Closed`].
     pub async fn close(&self) {
         let (ack, sent) = oneshot::channel();
-        if self.inner.outgoing.send(Outgoing::Close(ack)).await.is_ok() {
+        if self
+            .inner
+            .shared
+            .outgoing
+            .send(Outgoing::Close(ack))
+            .await
+            .is_ok()
+        {
             // An error only means the writer is already gone.
             let _ = sent.await;
         }
@@ -442,9 +516,14 @@ impl RoomClient {
 
     /// Sends a request message and waits for its `__response__`. Dropping the future
     /// forgets the call; a late reply is then ignored.
-    async fn request(&self, packet_type: &str, head: &[u8], tail: &[u8]) -> Result<Content> {
+    pub(crate) async fn request(
+        &self,
+        packet_type: &str,
+        head: &[u8],
+        tail: &[u8],
+    ) -> Result<Content> {
         let shared = &self.inner.shared;
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = shared.next_id();
         let (tx, rx) = oneshot::channel();
         {
             let mut st = shared.lock();
@@ -456,12 +535,7 @@ impl RoomClient {
             st.pending.insert(id, tx);
         }
         let _forget = ForgetOnDrop { shared, id };
-        let packets = encode_message_parts(id, packet_type, &[head, tail]);
-        self.inner
-            .outgoing
-            .send(Outgoing::Message(packets))
-            .await
-            .map_err(|_| shared.closed_error())?;
+        shared.send(id, packet_type, head, tail).await?;
         rx.await.map_err(|_| shared.closed_error())?
     }
 }
@@ -531,7 +605,7 @@ where
     shared.close(reason);
 }
 
-fn dispatch(shared: &Shared, message: Message) {
+fn dispatch(shared: &Arc<Shared>, message: Message) {
     let Message {
         id,
         message_type,
@@ -571,6 +645,12 @@ fn dispatch(shared: &Shared, message: Message) {
             }
             Err(e) => tracing::warn!(error = %e, "ignoring a malformed connected"),
         },
+        hosted if hosted.starts_with(HOSTED_CALL_PREFIX) => crate::runtime::hosting::serve(
+            shared.clone(),
+            id,
+            &hosted[HOSTED_CALL_PREFIX.len()..],
+            data,
+        ),
         sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => {
             tracing::debug!("ignoring a stream chunk: streamed tool results are not supported yet")
         }
@@ -609,5 +689,16 @@ fn response(data: Bytes) -> Result<Content> {
     match Content::from_parts(packed.header, packed.tail)? {
         Content::Error { text, code } => Err(Error::Server { code, text }),
         other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hosted_call_prefix_matches_the_spec() {
+        assert_eq!(
+            crate::packets::server::ROOM_TOOL_CALL_TOOLKIT.strip_suffix("<toolkit>"),
+            Some(super::HOSTED_CALL_PREFIX)
+        );
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod decode;
 pub(crate) mod dispatch;
 pub mod error;
 pub mod framing;
+pub mod hosting;
 pub mod packing;
 pub mod transport;
 pub mod types;
