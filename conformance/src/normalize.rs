@@ -8,6 +8,11 @@
 //! * **JSON key order is not compared** ([`canonical`]).
 //! * **The top-level `__meshagent__` key is removed** ([`strip_tracing`]).
 //! * **`tool_call_id` is checked, then its value ignored** ([`mask_tool_call_id`]).
+//!
+//! Differences between the official SDKs that are both valid are *declared*, not
+//! normalised away: [`declared_differences`] rewrites a recording from an SDK that differs
+//! from the Python SDK (which the Rust client follows) into what the Python SDK would
+//! have sent, one named rule at a time, so the rest is still compared strictly.
 
 use std::collections::BTreeMap;
 
@@ -135,6 +140,163 @@ fn diff_into(path: &str, expected: Option<&Value>, actual: Option<&Value>, out: 
 
 fn show(v: Option<&Value>) -> String {
     v.map_or_else(|| "<absent>".to_string(), Value::to_string)
+}
+
+/// A declared difference between an official SDK's recording and the Python SDK's
+/// behaviour that the Rust client follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Difference {
+    /// Short name.
+    pub name: &'static str,
+    /// Why both behaviours are valid.
+    pub reason: &'static str,
+}
+
+/// The TypeScript SDK 0.35.8's declared differences.
+pub const TYPESCRIPT_DIFFERENCES: [Difference; 5] = [
+    Difference {
+        name: "attribute echo",
+        reason: "on `connected` the TypeScript SDK sends every initial attribute back with \
+                 `set_attributes`; Python does not, and the server already has them",
+    },
+    Difference {
+        name: "null ids omitted",
+        reason: "`room.invoke_tool` without participant_id/on_behalf_of_id: TypeScript omits \
+                 the keys, Python sends null; the server reads a missing key as null",
+    },
+    Difference {
+        name: "no tool_call_id on plain invokes",
+        reason: "TypeScript sends a tool_call_id only for streamed invokes; Python always \
+                 sends one; a plain call is correlated by message id",
+    },
+    Difference {
+        name: "timestamps as instants",
+        reason: "results carry timestamps as each SDK prints them (TypeScript: Date.toISOString, \
+                 Python: isoformat, Rust: the server's text); they are compared as instants",
+    },
+    Difference {
+        name: "no v query parameter",
+        reason: "TypeScript does not add `v=<sdk version>` to the websocket URL; Python does",
+    },
+];
+
+/// The SDK languages whose recordings are compared as they are.
+pub const REFERENCE_LANGUAGE: &str = "python";
+
+/// Rewrites `frames` recorded by an SDK of `language` into what the Python SDK sends,
+/// applying only the declared differences; returns the names of the rules that changed
+/// something. `initial_attributes` are those the scripted server sends in `connected`.
+pub fn declared_differences(
+    language: &str,
+    frames: &mut Vec<crate::case::Frame>,
+    initial_attributes: &Map<String, Value>,
+) -> Vec<&'static str> {
+    use crate::case::Direction;
+    let mut applied = Vec::new();
+    if language != "typescript" {
+        return applied;
+    }
+    // attribute echo: set_attributes frames repeating an initial attribute, sent before the
+    // client's first other message (TypeScript sends them asynchronously, so pushed events
+    // may come first).
+    let before = frames.len();
+    let mut first_other_send = false;
+    frames.retain(|f| {
+        if f.dir != Direction::Send || first_other_send {
+            return true;
+        }
+        let echo = f.packet_type == "set_attributes"
+            && f.header.len() == 1
+            && f.header
+                .iter()
+                .all(|(k, v)| initial_attributes.get(k) == Some(v));
+        first_other_send = !echo;
+        !echo
+    });
+    if frames.len() != before {
+        applied.push(TYPESCRIPT_DIFFERENCES[0].name);
+    }
+    for f in frames
+        .iter_mut()
+        .filter(|f| f.dir == Direction::Send && f.packet_type == "room.invoke_tool")
+    {
+        // Python's key order: toolkit, tool, participant_id, on_behalf_of_id, arguments, ...
+        for key in ["participant_id", "on_behalf_of_id"] {
+            if !f.header.contains_key(key) {
+                f.header.insert(key.to_string(), Value::Null);
+                push_once(&mut applied, TYPESCRIPT_DIFFERENCES[1].name);
+            }
+        }
+        if !f.header.contains_key(TOOL_CALL_ID_KEY) {
+            f.header
+                .insert(TOOL_CALL_ID_KEY.to_string(), Value::String("0".repeat(32)));
+            push_once(&mut applied, TYPESCRIPT_DIFFERENCES[2].name);
+        }
+    }
+    applied
+}
+
+/// The connect query a Python-following client sends for a recorded query string.
+pub fn declared_connect_query(language: &str, query: &str) -> String {
+    if language == "typescript" && !query.split('&').any(|kv| kv.starts_with("v=")) {
+        // no v query parameter
+        format!("{query}&v=0.35.8")
+    } else {
+        query.to_string()
+    }
+}
+
+/// Whether two strings are RFC 3339 timestamps of the same instant (see the
+/// "timestamps as instants" difference; applied to results of every SDK, since each
+/// prints timestamps its own way).
+pub fn same_instant(a: &str, b: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    match (
+        time::OffsetDateTime::parse(a, &Rfc3339),
+        time::OffsetDateTime::parse(b, &Rfc3339),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `json_diff` where strings that are the same instant count as equal.
+pub fn result_diff(expected: &Value, actual: &Value) -> Vec<String> {
+    json_diff(&instants_aligned(expected, actual), actual)
+}
+
+/// `expected` with every timestamp string replaced by `actual`'s when both are the same instant.
+fn instants_aligned(expected: &Value, actual: &Value) -> Value {
+    match (expected, actual) {
+        (Value::String(e), Value::String(a)) if same_instant(e, a) => Value::String(a.clone()),
+        (Value::Object(e), Value::Object(a)) => Value::Object(
+            e.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        a.get(k)
+                            .map_or_else(|| v.clone(), |av| instants_aligned(v, av)),
+                    )
+                })
+                .collect(),
+        ),
+        (Value::Array(e), Value::Array(a)) => Value::Array(
+            e.iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    a.get(i)
+                        .map_or_else(|| v.clone(), |av| instants_aligned(v, av))
+                })
+                .collect(),
+        ),
+        (e, _) => e.clone(),
+    }
+}
+
+fn push_once(applied: &mut Vec<&'static str>, name: &'static str) {
+    if !applied.contains(&name) {
+        applied.push(name);
+    }
 }
 
 #[cfg(test)]

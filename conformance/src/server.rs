@@ -163,6 +163,13 @@ struct Connection {
     messages: Vec<ClientMessage>,
 }
 
+/// The attributes the scripted server gives the client in `connected`.
+pub fn initial_attributes() -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("name".into(), json!("alice"));
+    m
+}
+
 impl Connection {
     /// Sends `room_ready` and `connected`, as a room does on accept.
     async fn handshake(&mut self) -> Result<(), ServerError> {
@@ -174,7 +181,7 @@ impl Connection {
         let connected = json!({
             "type": "init",
             "participantId": "p-local",
-            "attributes": {"name": "alice"},
+            "attributes": initial_attributes(),
         });
         for (offset, (packet_type, header)) in [("room_ready", ready), ("connected", connected)]
             .into_iter()

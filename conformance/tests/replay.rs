@@ -134,6 +134,12 @@ enum Actual {
 }
 
 async fn replay(case: Case, token: String) -> Result<(), String> {
+    let mut case = case;
+    normalize::declared_differences(
+        &case.sdk.language,
+        &mut case.frames,
+        &conformance::server::initial_attributes(),
+    );
     let server = ScriptedServer::start(case.frames.clone(), TIMEOUT)
         .await
         .map_err(|e| format!("cannot start the scripted server: {e}"))?;
@@ -254,7 +260,7 @@ fn check_sent(case: &Case, sent: &[ClientMessage], problems: &mut Vec<String>) {
 fn check_outcome(expected: &Outcome, actual: Actual, problems: &mut Vec<String>) {
     match (expected, actual) {
         (Outcome::Result(want), Actual::Returned(Ok(got))) => {
-            for d in json_diff(&canonical(want), &canonical(&got)) {
+            for d in normalize::result_diff(&canonical(want), &canonical(&got)) {
                 problems.push(format!("result {d}"));
             }
         }
@@ -306,7 +312,8 @@ async fn check_connect(record: ConnectRecord, token: String) -> Result<(), Strin
         request_uri,
         messages,
     } = server.finish().await.map_err(|e| e.to_string())?;
-    let want = format!("{}?{}", record.path, record.query_string);
+    let query = normalize::declared_connect_query(&record.sdk.language, &record.query_string);
+    let want = format!("{}?{query}", record.path);
     if request_uri != want || !messages.is_empty() {
         return Err(format!(
             "requested {request_uri:?} and sent {} messages; recorded {want:?} and none",
