@@ -12,7 +12,7 @@ use crate::ir::{
     TypeRef,
 };
 use crate::naming::{ident, pascal, shouty, snake};
-use crate::spec::model::Absent;
+use crate::spec::model::{Absent, Flow};
 
 /// One generated file, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -431,12 +431,12 @@ fn toolkit_rs(tk: &Toolkit) -> TokenStream {
     let streaming: Vec<String> = tk
         .tools
         .iter()
-        .filter(|t| matches!(t.kind, ToolKind::Stream(_)))
+        .filter(|t| matches!(&t.kind, ToolKind::Stream(s) if !generated_flow(s.flow)))
         .map(|t| format!("`{}`", t.name))
         .collect();
     let streaming_note = (!streaming.is_empty()).then(|| {
         doc(&format!(
-            "\nStreaming tools declared in the spec but not generated yet: {}. Call them with [`crate::RoomClient::invoke`] meanwhile.",
+            "\nStreaming tools declared in the spec without a generated method yet: {}. Reach them with [`crate::RoomClient::open_stream`].",
             streaming.join(", ")
         ))
     });
@@ -690,6 +690,39 @@ fn tool_parts(t: &Tool) -> Option<(&[Field], &Output)> {
     }
 }
 
+/// How a generated method calls the server.
+enum Call<'a> {
+    /// `room.invoke_tool` with a JSON input and a typed reply.
+    Plain(&'a Output),
+    /// A streaming tool with a runtime flow policy.
+    Flow(Flow),
+}
+
+/// The arguments and call kind of a tool that gets a generated method: plain tools, and
+/// streaming tools whose flow policy the runtime implements for generated methods.
+fn method_parts(t: &Tool) -> Option<(&[Field], Call<'_>)> {
+    match &t.kind {
+        ToolKind::Plain { input, output } => Some((input, Call::Plain(output))),
+        ToolKind::Stream(s) if generated_flow(s.flow) => {
+            let start = s
+                .request
+                .iter()
+                .find(|c| c.kind == "start")
+                .map_or(&[][..], |c| &c.headers[..]);
+            Some((start, Call::Flow(s.flow)))
+        }
+        ToolKind::Stream(_) => None,
+    }
+}
+
+/// Flow policies with generated methods; the others are reached through `open_stream`.
+fn generated_flow(flow: Flow) -> bool {
+    matches!(
+        flow,
+        Flow::PullUpload | Flow::PullDownload | Flow::ServerPush
+    )
+}
+
 /// Argument type and conversion for a setter or positional argument of type `ty`.
 fn arg(ty: &TypeRef) -> (TokenStream, bool) {
     match ty {
@@ -699,15 +732,20 @@ fn arg(ty: &TypeRef) -> (TokenStream, bool) {
 }
 
 fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
-    let (input, _) = tool_parts(t)?;
+    let (input, call) = method_parts(t)?;
+    let upload = matches!(call, Call::Flow(Flow::PullUpload));
     let method = ident(&snake(&t.name));
     let builder = builder_name(t);
     let required: Vec<&Field> = input.iter().filter(|f| f.is_required()).collect();
-    let params = required.iter().map(|f| {
-        let n = ident(&f.rust);
-        let (ty, _) = arg(&f.ty);
-        quote!(#n: #ty)
-    });
+    let params = required
+        .iter()
+        .map(|f| {
+            let n = ident(&f.rust);
+            let (ty, _) = arg(&f.ty);
+            quote!(#n: #ty)
+        })
+        .chain(upload.then(|| quote!(source: impl Into<crate::ByteSource>)));
+    let source_init = upload.then(|| quote!(source: source.into(),));
     let inits = input.iter().map(|f| {
         let n = ident(&f.rust);
         if f.is_required() {
@@ -728,10 +766,11 @@ fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         .filter(|f| !f.is_required())
         .map(|f| format!("[`{}`]({builder}::{})", f.rust, f.rust))
         .collect();
-    let mut text = format!(
-        "{}\n\nSends `room.invoke_tool` for tool `{}.{}`",
-        t.summary, tk.name, t.name
-    );
+    let sends = match call {
+        Call::Plain(_) => "Sends `room.invoke_tool`",
+        Call::Flow(_) => "Streams (`room.invoke_tool` with `control/open`, then chunks)",
+    };
+    let mut text = format!("{}\n\n{sends} for tool `{}.{}`", t.summary, tk.name, t.name);
     if optional.is_empty() {
         text.push_str("; `.await` the returned request.");
     } else {
@@ -743,6 +782,7 @@ fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     let arg_docs: Vec<String> = required
         .iter()
         .map(|f| format!("- `{}`: {}", f.rust, f.doc))
+        .chain(upload.then(|| "- `source`: the bytes: a buffer, or [`crate::ByteSource::from_stream`] / [`crate::ByteSource::from_reader`]; read only as the server pulls.".to_string()))
         .collect();
     if !arg_docs.is_empty() {
         text.push_str(&format!("\n\n# Arguments\n{}", arg_docs.join("\n")));
@@ -751,7 +791,7 @@ fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     Some(quote! {
         #d
         pub fn #method(&self, #(#params),*) -> #builder {
-            #builder { room: self.room.clone(), #(#inits,)* }
+            #builder { room: self.room.clone(), #source_init #(#inits,)* }
         }
     })
 }
@@ -791,6 +831,56 @@ struct Decode {
 }
 
 fn output_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
+    let d = reply_decode(t, tk, output);
+    let wire = &t.name;
+    let expr = d.expr;
+    Decode {
+        expr: quote! {
+            let reply = self.room.invoke_json(TOOLKIT, #wire, &self).await?;
+            #expr
+        },
+        ..d
+    }
+}
+
+/// The call of a flow policy; the start chunk's headers are the builder's fields.
+fn flow_call(flow: Flow, wire: &str) -> Decode {
+    let start = quote! {
+        let start = serde_json::to_value(&self)
+            .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+    };
+    let (ret, expr) = match flow {
+        Flow::PullUpload => (
+            quote!(()),
+            quote! {
+                #start
+                crate::runtime::flows::pull_upload(&self.room, TOOLKIT, #wire, start, self.source).await
+            },
+        ),
+        Flow::PullDownload => (
+            quote!(crate::Download),
+            quote! {
+                #start
+                crate::runtime::flows::pull_download(&self.room, TOOLKIT, #wire, start).await
+            },
+        ),
+        _ => (
+            quote!(futures::stream::BoxStream<'static, crate::Result<crate::Content>>),
+            quote! {
+                use futures::StreamExt;
+                crate::runtime::flows::server_push(&self.room, TOOLKIT, #wire).await.map(|s| s.boxed())
+            },
+        ),
+    };
+    Decode {
+        ret,
+        private: quote!(),
+        public: quote!(),
+        expr,
+    }
+}
+
+fn reply_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
     let tool_id = format!("{}.{}", tk.name, t.name);
     let simple = |ret: TokenStream, expr: TokenStream| Decode {
         ret,
@@ -878,7 +968,7 @@ fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
 }
 
 fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
-    let (input, output) = tool_parts(t)?;
+    let (input, call) = method_parts(t)?;
     let builder = builder_name(t);
     let tool_wire = &t.name;
     let fields = input.iter().map(|f| struct_field(f, false));
@@ -924,11 +1014,21 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         private,
         public,
         expr,
-    } = output_decode(t, tk, output);
-    let d =
-        doc(&format!(
-        "A call of `{}.{}` ({}); `.await` it to send `room.invoke_tool` and get the typed reply.",
-        tk.name, t.name, t.summary.trim_end_matches('.')
+    } = match call {
+        Call::Plain(output) => output_decode(t, tk, output),
+        Call::Flow(flow) => flow_call(flow, tool_wire),
+    };
+    let source_field = matches!(call, Call::Flow(Flow::PullUpload)).then(|| {
+        quote! {
+            #[serde(skip)]
+            source: crate::ByteSource,
+        }
+    });
+    let d = doc(&format!(
+        "A call of `{}.{}` ({}); `.await` it to send it and get the typed result.",
+        tk.name,
+        t.name,
+        t.summary.trim_end_matches('.')
     ));
     Some(quote! {
         #d
@@ -937,6 +1037,7 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         pub struct #builder {
             #[serde(skip)]
             room: crate::RoomClient,
+            #source_field
             #(#fields)*
         }
 
@@ -948,10 +1049,7 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
 
             fn into_future(self) -> Self::IntoFuture {
                 #private
-                Box::pin(async move {
-                    let reply = self.room.invoke_json(TOOLKIT, #tool_wire, &self).await?;
-                    #expr
-                })
+                Box::pin(async move { #expr })
             }
         }
 

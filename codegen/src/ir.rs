@@ -127,7 +127,7 @@ pub struct Chunk {
     /// Description.
     pub doc: String,
     /// Header fields beside `kind`.
-    pub headers: Vec<(String, TypeRef)>,
+    pub headers: Vec<Field>,
 }
 
 /// A field of a struct, an input or an event.
@@ -888,17 +888,23 @@ impl Builder {
                             did_you_mean(&c.content, CONTENT_TYPES),
                         );
                     }
-                    let mut headers = Vec::new();
-                    for (h, ty) in &c.headers {
-                        if let Some(t) = b.type_expr(
-                            at,
-                            scope,
-                            &["tools", tool, "stream", name, kind, "headers", h],
-                            ty,
-                        ) {
-                            headers.push((h.clone(), t));
-                        }
-                    }
+                    // The request start chunk's headers are method arguments: defaults allowed.
+                    let generated = matches!(
+                        def.flow,
+                        Flow::PullUpload | Flow::PullDownload | Flow::ServerPush
+                    );
+                    let rule = if generated && name == "request" && kind == "start" {
+                        FieldUse::Input
+                    } else {
+                        FieldUse::Private
+                    };
+                    let headers = b.fields(
+                        at,
+                        scope,
+                        &["tools", tool, "stream", name, kind, "headers"],
+                        &c.headers,
+                        rule,
+                    );
                     out.push(Chunk {
                         kind: kind.clone(),
                         content: c.content.clone(),

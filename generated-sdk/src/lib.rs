@@ -29,7 +29,9 @@ pub use runtime::client::{
 };
 pub use runtime::content::{Content, Control, FileContent};
 pub use runtime::error::{Error, Result};
+pub use runtime::flows::{ByteSource, Download};
 pub use runtime::framing::Limits;
+pub use runtime::stream::ToolCallStream;
 pub use runtime::transport::{
     memory_pair, room_url, MemoryTransport, Token, Transport, TransportError,
 };

@@ -245,9 +245,10 @@ pub struct ChunkDef {
     pub content: String,
     /// What the chunk means.
     pub doc: Option<String>,
-    /// Header fields beside `kind`, with their type expressions.
+    /// Header fields beside `kind`: a type expression, or a field with `doc`, `default`
+    /// and `absent`. The request `start` chunk's headers become the method's arguments.
     #[serde(default)]
-    pub headers: IndexMap<String, String>,
+    pub headers: IndexMap<String, FieldDef>,
 }
 
 /// A server-pushed packet that carries a toolkit event.

@@ -199,7 +199,7 @@ impl Queues {
         )
     }
 }
-/// A call of `queues.list` (Lists the room's queues with their sizes); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `queues.list` (Lists the room's queues with their sizes); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
@@ -220,7 +220,7 @@ impl std::future::IntoFuture for ListRequest {
         })
     }
 }
-/// A call of `queues.open` (Opens (creates) the queue `name`); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `queues.open` (Opens (creates) the queue `name`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OpenRequest {
@@ -239,7 +239,7 @@ impl std::future::IntoFuture for OpenRequest {
         })
     }
 }
-/// A call of `queues.send` (Appends a JSON message to the queue `name`); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `queues.send` (Appends a JSON message to the queue `name`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SendRequest {
@@ -271,7 +271,7 @@ impl std::future::IntoFuture for SendRequest {
         })
     }
 }
-/// A call of `queues.drain` (Removes every message from the queue `name`); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `queues.drain` (Removes every message from the queue `name`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DrainRequest {
@@ -290,7 +290,7 @@ impl std::future::IntoFuture for DrainRequest {
         })
     }
 }
-/// A call of `queues.close` (Closes the queue `name`); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `queues.close` (Closes the queue `name`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CloseRequest {
@@ -309,7 +309,7 @@ impl std::future::IntoFuture for CloseRequest {
         })
     }
 }
-/// A call of `queues.receive` (Takes the next message from the queue `name`; `None` when there is none); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `queues.receive` (Takes the next message from the queue `name`; `None` when there is none); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ReceiveRequest {

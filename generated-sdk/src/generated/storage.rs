@@ -7,8 +7,6 @@ pub const TOOLKIT: &str = "storage";
 /// Files and folders in the room's storage.
 ///
 /// Get it with [`crate::RoomClient::storage`].
-///
-/// Streaming tools declared in the spec but not generated yet: `upload`, `download`. Call them with [`crate::RoomClient::invoke`] meanwhile.
 #[derive(Debug, Clone)]
 pub struct Storage {
     pub(crate) room: crate::RoomClient,
@@ -73,6 +71,41 @@ impl Storage {
         DownloadUrlRequest {
             room: self.room.clone(),
             path: path.into(),
+        }
+    }
+    /// Writes a file from a stream of bytes, sent as the server pulls them.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `storage.upload`. Optional arguments: [`overwrite`](UploadRequest::overwrite), [`name`](UploadRequest::name), [`mime_type`](UploadRequest::mime_type), [`size`](UploadRequest::size); then `.await`.
+    ///
+    /// # Arguments
+    /// - `path`: Path of the file to write.
+    /// - `source`: the bytes: a buffer, or [`crate::ByteSource::from_stream`] / [`crate::ByteSource::from_reader`]; read only as the server pulls.
+    pub fn upload(
+        &self,
+        path: impl Into<String>,
+        source: impl Into<crate::ByteSource>,
+    ) -> UploadRequest {
+        UploadRequest {
+            room: self.room.clone(),
+            source: source.into(),
+            path: path.into(),
+            overwrite: false,
+            name: None,
+            mime_type: None,
+            size: None,
+        }
+    }
+    /// Reads a file as a stream of bytes, pulled one chunk at a time.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `storage.download`. Optional arguments: [`chunk_size`](DownloadRequest::chunk_size); then `.await`.
+    ///
+    /// # Arguments
+    /// - `path`: Path of the file to read.
+    pub fn download(&self, path: impl Into<String>) -> DownloadRequest {
+        DownloadRequest {
+            room: self.room.clone(),
+            path: path.into(),
+            chunk_size: 65536i64,
         }
     }
 }
@@ -163,7 +196,7 @@ impl Storage {
         )
     }
 }
-/// A call of `storage.exists` (Whether a file or folder exists at `path`); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `storage.exists` (Whether a file or folder exists at `path`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExistsRequest {
@@ -187,7 +220,7 @@ impl std::future::IntoFuture for ExistsRequest {
         })
     }
 }
-/// A call of `storage.stat` (Describes the file or folder at `path`, or `None` when nothing is there); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `storage.stat` (Describes the file or folder at `path`, or `None` when nothing is there); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StatRequest {
@@ -208,7 +241,7 @@ impl std::future::IntoFuture for StatRequest {
         })
     }
 }
-/// A call of `storage.list` (Lists the entries directly under the folder `path`, in server order); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `storage.list` (Lists the entries directly under the folder `path`, in server order); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
@@ -231,7 +264,7 @@ impl std::future::IntoFuture for ListRequest {
         })
     }
 }
-/// A call of `storage.delete` (Deletes a file, or a folder when `recursive` is set); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `storage.delete` (Deletes a file, or a folder when `recursive` is set); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequest {
@@ -262,7 +295,7 @@ impl std::future::IntoFuture for DeleteRequest {
         })
     }
 }
-/// A call of `storage.download_url` (A URL from which the file at `path` can be downloaded over HTTP); `.await` it to send `room.invoke_tool` and get the typed reply.
+/// A call of `storage.download_url` (A URL from which the file at `path` can be downloaded over HTTP); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DownloadUrlRequest {
@@ -283,6 +316,108 @@ impl std::future::IntoFuture for DownloadUrlRequest {
             let reply = self.room.invoke_json(TOOLKIT, "download_url", &self).await?;
             crate::decode::json::<Reply>(reply, "storage.download_url")
                 .map(|r: Reply| r.url)
+        })
+    }
+}
+/// A call of `storage.upload` (Writes a file from a stream of bytes, sent as the server pulls them); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct UploadRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    source: crate::ByteSource,
+    /// Path of the file to write.
+    path: String,
+    /// Replace an existing file.
+    overwrite: bool,
+    /// File name; defaults to the last segment of `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// MIME type; defaults to `application/octet-stream`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mime_type: Option<String>,
+    /// Total size in bytes; defaults to the source's length when known, else null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<i64>,
+}
+impl UploadRequest {
+    /// Replace an existing file.
+    ///
+    /// Default: `false`.
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+    /// File name; defaults to the last segment of `path`.
+    ///
+    /// When not set, `name` is left out of the request.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// MIME type; defaults to `application/octet-stream`.
+    ///
+    /// When not set, `mime_type` is left out of the request.
+    pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.mime_type = Some(mime_type.into());
+        self
+    }
+    /// Total size in bytes; defaults to the source's length when known, else null.
+    ///
+    /// When not set, `size` is left out of the request.
+    pub fn size(mut self, size: i64) -> Self {
+        self.size = Some(size);
+        self
+    }
+}
+impl std::future::IntoFuture for UploadRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::runtime::flows::pull_upload(
+                    &self.room,
+                    TOOLKIT,
+                    "upload",
+                    start,
+                    self.source,
+                )
+                .await
+        })
+    }
+}
+/// A call of `storage.download` (Reads a file as a stream of bytes, pulled one chunk at a time); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct DownloadRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    /// Path of the file to read.
+    path: String,
+    /// Preferred chunk size in bytes.
+    chunk_size: i64,
+}
+impl DownloadRequest {
+    /// Preferred chunk size in bytes.
+    ///
+    /// Default: `65536`.
+    pub fn chunk_size(mut self, chunk_size: i64) -> Self {
+        self.chunk_size = chunk_size;
+        self
+    }
+}
+impl std::future::IntoFuture for DownloadRequest {
+    type Output = crate::Result<crate::Download>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::runtime::flows::pull_download(&self.room, TOOLKIT, "download", start)
+                .await
         })
     }
 }

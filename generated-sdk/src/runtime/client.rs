@@ -169,11 +169,13 @@ pub(crate) struct Shared {
 #[derive(Default)]
 pub(crate) struct State {
     pending: HashMap<u64, oneshot::Sender<Result<Content>>>,
-    closed: Option<String>,
+    pub(crate) closed: Option<String>,
     subscribers: Vec<mpsc::UnboundedSender<RoomEvent>>,
     room: Option<RoomInfo>,
     participant: Option<LocalParticipant>,
     hosted: HashMap<String, Arc<crate::runtime::hosting::Toolkit>>,
+    /// Open tool-call streams by `tool_call_id`: where their response chunks go.
+    pub(crate) streams: HashMap<String, mpsc::UnboundedSender<Result<Content>>>,
 }
 
 impl State {
@@ -206,10 +208,13 @@ impl Shared {
                 st.closed = Some(reason);
             }
             st.subscribers.clear();
-            (
-                std::mem::take(&mut st.pending),
-                st.closed.clone().unwrap_or_default(),
-            )
+            let reason = st.closed.clone().unwrap_or_default();
+            for (_, stream) in st.streams.drain() {
+                let _ = stream.send(Err(Error::Closed {
+                    reason: reason.clone(),
+                }));
+            }
+            (std::mem::take(&mut st.pending), reason)
         };
         for (_, tx) in pending {
             let _ = tx.send(Err(Error::Closed {
@@ -219,7 +224,7 @@ impl Shared {
         self.handshake.send_replace(());
     }
 
-    fn closed_error(&self) -> Error {
+    pub(crate) fn closed_error(&self) -> Error {
         Error::Closed {
             reason: self
                 .lock()
@@ -522,6 +527,17 @@ impl RoomClient {
         head: &[u8],
         tail: &[u8],
     ) -> Result<Content> {
+        self.start_request(packet_type, head, tail).await?.await
+    }
+
+    /// Sends a request and returns its reply as a future, so the caller can send more
+    /// before waiting (a streaming invoke's chunks follow the invoke at once).
+    pub(crate) async fn start_request(
+        &self,
+        packet_type: &str,
+        head: &[u8],
+        tail: &[u8],
+    ) -> Result<Reply> {
         let shared = &self.inner.shared;
         let id = shared.next_id();
         let (tx, rx) = oneshot::channel();
@@ -534,25 +550,50 @@ impl RoomClient {
             }
             st.pending.insert(id, tx);
         }
-        let _forget = ForgetOnDrop { shared, id };
+        let reply = Reply {
+            rx,
+            _forget: ForgetOnDrop {
+                shared: shared.clone(),
+                id,
+            },
+        };
         shared.send(id, packet_type, head, tail).await?;
-        rx.await.map_err(|_| shared.closed_error())?
+        Ok(reply)
+    }
+}
+
+/// The reply to a sent request. Dropping it forgets the call.
+pub(crate) struct Reply {
+    rx: oneshot::Receiver<Result<Content>>,
+    _forget: ForgetOnDrop,
+}
+
+impl std::future::Future for Reply {
+    type Output = Result<Content>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Content>> {
+        let closed = |s: &Self| s._forget.shared.closed_error();
+        match Pin::new(&mut self.rx).poll(cx) {
+            Poll::Ready(Ok(r)) => Poll::Ready(r),
+            Poll::Ready(Err(_)) => Poll::Ready(Err(closed(&self))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
 /// Removes a pending call when its future is dropped before the reply.
-struct ForgetOnDrop<'a> {
-    shared: &'a Shared,
+struct ForgetOnDrop {
+    shared: Arc<Shared>,
     id: u64,
 }
 
-impl Drop for ForgetOnDrop<'_> {
+impl Drop for ForgetOnDrop {
     fn drop(&mut self) {
         self.shared.lock().pending.remove(&self.id);
     }
 }
 
-fn new_tool_call_id() -> String {
+pub(crate) fn new_tool_call_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
@@ -651,9 +692,7 @@ fn dispatch(shared: &Arc<Shared>, message: Message) {
             &hosted[HOSTED_CALL_PREFIX.len()..],
             data,
         ),
-        sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => {
-            tracing::debug!("ignoring a stream chunk: streamed tool results are not supported yet")
-        }
+        sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => crate::runtime::stream::route_chunk(shared, data),
         _ => match unpack(data) {
             Ok(packed) => {
                 match RoomEvent::decode(

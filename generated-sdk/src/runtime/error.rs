@@ -35,6 +35,14 @@ pub enum Error {
     /// A content header that could not be decoded.
     #[error("malformed content: {0}")]
     Content(String),
+    /// The server closed a stream with a status other than 1000.
+    #[error("stream closed abnormally ({status_code}){}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    StreamClosed {
+        /// The close status.
+        status_code: i64,
+        /// The server's reason, if any.
+        message: Option<String>,
+    },
     /// The connection is closed; every pending call fails with this.
     #[error("connection closed: {reason}")]
     Closed {

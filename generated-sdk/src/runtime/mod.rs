@@ -7,8 +7,10 @@ pub(crate) mod decode;
 #[cfg(feature = "dispatch")]
 pub(crate) mod dispatch;
 pub mod error;
+pub mod flows;
 pub mod framing;
 pub mod hosting;
 pub mod packing;
+pub mod stream;
 pub mod transport;
 pub mod types;

@@ -1,0 +1,386 @@
+//! Flow-control policies of streaming tools, one function per policy named in the spec
+//! (`stream.flow`). Generated methods pass the start chunk's headers and the data.
+
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use serde_json::{json, Map, Value};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::runtime::content::Content;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::stream::ToolCallStream;
+use crate::RoomClient;
+
+/// Chunk size used when the server's pull does not name one (the SDKs' default).
+pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+
+/// Bytes to upload: from a buffer, a `Stream` of `Bytes`, or an `AsyncRead`.
+pub struct ByteSource {
+    stream: BoxStream<'static, io::Result<Bytes>>,
+    len: Option<u64>,
+}
+
+impl std::fmt::Debug for ByteSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ByteSource")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ByteSource {
+    /// Bytes from a stream of chunks (any sizes; they are re-sliced to what the server pulls).
+    pub fn from_stream(
+        stream: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+    ) -> ByteSource {
+        ByteSource {
+            stream: stream.boxed(),
+            len: None,
+        }
+    }
+
+    /// Bytes read from an `AsyncRead` until its end.
+    pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static) -> ByteSource {
+        let stream = futures::stream::unfold(reader, |mut r| async move {
+            let mut buf = BytesMut::with_capacity(DEFAULT_CHUNK_SIZE);
+            match r.read_buf(&mut buf).await {
+                Ok(0) => None,
+                Ok(_) => Some((Ok(buf.freeze()), r)),
+                Err(e) => Some((Err(e), r)),
+            }
+        });
+        ByteSource::from_stream(stream)
+    }
+
+    /// The total length, when known up front (sent as `size`).
+    pub fn len(&self) -> Option<u64> {
+        self.len
+    }
+
+    /// Whether the source is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == Some(0)
+    }
+}
+
+impl From<Bytes> for ByteSource {
+    fn from(b: Bytes) -> ByteSource {
+        let len = Some(b.len() as u64);
+        let once = futures::stream::iter((!b.is_empty()).then_some(Ok(b)));
+        ByteSource {
+            stream: once.boxed(),
+            len,
+        }
+    }
+}
+
+impl From<Vec<u8>> for ByteSource {
+    fn from(v: Vec<u8>) -> ByteSource {
+        Bytes::from(v).into()
+    }
+}
+
+impl From<&'static [u8]> for ByteSource {
+    fn from(v: &'static [u8]) -> ByteSource {
+        Bytes::from_static(v).into()
+    }
+}
+
+/// Takes exactly `n` bytes (fewer only at the end) from a chunked source.
+struct Slicer {
+    source: BoxStream<'static, io::Result<Bytes>>,
+    pending: Bytes,
+    done: bool,
+}
+
+impl Slicer {
+    async fn take(&mut self, n: usize) -> Result<Bytes> {
+        let mut out = BytesMut::new();
+        while out.len() < n {
+            if self.pending.is_empty() {
+                if self.done {
+                    break;
+                }
+                match self.source.next().await {
+                    Some(Ok(b)) => self.pending = b,
+                    Some(Err(e)) => {
+                        return Err(Error::Transport(format!("reading the upload source: {e}")))
+                    }
+                    None => self.done = true,
+                }
+                continue;
+            }
+            let want = n - out.len();
+            if out.is_empty() && self.pending.len() >= want {
+                // Whole chunk from one source piece: no copy.
+                return Ok(self.pending.split_to(want));
+            }
+            let piece = self.pending.split_to(want.min(self.pending.len()));
+            out.extend_from_slice(&piece);
+        }
+        Ok(out.freeze())
+    }
+}
+
+fn headers_with_kind(kind: &str, headers: Value) -> Value {
+    let mut m = match headers {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    // `kind` first, as the SDKs write it.
+    let mut out = Map::new();
+    out.insert("kind".into(), kind.into());
+    out.append(&mut m);
+    Value::Object(out)
+}
+
+fn binary_kind<'a>(chunk: &'a Content) -> Option<(&'a str, &'a Map<String, Value>, &'a Bytes)> {
+    match chunk {
+        Content::Binary { headers, data } => headers
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(|k| (k, headers, data)),
+        _ => None,
+    }
+}
+
+fn chunk_error(tool: &str, chunk: Content) -> Error {
+    match chunk {
+        Content::Error { text, code } => Error::Server { code, text },
+        other => Error::unexpected(tool, format!("unexpected stream chunk: {}", other.header())),
+    }
+}
+
+/// `pull_upload`: sends the start chunk, then exactly the pulled number of bytes per
+/// server pull; when the source is exhausted, closes the request side and waits for the
+/// server's close.
+///
+/// Start headers the caller left out are filled as the SDKs do: `name` with the last
+/// segment of `path`, `mime_type` with `application/octet-stream` (the Python SDK guesses
+/// from the machine's MIME table, TypeScript from a fixed one; we do not guess), and
+/// `size` with the source's length when known, else `null`.
+pub async fn pull_upload(
+    room: &RoomClient,
+    toolkit: &str,
+    tool: &str,
+    start: Value,
+    source: ByteSource,
+) -> Result<()> {
+    let id = format!("{toolkit}.{tool}");
+    let mut start = headers_with_kind("start", start);
+    if let Value::Object(h) = &mut start {
+        let path = h.get("path").and_then(Value::as_str).unwrap_or_default();
+        let name = path.rsplit('/').next().unwrap_or_default().to_string();
+        h.entry("name").or_insert(Value::String(name));
+        h.entry("mime_type")
+            .or_insert(Value::String("application/octet-stream".into()));
+        h.entry("size")
+            .or_insert(source.len.map_or(Value::Null, Value::from));
+    }
+    let mut stream = room.open_stream(toolkit, tool).await?;
+    stream.send_binary(start, Bytes::new()).await?;
+    let mut slicer = Slicer {
+        source: source.stream,
+        pending: Bytes::new(),
+        done: false,
+    };
+    while let Some(chunk) = stream.recv().await? {
+        match binary_kind(&chunk) {
+            Some(("pull", headers, _)) => {
+                let size = headers
+                    .get("chunk_size")
+                    .and_then(Value::as_u64)
+                    .filter(|n| *n > 0)
+                    .map_or(DEFAULT_CHUNK_SIZE, |n| n as usize);
+                let data = slicer.take(size).await?;
+                if data.is_empty() {
+                    stream.close().await?;
+                } else {
+                    stream.send_binary(json!({"kind": "data"}), data).await?;
+                }
+            }
+            _ => return Err(chunk_error(&id, chunk)),
+        }
+    }
+    stream.close().await
+}
+
+/// A file being downloaded: its metadata, then its bytes as a stream.
+pub struct Download {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub mime_type: String,
+    /// Size in bytes, as announced by the server.
+    pub size: u64,
+    received: u64,
+    stream: ToolCallStream,
+    tool: String,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("name", &self.name)
+            .field("mime_type", &self.mime_type)
+            .field("size", &self.size)
+            .field("received", &self.received)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Download {
+    /// The next piece of the file; `None` once the server closed after the last byte.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        loop {
+            let Some(chunk) = self.stream.recv().await? else {
+                self.stream.close().await?;
+                if self.received != self.size {
+                    return Err(Error::unexpected(
+                        &self.tool,
+                        format!("closed after {} of {} bytes", self.received, self.size),
+                    ));
+                }
+                return Ok(None);
+            };
+            match binary_kind(&chunk) {
+                Some(("data", _, data)) => {
+                    self.received += data.len() as u64;
+                    if self.received > self.size {
+                        return Err(Error::unexpected(
+                            &self.tool,
+                            format!("more than the announced {} bytes", self.size),
+                        ));
+                    }
+                    let data = data.clone();
+                    if self.received < self.size {
+                        self.stream
+                            .send_binary(json!({"kind": "pull"}), Bytes::new())
+                            .await?;
+                    }
+                    if data.is_empty() {
+                        continue;
+                    }
+                    return Ok(Some(data));
+                }
+                _ => return Err(chunk_error(&self.tool, chunk)),
+            }
+        }
+    }
+
+    /// The whole file in memory.
+    pub async fn bytes(mut self) -> Result<Bytes> {
+        let mut out = BytesMut::with_capacity(self.size.min(1 << 26) as usize);
+        while let Some(b) = self.chunk().await? {
+            out.extend_from_slice(&b);
+        }
+        Ok(out.freeze())
+    }
+
+    /// Writes the file to `writer`; memory stays bounded by one chunk.
+    pub async fn write_to(
+        mut self,
+        writer: &mut (impl tokio::io::AsyncWrite + Unpin),
+    ) -> Result<u64> {
+        use tokio::io::AsyncWriteExt;
+        while let Some(b) = self.chunk().await? {
+            writer
+                .write_all(&b)
+                .await
+                .map_err(|e| Error::Transport(format!("writing the download: {e}")))?;
+        }
+        writer
+            .flush()
+            .await
+            .map_err(|e| Error::Transport(format!("writing the download: {e}")))?;
+        Ok(self.received)
+    }
+
+    /// The bytes as a `Stream`.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes>> + Send {
+        futures::stream::unfold(Some(self), |d| async move {
+            let mut d = d?;
+            match d.chunk().await {
+                Ok(Some(b)) => Some((Ok(b), Some(d))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+}
+
+/// `pull_download`: sends the start chunk, reads the server's start (name, MIME type,
+/// size), then pulls one chunk at a time while bytes remain.
+pub async fn pull_download(
+    room: &RoomClient,
+    toolkit: &str,
+    tool: &str,
+    start: Value,
+) -> Result<Download> {
+    let id = format!("{toolkit}.{tool}");
+    let mut stream = room.open_stream(toolkit, tool).await?;
+    stream
+        .send_binary(headers_with_kind("start", start), Bytes::new())
+        .await?;
+    let chunk = stream
+        .recv()
+        .await?
+        .ok_or_else(|| Error::unexpected(&id, "closed before announcing the file"))?;
+    let (name, mime_type, size) = match binary_kind(&chunk) {
+        Some(("start", h, _)) => (
+            h.get("name").and_then(Value::as_str),
+            h.get("mime_type").and_then(Value::as_str),
+            h.get("size").and_then(Value::as_u64),
+        ),
+        _ => return Err(chunk_error(&id, chunk)),
+    };
+    let (Some(name), Some(mime_type), Some(size)) = (name, mime_type, size) else {
+        return Err(Error::unexpected(
+            &id,
+            "start chunk needs string name, mime_type and a size >= 0",
+        ));
+    };
+    let download = Download {
+        name: name.to_string(),
+        mime_type: mime_type.to_string(),
+        size,
+        received: 0,
+        stream,
+        tool: id,
+    };
+    let mut download = download;
+    if size > 0 {
+        download
+            .stream
+            .send_binary(json!({"kind": "pull"}), Bytes::new())
+            .await?;
+    }
+    Ok(download)
+}
+
+/// `server_push`: the server sends chunks without pulls until it closes; each item is one
+/// chunk (`error` chunks become errors).
+pub async fn server_push(
+    room: &RoomClient,
+    toolkit: &str,
+    tool: &str,
+) -> Result<impl Stream<Item = Result<Content>> + Send> {
+    let stream = room.open_stream(toolkit, tool).await?;
+    Ok(futures::stream::unfold(Some(stream), |s| async move {
+        let mut s = s?;
+        match s.recv().await {
+            Ok(Some(Content::Error { text, code })) => {
+                Some((Err(Error::Server { code, text }), Some(s)))
+            }
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(s))),
+            Ok(None) => {
+                let _ = s.close().await;
+                None
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    }))
+}

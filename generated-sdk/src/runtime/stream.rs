@@ -1,0 +1,270 @@
+//! Streaming tool calls, the chunked mechanism every streaming tool builds on.
+//!
+//! A stream opens with `room.invoke_tool` whose arguments are `control/open`; the server
+//! answers `control/open` (or `error`). Each request chunk is its own
+//! `room.tool_call_request_chunk` request and is acknowledged before the next; response
+//! chunks arrive as `room.tool_call_response_chunk`, routed here by `tool_call_id`. The
+//! server ends its side with `control/close` (1000 is normal, anything else an error);
+//! the client always sends exactly one request-side close, also when the stream is
+//! dropped early.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::packets::client as cp;
+use crate::runtime::client::{new_tool_call_id, Reply, RoomClient, Shared};
+use crate::runtime::content::{Content, Control, CLOSE_NORMAL};
+use crate::runtime::error::{Error, Result};
+use crate::runtime::packing::{pack_header, unpack};
+
+/// One open streaming call.
+#[derive(Debug)]
+pub struct ToolCallStream {
+    room: RoomClient,
+    tool: String,
+    tool_call_id: String,
+    opened: Option<Reply>,
+    chunks: mpsc::UnboundedReceiver<Result<Content>>,
+    request_closed: bool,
+    response_closed: bool,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reply")
+    }
+}
+
+#[derive(Serialize)]
+struct OpenHeader<'a> {
+    toolkit: &'a str,
+    tool: &'a str,
+    participant_id: Option<&'a str>,
+    on_behalf_of_id: Option<&'a str>,
+    arguments: Value,
+    tool_call_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct ChunkHeader<'a> {
+    tool_call_id: &'a str,
+    chunk: Value,
+}
+
+impl RoomClient {
+    /// Opens a streaming call of `toolkit.tool`. The stream's response chunks are routed
+    /// to it from now on, also those that arrive before the server's `control/open`.
+    pub async fn open_stream(&self, toolkit: &str, tool: &str) -> Result<ToolCallStream> {
+        let tool_call_id = new_tool_call_id();
+        let head = pack_header(&OpenHeader {
+            toolkit,
+            tool,
+            participant_id: None,
+            on_behalf_of_id: None,
+            arguments: Content::Control(Control::Open).header(),
+            tool_call_id: &tool_call_id,
+        })?;
+        let (tx, chunks) = mpsc::unbounded_channel();
+        {
+            let mut st = self.shared().lock();
+            if let Some(reason) = &st.closed {
+                return Err(Error::Closed {
+                    reason: reason.clone(),
+                });
+            }
+            st.streams.insert(tool_call_id.clone(), tx);
+        }
+        let mut stream = ToolCallStream {
+            room: self.clone(),
+            tool: format!("{toolkit}.{tool}"),
+            tool_call_id,
+            opened: None,
+            chunks,
+            // Nothing to close on the server until the invoke is sent.
+            request_closed: true,
+            response_closed: false,
+        };
+        stream.opened = Some(self.start_request(cp::ROOM_INVOKE_TOOL, &head, &[]).await?);
+        stream.request_closed = false;
+        Ok(stream)
+    }
+}
+
+impl ToolCallStream {
+    /// The client-chosen id that keys this stream.
+    pub fn tool_call_id(&self) -> &str {
+        &self.tool_call_id
+    }
+
+    /// Sends one request chunk and waits for the server to acknowledge it. An `error`
+    /// acknowledgement fails the send (the request stream is then over).
+    pub async fn send(&mut self, chunk: Content) -> Result<()> {
+        if self.request_closed {
+            return Err(Error::InvalidArguments(format!(
+                "{}: the request side is closed",
+                self.tool
+            )));
+        }
+        let head = pack_header(&ChunkHeader {
+            tool_call_id: &self.tool_call_id,
+            chunk: chunk.header(),
+        })?;
+        self.room
+            .request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, chunk.tail())
+            .await
+            .map(drop)
+    }
+
+    /// Sends a `binary` chunk with these headers and bytes.
+    pub async fn send_binary(&mut self, headers: Value, data: Bytes) -> Result<()> {
+        let headers = match headers {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        self.send(Content::Binary { headers, data }).await
+    }
+
+    /// Waits for the server's `control/open` (once).
+    async fn ensure_open(&mut self) -> Result<()> {
+        if let Some(opened) = self.opened.take() {
+            match opened.await? {
+                Content::Control(Control::Open) => {}
+                other => {
+                    return Err(Error::unexpected(
+                        &self.tool,
+                        format!("expected control/open, got {}", other.type_name()),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next response chunk: `Ok(None)` after a normal close, [`Error::StreamClosed`]
+    /// after an abnormal one. `error` chunks are returned as [`Content::Error`] (they do not
+    /// end the stream); callers decide.
+    pub async fn recv(&mut self) -> Result<Option<Content>> {
+        self.ensure_open().await?;
+        if self.response_closed {
+            return Ok(None);
+        }
+        match self.chunks.recv().await {
+            None => Err(self.room.shared().closed_error()),
+            Some(Err(e)) => {
+                self.response_closed = true;
+                Err(e)
+            }
+            Some(Ok(Content::Control(Control::Close {
+                status_code,
+                message,
+            }))) => {
+                self.response_closed = true;
+                if status_code == CLOSE_NORMAL {
+                    Ok(None)
+                } else {
+                    Err(Error::StreamClosed {
+                        status_code,
+                        message,
+                    })
+                }
+            }
+            Some(Ok(chunk)) => Ok(Some(chunk)),
+        }
+    }
+
+    /// Like [`ToolCallStream::recv`], failing with [`Error::Timeout`] after `timeout`.
+    pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Content>> {
+        tokio::time::timeout(timeout, self.recv())
+            .await
+            .unwrap_or(Err(Error::Timeout(timeout, "a stream chunk")))
+    }
+
+    /// Sends the request-side `control/close` (exactly once; later calls do nothing).
+    pub async fn close(&mut self) -> Result<()> {
+        if std::mem::replace(&mut self.request_closed, true) {
+            return Ok(());
+        }
+        send_close(&self.room, &self.tool_call_id).await
+    }
+
+    /// Whether the server has closed its side.
+    pub fn is_finished(&self) -> bool {
+        self.response_closed
+    }
+}
+
+async fn send_close(room: &RoomClient, tool_call_id: &str) -> Result<()> {
+    let close = Content::Control(Control::Close {
+        status_code: CLOSE_NORMAL,
+        message: None,
+    });
+    let head = pack_header(&ChunkHeader {
+        tool_call_id,
+        chunk: close.header(),
+    })?;
+    room.request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, &[])
+        .await
+        .map(drop)
+}
+
+impl Drop for ToolCallStream {
+    fn drop(&mut self) {
+        self.room.shared().lock().streams.remove(&self.tool_call_id);
+        // Dropped early: still tell the server, so it can free the call.
+        if !self.request_closed && !self.room.is_closed() {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let (room, id) = (self.room.clone(), self.tool_call_id.clone());
+                rt.spawn(async move {
+                    if let Err(e) = send_close(&room, &id).await {
+                        tracing::debug!(error = %e, "closing a dropped stream failed");
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Routes one `room.tool_call_response_chunk` to its stream.
+pub(crate) fn route_chunk(shared: &Shared, data: Bytes) {
+    let packed = match unpack(data) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping an unpackable stream chunk");
+            return;
+        }
+    };
+    let Some(id) = packed
+        .header
+        .get("tool_call_id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        tracing::warn!("skipping a stream chunk without tool_call_id");
+        return;
+    };
+    let chunk = chunk_content(packed.header.get("chunk").cloned(), packed.tail);
+    let route = shared.lock().streams.get(id).cloned();
+    match route {
+        Some(tx) => {
+            let _ = tx.send(Ok(chunk));
+        }
+        None => tracing::debug!(tool_call_id = id, "chunk for an unknown or finished stream"),
+    }
+}
+
+/// A chunk as the Python SDK reads it: a content header when it has a known `type`,
+/// otherwise its JSON kept as `json` content (never an error).
+fn chunk_content(chunk: Option<Value>, tail: Bytes) -> Content {
+    match chunk {
+        Some(Value::Object(m)) if m.get("type").is_some_and(Value::is_string) => {
+            Content::from_parts(m.clone(), tail).unwrap_or(Content::Json(Value::Object(m)))
+        }
+        Some(Value::String(s)) => Content::Text(s),
+        None | Some(Value::Null) => Content::Empty,
+        Some(other) => Content::Json(other),
+    }
+}

@@ -1,0 +1,396 @@
+//! Streaming tool calls against a scripted peer that follows each tool's flow control.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use meshagent_room::runtime::framing::{encode_message, Limits, Message, Reassembler};
+use meshagent_room::runtime::packing::{pack, unpack};
+use meshagent_room::{
+    memory_pair, ByteSource, ConnectOptions, Content, Error, MemoryTransport, RoomClient,
+    RoomEvents,
+};
+use serde_json::{json, Value};
+
+struct Peer {
+    io: MemoryTransport,
+    reassembler: Reassembler,
+    next_id: u64,
+}
+
+/// A message from the client: id, type, header, tail.
+type Sent = (u64, String, Value, Bytes);
+
+impl Peer {
+    async fn send(&mut self, id: u64, packet_type: &str, header: Value, tail: &[u8]) {
+        for p in encode_message(id, packet_type, &pack(&header, tail).expect("pack")) {
+            self.io.send(p).await.expect("client listening");
+        }
+    }
+
+    async fn push(&mut self, packet_type: &str, header: Value, tail: &[u8]) {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(id, packet_type, header, tail).await;
+    }
+
+    async fn recv(&mut self) -> Sent {
+        loop {
+            let packet = tokio::time::timeout(Duration::from_secs(5), self.io.next())
+                .await
+                .expect("client sent in time")
+                .expect("connected")
+                .expect("no transport error");
+            if let Some(Message {
+                id,
+                message_type,
+                data,
+            }) = self.reassembler.push(packet).expect("framing")
+            {
+                let p = unpack(data).expect("packing");
+                return (id, message_type, Value::Object(p.header), p.tail);
+            }
+        }
+    }
+
+    async fn ack(&mut self, id: u64) {
+        self.send(id, "__response__", json!({"type": "empty"}), &[])
+            .await;
+    }
+
+    /// Expects a request chunk, acknowledges it, returns its chunk header and tail.
+    async fn chunk(&mut self) -> (Value, Bytes) {
+        let (id, kind, header, tail) = self.recv().await;
+        assert_eq!(kind, "room.tool_call_request_chunk", "{header}");
+        self.ack(id).await;
+        (header["chunk"].clone(), tail)
+    }
+
+    async fn respond(&mut self, call: &str, chunk: Value, tail: &[u8]) {
+        self.push(
+            "room.tool_call_response_chunk",
+            json!({"tool_call_id": call, "chunk": chunk}),
+            tail,
+        )
+        .await;
+    }
+
+    /// Expects the streaming invoke; answers control/open; returns the tool_call_id.
+    async fn open(&mut self, toolkit: &str, tool: &str) -> String {
+        let (id, kind, header, _) = self.recv().await;
+        assert_eq!(kind, "room.invoke_tool");
+        assert_eq!(
+            (header["toolkit"].as_str(), header["tool"].as_str()),
+            (Some(toolkit), Some(tool))
+        );
+        assert_eq!(
+            header["arguments"],
+            json!({"type": "control", "method": "open"})
+        );
+        self.send(
+            id,
+            "__response__",
+            json!({"type": "control", "method": "open"}),
+            &[],
+        )
+        .await;
+        header["tool_call_id"]
+            .as_str()
+            .expect("tool_call_id")
+            .to_string()
+    }
+}
+
+async fn connect() -> (RoomClient, RoomEvents, Peer) {
+    let (client_io, server_io) = memory_pair();
+    let mut peer = Peer {
+        io: server_io,
+        reassembler: Reassembler::new(Limits::default()),
+        next_id: 1000,
+    };
+    let handshake = async {
+        peer.push(
+            "room_ready",
+            json!({"room_name": "r", "room_url": "ws://x", "session_id": "s"}),
+            &[],
+        )
+        .await;
+        peer.push(
+            "connected",
+            json!({"type": "init", "participantId": "p", "attributes": {}}),
+            &[],
+        )
+        .await;
+    };
+    let (client, ()) = tokio::join!(
+        RoomClient::with_transport(client_io, ConnectOptions::default()),
+        handshake
+    );
+    let (room, events) = client.expect("handshake");
+    (room, events, peer)
+}
+
+fn close(status: i64) -> Value {
+    json!({"type": "control", "method": "close", "status_code": status})
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn upload_sends_exactly_what_the_server_pulls() {
+    let (room, _e, mut peer) = connect().await;
+    let data = pattern(70_000);
+    // Uneven source pieces: the client must re-slice them to the pulled sizes.
+    let pieces: Vec<std::io::Result<Bytes>> = data
+        .chunks(9_999)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move {
+            room.storage()
+                .upload(
+                    "docs/a.bin",
+                    ByteSource::from_stream(futures::stream::iter(pieces)),
+                )
+                .overwrite(true)
+                .await
+        }
+    });
+    let id = peer.open("storage", "upload").await;
+    let (start, _) = peer.chunk().await;
+    assert_eq!(
+        start,
+        json!({"type": "binary", "headers": {"kind": "start", "path": "docs/a.bin", "overwrite": true,
+               "name": "a.bin", "mime_type": "application/octet-stream", "size": null}})
+    );
+    let mut received = Vec::new();
+    for size in [30_000, 30_000, 30_000] {
+        peer.respond(
+            &id,
+            json!({"type": "binary", "headers": {"kind": "pull", "chunk_size": size}}),
+            &[],
+        )
+        .await;
+        let (chunk, tail) = peer.chunk().await;
+        assert_eq!(
+            chunk,
+            json!({"type": "binary", "headers": {"kind": "data"}})
+        );
+        assert_eq!(tail.len(), size.min(70_000 - received.len()));
+        received.extend_from_slice(&tail);
+    }
+    // Source exhausted: the next pull gets the request-side close.
+    peer.respond(
+        &id,
+        json!({"type": "binary", "headers": {"kind": "pull"}}),
+        &[],
+    )
+    .await;
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk, close(1000));
+    peer.respond(&id, close(1000), &[]).await;
+    call.await.expect("task").expect("upload ok");
+    assert_eq!(received, data);
+}
+
+#[tokio::test]
+async fn download_pulls_while_bytes_remain() {
+    let (room, _e, mut peer) = connect().await;
+    let data = pattern(150_000);
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().download("a.bin").await?.bytes().await }
+    });
+    let id = peer.open("storage", "download").await;
+    let (start, _) = peer.chunk().await;
+    assert_eq!(
+        start["headers"],
+        json!({"kind": "start", "path": "a.bin", "chunk_size": 65536})
+    );
+    peer.respond(&id, json!({"type": "binary", "headers": {"kind": "start", "name": "a.bin", "mime_type": "x/y", "size": data.len()}}), &[]).await;
+    for piece in data.chunks(65536) {
+        let (pull, _) = peer.chunk().await;
+        assert_eq!(pull["headers"], json!({"kind": "pull"}));
+        peer.respond(
+            &id,
+            json!({"type": "binary", "headers": {"kind": "data"}}),
+            piece,
+        )
+        .await;
+    }
+    peer.respond(&id, close(1000), &[]).await;
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk, close(1000), "the client closes its side once");
+    assert_eq!(
+        call.await.expect("task").expect("download ok"),
+        Bytes::from(data)
+    );
+}
+
+#[tokio::test]
+async fn zero_byte_download_sends_no_pull() {
+    let (room, _e, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().download("empty").await?.bytes().await }
+    });
+    let id = peer.open("storage", "download").await;
+    peer.chunk().await;
+    peer.respond(&id, json!({"type": "binary", "headers": {"kind": "start", "name": "empty", "mime_type": "x/y", "size": 0}}), &[]).await;
+    peer.respond(&id, close(1000), &[]).await;
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk, close(1000));
+    assert!(call.await.expect("task").expect("ok").is_empty());
+}
+
+#[tokio::test]
+async fn abnormal_close_is_an_error() {
+    let (room, _e, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().upload("a", Bytes::from_static(b"abc")).await }
+    });
+    let id = peer.open("storage", "upload").await;
+    peer.chunk().await;
+    peer.respond(
+        &id,
+        json!({"type": "control", "method": "close", "status_code": 1007, "message": "bad"}),
+        &[],
+    )
+    .await;
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk, close(1000));
+    let err = call.await.expect("task").expect_err("abnormal close");
+    assert!(
+        matches!(err, Error::StreamClosed { status_code: 1007, ref message } if message.as_deref() == Some("bad")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn error_chunk_mid_stream_fails_the_download() {
+    let (room, _e, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().download("a").await?.bytes().await }
+    });
+    let id = peer.open("storage", "download").await;
+    peer.chunk().await;
+    peer.respond(&id, json!({"type": "binary", "headers": {"kind": "start", "name": "a", "mime_type": "x", "size": 10}}), &[]).await;
+    peer.chunk().await;
+    peer.respond(
+        &id,
+        json!({"type": "error", "text": "disk on fire", "code": 1008}),
+        &[],
+    )
+    .await;
+    let err = call.await.expect("task").expect_err("error chunk");
+    assert_eq!(err.code(), Some(1008));
+}
+
+#[tokio::test]
+async fn a_server_that_stops_pulling_is_bounded_by_the_callers_timeout_and_closed() {
+    let (room, _e, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move {
+            tokio::time::timeout(
+                Duration::from_millis(100),
+                room.storage()
+                    .upload("a", Bytes::from_static(b"abc"))
+                    .into_future(),
+            )
+            .await
+        }
+    });
+    peer.open("storage", "upload").await;
+    peer.chunk().await;
+    // No pull ever comes.
+    assert!(
+        call.await.expect("task").is_err(),
+        "the caller's timeout fired"
+    );
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(
+        chunk,
+        close(1000),
+        "dropping the stream still closes it on the server"
+    );
+}
+
+#[tokio::test]
+async fn an_error_reply_to_the_open_fails_the_stream() {
+    let (room, _e, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().download("missing").await.map(|_| ()) }
+    });
+    let (id, ..) = peer.recv().await;
+    peer.send(
+        id,
+        "__response__",
+        json!({"type": "error", "text": "not found", "code": 3001}),
+        &[],
+    )
+    .await;
+    // The start chunk was sent before the reply and is acknowledged.
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk["headers"]["kind"], json!("start"));
+    assert_eq!(
+        call.await.expect("task").expect_err("error").code(),
+        Some(3001)
+    );
+}
+
+#[tokio::test]
+async fn disconnect_fails_open_streams() {
+    let (room, _e, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().download("a").await?.bytes().await }
+    });
+    peer.open("storage", "download").await;
+    peer.chunk().await;
+    drop(peer);
+    let result = tokio::time::timeout(Duration::from_secs(1), call)
+        .await
+        .expect("fails promptly")
+        .expect("task");
+    assert!(matches!(result, Err(Error::Closed { .. })), "{result:?}");
+}
+
+#[tokio::test]
+async fn server_push_streams_chunks_until_close() {
+    let (room, _e, mut peer) = connect().await;
+    let reader = tokio::spawn({
+        let room = room.clone();
+        async move {
+            let mut s = room.open_stream("developer", "logs").await?;
+            let mut got = Vec::new();
+            while let Some(c) = s.recv().await? {
+                got.push(c);
+            }
+            s.close().await?;
+            Ok::<_, Error>(got)
+        }
+    });
+    let id = peer.open("developer", "logs").await;
+    peer.respond(
+        &id,
+        json!({"type": "binary", "headers": {"type": "custom"}}),
+        br#"{"hello": "world"}"#,
+    )
+    .await;
+    peer.respond(&id, close(1000), &[]).await;
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk, close(1000));
+    let got = reader.await.expect("task").expect("ok");
+    assert!(
+        matches!(&got[..], [Content::Binary { data, .. }] if &data[..] == br#"{"hello": "world"}"#),
+        "{got:?}"
+    );
+}
