@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Re-record the conformance cases from an official SDK.
-#   conformance/recorder/record.sh python [--only CASE_ID ...]
+#   conformance/recorder/record.sh python [--only CASE_ID ...] [--sdk-logs]
 # Creates conformance/recorder/.venv if missing, installs requirements.txt into it and runs the
-# driver, which rewrites conformance/cases/python/*.yaml.
+# driver, which rewrites every conformance/cases/python/*.yaml (all toolkits, the agents surface
+# and the push events; see README.md) and removes stale py-*.yaml files after a clean full run.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,8 +29,33 @@ case "$sdk" in
     cd "$here"
     exec "$venv/bin/python" record_python.py --out "$(cd "$here/.." && pwd)/cases/python" "$@"
     ;;
+  typescript)
+    # @meshagent/meshagent 0.35.8 via node (ts/driver.mjs); the fake room runs in the venv above,
+    # created the same way if missing. Rewrites conformance/cases/typescript/*.yaml.
+    venv="$here/.venv"
+    if [ ! -x "$venv/bin/python" ]; then
+      py="${PYTHON:-}"
+      if [ -z "$py" ]; then
+        for candidate in "$HOME/.pyenv/versions/3.13.0/bin/python3.13" python3.13 python3; do
+          if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
+        done
+      fi
+      [ -n "$py" ] || { echo "no python3.13 found (set PYTHON=...)" >&2; exit 1; }
+      "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13) else 1)' \
+        || { echo "$py is older than 3.13 (requirements.txt needs >= 3.13)" >&2; exit 1; }
+      "$py" -m venv "$venv"
+    fi
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+    command -v node >/dev/null 2>&1 || { echo "node not found (Node 20+ and npm are needed)" >&2; exit 1; }
+    have="$(cd "$here/ts" && node -p 'require("./node_modules/@meshagent/meshagent/package.json").version' 2>/dev/null || true)"
+    if [ "$have" != "0.35.8" ]; then
+      (cd "$here/ts" && npm ci --no-audit --no-fund)
+    fi
+    cd "$here"
+    exec "$venv/bin/python" record_typescript.py --out "$(cd "$here/.." && pwd)/cases/typescript" "$@"
+    ;;
   *)
-    echo "usage: $0 python [--only CASE_ID ...]" >&2
+    echo "usage: $0 python [--only CASE_ID ...] [--sdk-logs]" >&2
     exit 2
     ;;
 esac

@@ -8,8 +8,9 @@ after the handshake (both directions) and the SDK's outcome.
 The SDK prints ``GOT RESPONSE ...`` to stdout for every response; the driver therefore writes its
 outcome to a JSON file instead, and node's stdout is only kept to show it when a scenario fails.
 
-Usage: python record_typescript.py [--out DIR] [--only CASE_ID ...]
-       (default out: ../cases/typescript next to this file; needs `npm ci` in ts/ first)
+Usage: python record_typescript.py [--out DIR] [--only CASE_ID ...] [--jobs N]
+       (default out: ../cases/typescript next to this file; needs `npm ci` in ts/ first;
+       record.sh typescript does both)
 """
 
 from __future__ import annotations
@@ -47,40 +48,53 @@ TS_DIR = HERE / "ts"
 # --------------------------------------------------------------------------- scenarios
 
 
+# packet type a method's request travels in (default: room.invoke_tool)
+AGENT_PACKETS = {"agents.list_toolkits": "room.list_toolkits", "agents.call": "room.call"}
+
+
 @dataclass
 class Scenario:
     id: str
-    # "<toolkit>.<tool>" for room.invoke_tool of a built-in toolkit, the message type for other
-    # requests ("room.invoke_tool" for agents.invokeTool, "room.list_toolkits", "room.call"),
-    # or "events" for push-only cases.
+    # "<toolkit>.<tool>" as on the wire (room.invoke_tool), "agents.invoke_tool" (room.invoke_tool
+    # of any toolkit), "agents.list_toolkits" (room.list_toolkits), "agents.call" (room.call), or
+    # "events" for push-only cases. Same names as record_python.py.
     method: str
-    # The tool input the SDK was asked to send, by wire field name, only keys the caller passed.
-    # For "room.*" methods: the request header fields the caller passed (wire names).
+    # The tool input the SDK was asked to send, by wire field name, restricted to what the caller
+    # passed explicitly; values in wire form. For the agents.* methods: the request header fields.
+    # `data` (base64) stands for bytes sent as the message tail. Same convention as record_python.py.
     arguments: dict[str, Any]
     # The TypeScript call: (method path under RoomClient, positional JS arguments).
-    # Special values: {"$bytes": b64} -> Uint8Array, {"$participant": id} -> RemoteParticipant.
+    # Special values (see ts/driver.mjs): {"$bytes": b64} -> Uint8Array, {"$participant": id} ->
+    # RemoteParticipant, {"$file": {...}} -> FileContent, {"$datatype": json} -> DataType.
     call: tuple[str, list[Any]] | None = None
-    replies: list[dict[str, Any]] = field(default_factory=list)  # one reply Content per request
+    # One reply Content per request: a Content header, or (header, tail bytes).
+    replies: list[dict[str, Any] | tuple[dict[str, Any], bytes]] = field(default_factory=list)
     pushes: list[Push] = field(default_factory=list)
     listen: list[tuple[str, str]] = field(default_factory=list)  # (client, event), e.g. ("storage", "file.updated")
     wait_participant: str | None = None  # wait until messaging knows this remote participant
+    # "wire": the SDK returns plain objects with camelCase keys; convert those keys to snake_case.
+    result_keys: str | None = None
 
     def expect(self) -> dict[str, Any]:
-        if self.method.startswith("room."):
-            if self.method == "room.invoke_tool":
-                return {
-                    "type": "room.invoke_tool",
-                    "toolkit": self.arguments["toolkit"],
-                    "tool": self.arguments["tool"],
-                }
-            return {"type": self.method}
+        if self.method in AGENT_PACKETS:
+            return {"type": AGENT_PACKETS[self.method]}
+        if self.method == "agents.invoke_tool":
+            return {
+                "type": "room.invoke_tool",
+                "toolkit": self.arguments["toolkit"],
+                "tool": self.arguments["tool"],
+            }
         toolkit, tool = self.method.split(".", 1)
         return {"type": "room.invoke_tool", "toolkit": toolkit, "tool": tool}
 
     def script(self) -> list[Step]:
         if self.method == "events":
             return []
-        return [Step(expect=self.expect(), reply=r) for r in self.replies]
+        steps = []
+        for r in self.replies:
+            header, tail = r if isinstance(r, tuple) else (r, b"")
+            steps.append(Step(expect=self.expect(), reply=header, reply_tail=tail))
+        return steps
 
 
 def json_reply(value: Any) -> dict[str, Any]:
@@ -103,7 +117,7 @@ def plain(
     arguments: dict[str, Any],
     ts_method: str,
     ts_args: list[Any],
-    reply: dict[str, Any],
+    reply: dict[str, Any] | tuple[dict[str, Any], bytes],
     **kw: Any,
 ) -> Scenario:
     return Scenario(
@@ -198,7 +212,655 @@ STORAGE_QUEUES: list[Scenario] = [
           "queues.receive", ["jobs", {"create": False, "wait": False}], EMPTY),
 ]
 
-SCENARIOS: list[Scenario] = [*STORAGE_QUEUES]
+
+def js_json(value: Any) -> str:
+    """JSON text as the TS SDK writes it (JSON.stringify: compact, UTF-8, no escaping)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+ATTACHMENT = b"\x00\x01\x02hello"
+SECRET = "s3cr3t-✓".encode("utf-8")
+
+MESSAGING_ENABLED = Push(
+    type="messaging.send",
+    header={
+        "from_participant_id": "server",
+        "type": "messaging.enabled",
+        "message": {"participants": [{"id": "p-remote", "role": "agent", "attributes": {"name": "bob"}}]},
+    },
+)
+
+# ---- messaging, developer, sync, services, livekit, agents (protocol-core.md §5–6)
+CORE: list[Scenario] = [
+    plain("ts-messaging-enable", "messaging.enable", {}, "messaging.enable", [], EMPTY),
+    plain("ts-messaging-disable", "messaging.disable", {}, "messaging.disable", [], EMPTY),
+    plain("ts-messaging-send", "messaging.send",
+          {"type": "chat", "message_json": js_json({"text": "hi bob", "n": 1}), "to_participant_id": "p-remote"},
+          "messaging.sendMessage",
+          [{"to": {"$participant": "p-remote"}, "type": "chat", "message": {"text": "hi bob", "n": 1}}],
+          EMPTY, pushes=[MESSAGING_ENABLED], wait_participant="p-remote"),
+    plain("ts-messaging-send-attachment", "messaging.send",
+          {
+              "type": "file-share",
+              "message_json": js_json({"name": "hello.bin"}),
+              "attachment_base64": b64(ATTACHMENT),
+              "to_participant_id": "p-remote",
+          },
+          "messaging.sendMessage",
+          [{
+              "to": {"$participant": "p-remote"},
+              "type": "file-share",
+              "message": {"name": "hello.bin"},
+              "attachment": {"$bytes": b64(ATTACHMENT)},
+          }],
+          EMPTY, pushes=[MESSAGING_ENABLED], wait_participant="p-remote"),
+    plain("ts-messaging-send-error-not-found", "messaging.send",
+          {"type": "chat", "message_json": js_json({"text": "are you there?"}), "to_participant_id": "p-remote"},
+          "messaging.sendMessage",
+          [{"to": {"$participant": "p-remote"}, "type": "chat", "message": {"text": "are you there?"}}],
+          error_reply("the participant was not found", 1003),
+          pushes=[MESSAGING_ENABLED], wait_participant="p-remote"),
+    plain("ts-messaging-broadcast", "messaging.broadcast",
+          {"type": "announcement", "message_json": js_json({"text": "héllo everyone ✓"})},
+          "messaging.broadcastMessage",
+          [{"type": "announcement", "message": {"text": "héllo everyone ✓"}}],
+          EMPTY),
+    plain("ts-messaging-broadcast-attachment", "messaging.broadcast",
+          {"type": "announcement", "message_json": js_json({"text": "see attached"}), "attachment_base64": b64(ATTACHMENT)},
+          "messaging.broadcastMessage",
+          [{"type": "announcement", "message": {"text": "see attached"}, "attachment": {"$bytes": b64(ATTACHMENT)}}],
+          EMPTY),
+    # ---- developer
+    plain("ts-developer-log", "developer.log", {"type": "custom", "data": {"hello": "world", "n": 1}},
+          "developer.log", ["custom", {"hello": "world", "n": 1}], EMPTY),
+    plain("ts-developer-log-error-permission-denied", "developer.log", {"type": "custom", "data": {"hello": "world"}},
+          "developer.log", ["custom", {"hello": "world"}], error_reply("permission denied", 1001)),
+    # ---- sync
+    plain("ts-sync-create", "sync.create",
+          {"path": "docs/a.thread", "json": {"thread": {"name": "x", "messages": []}}},
+          "sync.create", ["docs/a.thread", {"thread": {"name": "x", "messages": []}}], EMPTY),
+    plain("ts-sync-create-no-json", "sync.create", {"path": "docs/empty.thread"},
+          "sync.create", ["docs/empty.thread"], EMPTY),
+    # The caller passed "./docs/b.thread": the SDK strips leading "./" and "/" before sending.
+    plain("ts-sync-create-normalized-path", "sync.create", {"path": "docs/b.thread"},
+          "sync.create", ["./docs/b.thread"], EMPTY),
+    plain("ts-sync-create-error-already-exists", "sync.create", {"path": "docs/a.thread"},
+          "sync.create", ["docs/a.thread"], error_reply("document already exists", 1004)),
+    # ---- services
+    plain("ts-services-list", "services.list", {}, "services.list", [],
+          json_reply({
+              "services_json": [js_json({
+                  "version": "v1",
+                  "kind": "Service",
+                  "metadata": {"name": "web", "description": "web frontend"},
+                  "id": "svc-web",
+                  "container": {"image": "nginx:1.27"},
+              })],
+              "service_states": [{
+                  "service_id": "svc-web",
+                  "state": "running",
+                  "container_id": "c-123",
+                  "restart_scheduled_at": None,
+                  "started_at": 1718000000.5,
+                  "restart_count": 2,
+                  "last_exit_code": 137,
+                  "last_exit_at": 1717999990.25,
+              }],
+          })),
+    plain("ts-services-list-with-state", "services.list", {}, "services.listWithState", [],
+          json_reply({
+              "services_json": [js_json({
+                  "version": "v1",
+                  "kind": "Service",
+                  "metadata": {"name": "web", "description": "web frontend"},
+                  "id": "svc-web",
+                  "container": {"image": "nginx:1.27"},
+              })],
+              "service_states": [
+                  {
+                      "service_id": "svc-web",
+                      "state": "running",
+                      "container_id": "c-123",
+                      "restart_scheduled_at": None,
+                      "started_at": 1718000000.5,
+                      "restart_count": 2,
+                      "last_exit_code": 137,
+                      "last_exit_at": 1717999990.25,
+                  },
+                  {"service_id": "svc-worker"},
+              ],
+          }),
+          result_keys="wire"),
+    plain("ts-services-restart", "services.restart", {"service_id": "svc-web"},
+          "services.restart", [{"serviceId": "svc-web"}], EMPTY),
+    plain("ts-services-restart-error-not-found", "services.restart", {"service_id": "svc-missing"},
+          "services.restart", [{"serviceId": "svc-missing"}], error_reply("service not found", 7001)),
+    # ---- livekit (LivekitClient from dist/node/lk-client.js; not reachable from RoomClient)
+    plain("ts-livekit-connect", "livekit.connect", {"breakout_room": "breakout-1"},
+          "livekit.getConnectionInfo", [{"breakoutRoom": "breakout-1"}],
+          json_reply({"url": "wss://livekit.example.test", "token": "lk-token-123"})),
+    plain("ts-livekit-connect-default", "livekit.connect", {},
+          "livekit.getConnectionInfo", [{}],
+          json_reply({"url": "wss://livekit.example.test", "token": "lk-token-456"})),
+    plain("ts-livekit-connect-error", "livekit.connect", {},
+          "livekit.getConnectionInfo", [{}], error_reply("livekit is not configured", 1007)),
+    # ---- agents
+    plain("ts-agents-invoke-tool", "agents.invoke_tool",
+          {"toolkit": "demo", "tool": "echo", "arguments": {"type": "json", "json": {"text": "hi"}}},
+          "agents.invokeTool", [{"toolkit": "demo", "tool": "echo", "input": {"text": "hi"}}],
+          json_reply({"echo": {"text": "hi"}})),
+    plain("ts-agents-invoke-tool-context", "agents.invoke_tool",
+          {
+              "toolkit": "demo",
+              "tool": "echo",
+              "arguments": {"type": "json", "json": {"text": "hi"}},
+              "participant_id": "p-remote",
+              "on_behalf_of_id": "p-other",
+              "caller_context": {"chat": "thread-1"},
+          },
+          "agents.invokeTool",
+          [{
+              "toolkit": "demo",
+              "tool": "echo",
+              "input": {"text": "hi"},
+              "participantId": "p-remote",
+              "onBehalfOfId": "p-other",
+              "callerContext": {"chat": "thread-1"},
+          }],
+          {"type": "text", "text": "done"}),
+    plain("ts-agents-invoke-tool-no-input", "agents.invoke_tool", {"toolkit": "demo", "tool": "ping"},
+          "agents.invokeTool", [{"toolkit": "demo", "tool": "ping"}], EMPTY),
+    plain("ts-agents-invoke-tool-file", "agents.invoke_tool",
+          {
+              "toolkit": "demo",
+              "tool": "convert",
+              "arguments": {"type": "file", "name": "a.bin", "mime_type": "application/octet-stream"},
+              "data": b64(ATTACHMENT),
+          },
+          "agents.invokeTool",
+          [{
+              "toolkit": "demo",
+              "tool": "convert",
+              "input": {"$file": {"name": "a.bin", "mime_type": "application/octet-stream", "data_base64": b64(ATTACHMENT)}},
+          }],
+          ({"type": "file", "name": "a.txt", "mime_type": "text/plain"}, "converted ✓\n".encode("utf-8"))),
+    plain("ts-agents-invoke-tool-error", "agents.invoke_tool",
+          {"toolkit": "demo", "tool": "echo", "arguments": {"type": "json", "json": {"text": "boom"}}},
+          "agents.invokeTool", [{"toolkit": "demo", "tool": "echo", "input": {"text": "boom"}}],
+          error_reply("tool failed: boom", 1008)),
+    plain("ts-agents-list-toolkits", "agents.list_toolkits", {}, "agents.listToolkits", [],
+          json_reply({"tools": {
+              "demo": {
+                  "title": "Demo",
+                  "description": "demo tools",
+                  "thumbnail_url": None,
+                  "participant_id": "p-remote",
+                  "tools": {
+                      "echo": {
+                          "title": "Echo",
+                          "description": "echoes its input",
+                          "input_spec": {
+                              "types": ["json"],
+                              "stream": False,
+                              "schema": {
+                                  "type": "object",
+                                  "properties": {"text": {"type": "string"}},
+                                  "required": ["text"],
+                                  "additionalProperties": False,
+                              },
+                          },
+                          "output_spec": {"types": ["json"], "stream": False},
+                          "thumbnail_url": None,
+                          "defs": None,
+                          "pricing": None,
+                          "supports_context": False,
+                      },
+                      "ping": {
+                          "title": "Ping",
+                          "description": "",
+                          "input_spec": {"types": ["empty"], "stream": False},
+                          "output_spec": None,
+                          "thumbnail_url": "https://example.test/ping.png",
+                          "defs": None,
+                          "pricing": None,
+                          "supports_context": True,
+                      },
+                  },
+              },
+          }})),
+    plain("ts-agents-list-toolkits-filter", "agents.list_toolkits",
+          {"participant_id": "p-remote", "participant_name": "bob", "timeout": 30},
+          "agents.listToolkits", [{"participantId": "p-remote", "participantName": "bob", "timeout": 30}],
+          json_reply({"tools": {}})),
+    plain("ts-agents-call", "agents.call",
+          {"name": "my-agent", "url": "https://agents.example.test/hooks/call", "arguments": {"topic": "weekly sync"}},
+          "agents.call",
+          [{"name": "my-agent", "url": "https://agents.example.test/hooks/call", "arguments": {"topic": "weekly sync"}}],
+          EMPTY),
+]
+
+# ---- database plain tools (protocol-toolkits.md §3.4)
+DATABASE: list[Scenario] = [
+    plain("ts-database-list-tables", "database.list_tables", {}, "database.listTables", [],
+          json_reply({"tables": ["users", "events"]})),
+    plain("ts-database-list-tables-namespace", "database.list_tables", {"namespace": ["team", "alpha"]},
+          "database.listTables", [{"namespace": ["team", "alpha"]}], json_reply({"tables": []})),
+    plain("ts-database-inspect", "database.inspect", {"table": "users"},
+          "database.inspect", [{"table": "users"}],
+          json_reply({"fields": [
+              {"name": "id", "data_type": {"type": "int", "nullable": False, "metadata": None}},
+              {"name": "name", "data_type": {"type": "text", "nullable": True, "metadata": None}},
+              {"name": "embedding", "data_type": {
+                  "type": "vector",
+                  "nullable": True,
+                  "metadata": [{"key": "model", "value": "mini"}],
+                  "size": 3,
+                  "element_type": {"type": "float", "nullable": False, "metadata": None},
+              }},
+          ]})),
+    plain("ts-database-drop-table", "database.drop_table", {"name": "old_users"},
+          "database.dropTable", [{"name": "old_users"}], EMPTY),
+    plain("ts-database-drop-table-options", "database.drop_table",
+          {"name": "old_users", "ignore_missing": True, "namespace": ["team"]},
+          "database.dropTable", [{"name": "old_users", "ignoreMissing": True, "namespace": ["team"]}], EMPTY),
+    plain("ts-database-drop-table-error-not-found", "database.drop_table", {"name": "missing"},
+          "database.dropTable", [{"name": "missing"}], error_reply("table not found: missing", 1003)),
+    plain("ts-database-drop-index", "database.drop_index", {"table": "users", "name": "users_name_idx"},
+          "database.dropIndex", [{"table": "users", "name": "users_name_idx"}], EMPTY),
+    plain("ts-database-add-columns", "database.add_columns",
+          {"table": "users", "columns": [
+              {"name": "age", "value_sql": None, "data_type": {"type": "int", "nullable": None, "metadata": None}},
+              {"name": "nickname", "value_sql": "'anon'", "data_type": None},
+          ]},
+          "database.addColumns",
+          [{"table": "users", "newColumns": {"age": {"$datatype": {"type": "int"}}, "nickname": "'anon'"}}],
+          EMPTY),
+    plain("ts-database-drop-columns", "database.drop_columns", {"table": "users", "columns": ["nickname", "age"]},
+          "database.dropColumns", [{"table": "users", "columns": ["nickname", "age"]}], EMPTY),
+    plain("ts-database-update", "database.update",
+          {"table": "users", "where": "id = 1", "values": [
+              {"column": "name", "value_json": js_json("Zoë")},
+              {"column": "score", "value_json": js_json(9.5)},
+              {"column": "active", "value_json": js_json(True)},
+          ]},
+          "database.update",
+          [{"table": "users", "where": "id = 1", "values": {"name": "Zoë", "score": 9.5, "active": True}}],
+          EMPTY),
+    plain("ts-database-update-values-sql", "database.update",
+          {"table": "users", "where": "score < 5", "values_sql": [{"column": "score", "expression": "score + 1"}]},
+          "database.update", [{"table": "users", "where": "score < 5", "valuesSql": {"score": "score + 1"}}],
+          EMPTY),
+    plain("ts-database-delete", "database.delete", {"table": "users", "where": "id = 1"},
+          "database.delete", [{"table": "users", "where": "id = 1"}], EMPTY),
+    plain("ts-database-count", "database.count", {"table": "users", "where": 'name = "Zoë" AND active = true'},
+          "database.count", [{"table": "users", "where": {"name": "Zoë", "active": True}}],
+          json_reply({"count": 2})),
+    plain("ts-database-count-text-vector", "database.count",
+          {"table": "docs", "text": "hello", "vector": [0.25, -1.5, 3]},
+          "database.count", [{"table": "docs", "text": "hello", "vector": [0.25, -1.5, 3]}],
+          json_reply({"count": 5})),
+    plain("ts-database-optimize", "database.optimize", {"table": "users"},
+          "database.optimize", ["users"], EMPTY),
+    plain("ts-database-restore", "database.restore", {"table": "users", "version": 3},
+          "database.restore", [{"table": "users", "version": 3}], EMPTY),
+    plain("ts-database-checkout", "database.checkout", {"table": "users", "version": 2},
+          "database.checkout", [{"table": "users", "version": 2}], EMPTY),
+    plain("ts-database-list-versions", "database.list_versions", {"table": "users"},
+          "database.listVersions", [{"table": "users"}],
+          json_reply({"versions": [
+              {"version": 1, "timestamp": "2024-01-02T03:04:05+00:00", "metadata_json": "{}"},
+              {"version": 2, "timestamp": "2024-01-03T04:05:06.250000+00:00",
+               "metadata_json": js_json({"operation": "insert", "rows": 10})},
+          ]})),
+    plain("ts-database-create-vector-index", "database.create_vector_index", {"table": "docs", "column": "embedding"},
+          "database.createVectorIndex", [{"table": "docs", "column": "embedding"}], EMPTY),
+    plain("ts-database-create-scalar-index", "database.create_scalar_index",
+          {"table": "users", "column": "id", "replace": True},
+          "database.createScalarIndex", [{"table": "users", "column": "id", "replace": True}], EMPTY),
+    plain("ts-database-create-full-text-search-index", "database.create_full_text_search_index",
+          {"table": "docs", "column": "body"},
+          "database.createFullTextSearchIndex", [{"table": "docs", "column": "body"}], EMPTY),
+    plain("ts-database-list-indexes", "database.list_indexes", {"table": "docs"},
+          "database.listIndexes", [{"table": "docs"}],
+          json_reply({"indexes": [
+              {"name": "embedding_idx", "type": "IVF_PQ", "columns": ["embedding"]},
+              {"name": "body_idx", "type": "FTS", "columns": ["body"]},
+          ]})),
+]
+
+NODE_RECORD = {
+    "entity_id": "e-ada",
+    "name": "Ada Lovelace",
+    "entity_type": "person",
+    "context": None,
+    "confidence": None,
+    "created_at": None,
+    "valid_at": None,
+    "metadata": {"source": "wiki"},
+}
+RELATIONSHIP_RECORD = {
+    "source_entity_id": "e-ada",
+    "target_entity_id": "e-babbage",
+    "relationship_type": "COLLABORATED_WITH",
+    "description": "worked on the Analytical Engine",
+    "confidence": None,
+    "created_at": None,
+    "valid_at": None,
+    "expired_at": None,
+    "invalid_at": None,
+    "source_entity_name": None,
+    "target_entity_name": None,
+    "metadata": None,
+}
+INGEST_RESULT = json_reply({
+    "name": "notes",
+    "stats": {"entities": 2, "relationships": 1, "sources": 1},
+    "entity_ids": ["e-ada", "e-program"],
+})
+
+# ---- memory (protocol-toolkits.md §4)
+MEMORY: list[Scenario] = [
+    plain("ts-memory-list", "memory.list", {}, "memory.list", [], json_reply({"memories": ["notes", "people"]})),
+    plain("ts-memory-create", "memory.create", {"name": "notes"}, "memory.create", [{"name": "notes"}], EMPTY),
+    plain("ts-memory-create-options", "memory.create",
+          {"name": "notes", "namespace": ["team"], "overwrite": True, "ignore_exists": True},
+          "memory.create", [{"name": "notes", "namespace": ["team"], "overwrite": True, "ignoreExists": True}],
+          json_reply({})),
+    plain("ts-memory-drop", "memory.drop", {"name": "notes", "ignore_missing": True},
+          "memory.drop", [{"name": "notes", "ignoreMissing": True}], EMPTY),
+    plain("ts-memory-inspect", "memory.inspect", {"name": "notes"}, "memory.inspect", [{"name": "notes"}],
+          json_reply({
+              "name": "notes",
+              "namespace": None,
+              "path": "memories/notes",
+              "datasets": [{"name": "entities", "rows": 12, "columns": ["entity_id", "name", "entity_type"]}],
+          }),
+          result_keys="wire"),
+    plain("ts-memory-inspect-error-not-found", "memory.inspect", {"name": "nope"},
+          "memory.inspect", [{"name": "nope"}], error_reply("memory not found: nope", 2001)),
+    plain("ts-memory-query", "memory.query",
+          {"name": "notes", "statement": "MATCH (n:person) RETURN n.name AS name LIMIT 2"},
+          "memory.query", [{"name": "notes", "statement": "MATCH (n:person) RETURN n.name AS name LIMIT 2"}],
+          json_reply({"results": [{"name": "Ada"}, {"name": "Grace"}]})),
+    plain("ts-memory-query-rows", "memory.query", {"name": "notes", "statement": "MATCH (n) RETURN n.name, n.age"},
+          "memory.query", [{"name": "notes", "statement": "MATCH (n) RETURN n.name, n.age"}],
+          json_reply({"kind": "rows", "rows": [
+              {"columns": [
+                  {"name": "n.name", "value": {"type": "text", "value": "Ada"}},
+                  {"name": "n.age", "value": {"type": "int", "value": 36}},
+              ]},
+              {"columns": [
+                  {"name": "n.name", "value": {"type": "text", "value": "Grace"}},
+                  {"name": "n.age", "value": {"type": "null"}},
+              ]},
+          ]})),
+    plain("ts-memory-upsert-table", "memory.upsert_table",
+          {"name": "notes", "table": "facts", "records_json": js_json([{"id": 1, "fact": "water boils at 100 °C"}])},
+          "memory.upsertTable", [{"name": "notes", "table": "facts", "records": [{"id": 1, "fact": "water boils at 100 °C"}]}],
+          EMPTY),
+    plain("ts-memory-upsert-nodes", "memory.upsert_nodes",
+          {"name": "notes", "records_json": js_json([NODE_RECORD])},
+          "memory.upsertNodes",
+          [{"name": "notes", "records": [
+              {"entityId": "e-ada", "name": "Ada Lovelace", "entityType": "person", "metadata": {"source": "wiki"}},
+          ]}],
+          EMPTY),
+    plain("ts-memory-upsert-relationships", "memory.upsert_relationships",
+          {"name": "notes", "records_json": js_json([RELATIONSHIP_RECORD]), "merge": False},
+          "memory.upsertRelationships",
+          [{"name": "notes", "merge": False, "records": [{
+              "sourceEntityId": "e-ada",
+              "targetEntityId": "e-babbage",
+              "relationshipType": "COLLABORATED_WITH",
+              "description": "worked on the Analytical Engine",
+          }]}],
+          EMPTY),
+    plain("ts-memory-ingest-text", "memory.ingest_text",
+          {"name": "notes", "text": "Ada Lovelace wrote the first program."},
+          "memory.ingestText", [{"name": "notes", "text": "Ada Lovelace wrote the first program."}],
+          INGEST_RESULT, result_keys="wire"),
+    plain("ts-memory-ingest-text-llm", "memory.ingest_text",
+          {"name": "notes", "text": "Grace Hopper built a compiler.", "strategy": "llm",
+           "llm_model": "gpt-4o-mini", "llm_temperature": 0.2},
+          "memory.ingestText",
+          [{"name": "notes", "text": "Grace Hopper built a compiler.", "strategy": "llm",
+            "llmModel": "gpt-4o-mini", "llmTemperature": 0.2}],
+          INGEST_RESULT, result_keys="wire"),
+    plain("ts-memory-ingest-image", "memory.ingest_image",
+          {"name": "notes", "caption": "a diagram", "data_base64": b64(ATTACHMENT), "mime_type": "image/png",
+           "annotations_json": js_json({"alt": "diagram"})},
+          "memory.ingestImage",
+          [{"name": "notes", "caption": "a diagram", "data": {"$bytes": b64(ATTACHMENT)}, "mimeType": "image/png",
+            "annotations": {"alt": "diagram"}}],
+          INGEST_RESULT, result_keys="wire"),
+    plain("ts-memory-ingest-file", "memory.ingest_file",
+          {"name": "notes", "path": "docs/a.txt", "mime_type": "text/plain"},
+          "memory.ingestFile", [{"name": "notes", "path": "docs/a.txt", "mimeType": "text/plain"}],
+          INGEST_RESULT, result_keys="wire"),
+    plain("ts-memory-ingest-from-table", "memory.ingest_from_table",
+          {"name": "notes", "table": "facts", "text_columns": ["fact"], "limit": 100},
+          "memory.ingestFromTable", [{"name": "notes", "table": "facts", "textColumns": ["fact"], "limit": 100}],
+          INGEST_RESULT, result_keys="wire"),
+    plain("ts-memory-ingest-from-storage", "memory.ingest_from_storage",
+          {"name": "notes", "paths": ["docs/a.txt", "docs/b.md"]},
+          "memory.ingestFromStorage", [{"name": "notes", "paths": ["docs/a.txt", "docs/b.md"]}],
+          INGEST_RESULT, result_keys="wire"),
+    plain("ts-memory-recall", "memory.recall",
+          {"name": "notes", "query": "who wrote the first program?", "limit": 3},
+          "memory.recall", [{"name": "notes", "query": "who wrote the first program?", "limit": 3}],
+          json_reply({
+              "name": "notes",
+              "query": "who wrote the first program?",
+              "items": [{
+                  "entity_id": "e-ada",
+                  "name": "Ada Lovelace",
+                  "entity_type": "person",
+                  "context": "mathematician",
+                  "confidence": 0.9,
+                  "created_at": "2024-01-02T03:04:05+00:00",
+                  "valid_at": None,
+                  "score": 0.87,
+                  "relationships": [{
+                      "source_entity_id": "e-ada",
+                      "target_entity_id": "e-program",
+                      "relationship_type": "WROTE",
+                      "description": None,
+                  }],
+              }],
+          }),
+          result_keys="wire"),
+    plain("ts-memory-delete-entities", "memory.delete_entities", {"name": "notes", "entity_ids": ["e-ada"]},
+          "memory.deleteEntities", [{"name": "notes", "entityIds": ["e-ada"]}],
+          json_reply({"name": "notes", "deleted_entities": 1, "deleted_relationships": 2}),
+          result_keys="wire"),
+    plain("ts-memory-delete-relationships", "memory.delete_relationships",
+          {"name": "notes", "relationships": [
+              {"source_entity_id": "e-ada", "target_entity_id": "e-babbage", "relationship_type": "COLLABORATED_WITH"},
+          ]},
+          "memory.deleteRelationships",
+          [{"name": "notes", "relationships": [
+              {"sourceEntityId": "e-ada", "targetEntityId": "e-babbage", "relationshipType": "COLLABORATED_WITH"},
+          ]}],
+          json_reply({"name": "notes", "deleted_relationships": 1}),
+          result_keys="wire"),
+    plain("ts-memory-optimize", "memory.optimize", {"name": "notes"}, "memory.optimize", [{"name": "notes"}],
+          json_reply({"name": "notes", "datasets": [{
+              "dataset": "entities",
+              "fragments_added": 1,
+              "fragments_removed": 4,
+              "files_added": 1,
+              "files_removed": 4,
+              "old_versions_removed": 3,
+              "bytes_removed": 20480,
+          }]}),
+          result_keys="wire"),
+]
+
+OAUTH_CONFIG_TS = {
+    "client_id": "client-1",
+    "authorization_endpoint": "https://auth.example.test/authorize",
+    "token_endpoint": "https://auth.example.test/token",
+    "scopes": ["read", "write"],
+}
+OAUTH_CONFIG_WIRE = {
+    "client_id": "client-1",
+    "client_secret": None,
+    "authorization_endpoint": "https://auth.example.test/authorize",
+    "token_endpoint": "https://auth.example.test/token",
+    "no_pkce": None,
+    "scopes": ["read", "write"],
+}
+
+# ---- secrets (protocol-toolkits.md §5)
+SECRETS: list[Scenario] = [
+    plain("ts-secrets-provide-oauth-authorization", "secrets.provide_oauth_authorization",
+          {"request_id": "req-1", "code": "auth-code-xyz"},
+          "secrets.provideOAuthAuthorization", [{"requestId": "req-1", "code": "auth-code-xyz"}], EMPTY),
+    plain("ts-secrets-reject-oauth-authorization", "secrets.provide_oauth_authorization",
+          {"request_id": "req-1", "error": "user denied access"},
+          "secrets.rejectOAuthAuthorization", [{"requestId": "req-1", "error": "user denied access"}], EMPTY),
+    plain("ts-secrets-provide-secret", "secrets.provide_secret", {"request_id": "req-2", "data": b64(SECRET)},
+          "secrets.provideSecret", [{"requestId": "req-2", "data": {"$bytes": b64(SECRET)}}], EMPTY),
+    plain("ts-secrets-reject-secret", "secrets.provide_secret", {"request_id": "req-2", "error": "no such secret"},
+          "secrets.rejectSecret", [{"requestId": "req-2", "error": "no such secret"}], EMPTY),
+    plain("ts-secrets-get-offline-oauth-token", "secrets.get_offline_oauth_token",
+          {"oauth": OAUTH_CONFIG_WIRE, "delegated_to": "p-remote"},
+          "secrets.getOfflineOAuthToken", [{"oauth": OAUTH_CONFIG_TS, "delegatedTo": "p-remote"}],
+          json_reply({"access_token": "tok-abc"})),
+    plain("ts-secrets-get-offline-oauth-token-none", "secrets.get_offline_oauth_token",
+          {"connector": {"openai_connector_id": None, "server_url": "https://mcp.example.test", "client_secret_id": None}},
+          "secrets.getOfflineOAuthToken", [{"connector": {"serverUrl": "https://mcp.example.test"}}],
+          json_reply({"access_token": None})),
+    plain("ts-secrets-request-oauth-token", "secrets.request_oauth_token",
+          {"oauth": OAUTH_CONFIG_WIRE, "redirect_uri": "https://app.example.test/callback", "timeout": 120,
+           "participant_id": "p-remote"},
+          "secrets.requestOAuthToken",
+          [{"oauth": OAUTH_CONFIG_TS, "fromParticipantId": "p-remote",
+            "redirectUri": "https://app.example.test/callback", "timeout": 120}],
+          json_reply({"access_token": "tok-def"})),
+    plain("ts-secrets-list-secrets", "secrets.list_secrets", {}, "secrets.listSecrets", [],
+          json_reply({"secrets": [
+              {"id": "sec-1", "name": "github", "type": "oauth", "delegated_to": None},
+              {"id": "sec-2", "name": "api key", "type": "text/plain", "delegated_to": "p-remote"},
+          ]}),
+          result_keys="wire"),
+    plain("ts-secrets-delete-secret", "secrets.delete_secret", {"id": "sec-1"},
+          "secrets.deleteSecret", [{"secretId": "sec-1"}], EMPTY),
+    plain("ts-secrets-delete-requested-secret", "secrets.delete_requested_secret",
+          {"url": "https://api.example.test", "type": "text/plain"},
+          "secrets.deleteRequestedSecret", [{"url": "https://api.example.test", "type": "text/plain"}], EMPTY),
+    plain("ts-secrets-request-secret", "secrets.request_secret",
+          {"url": "https://api.example.test", "type": "text/plain", "participant_id": "p-remote"},
+          "secrets.requestSecret",
+          [{"fromParticipantId": "p-remote", "url": "https://api.example.test", "type": "text/plain"}],
+          ({"type": "file", "name": "secret", "mime_type": "text/plain"}, SECRET)),
+    plain("ts-secrets-set-secret", "secrets.set_secret",
+          {"secret_id": "sec-2", "type": "text/plain", "name": "api key", "data": b64(SECRET)},
+          "secrets.setSecret",
+          [{"secretId": "sec-2", "mimeType": "text/plain", "name": "api key", "data": {"$bytes": b64(SECRET)}}],
+          EMPTY),
+    plain("ts-secrets-get-secret", "secrets.get_secret", {"secret_id": "sec-2"},
+          "secrets.getSecret", [{"secretId": "sec-2"}],
+          ({"type": "file", "name": "api key", "mime_type": "text/plain"}, SECRET)),
+    plain("ts-secrets-get-secret-missing", "secrets.get_secret", {"name": "missing"},
+          "secrets.getSecret", [{"name": "missing"}], EMPTY),
+    plain("ts-secrets-get-secret-error-permission-denied", "secrets.get_secret", {"secret_id": "sec-9"},
+          "secrets.getSecret", [{"secretId": "sec-9"}], error_reply("permission denied", 1001)),
+]
+
+ROOM_MOUNTS = [{"room": [{"path": "/src", "read_only": True}]}]
+CREDENTIALS = [{"registry": "registry.example.test", "username": "bot", "password": "pw"}]
+
+# ---- containers plain tools (protocol-toolkits.md §6.1)
+CONTAINERS: list[Scenario] = [
+    plain("ts-containers-list-images", "containers.list_images", {}, "containers.listImages", [],
+          json_reply({"images": [
+              {"id": "sha256:abc", "tags": ["nginx:1.27"], "size": 187000000,
+               "labels": [{"key": "maintainer", "value": "ops"}]},
+              {"id": "sha256:def", "tags": [], "labels": {"stage": "build"}},
+          ]}),
+          result_keys="wire"),
+    plain("ts-containers-delete-image", "containers.delete_image", {"image": "nginx:1.27"},
+          "containers.deleteImage", [{"image": "nginx:1.27"}], EMPTY),
+    plain("ts-containers-pull-image", "containers.pull_image", {"tag": "nginx:1.27", "credentials": CREDENTIALS},
+          "containers.pullImage", [{"tag": "nginx:1.27", "credentials": CREDENTIALS}], EMPTY),
+    plain("ts-containers-push-image", "containers.push_image", {"tag": "registry.example.test/app:1", "private": True},
+          "containers.pushImage", [{"tag": "registry.example.test/app:1", "private": True}],
+          json_reply({"container_id": "c-push-1"})),
+    plain("ts-containers-load", "containers.load", {"archive_path": "images/app.tar"},
+          "containers.load", [{"archivePath": "images/app.tar"}],
+          json_reply({"resolved_ref": "app:1", "refs": ["app:1", "app:latest"]}), result_keys="wire"),
+    plain("ts-containers-load-image", "containers.load_image", {"mounts": ROOM_MOUNTS, "archive_path": "/src/app.tar"},
+          "containers.loadImage", [{"mounts": ROOM_MOUNTS, "archivePath": "/src/app.tar"}],
+          json_reply({"container_id": "c-load-1"})),
+    plain("ts-containers-save-image", "containers.save_image",
+          {"tag": "app:1", "mounts": ROOM_MOUNTS, "archive_path": "/src/app.tar"},
+          "containers.saveImage", [{"tag": "app:1", "mounts": ROOM_MOUNTS, "archivePath": "/src/app.tar"}],
+          json_reply({"container_id": "c-save-1"})),
+    plain("ts-containers-run", "containers.run",
+          {"image": "python:3.13", "command": "python -c 'print(1)'", "env": [{"key": "MODE", "value": "test"}],
+           "ports": [{"container_port": 8080, "host_port": 18080}], "name": "runner"},
+          "containers.run",
+          [{"image": "python:3.13", "command": "python -c 'print(1)'", "env": {"MODE": "test"},
+            "ports": {"8080": 18080}, "name": "runner"}],
+          json_reply({"container_id": "c-run-1"})),
+    plain("ts-containers-run-minimal", "containers.run", {"image": "alpine:3"},
+          "containers.run", [{"image": "alpine:3"}], json_reply({"container_id": "c-run-2"})),
+    plain("ts-containers-build", "containers.build",
+          {"tag": "app:2", "mounts": ROOM_MOUNTS, "context_path": "/src", "dockerfile_path": "Dockerfile"},
+          "containers.build",
+          [{"tag": "app:2", "mounts": ROOM_MOUNTS, "contextPath": "/src", "dockerfilePath": "Dockerfile"}],
+          json_reply({"build_id": "b-1"})),
+    plain("ts-containers-start-build", "containers.start_build",
+          {"tag": "app:3", "mounts": ROOM_MOUNTS, "context_path": "/src", "credentials": CREDENTIALS, "private": True},
+          "containers.startBuild",
+          [{"tag": "app:3", "mounts": ROOM_MOUNTS, "contextPath": "/src", "credentials": CREDENTIALS, "private": True}],
+          json_reply({"build_id": "b-2"})),
+    plain("ts-containers-list-builds", "containers.list_builds", {}, "containers.listBuilds", [],
+          json_reply({"builds": [
+              {"id": "b-1", "tag": "app:2", "status": "succeeded", "exit_code": 0},
+              {"id": "b-2", "tag": "app:3", "status": "running", "exit_code": None},
+          ]}),
+          result_keys="wire"),
+    plain("ts-containers-cancel-build", "containers.cancel_build", {"build_id": "b-2"},
+          "containers.cancelBuild", [{"buildId": "b-2"}], EMPTY),
+    plain("ts-containers-delete-build", "containers.delete_build", {"build_id": "b-1"},
+          "containers.deleteBuild", [{"buildId": "b-1"}], EMPTY),
+    plain("ts-containers-run-service", "containers.run_service",
+          {"service_id": "svc-web", "env": [{"key": "LOG_LEVEL", "value": "debug"}]},
+          "containers.runService", [{"serviceId": "svc-web", "env": {"LOG_LEVEL": "debug"}}],
+          json_reply({"container_id": "c-svc-1"})),
+    plain("ts-containers-stop-container", "containers.stop_container", {"container_id": "c-run-1"},
+          "containers.stop", [{"containerId": "c-run-1"}], EMPTY),
+    plain("ts-containers-stop-container-force", "containers.stop_container",
+          {"container_id": "c-run-1", "force": True},
+          "containers.stop", [{"containerId": "c-run-1", "force": True}], EMPTY),
+    plain("ts-containers-wait-for-exit", "containers.wait_for_exit", {"container_id": "c-run-1"},
+          "containers.waitForExit", [{"containerId": "c-run-1"}], json_reply({"exit_code": 0})),
+    plain("ts-containers-wait-for-exit-error-not-found", "containers.wait_for_exit", {"container_id": "c-gone"},
+          "containers.waitForExit", [{"containerId": "c-gone"}], error_reply("container not found", 6001)),
+    plain("ts-containers-delete-container", "containers.delete_container", {"container_id": "c-run-1"},
+          "containers.deleteContainer", [{"containerId": "c-run-1"}], EMPTY),
+    plain("ts-containers-list-containers", "containers.list_containers", {}, "containers.list", [],
+          json_reply({"containers": [{
+              "id": "c-run-1",
+              "image": "python:3.13",
+              "name": "runner",
+              "started_by": {"id": "p-local", "name": "alice"},
+              "state": "RUNNING",
+              "private": False,
+              "service_id": None,
+          }]}),
+          result_keys="wire"),
+    plain("ts-containers-list-containers-all", "containers.list_containers", {"all": True},
+          "containers.list", [{"all": True}], json_reply({"containers": []})),
+]
+
+SCENARIOS: list[Scenario] = [*STORAGE_QUEUES, *CORE, *DATABASE, *MEMORY, *SECRETS, *CONTAINERS]
 
 
 # --------------------------------------------------------------------------- running
@@ -229,6 +891,7 @@ async def run_scenario(sc: Scenario, workdir: Path) -> Recording:
         "call": list(sc.call) if sc.call is not None else None,
         "listen": [list(x) for x in sc.listen],
         "wait_participant": sc.wait_participant,
+        "result_keys": sc.result_keys,
     }
     stdout = stderr = b""
     try:
@@ -293,14 +956,29 @@ def check_arguments(sc: Scenario, frames: list[Frame]) -> list[str]:
     if not requests:
         return [f"no {expect} request was sent"]
     header = requests[0].header
-    if sc.method.startswith("room."):
+    tail_b64 = base64.b64encode(requests[0].tail).decode("ascii")
+    content = header.get("arguments")
+    if not isinstance(content, dict):
+        content = {}
+    # `data` stands for the tail when the input is a file/binary Content; otherwise it is an
+    # ordinary wire field (e.g. developer.log's `data`).
+    data_is_tail = content.get("type") in ("file", "binary")
+    if sc.method.startswith("agents."):
         sent = header
+    elif content.get("type") == "json":
+        sent = content.get("json", {})
+    elif content.get("type") == "binary":
+        sent = content.get("headers", {})
     else:
-        content = header.get("arguments", {})
-        sent = content.get("json", {}) if content.get("type") == "json" else {}
+        sent = {}
     problems = []
+    if requests[0].tail and not (data_is_tail and "data" in sc.arguments):
+        problems.append("the request has a tail but the arguments have no `data`")
     for key, value in sc.arguments.items():
-        if key not in sent:
+        if key == "data" and data_is_tail:
+            if value != tail_b64:
+                problems.append(f"argument data: tail {tail_b64!r}, recorded {value!r}")
+        elif key not in sent:
             problems.append(f"argument {key!r} not sent")
         elif json.dumps(sent[key], ensure_ascii=False) != json.dumps(value, ensure_ascii=False):
             problems.append(f"argument {key!r}: sent {sent[key]!r}, recorded {value!r}")
@@ -386,7 +1064,9 @@ def render_case(rec: Recording) -> str:
         out.append(_wire_comment(f))
         out.append("  - " + _dump(_Flow(_frame_dict(f))))
     (key, value), = rec.outcome.items()
-    if key == "events":
+    if key == "events" and not value:
+        outcome_text = "outcome:\n  events: []\n"
+    elif key == "events":
         outcome_text = "outcome:\n  events:\n" + "".join("    - " + _dump(_Flow(e)) for e in value)
     else:
         outcome_text = "outcome:\n  " + _dump({key: _flow(value)})
@@ -441,6 +1121,9 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=HERE.parent / "cases" / "typescript")
     parser.add_argument("--only", action="append", default=[], help="record only these case ids")
+    parser.add_argument(
+        "--jobs", type=int, default=4, help="scenarios run at once (each has its own fake room and node process)"
+    )
     args = parser.parse_args()
 
     version = installed_sdk_version()
@@ -467,29 +1150,38 @@ async def main() -> int:
     written: set[str] = set()
     failures = 0
     with tempfile.TemporaryDirectory(prefix="record-ts-") as tmp:
-        for sc in selected:
-            try:
-                rec = await run_scenario(sc, Path(tmp))
-            except Exception as ex:  # noqa: BLE001 - report and go on with the other scenarios
-                failures += 1
-                print(f"FAIL {sc.id}: {type(ex).__name__}: {ex}", file=sys.stderr)
-                continue
-            if connect is None:
-                connect = rec.connect
-            elif connect != rec.connect:
-                print(f"FAIL {sc.id}: connect URL differs between scenarios", file=sys.stderr)
-                failures += 1
-            name = f"{sc.id}.yaml"
-            text = render_case(rec)
-            try:
-                check_round_trip(text, case_document(rec))
-            except RuntimeError as ex:
-                failures += 1
-                print(f"FAIL {sc.id}: {ex}", file=sys.stderr)
-                continue
-            (out / name).write_text(text, encoding="utf-8")
-            written.add(name)
-            print(f"ok   {sc.id}  ({len(rec.frames)} frames, outcome: {next(iter(rec.outcome))})")
+        limit = asyncio.Semaphore(max(1, args.jobs))
+
+        async def guarded(sc: Scenario) -> Recording | Exception:
+            async with limit:
+                try:
+                    return await run_scenario(sc, Path(tmp))
+                except Exception as ex:  # noqa: BLE001 - reported below, in scenario order
+                    return ex
+
+        results = await asyncio.gather(*(guarded(sc) for sc in selected))
+
+    for sc, rec in zip(selected, results):
+        if isinstance(rec, Exception):
+            failures += 1
+            print(f"FAIL {sc.id}: {type(rec).__name__}: {rec}", file=sys.stderr)
+            continue
+        if connect is None:
+            connect = rec.connect
+        elif connect != rec.connect:
+            print(f"FAIL {sc.id}: connect URL differs between scenarios", file=sys.stderr)
+            failures += 1
+        name = f"{sc.id}.yaml"
+        text = render_case(rec)
+        try:
+            check_round_trip(text, case_document(rec))
+        except RuntimeError as ex:
+            failures += 1
+            print(f"FAIL {sc.id}: {ex}", file=sys.stderr)
+            continue
+        (out / name).write_text(text, encoding="utf-8")
+        written.add(name)
+        print(f"ok   {sc.id}  ({len(rec.frames)} frames, outcome: {next(iter(rec.outcome))})")
 
     if connect is not None:
         (out / "_connect.yaml").write_text(render_connect(connect), encoding="utf-8")

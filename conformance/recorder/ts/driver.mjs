@@ -9,12 +9,18 @@
 //     "call": ["storage.delete", ["docs/a.txt", {}]] // SDK method path under RoomClient + positional args
 //           | null,                                  // no call (push-only scenario)
 //     "listen": [["storage", "file.updated"], ...],  // events to register before connecting
-//     "wait_participant": "p-remote" | null          // wait until messaging knows this participant
+//     "wait_participant": "p-remote" | null,         // wait until messaging knows this participant
+//     "result_keys": "wire" | null                   // also snake_case the keys of plain objects
 //   }
 //
 // Special argument values (the rest is plain JSON):
 //   {"$bytes": "<base64>"}        -> Uint8Array
 //   {"$participant": "<id>"}      -> room.messaging.getParticipant(id) (a RemoteParticipant)
+//   {"$file": {"name", "mime_type", "data_base64"}} -> FileContent
+//   {"$datatype": <DataType JSON>} -> DataType.fromJson(...)
+//
+// "livekit.*" calls go to `new LivekitClient({room})` from dist/node/lk-client.js: RoomClient has no
+// livekit member in 0.35.8 and the class is not exported from the package index.
 //
 // The SDK prints "GOT RESPONSE ..." to stdout for every response, so nothing here is written to
 // stdout: the outcome goes to result_path as JSON, diagnostics go to stderr.
@@ -23,9 +29,11 @@
 
 import { createRequire } from "node:module";
 import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
 const meshagent = require("@meshagent/meshagent");
+const { LivekitClient } = require(join(dirname(require.resolve("@meshagent/meshagent")), "lk-client.js"));
 const {
   RoomClient,
   WebSocketClientProtocol,
@@ -42,6 +50,7 @@ const {
   ControlContent,
   splitMessageHeader,
   splitMessagePayload,
+  DataType,
 } = meshagent;
 
 const TIMEOUT_MS = 15000;
@@ -71,6 +80,17 @@ function reviveArg(value, room) {
     if (keys.length === 1 && keys[0] === "$bytes") {
       return new Uint8Array(Buffer.from(value.$bytes, "base64"));
     }
+    if (keys.length === 1 && keys[0] === "$file") {
+      const f = value.$file;
+      return new FileContent({
+        data: new Uint8Array(Buffer.from(f.data_base64, "base64")),
+        name: f.name,
+        mimeType: f.mime_type,
+      });
+    }
+    if (keys.length === 1 && keys[0] === "$datatype") {
+      return DataType.fromJson(value.$datatype);
+    }
     if (keys.length === 1 && keys[0] === "$participant") {
       const p = room.messaging.getParticipant(value.$participant);
       if (p === null) throw new Error(`no participant ${value.$participant}`);
@@ -94,11 +114,12 @@ function bytesToBase64(bytes) {
 }
 
 function contentToJson(content) {
-  // A Content -> its wire header (as the SDK would pack it), plus the payload as base64 if any.
+  // A Content -> its wire header (as the SDK would pack it), plus `data`: the payload as base64 if
+  // any (same convention as record_python.py).
   const packed = content.pack();
   const header = JSON.parse(splitMessageHeader(packed));
   const payload = splitMessagePayload(packed);
-  if (payload.length > 0) header["data_base64"] = bytesToBase64(payload);
+  if (payload.length > 0) header["data"] = bytesToBase64(payload);
   return header;
 }
 
@@ -114,8 +135,11 @@ const CONTENT_CLASSES = [
 ];
 
 // Class instances -> plain objects with wire (snake_case) field names; plain objects (JSON the
-// server sent and the SDK passed through) keep their keys as they are.
-function toJsonable(value) {
+// server sent and the SDK passed through) keep their keys as they are, unless opts.wireKeys is set
+// (results the SDK builds as camelCase plain objects, e.g. memory/containers/services records).
+// Content -> wire header (+ `data`), Date -> ISO string, Uint8Array -> base64, undefined -> null.
+function toJsonable(value, opts = {}) {
+  const rec = (v) => toJsonable(v, opts);
   if (value === undefined || value === null) return null;
   if (typeof value === "boolean" || typeof value === "string") return value;
   if (typeof value === "number") {
@@ -124,26 +148,26 @@ function toJsonable(value) {
   }
   if (typeof value === "bigint") return Number(value);
   if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return { data_base64: bytesToBase64(value) };
-  if (Array.isArray(value)) return value.map(toJsonable);
+  if (value instanceof Uint8Array) return bytesToBase64(value); // bytes -> base64 text
+  if (Array.isArray(value)) return value.map(rec);
   if (value instanceof Map) {
     const out = {};
-    for (const [k, v] of value.entries()) out[String(k)] = toJsonable(v);
+    for (const [k, v] of value.entries()) out[String(k)] = rec(v);
     return out;
   }
   if (typeof value === "object") {
     if (CONTENT_CLASSES.some((cls) => value instanceof cls)) return contentToJson(value);
     const proto = Object.getPrototypeOf(value);
     const isPlain = proto === Object.prototype || proto === null;
-    if (!isPlain && typeof value.toJson === "function") return toJsonable(value.toJson());
+    if (!isPlain && typeof value.toJson === "function") return rec(value.toJson());
     const out = {};
     for (const [k, v] of Object.entries(value)) {
       if (isPlain) {
-        out[k] = toJsonable(v);
+        out[opts.wireKeys ? camelToSnake(k) : k] = rec(v);
       } else {
         if (k.startsWith("_") || typeof v === "function") continue;
         if (k === "client" || k === "room") continue; // back references to the RoomClient
-        out[camelToSnake(k)] = toJsonable(v);
+        out[camelToSnake(k)] = rec(v);
       }
     }
     return out;
@@ -196,6 +220,7 @@ async function run(scenario) {
 
     if (scenario.call) {
       const [path, rawArgs] = scenario.call;
+      if (path.startsWith("livekit.")) room.livekit = new LivekitClient({ room });
       const parts = path.split(".");
       let target = room;
       for (const p of parts.slice(0, -1)) target = target[p];
@@ -204,7 +229,7 @@ async function run(scenario) {
       const args = reviveArg(rawArgs, room);
       try {
         const result = await withTimeout(fn.apply(target, args), `room.${path}()`);
-        outcome = { result: toJsonable(result) };
+        outcome = { result: toJsonable(result, { wireKeys: scenario.result_keys === "wire" }) };
       } catch (ex) {
         if (ex instanceof RoomServerException) {
           outcome = errorOutcome(ex);

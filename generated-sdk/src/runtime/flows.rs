@@ -137,7 +137,7 @@ fn headers_with_kind(kind: &str, headers: Value) -> Value {
     Value::Object(out)
 }
 
-fn binary_kind<'a>(chunk: &'a Content) -> Option<(&'a str, &'a Map<String, Value>, &'a Bytes)> {
+fn binary_kind(chunk: &Content) -> Option<(&str, &Map<String, Value>, &Bytes)> {
     match chunk {
         Content::Binary { headers, data } => headers
             .get("kind")
