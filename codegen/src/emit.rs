@@ -553,7 +553,7 @@ fn rust_type(t: &TypeRef) -> TokenStream {
         }
         TypeRef::Map(i) => {
             let i = rust_type(i);
-            quote!(std::collections::BTreeMap<String, #i>)
+            quote!(indexmap::IndexMap<String, #i>)
         }
         TypeRef::JsonString(i) => {
             let i = rust_type(i);

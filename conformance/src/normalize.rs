@@ -8,6 +8,7 @@
 //! * **JSON key order is not compared** ([`canonical`]).
 //! * **The top-level `__meshagent__` key is removed** ([`strip_tracing`]).
 //! * **`tool_call_id` is checked, then its value ignored** ([`mask_tool_call_id`]).
+//! * **JSON text inside `*_json` strings is compared as JSON** ([`parse_embedded_json`]).
 //!
 //! Differences between the official SDKs that are both valid are *declared*, not
 //! normalised away: [`declared_differences`] rewrites a recording from an SDK that differs
@@ -63,7 +64,41 @@ pub fn normalize_header(header: &Map<String, Value>) -> Result<Value, NormalizeE
     let mut header = header.clone();
     strip_tracing(&mut header);
     mask_tool_call_id(&mut header)?;
-    Ok(canonical(&Value::Object(header)))
+    Ok(canonical(&parse_embedded_json(&Value::Object(header))))
+}
+
+/// Replaces every string under a key ending in `_json` that parses as JSON with
+/// `{"<parsed json>": value}`. Reason: the wire carries some values as JSON text
+/// (`message_json`, `records_json`, `value_json`, ...); Python writes that text with
+/// `", "`/`": "` separators and `\uXXXX` escapes, TypeScript and Rust compactly in UTF-8.
+/// The server parses the text, so only its value is compared. Text that is not JSON is
+/// kept and compared as is.
+pub fn parse_embedded_json(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let parsed = match v {
+                        Value::String(text) if k.ends_with("_json") => {
+                            serde_json::from_str::<Value>(text).ok()
+                        }
+                        _ => None,
+                    };
+                    let v = match parsed {
+                        Some(p) => {
+                            let mut wrapped = Map::new();
+                            wrapped.insert("<parsed json>".into(), parse_embedded_json(&p));
+                            Value::Object(wrapped)
+                        }
+                        None => parse_embedded_json(v),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(parse_embedded_json).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Removes the top-level `__meshagent__` key. Reason: it is tracing metadata
