@@ -5,13 +5,16 @@
 //! * [`normalize`]: the only differences allowed between a recording and a replay;
 //! * [`wire`]: packet framing and packing, written independently of the SDK's;
 //! * [`server`]: the scripted websocket room that plays one case;
-//! * [`coverage`]: which spec methods the cases exercise.
+//! * [`coverage`]: which spec methods the cases exercise;
+//! * [`replay`]: runs cases against the generated client.
 //!
-//! This crate does not depend on the SDK, so a framing bug cannot hide on both sides.
+//! The scripted server's framing ([`wire`]) does not use the SDK's, so a framing bug
+//! cannot hide on both sides.
 #![deny(missing_docs)]
 
 pub mod case;
 pub mod coverage;
 pub mod normalize;
+pub mod replay;
 pub mod server;
 pub mod wire;

@@ -7,6 +7,24 @@
 pub enum RoomEvent {
     /// The room's status changed. Its shape is not fixed by the SDKs: TypeScript reads `status`, Python passes every header field on. Pushed as `room.status`.
     RoomStatus(RoomStatus),
+    #[cfg(feature = "developer")]
+    /// A developer log entry pushed by the server outside a `logs` stream (the legacy push). Pushed as `developer.log`.
+    DeveloperLog(crate::developer::Log),
+    #[cfg(feature = "messaging")]
+    /// Messaging is enabled for the local participant; lists the participants already present. Pushed as `messaging.send`.
+    MessagingEnabled(crate::messaging::Enabled),
+    #[cfg(feature = "messaging")]
+    /// A participant enabled messaging (joined); replaces any participant with the same id. Pushed as `messaging.send`.
+    MessagingParticipantEnabled(crate::messaging::ParticipantEnabled),
+    #[cfg(feature = "messaging")]
+    /// A participant disabled messaging (left); it is offline from now on. Pushed as `messaging.send`.
+    MessagingParticipantDisabled(crate::messaging::ParticipantDisabled),
+    #[cfg(feature = "messaging")]
+    /// A participant changed some of its attributes; the participant is `from_participant_id`, and the new values merge into the ones known. Pushed as `messaging.send`.
+    MessagingParticipantAttributes(crate::messaging::ParticipantAttributes),
+    #[cfg(feature = "messaging")]
+    /// A message from another participant (any `type` other than the system ones), with its attachment. Pushed as `messaging.send`.
+    MessagingMessage(crate::messaging::Message),
     #[cfg(feature = "storage")]
     /// A file was written or changed. Pushed as `storage.file.updated`.
     StorageFileUpdated(crate::storage::FileUpdated),
@@ -21,6 +39,18 @@ impl RoomEvent {
     pub fn packet_type(&self) -> &str {
         match self {
             RoomEvent::RoomStatus(_) => "room.status",
+            #[cfg(feature = "developer")]
+            RoomEvent::DeveloperLog(_) => "developer.log",
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingEnabled(_) => "messaging.send",
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantEnabled(_) => "messaging.send",
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantDisabled(_) => "messaging.send",
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantAttributes(_) => "messaging.send",
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingMessage(_) => "messaging.send",
             #[cfg(feature = "storage")]
             RoomEvent::StorageFileUpdated(_) => "storage.file.updated",
             #[cfg(feature = "storage")]
@@ -34,6 +64,18 @@ impl RoomEvent {
     pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
         match self {
             RoomEvent::RoomStatus(e) => serde_json::to_value(e),
+            #[cfg(feature = "developer")]
+            RoomEvent::DeveloperLog(e) => serde_json::to_value(e),
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingEnabled(e) => serde_json::to_value(e),
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantEnabled(e) => serde_json::to_value(e),
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantDisabled(e) => serde_json::to_value(e),
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantAttributes(e) => serde_json::to_value(e),
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingMessage(e) => serde_json::to_value(e),
             #[cfg(feature = "storage")]
             RoomEvent::StorageFileUpdated(e) => serde_json::to_value(e),
             #[cfg(feature = "storage")]
@@ -53,6 +95,38 @@ impl RoomEvent {
             match packet_type {
                 "room.status" => {
                     serde_json::from_value(header).map(RoomEvent::RoomStatus)
+                }
+                #[cfg(feature = "developer")]
+                "developer.log" => {
+                    serde_json::from_value(header).map(RoomEvent::DeveloperLog)
+                }
+                #[cfg(feature = "messaging")]
+                "messaging.send" => {
+                    match header.get("type").and_then(serde_json::Value::as_str) {
+                        Some("messaging.enabled") => {
+                            serde_json::from_value(header)
+                                .map(RoomEvent::MessagingEnabled)
+                        }
+                        Some("participant.enabled") => {
+                            serde_json::from_value(header)
+                                .map(RoomEvent::MessagingParticipantEnabled)
+                        }
+                        Some("participant.disabled") => {
+                            serde_json::from_value(header)
+                                .map(RoomEvent::MessagingParticipantDisabled)
+                        }
+                        Some("participant.attributes") => {
+                            serde_json::from_value(header)
+                                .map(RoomEvent::MessagingParticipantAttributes)
+                        }
+                        _ => {
+                            serde_json::from_value(header)
+                                .map(|mut e: crate::messaging::Message| {
+                                    e.attachment = tail;
+                                    RoomEvent::MessagingMessage(e)
+                                })
+                        }
+                    }
                 }
                 #[cfg(feature = "storage")]
                 "storage.file.updated" => {

@@ -4,21 +4,97 @@
 pub mod error_codes;
 pub mod events;
 pub mod packets;
+pub mod types;
+#[cfg(feature = "database")]
+/// Tables in the room's database, with vector and full-text search and SQL.
+pub mod database;
+#[cfg(feature = "developer")]
+/// The room's developer log, for debugging agents and tools.
+pub mod developer;
+#[cfg(feature = "livekit")]
+/// Credentials for the room's LiveKit (audio and video) session.
+pub mod livekit;
+#[cfg(feature = "memory")]
+/// Knowledge-graph memories of the room: entities, relationships and tables, ingested from text, images, files and tables, and recalled by query.
+pub mod memory;
+#[cfg(feature = "messaging")]
+/// Messages between the room's participants, and who is present: participants that enabled messaging see each other and receive `messaging.send` pushes.
+pub mod messaging;
 #[cfg(feature = "queues")]
 /// Named message queues shared by the room's participants.
 pub mod queues;
+#[cfg(feature = "services")]
+/// The room's managed services: containers and external endpoints that run agents and tools.
+pub mod services;
 #[cfg(feature = "storage")]
 /// Files and folders in the room's storage.
 pub mod storage;
+#[cfg(feature = "sync")]
+/// Collaborative documents: Yjs (CRDT) documents stored in the room and kept in sync between participants.
+pub mod sync;
 /// Version of the official SDKs whose protocol this crate speaks.
 pub const PROTOCOL_VERSION: &str = "0.35.8";
 impl crate::RoomClient {
+    #[cfg(feature = "database")]
+    /// Tables in the room's database, with vector and full-text search and SQL.
+    ///
+    /// Tools of the `database` toolkit (cargo feature `database`).
+    pub fn database(&self) -> database::Database {
+        database::Database {
+            room: self.clone(),
+        }
+    }
+    #[cfg(feature = "developer")]
+    /// The room's developer log, for debugging agents and tools.
+    ///
+    /// Tools of the `developer` toolkit (cargo feature `developer`).
+    pub fn developer(&self) -> developer::Developer {
+        developer::Developer {
+            room: self.clone(),
+        }
+    }
+    #[cfg(feature = "livekit")]
+    /// Credentials for the room's LiveKit (audio and video) session.
+    ///
+    /// Tools of the `livekit` toolkit (cargo feature `livekit`).
+    pub fn livekit(&self) -> livekit::Livekit {
+        livekit::Livekit {
+            room: self.clone(),
+        }
+    }
+    #[cfg(feature = "memory")]
+    /// Knowledge-graph memories of the room: entities, relationships and tables, ingested from text, images, files and tables, and recalled by query.
+    ///
+    /// Tools of the `memory` toolkit (cargo feature `memory`).
+    pub fn memory(&self) -> memory::Memory {
+        memory::Memory {
+            room: self.clone(),
+        }
+    }
+    #[cfg(feature = "messaging")]
+    /// Messages between the room's participants, and who is present: participants that enabled messaging see each other and receive `messaging.send` pushes.
+    ///
+    /// Tools of the `messaging` toolkit (cargo feature `messaging`).
+    pub fn messaging(&self) -> messaging::Messaging {
+        messaging::Messaging {
+            room: self.clone(),
+        }
+    }
     #[cfg(feature = "queues")]
     /// Named message queues shared by the room's participants.
     ///
     /// Tools of the `queues` toolkit (cargo feature `queues`).
     pub fn queues(&self) -> queues::Queues {
         queues::Queues {
+            room: self.clone(),
+        }
+    }
+    #[cfg(feature = "services")]
+    /// The room's managed services: containers and external endpoints that run agents and tools.
+    ///
+    /// Tools of the `services` toolkit (cargo feature `services`).
+    pub fn services(&self) -> services::Services {
+        services::Services {
             room: self.clone(),
         }
     }
@@ -31,6 +107,13 @@ impl crate::RoomClient {
             room: self.clone(),
         }
     }
+    #[cfg(feature = "sync")]
+    /// Collaborative documents: Yjs (CRDT) documents stored in the room and kept in sync between participants.
+    ///
+    /// Tools of the `sync` toolkit (cargo feature `sync`).
+    pub fn sync(&self) -> sync::Sync {
+        sync::Sync { room: self.clone() }
+    }
     /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
     /// method and returns its typed result as JSON (feature `dispatch`).
     #[cfg(feature = "dispatch")]
@@ -41,10 +124,24 @@ impl crate::RoomClient {
     ) -> crate::Result<serde_json::Value> {
         let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
         let found: Option<crate::Result<serde_json::Value>> = match toolkit {
+            #[cfg(feature = "database")]
+            "database" => self.database().dispatch(tool, args).await,
+            #[cfg(feature = "developer")]
+            "developer" => self.developer().dispatch(tool, args).await,
+            #[cfg(feature = "livekit")]
+            "livekit" => self.livekit().dispatch(tool, args).await,
+            #[cfg(feature = "memory")]
+            "memory" => self.memory().dispatch(tool, args).await,
+            #[cfg(feature = "messaging")]
+            "messaging" => self.messaging().dispatch(tool, args).await,
             #[cfg(feature = "queues")]
             "queues" => self.queues().dispatch(tool, args).await,
+            #[cfg(feature = "services")]
+            "services" => self.services().dispatch(tool, args).await,
             #[cfg(feature = "storage")]
             "storage" => self.storage().dispatch(tool, args).await,
+            #[cfg(feature = "sync")]
+            "sync" => self.sync().dispatch(tool, args).await,
             _ => None,
         };
         found

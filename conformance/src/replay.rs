@@ -1,0 +1,324 @@
+//! Replaying cases against the generated client: one libtest-mimic trial per case,
+//! checking (a) every message the client sent against the recorded `send` frames, after
+//! [`crate::normalize`], and (b) the typed outcome against the recorded one.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::StreamExt;
+use libtest_mimic::{Failed, Trial};
+use meshagent_room::{Error, RoomClient, RoomEvent, RoomEvents};
+use serde_json::Value;
+
+use crate::case::{self, Case, ConnectRecord, Direction, Outcome};
+use crate::normalize::{self, canonical, json_diff};
+use crate::server::{ClientMessage, ScriptedServer, Transcript};
+
+/// Bound on every wait: connect, the call, each event, the server's script.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Token used when a directory has no `_connect.yaml`.
+const DEFAULT_TOKEN: &str = "conformance-token";
+
+/// The cases of one SDK directory (`cases/<sdk>/`).
+pub struct Suite {
+    /// The SDK folder name (e.g. `python`).
+    pub sdk: String,
+    /// The recorded connect URL, if any.
+    pub connect: Option<ConnectRecord>,
+    /// The cases.
+    pub cases: Vec<Case>,
+}
+
+/// Loads the suites under `dir`: each sub-folder is one SDK's suite; a folder holding
+/// case files directly is one suite itself.
+pub fn load_suites(dir: &Path) -> Result<Vec<Suite>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    if dirs.is_empty() {
+        dirs.push(dir.to_path_buf());
+    }
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            Ok(Suite {
+                sdk: dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                connect: case::load_connect(&dir).map_err(|e| e.to_string())?,
+                cases: case::load_cases(&dir).map_err(|e| e.to_string())?,
+            })
+        })
+        .collect()
+}
+
+impl Suite {
+    fn token(&self) -> String {
+        self.connect
+            .as_ref()
+            .and_then(|c| c.query.get("token").cloned())
+            .unwrap_or_else(|| DEFAULT_TOKEN.to_string())
+    }
+
+    /// One trial per case (plus the connect URL check), named by case id; the verdict of
+    /// a case in `known_failures` is inverted.
+    pub fn trials(&self, known_failures: &'static [(&'static str, &'static str)]) -> Vec<Trial> {
+        let mut trials = Vec::new();
+        if let Some(record) = self.connect.clone() {
+            let token = self.token();
+            let name = format!("{}-connect-url", self.sdk);
+            trials.push(Trial::test(name, move || run(check_connect(record, token))));
+        }
+        for case in self.cases.clone() {
+            let token = self.token();
+            let (name, kind) = (case.id.clone(), self.sdk.clone());
+            trials.push(
+                Trial::test(name, move || run_listed(case, token, known_failures)).with_kind(kind),
+            );
+        }
+        trials
+    }
+}
+
+/// Every listed id must name a case, so the list cannot go stale.
+pub fn check_known_failures(
+    suites: &[Suite],
+    known_failures: &[(&str, &str)],
+) -> Result<(), String> {
+    for (id, _) in known_failures {
+        if !suites.iter().flat_map(|s| &s.cases).any(|c| c.id == *id) {
+            return Err(format!("the known failures list `{id}`, which is no case"));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a case; inverts the verdict of a known failure.
+fn run_listed(case: Case, token: String, known_failures: &[(&str, &str)]) -> Result<(), Failed> {
+    let listed = known_failures.iter().find(|(id, _)| *id == case.id);
+    match (listed, run(replay(case, token))) {
+        (None, verdict) => verdict,
+        (Some(_), Err(_)) => Ok(()),
+        (Some((_, reason)), Ok(())) => Err(format!(
+            "passes but is listed as a known failure ({reason}): remove it from the list"
+        )
+        .into()),
+    }
+}
+
+/// Runs one async check on its own runtime.
+fn run(check: impl std::future::Future<Output = Result<(), String>>) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
+    runtime.block_on(check).map_err(Failed::from)
+}
+
+/// What the client did, to compare with `outcome`.
+enum Actual {
+    /// A call returned (its value serialized as JSON) or failed.
+    Returned(Result<Value, Error>),
+    /// Events read from the stream: packet type and fields.
+    Events(Vec<(String, Value)>),
+}
+
+async fn replay(case: Case, token: String) -> Result<(), String> {
+    let mut case = case;
+    normalize::declared_differences(
+        &case.sdk.language,
+        &mut case.frames,
+        &crate::server::initial_attributes(),
+    );
+    let server = ScriptedServer::start(case.frames.clone(), TIMEOUT)
+        .await
+        .map_err(|e| format!("cannot start the scripted server: {e}"))?;
+    let url = url::Url::parse(&server.room_url()).map_err(|e| e.to_string())?;
+    let (room, mut events) = tokio::time::timeout(TIMEOUT, RoomClient::connect(url, token))
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| format!("connect failed: {e}"))?;
+    let actual = tokio::time::timeout(TIMEOUT, perform(&room, &mut events, &case))
+        .await
+        .unwrap_or_else(|_| Err(format!("the call did not complete within {TIMEOUT:?}")));
+    room.close().await;
+    let transcript = server.finish().await;
+    let extra_events: Vec<RoomEvent> = tokio::time::timeout(TIMEOUT, events.collect())
+        .await
+        .unwrap_or_default();
+    drop(room);
+
+    let mut problems = Vec::new();
+    match transcript {
+        Ok(t) => check_sent(&case, &t.messages, &mut problems),
+        Err(e) => problems.push(format!("scripted server: {e}")),
+    }
+    match actual {
+        Ok(actual) => check_outcome(&case.outcome, actual, &mut problems),
+        Err(e) => problems.push(e),
+    }
+    if !extra_events.is_empty() {
+        problems.push(format!("unexpected events: {extra_events:?}"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Performs the case's call, or reads its events.
+async fn perform(
+    room: &RoomClient,
+    events: &mut RoomEvents,
+    case: &Case,
+) -> Result<Actual, String> {
+    if let Outcome::Events(expected) = &case.outcome {
+        // Events after a call (e.g. messaging.enable): make the call first.
+        if case.method != "events" {
+            let args = Value::Object(case.arguments.clone());
+            room.dispatch(&case.method, args)
+                .await
+                .map_err(|e| format!("the call before the events failed: {e}"))?;
+        }
+        return read_events(events, expected.len())
+            .await
+            .map(Actual::Events);
+    }
+    // The generated dispatch table calls the typed method from the JSON arguments.
+    let args = Value::Object(case.arguments.clone());
+    Ok(Actual::Returned(room.dispatch(&case.method, args).await))
+}
+
+async fn read_events(events: &mut RoomEvents, n: usize) -> Result<Vec<(String, Value)>, String> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let event = tokio::time::timeout(TIMEOUT, events.next())
+            .await
+            .map_err(|_| format!("timed out waiting for event {} of {n}", out.len() + 1))?
+            .ok_or_else(|| format!("the event stream ended after {} of {n} events", out.len()))?;
+        out.push((event.packet_type().to_string(), event_fields(&event)?));
+    }
+    Ok(out)
+}
+
+fn event_fields(event: &RoomEvent) -> Result<Value, String> {
+    event.to_json().map_err(|e| e.to_string())
+}
+
+/// (a) every message the client sent equals the recorded `send` frame, normalised.
+fn check_sent(case: &Case, sent: &[ClientMessage], problems: &mut Vec<String>) {
+    let expected: Vec<&case::Frame> = case
+        .frames
+        .iter()
+        .filter(|f| f.dir == Direction::Send)
+        .collect();
+    if expected.len() != sent.len() {
+        let types: Vec<&str> = sent.iter().map(|m| m.packet_type.as_str()).collect();
+        problems.push(format!(
+            "the client sent {} messages {types:?}, the recording has {}",
+            sent.len(),
+            expected.len()
+        ));
+    }
+    for (i, (frame, message)) in expected.iter().zip(sent).enumerate() {
+        let want = normalize::normalize(&frame.packet_type, &frame.header, &frame.tail);
+        let got = normalize::normalize(&message.packet_type, &message.header, &message.tail);
+        let (want, got) = match (want, got) {
+            (Ok(w), Ok(g)) => (w, g),
+            (w, g) => {
+                problems.push(format!("sent message {i}: recorded {w:?}, client {g:?}"));
+                continue;
+            }
+        };
+        if want.packet_type != got.packet_type {
+            problems.push(format!(
+                "sent message {i}: packet type {:?}, recorded {:?}",
+                got.packet_type, want.packet_type
+            ));
+        }
+        for d in json_diff(&want.header, &got.header) {
+            problems.push(format!("sent message {i} header {d}"));
+        }
+        if want.tail != got.tail {
+            problems.push(format!(
+                "sent message {i}: tail of {} bytes differs from the recorded {} bytes",
+                got.tail.len(),
+                want.tail.len()
+            ));
+        }
+    }
+}
+
+/// (b) the typed outcome equals the recorded one.
+fn check_outcome(expected: &Outcome, actual: Actual, problems: &mut Vec<String>) {
+    match (expected, actual) {
+        (Outcome::Result(want), Actual::Returned(Ok(got))) => {
+            for d in normalize::result_diff(&canonical(want), &canonical(&got)) {
+                problems.push(format!("result {d}"));
+            }
+        }
+        (Outcome::Error(want), Actual::Returned(Err(Error::Server { code, text }))) => {
+            if (want.code, &want.text) != (code, &text) {
+                problems.push(format!(
+                    "server error: expected code {:?} text {:?}, got code {code:?} text {text:?}",
+                    want.code, want.text
+                ));
+            }
+        }
+        (Outcome::Events(want), Actual::Events(got)) => {
+            let want: Vec<(String, Value)> = want
+                .iter()
+                .map(|e| {
+                    (
+                        e.packet_type.clone(),
+                        canonical(&Value::Object(e.fields.clone())),
+                    )
+                })
+                .collect();
+            let got: Vec<(String, Value)> =
+                got.into_iter().map(|(t, f)| (t, canonical(&f))).collect();
+            if want != got {
+                problems.push(format!("events: expected {want:?}, got {got:?}"));
+            }
+        }
+        (want, Actual::Returned(got)) => {
+            problems.push(format!("expected {want:?}, the call returned {got:?}"));
+        }
+        (want, Actual::Events(got)) => {
+            problems.push(format!("expected {want:?}, got events {got:?}"))
+        }
+    }
+}
+
+/// The connect request's path and query equal the recorded ones.
+async fn check_connect(record: ConnectRecord, token: String) -> Result<(), String> {
+    let server = ScriptedServer::start(Vec::new(), TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = url::Url::parse(&server.room_url()).map_err(|e| e.to_string())?;
+    let (room, _events) = tokio::time::timeout(TIMEOUT, RoomClient::connect(url, token))
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| format!("connect failed: {e}"))?;
+    room.close().await;
+    let Transcript {
+        request_uri,
+        messages,
+    } = server.finish().await.map_err(|e| e.to_string())?;
+    let query = normalize::declared_connect_query(&record.sdk.language, &record.query_string);
+    let want = format!("{}?{query}", record.path);
+    if request_uri != want || !messages.is_empty() {
+        return Err(format!(
+            "requested {request_uri:?} and sent {} messages; recorded {want:?} and none",
+            messages.len()
+        ));
+    }
+    Ok(())
+}
