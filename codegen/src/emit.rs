@@ -40,9 +40,12 @@ pub fn generate(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             .iter()
             .map(|(_, t)| type_decl(t, true))
             .collect();
+        let decls: Vec<TypeDecl> = api.shared_types.iter().map(|(_, t)| t.clone()).collect();
+        let defaults = default_fns(type_fields(&decls));
         let body = quote! {
             #![doc = " Types shared by several toolkits."]
             #(#types)*
+            #(#defaults)*
         };
         files.push(file("types.rs", &sources.join(", "), body)?);
     }
@@ -295,6 +298,7 @@ fn events_rs(api: &Api) -> TokenStream {
         )
         .collect();
     let core_structs = api.core_events.iter().map(|e| event_struct(None, e));
+    let core_defaults = default_fns(api.core_events.iter().flat_map(|e| e.fields.iter()));
     let variants = all.iter().map(|(tk, e)| {
         let v = event_variant(*tk, e);
         let path = event_path(*tk, e);
@@ -383,6 +387,7 @@ fn events_rs(api: &Api) -> TokenStream {
         }
 
         #(#core_structs)*
+        #(#core_defaults)*
     }
 }
 
@@ -416,7 +421,42 @@ fn decode_event(owner: Owner<'_>, e: &Event) -> TokenStream {
     }
 }
 
+/// Every field of the named types (struct fields and union variant fields).
+fn type_fields(types: &[TypeDecl]) -> Vec<&Field> {
+    types
+        .iter()
+        .flat_map(|t| match &t.shape {
+            Shape::Struct(fields) => fields.iter().collect::<Vec<_>>(),
+            Shape::Union { variants, .. } => {
+                variants.iter().flat_map(|(_, _, f)| f.iter()).collect()
+            }
+            Shape::Enum(_) => Vec::new(),
+        })
+        .collect()
+}
+
+/// Every field a toolkit module decodes: types, events and inline replies.
+fn decoded_fields(tk: &Toolkit) -> Vec<&Field> {
+    let replies = tk.tools.iter().flat_map(|t| match &t.kind {
+        ToolKind::Plain {
+            output:
+                Output::Json(JsonOutput {
+                    body: JsonBody::Fields(f),
+                    ..
+                }),
+            ..
+        } => f.iter().collect(),
+        _ => Vec::new(),
+    });
+    type_fields(&tk.types)
+        .into_iter()
+        .chain(tk.events.iter().flat_map(|e| e.fields.iter()))
+        .chain(replies)
+        .collect()
+}
+
 fn toolkit_rs(tk: &Toolkit) -> TokenStream {
+    let defaults = default_fns(decoded_fields(tk));
     let s = format_ident!("{}", pascal(&tk.name));
     let wire = &tk.name;
     let tk_doc = doc(&format!(
@@ -464,6 +504,7 @@ fn toolkit_rs(tk: &Toolkit) -> TokenStream {
         #(#builders)*
         #(#events)*
         #(#types)*
+        #(#defaults)*
     }
 }
 
@@ -603,6 +644,79 @@ fn field_type(f: &Field) -> TokenStream {
 }
 
 fn struct_field(f: &Field, public: bool) -> TokenStream {
+    let default = default_attr(f);
+    let field = builder_field(f, public);
+    quote! { #default #field }
+}
+
+/// `#[serde(default)]` for a decoded field whose spec default is the type's zero value,
+/// `#[serde(default = "...")]` naming a generated function otherwise.
+fn default_attr(f: &Field) -> Option<TokenStream> {
+    let d = f.default.as_ref()?;
+    Some(match default_fn(f, d) {
+        None => quote!(#[serde(default)]),
+        Some((name, _)) => {
+            let name = name.to_string();
+            quote!(#[serde(default = #name)])
+        }
+    })
+}
+
+/// The function a non-zero default needs: its name and definition (`None` for zero values).
+fn default_fn(f: &Field, d: &Value) -> Option<(proc_macro2::Ident, TokenStream)> {
+    // Whether `Default::default()` of the Rust type is this value (JSON's default is null).
+    let zero = match d {
+        _ if f.ty == TypeRef::Json => d.is_null(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty() && !matches!(f.ty, TypeRef::Named { .. }),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Null => true,
+    };
+    if zero {
+        return None;
+    }
+    let tag: String = format!("{:?}_{d}", f.ty)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // Readable, and unique per (type, value): the hash of the exact text tells apart values
+    // that sanitize alike (`{}` and `[]`).
+    let exact = format!("{:?}_{d}", f.ty);
+    let hash = exact.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let readable = tag
+        .split('_')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    let name = format_ident!("default_{readable}_{:08x}", hash as u32);
+    let ty = rust_type(&f.ty);
+    let value = default_value(&f.ty, d);
+    Some((name.clone(), quote! { fn #name() -> #ty { #value } }))
+}
+
+/// The functions every non-zero default of `fields` needs, deduplicated by name.
+fn default_fns<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Vec<TokenStream> {
+    let mut fns = std::collections::BTreeMap::new();
+    for f in fields {
+        if let Some((name, def)) = f.default.as_ref().and_then(|d| default_fn(f, d)) {
+            fns.insert(name.to_string(), def);
+        }
+    }
+    fns.into_values().collect()
+}
+
+/// A field as the request builders hold it (no decode defaults: the builder sets them).
+fn builder_field(f: &Field, public: bool) -> TokenStream {
     let name = ident(&f.rust);
     let ty = field_type(f);
     let attrs = serde_attrs(f);
@@ -808,7 +922,12 @@ fn default_value(ty: &TypeRef, v: &Value) -> TokenStream {
             let l = Literal::f64_suffixed(n.as_f64().unwrap_or_default());
             quote!(#l)
         }
-        (TypeRef::String | TypeRef::Timestamp, Value::String(s)) => quote!(#s.into()),
+        (TypeRef::String, Value::String(s)) => quote!(#s.into()),
+        (TypeRef::Timestamp, Value::String(s)) => quote!(crate::Timestamp(#s.into())),
+        (TypeRef::Named { .. }, Value::String(s)) => {
+            let t = rust_type(ty);
+            quote!(#t::from(#s))
+        }
         (TypeRef::List(inner), Value::Array(items)) => {
             let items = items.iter().map(|i| default_value(inner, i));
             quote!(vec![#(#items),*])
@@ -971,7 +1090,7 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     let (input, call) = method_parts(t)?;
     let builder = builder_name(t);
     let tool_wire = &t.name;
-    let fields = input.iter().map(|f| struct_field(f, false));
+    let fields = input.iter().map(|f| builder_field(f, false));
     let setters: Vec<TokenStream> = input
         .iter()
         .filter(|f| !f.is_required())

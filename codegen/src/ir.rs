@@ -987,10 +987,17 @@ impl Builder {
                 }
             }
             if let Some(d) = &default {
-                if rule != FieldUse::Input {
-                    self.err(at, &p, "`default` applies only to tool input fields", None);
-                } else if ty.is_optional() {
-                    self.err(at, &p, format!("`{wire}` has a default, so it cannot also be optional"), Some(format!("drop the `?`: the default `{d}` is sent when the caller does not set it")));
+                // On inputs the default is sent when the caller does not set the field; on
+                // types, events and replies it is the value of a missing key.
+                if ty.is_optional() {
+                    self.err(
+                        at,
+                        &p,
+                        format!("`{wire}` has a default, so it cannot also be optional"),
+                        Some(format!(
+                            "drop the `?`: the default `{d}` stands in for a missing value"
+                        )),
+                    );
                 } else if !default_matches(&ty, d) {
                     self.err(
                         at,
@@ -1242,6 +1249,9 @@ fn default_matches(ty: &TypeRef, v: &Value) -> bool {
         (TypeRef::Int, Value::Number(n)) => n.is_i64(),
         (TypeRef::Float, Value::Number(_)) => true,
         (TypeRef::Json, _) => true,
+        // A string enum's value (the enum keeps unknown values, so any string decodes).
+        (TypeRef::Named { .. }, Value::String(_)) => true,
+        (TypeRef::Map(_), Value::Object(m)) => m.is_empty(),
         (TypeRef::List(inner), Value::Array(items)) => {
             items.iter().all(|i| default_matches(inner, i))
         }

@@ -130,11 +130,17 @@ pub fn mask_tool_call_id(header: &mut Map<String, Value>) -> Result<(), Normaliz
     Ok(())
 }
 
-/// Sorts the keys of every object, recursively. Reason: JSON objects are unordered;
-/// Python writes dict insertion order and Rust writes struct field order, and the server
-/// reads fields by name. Sorted keys also make diffs stable.
+/// Sorts the keys of every object, recursively, and writes integral numbers as integers.
+/// Reasons: JSON objects are unordered (Python writes dict insertion order, Rust struct
+/// field order, and the server reads fields by name); JSON has one number type, and
+/// TypeScript writes the float 3.0 as `3` (typed values that must stay floats carry an
+/// explicit `type` tag, which is still compared). Sorted keys also make diffs stable.
 pub fn canonical(value: &Value) -> Value {
     match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => value.clone(),
+        },
         Value::Object(map) => {
             let sorted: BTreeMap<&String, Value> =
                 map.iter().map(|(k, v)| (k, canonical(v))).collect();
@@ -188,7 +194,7 @@ pub struct Difference {
 }
 
 /// The TypeScript SDK 0.35.8's declared differences.
-pub const TYPESCRIPT_DIFFERENCES: [Difference; 5] = [
+pub const TYPESCRIPT_DIFFERENCES: [Difference; 6] = [
     Difference {
         name: "attribute echo",
         reason: "on `connected` the TypeScript SDK sends every initial attribute back with \
@@ -208,6 +214,12 @@ pub const TYPESCRIPT_DIFFERENCES: [Difference; 5] = [
         name: "timestamps as instants",
         reason: "results carry timestamps as each SDK prints them (TypeScript: Date.toISOString, \
                  Python: isoformat, Rust: the server's text); they are compared as instants",
+    },
+    Difference {
+        name: "null arguments omitted",
+        reason: "TypeScript drops object keys whose value is undefined or null (e.g. a missing \
+                 attachment_base64, room.call's api); Python sends them as null; the server \
+                 reads a missing key as null",
     },
     Difference {
         name: "no v query parameter",
@@ -325,6 +337,21 @@ fn instants_aligned(expected: &Value, actual: &Value) -> Value {
                 .collect(),
         ),
         (e, _) => e.clone(),
+    }
+}
+
+/// Removes every object key whose value is `null`, recursively (the "null arguments
+/// omitted" difference: applied to both sides of a TypeScript comparison).
+pub fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
     }
 }
 

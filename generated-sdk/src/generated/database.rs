@@ -742,6 +742,7 @@ impl std::future::IntoFuture for ListTablesRequest {
     fn into_future(self) -> Self::IntoFuture {
         #[derive(serde::Deserialize)]
         struct Reply {
+            #[serde(default)]
             tables: Vec<String>,
         }
         Box::pin(async move {

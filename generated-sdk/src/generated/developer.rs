@@ -298,11 +298,17 @@ impl std::future::IntoFuture for LogsRequest {
 /// Pushed as `developer.log`; arrives as [`crate::RoomEvent::DeveloperLog`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Log {
-    /// The entry's type (Python reads a missing one as `unknown`).
+    #[serde(default = "default_string_unknown_93b09421")]
+    /// The entry's type (`unknown` when missing).
     #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// The entry's data, a JSON object (Python reads a missing one as `{}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<serde_json::Value>,
+    pub type_: String,
+    #[serde(default = "default_json_6b59d700")]
+    /// The entry's data, a JSON object (`{}` when missing).
+    pub data: serde_json::Value,
+}
+fn default_json_6b59d700() -> serde_json::Value {
+    serde_json::from_str("{}").unwrap_or_default()
+}
+fn default_string_unknown_93b09421() -> String {
+    "unknown".into()
 }

@@ -163,7 +163,7 @@ impl Memory {
             room: self.room.clone(),
             name: name.into(),
             namespace: None,
-            strategy: "heuristic".into(),
+            strategy: MemoryIngestStrategy::from("heuristic"),
             llm_model: None,
             llm_temperature: None,
             text: text.into(),
@@ -185,7 +185,7 @@ impl Memory {
             mime_type: None,
             source: None,
             annotations_json: None,
-            strategy: "heuristic".into(),
+            strategy: MemoryIngestStrategy::from("heuristic"),
             llm_model: None,
             llm_temperature: None,
         }
@@ -201,7 +201,7 @@ impl Memory {
             room: self.room.clone(),
             name: name.into(),
             namespace: None,
-            strategy: "heuristic".into(),
+            strategy: MemoryIngestStrategy::from("heuristic"),
             llm_model: None,
             llm_temperature: None,
             path: None,
@@ -225,7 +225,7 @@ impl Memory {
             room: self.room.clone(),
             name: name.into(),
             namespace: None,
-            strategy: "heuristic".into(),
+            strategy: MemoryIngestStrategy::from("heuristic"),
             llm_model: None,
             llm_temperature: None,
             table: table.into(),
@@ -250,7 +250,7 @@ impl Memory {
             room: self.room.clone(),
             name: name.into(),
             namespace: None,
-            strategy: "heuristic".into(),
+            strategy: MemoryIngestStrategy::from("heuristic"),
             llm_model: None,
             llm_temperature: None,
             paths,
@@ -531,7 +531,7 @@ impl Memory {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                         #[serde(default)]
-                        strategy: Option<String>,
+                        strategy: Option<MemoryIngestStrategy>,
                         #[serde(default)]
                         llm_model: Option<String>,
                         #[serde(default)]
@@ -577,7 +577,7 @@ impl Memory {
                             crate::JsonString<indexmap::IndexMap<String, String>>,
                         >,
                         #[serde(default)]
-                        strategy: Option<String>,
+                        strategy: Option<MemoryIngestStrategy>,
                         #[serde(default)]
                         llm_model: Option<String>,
                         #[serde(default)]
@@ -625,7 +625,7 @@ impl Memory {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                         #[serde(default)]
-                        strategy: Option<String>,
+                        strategy: Option<MemoryIngestStrategy>,
                         #[serde(default)]
                         llm_model: Option<String>,
                         #[serde(default)]
@@ -673,7 +673,7 @@ impl Memory {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                         #[serde(default)]
-                        strategy: Option<String>,
+                        strategy: Option<MemoryIngestStrategy>,
                         #[serde(default)]
                         llm_model: Option<String>,
                         #[serde(default)]
@@ -722,7 +722,7 @@ impl Memory {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                         #[serde(default)]
-                        strategy: Option<String>,
+                        strategy: Option<MemoryIngestStrategy>,
                         #[serde(default)]
                         llm_model: Option<String>,
                         #[serde(default)]
@@ -873,6 +873,7 @@ impl std::future::IntoFuture for ListRequest {
     fn into_future(self) -> Self::IntoFuture {
         #[derive(serde::Deserialize)]
         struct Reply {
+            #[serde(default)]
             memories: Vec<String>,
         }
         Box::pin(async move {
@@ -1176,8 +1177,8 @@ pub struct IngestTextRequest {
     /// Namespace path of the memory; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
-    /// How to extract: `heuristic` or `llm`.
-    strategy: String,
+    /// How to extract entities and relationships.
+    strategy: MemoryIngestStrategy,
     /// Model used by the `llm` strategy; null is the server's default.
     #[serde(default)]
     llm_model: Option<String>,
@@ -1195,11 +1196,11 @@ impl IngestTextRequest {
         self.namespace = Some(namespace);
         self
     }
-    /// How to extract: `heuristic` or `llm`.
+    /// How to extract entities and relationships.
     ///
     /// Default: `"heuristic"`.
-    pub fn strategy(mut self, strategy: impl Into<String>) -> Self {
-        self.strategy = strategy.into();
+    pub fn strategy(mut self, strategy: MemoryIngestStrategy) -> Self {
+        self.strategy = strategy;
         self
     }
     /// Model used by the `llm` strategy; null is the server's default.
@@ -1253,8 +1254,8 @@ pub struct IngestImageRequest {
     /// String annotations of the image, sent as JSON text.
     #[serde(default)]
     annotations_json: Option<crate::JsonString<indexmap::IndexMap<String, String>>>,
-    /// How to extract: `heuristic` or `llm`.
-    strategy: String,
+    /// How to extract entities and relationships.
+    strategy: MemoryIngestStrategy,
     /// Model used by the `llm` strategy; null is the server's default.
     #[serde(default)]
     llm_model: Option<String>,
@@ -1308,11 +1309,11 @@ impl IngestImageRequest {
         self.annotations_json = Some(annotations_json);
         self
     }
-    /// How to extract: `heuristic` or `llm`.
+    /// How to extract entities and relationships.
     ///
     /// Default: `"heuristic"`.
-    pub fn strategy(mut self, strategy: impl Into<String>) -> Self {
-        self.strategy = strategy.into();
+    pub fn strategy(mut self, strategy: MemoryIngestStrategy) -> Self {
+        self.strategy = strategy;
         self
     }
     /// Model used by the `llm` strategy; null is the server's default.
@@ -1351,8 +1352,8 @@ pub struct IngestFileRequest {
     /// Namespace path of the memory; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
-    /// How to extract: `heuristic` or `llm`.
-    strategy: String,
+    /// How to extract entities and relationships.
+    strategy: MemoryIngestStrategy,
     /// Model used by the `llm` strategy; null is the server's default.
     #[serde(default)]
     llm_model: Option<String>,
@@ -1377,11 +1378,11 @@ impl IngestFileRequest {
         self.namespace = Some(namespace);
         self
     }
-    /// How to extract: `heuristic` or `llm`.
+    /// How to extract entities and relationships.
     ///
     /// Default: `"heuristic"`.
-    pub fn strategy(mut self, strategy: impl Into<String>) -> Self {
-        self.strategy = strategy.into();
+    pub fn strategy(mut self, strategy: MemoryIngestStrategy) -> Self {
+        self.strategy = strategy;
         self
     }
     /// Model used by the `llm` strategy; null is the server's default.
@@ -1441,8 +1442,8 @@ pub struct IngestFromTableRequest {
     /// Namespace path of the memory; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
-    /// How to extract: `heuristic` or `llm`.
-    strategy: String,
+    /// How to extract entities and relationships.
+    strategy: MemoryIngestStrategy,
     /// Model used by the `llm` strategy; null is the server's default.
     #[serde(default)]
     llm_model: Option<String>,
@@ -1469,11 +1470,11 @@ impl IngestFromTableRequest {
         self.namespace = Some(namespace);
         self
     }
-    /// How to extract: `heuristic` or `llm`.
+    /// How to extract entities and relationships.
     ///
     /// Default: `"heuristic"`.
-    pub fn strategy(mut self, strategy: impl Into<String>) -> Self {
-        self.strategy = strategy.into();
+    pub fn strategy(mut self, strategy: MemoryIngestStrategy) -> Self {
+        self.strategy = strategy;
         self
     }
     /// Model used by the `llm` strategy; null is the server's default.
@@ -1536,8 +1537,8 @@ pub struct IngestFromStorageRequest {
     /// Namespace path of the memory; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
-    /// How to extract: `heuristic` or `llm`.
-    strategy: String,
+    /// How to extract entities and relationships.
+    strategy: MemoryIngestStrategy,
     /// Model used by the `llm` strategy; null is the server's default.
     #[serde(default)]
     llm_model: Option<String>,
@@ -1555,11 +1556,11 @@ impl IngestFromStorageRequest {
         self.namespace = Some(namespace);
         self
     }
-    /// How to extract: `heuristic` or `llm`.
+    /// How to extract entities and relationships.
     ///
     /// Default: `"heuristic"`.
-    pub fn strategy(mut self, strategy: impl Into<String>) -> Self {
-        self.strategy = strategy.into();
+    pub fn strategy(mut self, strategy: MemoryIngestStrategy) -> Self {
+        self.strategy = strategy;
         self
     }
     /// Model used by the `llm` strategy; null is the server's default.
@@ -1765,7 +1766,7 @@ impl std::future::IntoFuture for OptimizeRequest {
         })
     }
 }
-/// How ingest tools extract entities and relationships. The `strategy` arguments take its wire text (`as_str()`).
+/// How ingest tools extract entities and relationships.
 ///
 /// Values this client does not know are kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1831,6 +1832,7 @@ pub struct MemoryDetails {
     pub namespace: Option<Vec<String>>,
     /// Where the memory is stored.
     pub path: String,
+    #[serde(default)]
     /// The memory's datasets (entities, relationships, tables).
     pub datasets: Vec<MemoryDatasetSummary>,
 }
@@ -1841,6 +1843,7 @@ pub struct MemoryDatasetSummary {
     pub name: String,
     /// Number of rows.
     pub rows: i64,
+    #[serde(default)]
     /// Names of its columns.
     pub columns: Vec<String>,
 }
@@ -1878,6 +1881,7 @@ pub struct MemoryRelationshipRecord {
     pub source_entity_id: String,
     /// Id of the entity the relationship points to.
     pub target_entity_id: String,
+    #[serde(default = "default_string_related_to_3c7455d2")]
     /// Kind of relationship; the SDKs use `RELATED_TO` when none is given.
     pub relationship_type: String,
     /// Text describing the relationship.
@@ -1926,16 +1930,20 @@ pub struct MemoryIngestResult {
     pub name: String,
     /// Counts of what was added.
     pub stats: MemoryIngestStats,
+    #[serde(default)]
     /// Ids of the entities added or updated.
     pub entity_ids: Vec<String>,
 }
 /// Counts of what an ingest added.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryIngestStats {
+    #[serde(default)]
     /// Entities added or updated.
     pub entities: i64,
+    #[serde(default)]
     /// Relationships added or updated.
     pub relationships: i64,
+    #[serde(default)]
     /// Sources (documents, images, rows) ingested.
     pub sources: i64,
 }
@@ -1946,6 +1954,7 @@ pub struct MemoryRecallResult {
     pub name: String,
     /// The query as received.
     pub query: String,
+    #[serde(default)]
     /// The recalled entities, best first.
     pub items: Vec<MemoryRecallItem>,
 }
@@ -1972,6 +1981,7 @@ pub struct MemoryRecallItem {
     pub valid_at: Option<crate::Timestamp>,
     /// Relevance to the query (higher is better).
     pub score: f64,
+    #[serde(default)]
     /// The entity's relationships (empty unless requested).
     pub relationships: Vec<MemoryRecallRelationship>,
 }
@@ -2005,8 +2015,10 @@ pub struct MemoryRecallRelationship {
 pub struct MemoryDeleteEntitiesResult {
     /// Name of the memory.
     pub name: String,
+    #[serde(default)]
     /// Number of entities deleted.
     pub deleted_entities: i64,
+    #[serde(default)]
     /// Number of relationships deleted with them.
     pub deleted_relationships: i64,
 }
@@ -2015,6 +2027,7 @@ pub struct MemoryDeleteEntitiesResult {
 pub struct MemoryDeleteRelationshipsResult {
     /// Name of the memory.
     pub name: String,
+    #[serde(default)]
     /// Number of relationships deleted.
     pub deleted_relationships: i64,
 }
@@ -2023,6 +2036,7 @@ pub struct MemoryDeleteRelationshipsResult {
 pub struct MemoryOptimizeResult {
     /// Name of the memory.
     pub name: String,
+    #[serde(default)]
     /// Statistics per dataset.
     pub datasets: Vec<MemoryOptimizeDatasetStats>,
 }
@@ -2031,16 +2045,25 @@ pub struct MemoryOptimizeResult {
 pub struct MemoryOptimizeDatasetStats {
     /// Name of the dataset.
     pub dataset: String,
+    #[serde(default)]
     /// Data fragments written by compaction.
     pub fragments_added: i64,
+    #[serde(default)]
     /// Data fragments removed by compaction.
     pub fragments_removed: i64,
+    #[serde(default)]
     /// Files written.
     pub files_added: i64,
+    #[serde(default)]
     /// Files removed.
     pub files_removed: i64,
+    #[serde(default)]
     /// Old dataset versions cleaned up.
     pub old_versions_removed: i64,
+    #[serde(default)]
     /// Bytes freed.
     pub bytes_removed: i64,
+}
+fn default_string_related_to_3c7455d2() -> String {
+    "RELATED_TO".into()
 }

@@ -94,8 +94,10 @@ impl std::future::IntoFuture for ListRequest {
 /// Reply of `services.list`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListOutput {
+    #[serde(default)]
     /// The services, each a ServiceSpec sent as JSON text in a string.
     pub services_json: Vec<crate::JsonString<ServiceSpec>>,
+    #[serde(default)]
     /// The runtime state of each service the controller knows.
     pub service_states: Vec<ServiceRuntimeState>,
 }
