@@ -133,6 +133,8 @@ fn mod_rs(api: &Api) -> TokenStream {
                 let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
                 let found: Option<crate::Result<serde_json::Value>> = match toolkit {
                     #(#dispatch_arms)*
+                    // Packet-level surfaces the runtime implements by hand.
+                    "agents" => crate::runtime::agents::dispatch(self, tool, args).await,
                     _ => None,
                 };
                 found.unwrap_or_else(|| Err(crate::Error::InvalidArguments(format!("no generated method `{method}`"))))

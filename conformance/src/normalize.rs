@@ -218,7 +218,7 @@ pub const TYPESCRIPT_DIFFERENCES: [Difference; 6] = [
     Difference {
         name: "null arguments omitted",
         reason: "TypeScript drops object keys whose value is undefined or null (e.g. a missing \
-                 attachment_base64, room.call's api); Python sends them as null; the server \
+                 attachment_base64, room.call's api, a tool's strict); Python sends them as null; the server \
                  reads a missing key as null",
     },
     Difference {

@@ -142,6 +142,7 @@ impl crate::RoomClient {
             "storage" => self.storage().dispatch(tool, args).await,
             #[cfg(feature = "sync")]
             "sync" => self.sync().dispatch(tool, args).await,
+            "agents" => crate::runtime::agents::dispatch(self, tool, args).await,
             _ => None,
         };
         found

@@ -433,6 +433,54 @@ pub struct ServicesGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<bool>,
 }
+/// A toolkit of the room, as `room.agents().list_toolkits()` returns it: missing titles and descriptions read as empty, tools in the server's order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListedToolkit {
+    /// The toolkit's name (its key in the reply).
+    pub name: String,
+    /// What the toolkit does (empty when the server gave none).
+    pub description: String,
+    /// A title for people (empty when the server gave none).
+    pub title: String,
+    /// URL of an image for the toolkit.
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
+    /// The toolkit's tools, in the server's order.
+    pub tools: Vec<crate::types::ListedTool>,
+    /// The participant hosting the toolkit; null for the room's own toolkits.
+    #[serde(default)]
+    pub participant_id: Option<String>,
+}
+/// A tool as `room.agents().list_toolkits()` returns it: legacy `input_schema`/`output_schema` and `supportsContext` already folded in, as both SDKs do.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListedTool {
+    /// The tool's name (its key in the reply).
+    pub name: String,
+    /// What the tool does (empty when the server gave none).
+    pub description: String,
+    /// A title for people (empty when the server gave none).
+    pub title: String,
+    /// URL of an image for the tool.
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
+    /// What the tool takes; from `input_schema` when only that legacy key is given.
+    #[serde(default)]
+    pub input_spec: Option<crate::types::ToolContentSpec>,
+    /// What the tool answers; from `output_schema` when only that legacy key is given.
+    #[serde(default)]
+    pub output_spec: Option<crate::types::ToolContentSpec>,
+    /// JSON schema definitions (`$defs`) the schemas refer to.
+    #[serde(default)]
+    pub defs: Option<serde_json::Value>,
+    /// What a call costs, for people.
+    #[serde(default)]
+    pub pricing: Option<String>,
+    /// Whether the tool accepts a caller context (`supports_context`, or the legacy `supportsContext`).
+    pub supports_context: bool,
+    /// Whether the input schema is strict; null unless the server sent a bool (Python only).
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
 /// The data type of a table column: a scalar, a fixed-size vector, a list or a struct.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type")]

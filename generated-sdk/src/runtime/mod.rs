@@ -1,6 +1,7 @@
 //! The hand-written runtime: framing, packing, content, transport, client and errors.
 //! Generated code builds on it and stays small.
 
+pub mod agents;
 pub mod client;
 pub mod content;
 pub(crate) mod decode;
