@@ -522,6 +522,9 @@ fn dispatch_impl(tk: &Toolkit) -> TokenStream {
         let fields = input.iter().map(|f| {
             let n = ident(&f.rust);
             let ty = match &f.ty {
+                // Tail bytes arrive base64-encoded in JSON arguments.
+                TypeRef::Tail => quote!(crate::Base64Bytes),
+                TypeRef::Optional(i) if **i == TypeRef::Tail => quote!(Option<crate::Base64Bytes>),
                 TypeRef::Optional(_) => field_type(f),
                 _ if f.is_required() => field_type(f),
                 _ => {
@@ -588,6 +591,7 @@ fn rust_type(t: &TypeRef) -> TokenStream {
         TypeRef::Int => quote!(i64),
         TypeRef::Float => quote!(f64),
         TypeRef::Bytes => quote!(crate::Base64Bytes),
+        TypeRef::Tail => quote!(bytes::Bytes),
         TypeRef::Json => quote!(serde_json::Value),
         TypeRef::Timestamp => quote!(crate::Timestamp),
         TypeRef::List(i) => {
@@ -721,7 +725,12 @@ fn default_fns<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Vec<TokenStre
 fn builder_field(f: &Field, public: bool) -> TokenStream {
     let name = ident(&f.rust);
     let ty = field_type(f);
-    let attrs = serde_attrs(f);
+    // The tail travels after the JSON, not in it.
+    let attrs = if tail_field(f) {
+        quote!(#[serde(skip)])
+    } else {
+        serde_attrs(f)
+    };
     let d = doc(&f.doc);
     let vis = public.then(|| quote!(pub));
     quote! { #d #attrs #vis #name: #ty, }
@@ -801,7 +810,7 @@ fn type_decl(t: &TypeDecl, _shared: bool) -> TokenStream {
 
 fn tool_parts(t: &Tool) -> Option<(&[Field], &Output)> {
     match &t.kind {
-        ToolKind::Plain { input, output } => Some((input, output)),
+        ToolKind::Plain { input, output, .. } => Some((input, output)),
         ToolKind::Stream(_) => None,
     }
 }
@@ -818,7 +827,7 @@ enum Call<'a> {
 /// streaming tools whose flow policy the runtime implements for generated methods.
 fn method_parts(t: &Tool) -> Option<(&[Field], Call<'_>)> {
     match &t.kind {
-        ToolKind::Plain { input, output } => Some((input, Call::Plain(output))),
+        ToolKind::Plain { input, output, .. } => Some((input, Call::Plain(output))),
         ToolKind::Stream(s) if generated_flow(s.flow) => {
             let start = s
                 .request
@@ -839,10 +848,16 @@ fn generated_flow(flow: Flow) -> bool {
     )
 }
 
+/// Whether the field is a `binary` input's tail.
+fn tail_field(f: &Field) -> bool {
+    matches!(&f.ty, TypeRef::Tail) || matches!(&f.ty, TypeRef::Optional(i) if **i == TypeRef::Tail)
+}
+
 /// Argument type and conversion for a setter or positional argument of type `ty`.
 fn arg(ty: &TypeRef) -> (TokenStream, bool) {
     match ty {
         TypeRef::String => (quote!(impl Into<String>), true),
+        TypeRef::Tail => (quote!(impl Into<bytes::Bytes>), true),
         other => (rust_type(other), false),
     }
 }
@@ -955,17 +970,35 @@ fn output_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
     let d = reply_decode(t, tk, output);
     let wire = &t.name;
     let expr = d.expr;
+    let tail = tool_parts(t).and_then(|(input, _)| input.iter().find(|f| tail_field(f)));
+    let invoke = match tail {
+        Some(f) => {
+            let n = ident(&f.rust);
+            let bytes = if f.ty.is_optional() {
+                quote!(self.#n.clone().unwrap_or_default())
+            } else {
+                quote!(self.#n.clone())
+            };
+            quote!(self.room.invoke_binary(TOOLKIT, #wire, &self, #bytes).await?)
+        }
+        None => quote!(self.room.invoke_json(TOOLKIT, #wire, &self).await?),
+    };
     Decode {
         expr: quote! {
-            let reply = self.room.invoke_json(TOOLKIT, #wire, &self).await?;
+            let reply = #invoke;
             #expr
         },
         ..d
     }
 }
 
+/// Whether a streaming tool opens with a request `start` chunk.
+fn has_start(t: &Tool) -> bool {
+    matches!(&t.kind, ToolKind::Stream(s) if s.request.iter().any(|c| c.kind == "start"))
+}
+
 /// The call of a flow policy; the start chunk's headers are the builder's fields.
-fn flow_call(flow: Flow, wire: &str) -> Decode {
+fn flow_call(flow: Flow, wire: &str, has_start: bool) -> Decode {
     let start = quote! {
         let start = serde_json::to_value(&self)
             .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
@@ -985,13 +1018,24 @@ fn flow_call(flow: Flow, wire: &str) -> Decode {
                 crate::runtime::flows::pull_download(&self.room, TOOLKIT, #wire, start).await
             },
         ),
-        _ => (
-            quote!(futures::stream::BoxStream<'static, crate::Result<crate::Content>>),
-            quote! {
-                use futures::StreamExt;
-                crate::runtime::flows::server_push(&self.room, TOOLKIT, #wire).await.map(|s| s.boxed())
-            },
-        ),
+        _ => {
+            let start_arg = if has_start {
+                quote! {
+                    #start
+                    let start = Some(start);
+                }
+            } else {
+                quote!(let start = None;)
+            };
+            (
+                quote!(futures::stream::BoxStream<'static, crate::Result<crate::Content>>),
+                quote! {
+                    use futures::StreamExt;
+                    #start_arg
+                    crate::runtime::flows::server_push(&self.room, TOOLKIT, #wire, start).await.map(|s| s.boxed())
+                },
+            )
+        }
     };
     Decode {
         ret,
@@ -1013,9 +1057,17 @@ fn reply_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
         Output::Ignore => simple(quote!(()), quote!(crate::decode::ignore(reply))),
         Output::Empty => simple(quote!(()), quote!(crate::decode::empty(reply, #tool_id))),
         Output::Text => simple(quote!(String), quote!(crate::decode::text(reply, #tool_id))),
-        Output::File => simple(
+        Output::EmptyOrJson => simple(
+            quote!(()),
+            quote!(crate::decode::empty_or_json(reply, #tool_id)),
+        ),
+        Output::File { empty_none: false } => simple(
             quote!(crate::FileContent),
             quote!(crate::decode::file(reply, #tool_id)),
+        ),
+        Output::File { empty_none: true } => simple(
+            quote!(Option<crate::FileContent>),
+            quote!(crate::decode::file_or_empty(reply, #tool_id)),
         ),
         Output::Json(j) => json_decode(t, j, &tool_id),
     }
@@ -1137,7 +1189,7 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         expr,
     } = match call {
         Call::Plain(output) => output_decode(t, tk, output),
-        Call::Flow(flow) => flow_call(flow, tool_wire),
+        Call::Flow(flow) => flow_call(flow, tool_wire, has_start(t)),
     };
     let source_field = matches!(call, Call::Flow(Flow::PullUpload)).then(|| {
         quote! {

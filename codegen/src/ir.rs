@@ -99,6 +99,8 @@ pub enum ToolKind {
     Plain {
         /// Input fields in wire order.
         input: Vec<Field>,
+        /// For a `binary` input: the bytes field sent as the message tail.
+        input_tail: Option<String>,
         /// The reply.
         output: Output,
     },
@@ -181,6 +183,8 @@ pub enum TypeRef {
     JsonString(Box<TypeRef>),
     /// `T?`
     Optional(Box<TypeRef>),
+    /// Bytes carried in the message tail of a `binary` input (see `input_tail`).
+    Tail,
     /// A named type.
     Named {
         /// Type name.
@@ -248,10 +252,15 @@ pub enum Output {
     Ignore,
     /// Must be `empty`.
     Empty,
+    /// `empty` or `json`, ignored.
+    EmptyOrJson,
     /// A string.
     Text,
-    /// A file.
-    File,
+    /// A file; `empty` means `None` when the flag is set.
+    File {
+        /// An `empty` reply means `None`.
+        empty_none: bool,
+    },
     /// A JSON value.
     Json(JsonOutput),
 }
@@ -709,7 +718,34 @@ impl Builder {
                     FieldUse::Input,
                 );
                 let output = self.output(at, scope, name, out)?;
-                ToolKind::Plain { input, output }
+                let mut input = input;
+                if let Some(tail) = &def.input_tail {
+                    // The tail field leaves the JSON headers for the message tail.
+                    for f in input.iter_mut().filter(|f| &f.wire == tail) {
+                        f.ty = match &f.ty {
+                            TypeRef::Bytes => TypeRef::Tail,
+                            TypeRef::Optional(i) if **i == TypeRef::Bytes => {
+                                TypeRef::Optional(Box::new(TypeRef::Tail))
+                            }
+                            other => other.clone(),
+                        };
+                    }
+                    if !input.iter().any(|f| &f.wire == tail && is_tail(&f.ty)) {
+                        self.err(
+                            at,
+                            &["tools", name, "input_tail"],
+                            format!("`input_tail: {tail}` must name a `bytes` input field"),
+                            Some(format!(
+                                "add `{tail}: {{type: bytes, doc: ...}}` to `input`"
+                            )),
+                        );
+                    }
+                }
+                ToolKind::Plain {
+                    input,
+                    input_tail: def.input_tail.clone(),
+                    output,
+                }
             }
             (None, Some(stream)) => {
                 if !def.input.is_empty() {
@@ -765,7 +801,8 @@ impl Builder {
         ];
         if out.content != OutputContent::Json {
             for (key, set) in json_only {
-                if set {
+                // `empty: none` also applies to file replies.
+                if set && !(key == "empty" && out.content == OutputContent::File) {
                     self.err(
                         at,
                         &["tools", tool, "output", key],
@@ -778,8 +815,11 @@ impl Builder {
         let output = match out.content {
             OutputContent::Any => Output::Ignore,
             OutputContent::Empty => Output::Empty,
+            OutputContent::EmptyOrJson => Output::EmptyOrJson,
             OutputContent::Text => Output::Text,
-            OutputContent::File => Output::File,
+            OutputContent::File => Output::File {
+                empty_none: out.empty == Some(EmptyMeaning::None),
+            },
             OutputContent::Json => {
                 let doc_rule = if out.returns.is_some() {
                     FieldUse::Private
@@ -1280,6 +1320,14 @@ fn resolve_shared(t: TypeRef, scope: &Scope<'_>) -> TypeRef {
             TypeRef::Named { name, shared }
         }
         other => other,
+    }
+}
+
+fn is_tail(t: &TypeRef) -> bool {
+    match t {
+        TypeRef::Tail => true,
+        TypeRef::Optional(i) => is_tail(i),
+        _ => false,
     }
 }
 

@@ -117,6 +117,9 @@ pub struct ToolDef {
     /// Required fields become positional arguments; optional and defaulted ones builder methods.
     #[serde(default)]
     pub input: IndexMap<String, FieldDef>,
+    /// Send the input as a `binary` content instead of `json`: the fields go into
+    /// `binary.headers` and the `bytes` field named here into the message tail.
+    pub input_tail: Option<String>,
     /// What the tool answers (plain tools).
     pub output: Option<OutputDef>,
     /// How the tool streams (streaming tools).
@@ -177,7 +180,7 @@ pub struct OutputDef {
     pub returns: Option<String>,
     /// A `bool` field of the reply; when it is false the method returns `None`.
     pub present_when: Option<String>,
-    /// What an `empty` reply means, for tools that answer `json` or nothing.
+    /// What an `empty` reply means, for tools that answer `json` or a `file`, or nothing.
     pub empty: Option<EmptyMeaning>,
 }
 
@@ -191,6 +194,8 @@ pub enum OutputContent {
     Text,
     /// Nothing; any other content is an unexpected reply.
     Empty,
+    /// `empty` or `json`, ignored; any other content is an unexpected reply.
+    EmptyOrJson,
     /// A file (name, MIME type, bytes).
     File,
     /// Any content; the reply is ignored (errors still fail the call).

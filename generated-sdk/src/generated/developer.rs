@@ -287,7 +287,8 @@ impl std::future::IntoFuture for LogsRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             use futures::StreamExt;
-            crate::runtime::flows::server_push(&self.room, TOOLKIT, "logs")
+            let start = None;
+            crate::runtime::flows::server_push(&self.room, TOOLKIT, "logs", start)
                 .await
                 .map(|s| s.boxed())
         })

@@ -25,6 +25,12 @@ pub enum RoomEvent {
     #[cfg(feature = "messaging")]
     /// A message from another participant (any `type` other than the system ones), with its attachment. Pushed as `messaging.send`.
     MessagingMessage(crate::messaging::Message),
+    #[cfg(feature = "secrets")]
+    /// The server asks this participant (usually a person's UI) to authorize an OAuth client for someone's `request_oauth_token`. Answer with `provide_oauth_authorization(request_id)` and `code`, or `error` to refuse; the packet itself gets no reply. Pushed as `secrets.request_oauth_token`.
+    SecretsOauthTokenRequested(crate::secrets::OauthTokenRequested),
+    #[cfg(feature = "secrets")]
+    /// The server asks this participant for a secret for someone's `request_secret`. Answer with `provide_secret(request_id)` and the bytes as `data`, or `error` to refuse; the packet itself gets no reply. Pushed as `secrets.request_secret`.
+    SecretsSecretRequested(crate::secrets::SecretRequested),
     #[cfg(feature = "storage")]
     /// A file was written or changed. Pushed as `storage.file.updated`.
     StorageFileUpdated(crate::storage::FileUpdated),
@@ -51,6 +57,10 @@ impl RoomEvent {
             RoomEvent::MessagingParticipantAttributes(_) => "messaging.send",
             #[cfg(feature = "messaging")]
             RoomEvent::MessagingMessage(_) => "messaging.send",
+            #[cfg(feature = "secrets")]
+            RoomEvent::SecretsOauthTokenRequested(_) => "secrets.request_oauth_token",
+            #[cfg(feature = "secrets")]
+            RoomEvent::SecretsSecretRequested(_) => "secrets.request_secret",
             #[cfg(feature = "storage")]
             RoomEvent::StorageFileUpdated(_) => "storage.file.updated",
             #[cfg(feature = "storage")]
@@ -76,6 +86,10 @@ impl RoomEvent {
             RoomEvent::MessagingParticipantAttributes(e) => serde_json::to_value(e),
             #[cfg(feature = "messaging")]
             RoomEvent::MessagingMessage(e) => serde_json::to_value(e),
+            #[cfg(feature = "secrets")]
+            RoomEvent::SecretsOauthTokenRequested(e) => serde_json::to_value(e),
+            #[cfg(feature = "secrets")]
+            RoomEvent::SecretsSecretRequested(e) => serde_json::to_value(e),
             #[cfg(feature = "storage")]
             RoomEvent::StorageFileUpdated(e) => serde_json::to_value(e),
             #[cfg(feature = "storage")]
@@ -127,6 +141,15 @@ impl RoomEvent {
                                 })
                         }
                     }
+                }
+                #[cfg(feature = "secrets")]
+                "secrets.request_oauth_token" => {
+                    serde_json::from_value(header)
+                        .map(RoomEvent::SecretsOauthTokenRequested)
+                }
+                #[cfg(feature = "secrets")]
+                "secrets.request_secret" => {
+                    serde_json::from_value(header).map(RoomEvent::SecretsSecretRequested)
                 }
                 #[cfg(feature = "storage")]
                 "storage.file.updated" => {

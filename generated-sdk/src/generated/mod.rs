@@ -5,6 +5,9 @@ pub mod error_codes;
 pub mod events;
 pub mod packets;
 pub mod types;
+#[cfg(feature = "containers")]
+/// Container images, containers, image builds and interactive sessions run by the room.
+pub mod containers;
 #[cfg(feature = "database")]
 /// Tables in the room's database, with vector and full-text search and SQL.
 pub mod database;
@@ -23,6 +26,9 @@ pub mod messaging;
 #[cfg(feature = "queues")]
 /// Named message queues shared by the room's participants.
 pub mod queues;
+#[cfg(feature = "secrets")]
+/// Secrets and OAuth tokens kept by the room for participants: store, fetch, delete, and ask another participant (usually a person) for one.
+pub mod secrets;
 #[cfg(feature = "services")]
 /// The room's managed services: containers and external endpoints that run agents and tools.
 pub mod services;
@@ -35,6 +41,15 @@ pub mod sync;
 /// Version of the official SDKs whose protocol this crate speaks.
 pub const PROTOCOL_VERSION: &str = "0.35.8";
 impl crate::RoomClient {
+    #[cfg(feature = "containers")]
+    /// Container images, containers, image builds and interactive sessions run by the room.
+    ///
+    /// Tools of the `containers` toolkit (cargo feature `containers`).
+    pub fn containers(&self) -> containers::Containers {
+        containers::Containers {
+            room: self.clone(),
+        }
+    }
     #[cfg(feature = "database")]
     /// Tables in the room's database, with vector and full-text search and SQL.
     ///
@@ -89,6 +104,15 @@ impl crate::RoomClient {
             room: self.clone(),
         }
     }
+    #[cfg(feature = "secrets")]
+    /// Secrets and OAuth tokens kept by the room for participants: store, fetch, delete, and ask another participant (usually a person) for one.
+    ///
+    /// Tools of the `secrets` toolkit (cargo feature `secrets`).
+    pub fn secrets(&self) -> secrets::Secrets {
+        secrets::Secrets {
+            room: self.clone(),
+        }
+    }
     #[cfg(feature = "services")]
     /// The room's managed services: containers and external endpoints that run agents and tools.
     ///
@@ -124,6 +148,8 @@ impl crate::RoomClient {
     ) -> crate::Result<serde_json::Value> {
         let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
         let found: Option<crate::Result<serde_json::Value>> = match toolkit {
+            #[cfg(feature = "containers")]
+            "containers" => self.containers().dispatch(tool, args).await,
             #[cfg(feature = "database")]
             "database" => self.database().dispatch(tool, args).await,
             #[cfg(feature = "developer")]
@@ -136,6 +162,8 @@ impl crate::RoomClient {
             "messaging" => self.messaging().dispatch(tool, args).await,
             #[cfg(feature = "queues")]
             "queues" => self.queues().dispatch(tool, args).await,
+            #[cfg(feature = "secrets")]
+            "secrets" => self.secrets().dispatch(tool, args).await,
             #[cfg(feature = "services")]
             "services" => self.services().dispatch(tool, args).await,
             #[cfg(feature = "storage")]

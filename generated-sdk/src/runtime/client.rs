@@ -497,6 +497,36 @@ impl RoomClient {
             .await
     }
 
+    /// Calls a tool with a `binary` input: `headers` (a JSON object) and `tail` bytes; used
+    /// by the generated methods of tools with an `input_tail`.
+    pub(crate) async fn invoke_binary<T: Serialize>(
+        &self,
+        toolkit: &str,
+        tool: &str,
+        headers: &T,
+        tail: Bytes,
+    ) -> Result<Content> {
+        #[derive(Serialize)]
+        struct BinaryArguments<'a, T: Serialize> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            headers: &'a T,
+        }
+        let header = InvokeHeader {
+            toolkit,
+            tool,
+            participant_id: None,
+            on_behalf_of_id: None,
+            arguments: BinaryArguments {
+                kind: "binary",
+                headers,
+            },
+            tool_call_id: &new_tool_call_id(),
+        };
+        self.request(cp::ROOM_INVOKE_TOOL, &pack_header(&header)?, &tail)
+            .await
+    }
+
     /// Calls a tool with a JSON object input; used by the generated methods.
     pub(crate) async fn invoke_json<T: Serialize>(
         &self,

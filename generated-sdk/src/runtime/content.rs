@@ -61,6 +61,24 @@ pub struct FileContent {
     pub data: Bytes,
 }
 
+/// As JSON, a file is its content header plus `data` in base64 (how the conformance
+/// recordings write a file result).
+impl serde::Serialize for FileContent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use base64::Engine;
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("type", "file")?;
+        m.serialize_entry("name", &self.name)?;
+        m.serialize_entry("mime_type", &self.mime_type)?;
+        m.serialize_entry(
+            "data",
+            &base64::engine::general_purpose::STANDARD.encode(&self.data),
+        )?;
+        m.end()
+    }
+}
+
 /// Stream control messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Control {

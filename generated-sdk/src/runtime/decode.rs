@@ -50,6 +50,23 @@ pub(crate) fn file(reply: Content, tool: &str) -> Result<FileContent> {
     }
 }
 
+/// The reply must be `empty` or `json`; it is ignored.
+pub(crate) fn empty_or_json(reply: Content, tool: &str) -> Result<()> {
+    match reply {
+        Content::Empty | Content::Json(_) => Ok(()),
+        other => Err(wrong(&other, tool, "empty or json")),
+    }
+}
+
+/// A `file`, or `empty` meaning `None`.
+pub(crate) fn file_or_empty(reply: Content, tool: &str) -> Result<Option<FileContent>> {
+    match reply {
+        Content::Empty => Ok(None),
+        Content::File(f) => Ok(Some(f)),
+        other => Err(wrong(&other, tool, "file or empty")),
+    }
+}
+
 /// The reply must be `json` matching `T`.
 pub(crate) fn json<T: DeserializeOwned>(reply: Content, tool: &str) -> Result<T> {
     match reply {

@@ -361,14 +361,25 @@ pub async fn pull_download(
     Ok(download)
 }
 
-/// `server_push`: the server sends chunks without pulls until it closes; each item is one
-/// chunk (`error` chunks become errors).
+/// `server_push`: the client sends the `start` chunk if the tool has one (a missing
+/// `request_id` gets a fresh uuid4 hex, as the SDKs draw for container logs), then the
+/// server sends chunks without pulls until it closes; each item is one chunk (`error`
+/// chunks become errors).
 pub async fn server_push(
     room: &RoomClient,
     toolkit: &str,
     tool: &str,
+    start: Option<Value>,
 ) -> Result<impl Stream<Item = Result<Content>> + Send> {
-    let stream = room.open_stream(toolkit, tool).await?;
+    let mut stream = room.open_stream(toolkit, tool).await?;
+    if let Some(start) = start {
+        let mut start = headers_with_kind("start", start);
+        if let Value::Object(h) = &mut start {
+            h.entry("request_id")
+                .or_insert_with(|| Value::String(crate::runtime::client::new_tool_call_id()));
+        }
+        stream.send_binary(start, Bytes::new()).await?;
+    }
     Ok(futures::stream::unfold(Some(stream), |s| async move {
         let mut s = s?;
         match s.recv().await {

@@ -20,6 +20,12 @@ impl Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Base64Bytes(pub Vec<u8>);
 
+impl From<Base64Bytes> for bytes::Bytes {
+    fn from(b: Base64Bytes) -> bytes::Bytes {
+        b.0.into()
+    }
+}
+
 impl Serialize for Base64Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
