@@ -37,6 +37,8 @@ pub use runtime::transport::{
 };
 pub use runtime::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 
+// Used by whichever generated toolkits are compiled in.
+#[allow(unused_imports)]
 pub(crate) use runtime::decode;
 #[cfg(feature = "dispatch")]
 pub(crate) use runtime::dispatch;

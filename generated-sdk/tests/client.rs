@@ -461,3 +461,121 @@ async fn hosted_toolkits_answer_calls_and_unregister_on_drop() {
     let (id, _, header) = peer.recv().await;
     assert_eq!((id, header["type"].clone()), (81, json!("error")));
 }
+
+#[tokio::test]
+async fn remote_participants_follow_messaging_events() {
+    let (room, mut events, mut peer) = connect().await;
+    let push = |t: &str, from: &str, message: Value| json!({"from_participant_id": from, "type": t, "message": message});
+    peer.push(
+        "messaging.send",
+        push(
+            "messaging.enabled",
+            "server",
+            json!({"participants": [
+        {"id": "p-2", "role": "agent", "attributes": {"name": "bob"}}]}),
+        ),
+    )
+    .await;
+    peer.push(
+        "messaging.send",
+        push(
+            "participant.enabled",
+            "server",
+            json!({"id": "p-3", "role": "user", "attributes": {}}),
+        ),
+    )
+    .await;
+    peer.push(
+        "messaging.send",
+        push(
+            "participant.attributes",
+            "p-2",
+            json!({"attributes": {"status": "busy"}}),
+        ),
+    )
+    .await;
+    peer.push(
+        "messaging.send",
+        push("participant.disabled", "server", json!({"id": "p-3"})),
+    )
+    .await;
+    peer.push("messaging.send", push("chat", "p-2", json!({"text": "hi"})))
+        .await;
+    for _ in 0..4 {
+        events.next().await.expect("event");
+    }
+    match events.next().await {
+        Some(RoomEvent::MessagingMessage(m)) => assert_eq!(
+            (m.type_.as_str(), m.message["text"].clone()),
+            ("chat", json!("hi"))
+        ),
+        other => panic!("expected a user message, got {other:?}"),
+    }
+    let people = room.remote_participants();
+    assert_eq!(people.len(), 2);
+    assert_eq!((people[0].id.as_str(), people[0].online), ("p-2", true));
+    assert_eq!(people[0].attributes.get("name"), Some(&json!("bob")));
+    assert_eq!(people[0].attributes.get("status"), Some(&json!("busy")));
+    assert_eq!((people[1].id.as_str(), people[1].online), ("p-3", false));
+}
+
+fn secret_request() -> Value {
+    json!({"request_id": "req-1", "request": {"url": "https://api.x", "type": "application/x-api-key",
+           "participant_id": "p-2", "timeout": 30, "delegate_to": null}})
+}
+
+#[tokio::test]
+async fn secret_requests_without_a_handler_are_refused() {
+    let (_room, _events, mut peer) = connect().await;
+    peer.push("secrets.request_secret", secret_request()).await;
+    let (id, kind, header) = peer.recv().await;
+    assert_eq!(kind, "room.invoke_tool");
+    assert_eq!(
+        (header["toolkit"].as_str(), header["tool"].as_str()),
+        (Some("secrets"), Some("provide_secret"))
+    );
+    assert_eq!(header["arguments"]["type"], json!("binary"));
+    assert_eq!(header["arguments"]["headers"]["request_id"], json!("req-1"));
+    assert!(header["arguments"]["headers"]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("no handler")));
+    peer.reply(id, json!({"type": "empty"})).await;
+}
+
+#[tokio::test]
+async fn a_secrets_handler_answers_with_the_bytes_in_the_tail() {
+    use futures::future::BoxFuture;
+    use meshagent_room::runtime::participants::secrets::SecretsHandler;
+    struct Vault;
+    impl SecretsHandler for Vault {
+        fn oauth_token(
+            &self,
+            _: meshagent_room::secrets::OauthTokenRequested,
+        ) -> BoxFuture<'static, Result<String, String>> {
+            Box::pin(async { Err("no oauth here".to_string()) })
+        }
+        fn secret(
+            &self,
+            r: meshagent_room::secrets::SecretRequested,
+        ) -> BoxFuture<'static, Result<Bytes, String>> {
+            assert_eq!(r.request_id, "req-1");
+            Box::pin(async { Ok(Bytes::from_static(b"sk-123")) })
+        }
+    }
+    let (room, _events, mut peer) = connect().await;
+    room.set_secrets_handler(Vault);
+    peer.push("secrets.request_secret", secret_request()).await;
+    let packet = loop {
+        let p = peer.io.next().await.expect("open").expect("ok");
+        if let Some(m) = peer.reassembler.push(p).expect("framing") {
+            break m;
+        }
+    };
+    let packed = unpack(packet.data).expect("packed");
+    assert_eq!(packed.header["tool"], json!("provide_secret"));
+    assert_eq!(
+        packed.header["arguments"]["headers"],
+        json!({"request_id": "req-1", "error": null})
+    );
+    assert_eq!(&packed.tail[..], b"sk-123");
+}

@@ -161,6 +161,9 @@ pub(crate) enum Outgoing {
 /// State shared with the background tasks.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// The client, for work the reader starts (answering pushes); weak so that dropping
+    /// the last `RoomClient` still closes the connection.
+    client: std::sync::OnceLock<std::sync::Weak<Inner>>,
     handshake: watch::Sender<()>,
     outgoing: mpsc::Sender<Outgoing>,
     next_id: AtomicU64,
@@ -174,6 +177,13 @@ pub(crate) struct State {
     room: Option<RoomInfo>,
     participant: Option<LocalParticipant>,
     hosted: HashMap<String, Arc<crate::runtime::hosting::Toolkit>>,
+    /// Remote participants by id, from messaging events.
+    pub(crate) participants:
+        indexmap::IndexMap<String, crate::runtime::participants::RemoteParticipant>,
+    /// Who answers the server's secret requests.
+    #[cfg(feature = "secrets")]
+    pub(crate) secrets_handler:
+        Option<Arc<dyn crate::runtime::participants::secrets::SecretsHandler>>,
     /// Open tool-call streams by `tool_call_id`: where their response chunks go.
     pub(crate) streams: HashMap<String, mpsc::UnboundedSender<Result<Content>>>,
 }
@@ -249,6 +259,15 @@ impl Shared {
             .map_err(|_| self.closed_error())
     }
 
+    /// The client, while one is alive.
+    #[allow(dead_code)] // used by the secrets feature
+    pub(crate) fn client(&self) -> Option<RoomClient> {
+        self.client
+            .get()
+            .and_then(std::sync::Weak::upgrade)
+            .map(|inner| RoomClient { inner })
+    }
+
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -257,7 +276,8 @@ impl Shared {
         self.lock().hosted.get(toolkit).cloned()
     }
 
-    fn publish(&self, event: RoomEvent) {
+    fn publish(self: &Arc<Self>, event: RoomEvent) {
+        crate::runtime::participants::observe(self, &event);
         self.lock()
             .subscribers
             .retain(|s| s.send(event.clone()).is_ok());
@@ -340,6 +360,7 @@ impl RoomClient {
             handshake,
             outgoing: out_tx,
             next_id: AtomicU64::new(0),
+            client: std::sync::OnceLock::new(),
         });
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         shared.lock().subscribers.push(events_tx);
@@ -393,6 +414,11 @@ impl RoomClient {
                 tasks: [writer, reader],
             }),
         };
+        let _ = client
+            .inner
+            .shared
+            .client
+            .set(Arc::downgrade(&client.inner));
         Ok((client, RoomEvents { rx: events_rx }))
     }
 
@@ -499,6 +525,7 @@ impl RoomClient {
 
     /// Calls a tool with a `binary` input: `headers` (a JSON object) and `tail` bytes; used
     /// by the generated methods of tools with an `input_tail`.
+    #[allow(dead_code)] // used by generated tools with an `input_tail`
     pub(crate) async fn invoke_binary<T: Serialize>(
         &self,
         toolkit: &str,
@@ -528,6 +555,7 @@ impl RoomClient {
     }
 
     /// Calls a tool with a JSON object input; used by the generated methods.
+    #[allow(dead_code)] // unused when every toolkit feature is off
     pub(crate) async fn invoke_json<T: Serialize>(
         &self,
         toolkit: &str,

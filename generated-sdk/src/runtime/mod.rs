@@ -12,6 +12,7 @@ pub mod flows;
 pub mod framing;
 pub mod hosting;
 pub mod packing;
+pub mod participants;
 pub mod stream;
 pub mod transport;
 pub mod types;

@@ -1,0 +1,165 @@
+//! Room-level state kept from pushed events: the remote participants (from `messaging.send`
+//! system messages) and the answer to the server's secret requests.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::runtime::client::{RoomClient, Shared};
+use crate::RoomEvent;
+
+/// A participant of the room other than this client, as messaging events describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteParticipant {
+    /// Participant id.
+    pub id: String,
+    /// Its role (e.g. `agent`, `user`).
+    pub role: String,
+    /// Its attributes, updated by `participant.attributes` events.
+    pub attributes: indexmap::IndexMap<String, Value>,
+    /// Whether it is in the room (false after `participant.disabled`).
+    pub online: bool,
+}
+
+impl RoomClient {
+    /// The remote participants seen so far, in order of appearance. Filled once messaging
+    /// is enabled (`room.messaging().enable()`): the server then pushes the participant
+    /// list and every change.
+    pub fn remote_participants(&self) -> Vec<RemoteParticipant> {
+        self.shared()
+            .lock()
+            .participants
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Applies an event to the room state before subscribers see it.
+pub(crate) fn observe(shared: &Arc<Shared>, event: &RoomEvent) {
+    // Without the messaging and secrets features there is nothing to observe.
+    let _ = shared;
+    #[allow(unreachable_patterns)]
+    match event {
+        #[cfg(feature = "messaging")]
+        RoomEvent::MessagingEnabled(e) => {
+            let mut st = shared.lock();
+            for p in &e.message.participants {
+                st.participants.insert(p.id.clone(), remote(p));
+            }
+        }
+        #[cfg(feature = "messaging")]
+        RoomEvent::MessagingParticipantEnabled(e) => {
+            shared
+                .lock()
+                .participants
+                .insert(e.message.id.clone(), remote(&e.message));
+        }
+        #[cfg(feature = "messaging")]
+        RoomEvent::MessagingParticipantDisabled(e) => {
+            if let Some(p) = shared.lock().participants.get_mut(&e.message.id) {
+                p.online = false;
+            }
+        }
+        #[cfg(feature = "messaging")]
+        RoomEvent::MessagingParticipantAttributes(e) => {
+            // Like the Python SDK: merged into the known attributes; unknown senders ignored.
+            if let Some(p) = shared.lock().participants.get_mut(&e.from_participant_id) {
+                p.attributes.extend(e.message.attributes.clone());
+            }
+        }
+        #[cfg(feature = "secrets")]
+        RoomEvent::SecretsOauthTokenRequested(_) | RoomEvent::SecretsSecretRequested(_) => {
+            secrets::answer(shared, event);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(feature = "messaging")]
+fn remote(p: &crate::messaging::Participant) -> RemoteParticipant {
+    RemoteParticipant {
+        id: p.id.clone(),
+        role: p.role.clone(),
+        attributes: p.attributes.clone(),
+        online: true,
+    }
+}
+
+#[cfg(feature = "secrets")]
+pub mod secrets {
+    //! Answering the server's `secrets.request_oauth_token` and `secrets.request_secret`
+    //! pushes: a registered handler decides; without one the request is refused at once
+    //! (the TypeScript SDK crashes here, the Python SDK leaves the asker waiting).
+
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use futures::future::BoxFuture;
+
+    use crate::runtime::client::{RoomClient, Shared};
+    use crate::secrets::{OauthTokenRequested, SecretRequested};
+    use crate::RoomEvent;
+
+    /// Answers secret requests. Each method returns the answer, or `Err(reason)` to refuse.
+    pub trait SecretsHandler: Send + Sync + 'static {
+        /// Asked to authorize an OAuth client: return the authorization code.
+        fn oauth_token(
+            &self,
+            request: OauthTokenRequested,
+        ) -> BoxFuture<'static, Result<String, String>>;
+        /// Asked for a secret: return its bytes.
+        fn secret(&self, request: SecretRequested) -> BoxFuture<'static, Result<Bytes, String>>;
+    }
+
+    /// The refusal sent when no handler is registered.
+    pub const NO_HANDLER: &str = "this client has no handler for secret requests";
+
+    impl RoomClient {
+        /// Registers the handler that answers the server's secret requests (replacing any).
+        pub fn set_secrets_handler(&self, handler: impl SecretsHandler) {
+            self.shared().lock().secrets_handler = Some(Arc::new(handler));
+        }
+    }
+
+    /// Answers one request in the background through `provide_oauth_authorization` /
+    /// `provide_secret`.
+    pub(crate) fn answer(shared: &Arc<Shared>, event: &RoomEvent) {
+        let (Some(room), handler) = (shared.client(), shared.lock().secrets_handler.clone()) else {
+            return;
+        };
+        let event = event.clone();
+        tokio::spawn(async move {
+            let result = match event {
+                RoomEvent::SecretsOauthTokenRequested(req) => {
+                    let id = req.request_id.clone();
+                    let answer = match &handler {
+                        Some(h) => h.oauth_token(req).await,
+                        None => Err(NO_HANDLER.to_string()),
+                    };
+                    let call = room.secrets().provide_oauth_authorization(id);
+                    match answer {
+                        Ok(code) => call.code(code).await,
+                        Err(reason) => call.error(reason).await,
+                    }
+                }
+                RoomEvent::SecretsSecretRequested(req) => {
+                    let id = req.request_id.clone();
+                    let answer = match &handler {
+                        Some(h) => h.secret(req).await,
+                        None => Err(NO_HANDLER.to_string()),
+                    };
+                    let call = room.secrets().provide_secret(id);
+                    match answer {
+                        Ok(data) => call.data(data).await,
+                        Err(reason) => call.error(reason).await,
+                    }
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "answering a secret request failed");
+            }
+        });
+    }
+}

@@ -1,0 +1,672 @@
+//! A matrix of malformed frames over a REAL loopback websocket: a tokio-tungstenite room
+//! server misbehaves in one named way per case while the client, connected with
+//! `RoomClient::connect` to `ws://127.0.0.1:PORT/rooms/r`, has two calls pending.
+//!
+//! For every case the call the fault is aimed at gets the expected typed error (or the
+//! bad packet is skipped and the call gets the valid reply that follows), nothing panics,
+//! and then either the client keeps serving (the other pending call and a following one
+//! succeed) or it closes cleanly (every pending call fails with `Error::Closed`, later
+//! calls too, and the event stream ends). Every wait is bounded; all cases run and every
+//! failure is reported with its case name.
+
+mod support;
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use meshagent_room::runtime::framing::{encode_message, Limits};
+use meshagent_room::runtime::packing::PackError;
+use meshagent_room::{Error, RoomClient};
+use serde_json::json;
+use support::{listen, packed, WsPeer};
+use tokio::io::AsyncWriteExt;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// The client's size limit in these tests (so that an oversized message is cheap).
+const MAX_MESSAGE: usize = 16 << 10;
+
+/// How one case misbehaves towards the call it targets (request id `a`).
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    TruncatedHeaderPacket,
+    EmptyBinaryFrame,
+    CountZeroWithTrailingData,
+    DataBeforeHeader,
+    OutOfOrderIndex,
+    DataForAnotherMessage,
+    HeaderLengthBeyondPayload,
+    AbsurdHeaderLength,
+    HeaderNotJson,
+    HeaderNotObject,
+    UnknownContentType,
+    MissingJsonField,
+    MissingErrorText,
+    WrongJsonType,
+    JsonString,
+    JsonArray,
+    ResponseForUnknownId,
+    DuplicateResponse,
+    TextFrame,
+    AbsurdPacketCount,
+    OversizedDataPacket,
+    MessageOverSizeLimit,
+    EventWithTheRequestId,
+    CloseMidMessage,
+    DropMidMessage,
+    InvalidWebsocketFrame,
+}
+
+/// What the targeted call must return.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// `Ok(value)`: the bad input was skipped (or came after the real reply).
+    Answer(bool),
+    /// A typed error, described and matched.
+    Fails(&'static str, fn(&Error) -> bool),
+}
+
+/// What the connection does afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    KeepsServing,
+    Closes,
+}
+
+struct Case {
+    name: &'static str,
+    fault: Fault,
+    expect: Expect,
+    after: After,
+}
+
+fn closed(e: &Error) -> bool {
+    matches!(e, Error::Closed { .. })
+}
+
+fn cases() -> Vec<Case> {
+    use After::*;
+    use Expect::*;
+    use Fault::*;
+    let case = |name, fault, expect, after| Case {
+        name,
+        fault,
+        expect,
+        after,
+    };
+    vec![
+        case(
+            "truncated header packet",
+            TruncatedHeaderPacket,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "empty binary frame",
+            EmptyBinaryFrame,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "packet count 0 with trailing data",
+            CountZeroWithTrailingData,
+            Fails("Pack(Truncated)", |e| {
+                matches!(e, Error::Pack(PackError::Truncated { len: 0 }))
+            }),
+            KeepsServing,
+        ),
+        case(
+            "data packet before its header",
+            DataBeforeHeader,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "out-of-order packet index",
+            OutOfOrderIndex,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "data packet for another message id",
+            DataForAnotherMessage,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "declared header length beyond the payload",
+            HeaderLengthBeyondPayload,
+            Fails("Pack(HeaderLengthBeyondPayload)", |e| {
+                matches!(
+                    e,
+                    Error::Pack(PackError::HeaderLengthBeyondPayload { declared: 1000, .. })
+                )
+            }),
+            KeepsServing,
+        ),
+        case(
+            "absurd declared header length (u64::MAX)",
+            AbsurdHeaderLength,
+            Fails("Pack(HeaderLengthBeyondPayload)", |e| {
+                matches!(
+                    e,
+                    Error::Pack(PackError::HeaderLengthBeyondPayload {
+                        declared: u64::MAX,
+                        ..
+                    })
+                )
+            }),
+            KeepsServing,
+        ),
+        case(
+            "header that is not JSON",
+            HeaderNotJson,
+            Fails("Pack(HeaderNotJson)", |e| {
+                matches!(e, Error::Pack(PackError::HeaderNotJson(_)))
+            }),
+            KeepsServing,
+        ),
+        case(
+            "header that is not an object",
+            HeaderNotObject,
+            Fails("Pack(HeaderNotObject)", |e| {
+                matches!(e, Error::Pack(PackError::HeaderNotObject))
+            }),
+            KeepsServing,
+        ),
+        case(
+            "unknown content type in a reply",
+            UnknownContentType,
+            Fails("Content", |e| matches!(e, Error::Content(_))),
+            KeepsServing,
+        ),
+        case(
+            "content missing required fields (json without `json`)",
+            MissingJsonField,
+            Fails("Content", |e| matches!(e, Error::Content(_))),
+            KeepsServing,
+        ),
+        case(
+            "content missing required fields (error without `text`)",
+            MissingErrorText,
+            Fails("Content", |e| matches!(e, Error::Content(_))),
+            KeepsServing,
+        ),
+        case(
+            "wrong JSON types for a typed result",
+            WrongJsonType,
+            Fails(
+                "UnexpectedResponse",
+                |e| matches!(e, Error::UnexpectedResponse { tool, .. } if tool == "storage.exists"),
+            ),
+            KeepsServing,
+        ),
+        case(
+            "typed result that is a string instead of an object",
+            JsonString,
+            Fails("UnexpectedResponse", |e| {
+                matches!(e, Error::UnexpectedResponse { .. })
+            }),
+            KeepsServing,
+        ),
+        case(
+            "response for an unknown request id",
+            ResponseForUnknownId,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "duplicate response",
+            DuplicateResponse,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "a text websocket frame",
+            TextFrame,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "absurd declared packet count (u32::MAX)",
+            AbsurdPacketCount,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "data packet larger than 1024 bytes",
+            OversizedDataPacket,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "message over the client's size limit",
+            MessageOverSizeLimit,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "pushed event reusing the request's id",
+            EventWithTheRequestId,
+            Answer(true),
+            KeepsServing,
+        ),
+        case(
+            "close frame in the middle of a multi-packet message",
+            CloseMidMessage,
+            Fails("Closed", closed),
+            Closes,
+        ),
+        case(
+            "socket dropped in the middle of a multi-packet message",
+            DropMidMessage,
+            Fails("Closed", closed),
+            Closes,
+        ),
+        case(
+            "invalid websocket frame (reserved opcode)",
+            InvalidWebsocketFrame,
+            Fails("Closed", closed),
+            Closes,
+        ),
+    ]
+}
+
+/// Cases the client gets wrong today (see `known_bugs` below).
+fn known_bug_cases() -> Vec<Case> {
+    vec![Case {
+        name: "typed result that is a JSON array instead of an object",
+        fault: Fault::JsonArray,
+        expect: Expect::Fails("UnexpectedResponse", |e| {
+            matches!(e, Error::UnexpectedResponse { .. })
+        }),
+        after: After::KeepsServing,
+    }]
+}
+
+/// A `__response__` body answering `storage.exists`.
+fn exists(value: bool) -> Vec<u8> {
+    packed(&json!({"type": "json", "json": {"exists": value}}), &[])
+}
+
+/// An `exists: false` reply big enough for three data packets.
+fn multi_packet_reply() -> Vec<u8> {
+    let reply = packed(
+        &json!({"type": "json", "json": {"exists": false, "pad": "x".repeat(2500)}}),
+        &[],
+    );
+    assert_eq!(reply.len().div_ceil(1024), 3);
+    reply
+}
+
+fn header_packet(id: u64, count: u32, packet_type: &str) -> Bytes {
+    [
+        &id.to_be_bytes()[..],
+        &0u32.to_be_bytes(),
+        &count.to_be_bytes(),
+        packet_type.as_bytes(),
+    ]
+    .concat()
+    .into()
+}
+
+fn data_packet(id: u64, index: u32, payload: &[u8]) -> Bytes {
+    [&id.to_be_bytes()[..], &index.to_be_bytes(), payload]
+        .concat()
+        .into()
+}
+
+/// A packed message whose header length prefix is `declared` and whose bytes are `json`.
+fn raw_packed(declared: u64, json: &str) -> Vec<u8> {
+    [&declared.to_be_bytes()[..], json.as_bytes()].concat()
+}
+
+const RESPONSE: &str = "__response__";
+
+/// Sends `data` as the `__response__` to request `a`.
+async fn reply(peer: &mut WsPeer, a: u64, data: Vec<u8>) {
+    peer.send_raw_message(a, RESPONSE, &data).await;
+}
+
+impl Fault {
+    /// Misbehaves towards request `a`. Returns false when the connection is gone.
+    async fn apply(self, peer: &mut WsPeer, a: u64) -> bool {
+        use Fault::*;
+        match self {
+            TruncatedHeaderPacket => {
+                // Shorter than the shared prefix, then a "header" shorter than 16 bytes.
+                peer.send_packets(vec![
+                    Bytes::from_static(&[0; 10]),
+                    Bytes::from(header_packet(a, 1, "")[..14].to_vec()),
+                ])
+                .await;
+                reply(peer, a, exists(true)).await;
+            }
+            EmptyBinaryFrame => {
+                peer.send_packets(vec![Bytes::new()]).await;
+                reply(peer, a, exists(true)).await;
+            }
+            CountZeroWithTrailingData => {
+                // An empty `__response__` (which cannot unpack), then a stray data packet.
+                peer.send_packets(vec![
+                    header_packet(a, 0, RESPONSE),
+                    data_packet(a, 1, &exists(false)),
+                ])
+                .await;
+            }
+            DataBeforeHeader => {
+                peer.send_packets(vec![data_packet(a, 1, &exists(false))])
+                    .await;
+                reply(peer, a, exists(true)).await;
+            }
+            OutOfOrderIndex => {
+                let mut p = encode_message(a, RESPONSE, &multi_packet_reply());
+                p.swap(1, 2);
+                peer.send_packets(p).await;
+                reply(peer, a, exists(true)).await;
+            }
+            DataForAnotherMessage => {
+                let p = encode_message(a, RESPONSE, &multi_packet_reply());
+                let mut stray = p[1].to_vec();
+                stray[..8].copy_from_slice(&(a + 777).to_be_bytes());
+                peer.send_packets(vec![p[0].clone(), stray.into()]).await;
+                reply(peer, a, exists(true)).await;
+            }
+            HeaderLengthBeyondPayload => {
+                reply(peer, a, raw_packed(1000, r#"{"type":"empty"}"#)).await;
+            }
+            AbsurdHeaderLength => {
+                reply(peer, a, raw_packed(u64::MAX, r#"{"type":"empty"}"#)).await;
+            }
+            HeaderNotJson => {
+                let json = "{type: empty";
+                reply(peer, a, raw_packed(json.len() as u64, json)).await;
+            }
+            HeaderNotObject => {
+                let json = r#"["type","empty"]"#;
+                reply(peer, a, raw_packed(json.len() as u64, json)).await;
+            }
+            UnknownContentType => {
+                reply(peer, a, packed(&json!({"type": "hologram"}), &[])).await;
+            }
+            MissingJsonField => {
+                reply(peer, a, packed(&json!({"type": "json"}), &[])).await;
+            }
+            MissingErrorText => {
+                reply(
+                    peer,
+                    a,
+                    packed(&json!({"type": "error", "code": 3001}), &[]),
+                )
+                .await;
+            }
+            WrongJsonType => {
+                let c = json!({"type": "json", "json": {"exists": "yes"}});
+                reply(peer, a, packed(&c, &[])).await;
+            }
+            JsonString => {
+                let c = json!({"type": "json", "json": "exists"});
+                reply(peer, a, packed(&c, &[])).await;
+            }
+            JsonArray => {
+                // serde accepts a sequence for a struct, positionally.
+                let c = json!({"type": "json", "json": [true]});
+                reply(peer, a, packed(&c, &[])).await;
+            }
+            ResponseForUnknownId => {
+                peer.send_raw_message(a + 987_654, RESPONSE, &exists(false))
+                    .await;
+                reply(peer, a, exists(true)).await;
+            }
+            DuplicateResponse => {
+                reply(peer, a, exists(true)).await;
+                reply(peer, a, exists(false)).await;
+            }
+            TextFrame => {
+                let text = WsMessage::Text(r#"{"type":"json","json":{"exists":false}}"#.into());
+                peer.ws.send(text).await.expect("send text");
+                reply(peer, a, exists(true)).await;
+            }
+            AbsurdPacketCount => {
+                let mut p = encode_message(a, RESPONSE, &exists(false));
+                p[0] = header_packet(a, u32::MAX, RESPONSE);
+                peer.send_packets(p).await;
+                reply(peer, a, exists(true)).await;
+            }
+            OversizedDataPacket => {
+                peer.send_packets(vec![
+                    header_packet(a, 1, RESPONSE),
+                    data_packet(a, 1, &[b' '; 2048]),
+                ])
+                .await;
+                reply(peer, a, exists(true)).await;
+            }
+            MessageOverSizeLimit => {
+                let big = packed(
+                    &json!({"type": "json", "json": {"exists": false, "pad": "y".repeat(MAX_MESSAGE)}}),
+                    &[],
+                );
+                reply(peer, a, big).await;
+                reply(peer, a, exists(true)).await;
+            }
+            EventWithTheRequestId => {
+                peer.send(
+                    a,
+                    "storage.file.updated",
+                    json!({"path": "a", "participant_id": "p"}),
+                    &[],
+                )
+                .await;
+                reply(peer, a, exists(true)).await;
+            }
+            CloseMidMessage => {
+                let p = encode_message(a, RESPONSE, &multi_packet_reply());
+                peer.send_packets(p[..2].to_vec()).await;
+                peer.ws.close(None).await.expect("close");
+                return false;
+            }
+            DropMidMessage => {
+                let p = encode_message(a, RESPONSE, &multi_packet_reply());
+                peer.send_packets(p[..2].to_vec()).await;
+                return false; // the caller drops the socket without a close frame
+            }
+            InvalidWebsocketFrame => {
+                // FIN + reserved data opcode 0x3, unmasked, empty.
+                let tcp = peer.ws.get_mut();
+                tcp.write_all(&[0x83, 0x00]).await.expect("raw write");
+                tcp.flush().await.expect("raw flush");
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The room side of one case. Returns early (quietly) when the client leaves early; the
+/// client side reports what went wrong.
+async fn serve(listener: tokio::net::TcpListener, fault: Fault) {
+    let mut peer = WsPeer::accept(&listener).await;
+    peer.handshake().await;
+    let mut ids = HashMap::new();
+    for _ in 0..2 {
+        let Some((id, _, header, _)) = peer.recv().await else {
+            return;
+        };
+        let path = header["arguments"]["json"]["path"].clone();
+        ids.insert(path.as_str().unwrap_or_default().to_string(), id);
+    }
+    let (Some(&a), Some(&a2)) = (ids.get("a"), ids.get("a2")) else {
+        return;
+    };
+    if !fault.apply(&mut peer, a).await {
+        // Keep the socket open (for the close handshake) until the client is gone.
+        if matches!(fault, Fault::CloseMidMessage | Fault::InvalidWebsocketFrame) {
+            while let Ok(Some(_)) =
+                tokio::time::timeout(Duration::from_secs(2), peer.ws.next()).await
+            {}
+        }
+        return;
+    }
+    peer.send_raw_message(a2, RESPONSE, &exists(true)).await;
+    let Some((b, ..)) = peer.recv().await else {
+        return;
+    };
+    peer.send_raw_message(b, RESPONSE, &exists(true)).await;
+    peer.wait_closed().await;
+}
+
+async fn bounded<F: IntoFuture>(what: &str, fut: F) -> Result<F::Output, String> {
+    tokio::time::timeout(Duration::from_secs(5), fut)
+        .await
+        .map_err(|_| format!("timed out waiting for {what}"))
+}
+
+type Call = tokio::task::JoinHandle<meshagent_room::Result<bool>>;
+
+async fn outcome(what: &str, call: Call) -> Result<meshagent_room::Result<bool>, String> {
+    bounded(what, call)
+        .await?
+        .map_err(|e| format!("{what}: task failed: {e}"))
+}
+
+fn check(what: &str, got: &meshagent_room::Result<bool>, expect: Expect) -> Result<(), String> {
+    match (expect, got) {
+        (Expect::Answer(want), Ok(v)) if *v == want => Ok(()),
+        (Expect::Fails(_, matches), Err(e)) if matches(e) => Ok(()),
+        (Expect::Answer(want), _) => Err(format!("{what}: expected Ok({want}), got {got:?}")),
+        (Expect::Fails(desc, _), _) => Err(format!("{what}: expected Err({desc}), got {got:?}")),
+    }
+}
+
+/// Aborts the room task when a case ends early, so it cannot outlive its case.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run_case(case: &Case) -> Result<(), String> {
+    let (listener, url) = listen().await;
+    let mut server = AbortOnDrop(tokio::spawn(serve(listener, case.fault)));
+    let connect = RoomClient::connect(url, "token-abc")
+        .limits(Limits::with_max_message_size(MAX_MESSAGE))
+        .handshake_timeout(Duration::from_secs(5));
+    let (room, mut events) = bounded("connect", connect)
+        .await?
+        .map_err(|e| format!("connect failed: {e}"))?;
+    let call = |path: &'static str| -> Call {
+        let room = room.clone();
+        tokio::spawn(async move { room.storage().exists(path).await })
+    };
+    let (a, a2) = (call("a"), call("a2"));
+    let a = outcome("the targeted call", a).await?;
+    check("the targeted call", &a, case.expect)?;
+    let a2 = outcome("the other pending call", a2).await?;
+    match case.after {
+        After::KeepsServing => {
+            check("the other pending call", &a2, Expect::Answer(true))?;
+            let b = outcome("a following call", call("b")).await?;
+            check("a following call", &b, Expect::Answer(true))?;
+            if room.is_closed() {
+                return Err("the client closed although it should keep serving".into());
+            }
+        }
+        After::Closes => {
+            check(
+                "the other pending call",
+                &a2,
+                Expect::Fails("Closed", closed),
+            )?;
+            if !room.is_closed() {
+                return Err("the client did not close".into());
+            }
+            let b = outcome("a call after the close", call("b")).await?;
+            check(
+                "a call after the close",
+                &b,
+                Expect::Fails("Closed", closed),
+            )?;
+            if let Some(e) = bounded("the event stream to end", events.next()).await? {
+                return Err(format!("the event stream went on after the close: {e:?}"));
+            }
+        }
+    }
+    drop((room, events));
+    bounded("the server to finish", &mut server.0)
+        .await?
+        .map_err(|e| format!("server: {e}"))
+}
+
+/// How many panics happened so far, on any thread (including the client's background
+/// tasks); the counting hook is installed on first use and kept.
+fn panics() -> usize {
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            default_hook(info);
+        }));
+    });
+    PANICS.load(Ordering::SeqCst)
+}
+
+/// Runs every case, returning one line per failed case (a panic anywhere fails it).
+async fn run_all(cases: &[Case]) -> Vec<String> {
+    // One test at a time, so that panics are attributed to the right case.
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _serial = SERIAL.lock().await;
+    let mut failures = Vec::new();
+    for case in cases {
+        let before = panics();
+        let result = match tokio::time::timeout(Duration::from_secs(15), run_case(case)).await {
+            Ok(r) => r,
+            Err(_) => Err("the case did not finish in 15 s".into()),
+        };
+        let result = result.and_then(|()| match panics() - before {
+            0 => Ok(()),
+            n => Err(format!("{n} panic(s)")),
+        });
+        if let Err(e) = result {
+            failures.push(format!(
+                "{} ({:?}, {:?}): {e}",
+                case.name, case.fault, case.after
+            ));
+        }
+    }
+    failures
+}
+
+#[tokio::test]
+async fn malformed_frame_matrix() {
+    let cases = cases();
+    let failures = run_all(&cases).await;
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n  {}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n  ")
+    );
+}
+
+/// BUG (reported, not fixed here: the fix belongs in `runtime/decode.rs`): a typed JSON
+/// result is deserialized with serde, which also accepts a JSON *array* for a struct,
+/// field by field in order. `{"type":"json","json":[true]}` therefore answers
+/// `storage.exists` with `Ok(true)`, where the SDKs fail (Python indexes the reply as a
+/// dict). `packing::unpack_as` guards headers against exactly this; replies are not.
+/// Run with `cargo test -p meshagent-room --test malformed_frames -- --ignored`.
+#[tokio::test]
+#[ignore = "known bug: typed results accept a JSON array for a struct (see doc comment)"]
+async fn known_bugs() {
+    let cases = known_bug_cases();
+    let failures = run_all(&cases).await;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
