@@ -844,8 +844,25 @@ fn method_parts(t: &Tool) -> Option<(&[Field], Call<'_>)> {
 fn generated_flow(flow: Flow) -> bool {
     matches!(
         flow,
-        Flow::PullUpload | Flow::PullDownload | Flow::ServerPush
+        Flow::PullUpload
+            | Flow::PullDownload
+            | Flow::ServerPush
+            | Flow::WriteBatches
+            | Flow::ReadBatches
     )
+}
+
+/// The single field of a data chunk: the request chunk other than `start` (writes) or the
+/// response chunk (reads).
+fn data_field(t: &Tool, request: bool) -> Option<&Field> {
+    let ToolKind::Stream(s) = &t.kind else {
+        return None;
+    };
+    let chunks = if request { &s.request } else { &s.response };
+    chunks
+        .iter()
+        .filter(|c| c.kind != "start" && c.kind != "pull")
+        .find_map(|c| c.headers.first())
 }
 
 /// Whether the field is a `binary` input's tail.
@@ -865,6 +882,18 @@ fn arg(ty: &TypeRef) -> (TokenStream, bool) {
 fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     let (input, call) = method_parts(t)?;
     let upload = matches!(call, Call::Flow(Flow::PullUpload));
+    let batches = match call {
+        Call::Flow(Flow::WriteBatches) => data_field(t, true),
+        _ => None,
+    };
+    let batch_param = batches.map(|f| {
+        let ty = rust_type(&f.ty);
+        quote!(batches: impl futures::Stream<Item = #ty> + Send + 'static)
+    });
+    let batch_init = batches.map(|f| {
+        let w = &f.wire;
+        quote!(batches: crate::runtime::flows::Batches::new(#w, batches),)
+    });
     let method = ident(&snake(&t.name));
     let builder = builder_name(t);
     let required: Vec<&Field> = input.iter().filter(|f| f.is_required()).collect();
@@ -875,7 +904,8 @@ fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
             let (ty, _) = arg(&f.ty);
             quote!(#n: #ty)
         })
-        .chain(upload.then(|| quote!(source: impl Into<crate::ByteSource>)));
+        .chain(upload.then(|| quote!(source: impl Into<crate::ByteSource>)))
+        .chain(batch_param);
     let source_init = upload.then(|| quote!(source: source.into(),));
     let inits = input.iter().map(|f| {
         let n = ident(&f.rust);
@@ -914,6 +944,7 @@ fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         .iter()
         .map(|f| format!("- `{}`: {}", f.rust, f.doc))
         .chain(upload.then(|| "- `source`: the bytes: a buffer, or [`crate::ByteSource::from_stream`] / [`crate::ByteSource::from_reader`]; read only as the server pulls.".to_string()))
+        .chain(batches.map(|_| "- `batches`: the batches to write, one sent per server pull (e.g. `futures::stream::iter(batches)`).".to_string()))
         .collect();
     if !arg_docs.is_empty() {
         text.push_str(&format!("\n\n# Arguments\n{}", arg_docs.join("\n")));
@@ -922,7 +953,7 @@ fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     Some(quote! {
         #d
         pub fn #method(&self, #(#params),*) -> #builder {
-            #builder { room: self.room.clone(), #source_init #(#inits,)* }
+            #builder { room: self.room.clone(), #source_init #batch_init #(#inits,)* }
         }
     })
 }
@@ -998,7 +1029,13 @@ fn has_start(t: &Tool) -> bool {
 }
 
 /// The call of a flow policy; the start chunk's headers are the builder's fields.
-fn flow_call(flow: Flow, wire: &str, has_start: bool) -> Decode {
+fn flow_call(
+    flow: Flow,
+    wire: &str,
+    has_start: bool,
+    rows: Option<&Field>,
+    tool_id: &str,
+) -> Decode {
     let start = quote! {
         let start = serde_json::to_value(&self)
             .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
@@ -1018,6 +1055,28 @@ fn flow_call(flow: Flow, wire: &str, has_start: bool) -> Decode {
                 crate::runtime::flows::pull_download(&self.room, TOOLKIT, #wire, start).await
             },
         ),
+        Flow::WriteBatches => (
+            quote!(()),
+            quote! {
+                #start
+                crate::runtime::flows::write_batches(&self.room, TOOLKIT, #wire, start, self.batches.into_stream()).await
+            },
+        ),
+        Flow::ReadBatches => {
+            let (ty, field) = match rows {
+                Some(f) => (rust_type(&f.ty), f.wire.clone()),
+                None => (quote!(serde_json::Value), String::new()),
+            };
+            (
+                quote!(futures::stream::BoxStream<'static, crate::Result<#ty>>),
+                quote! {
+                    use futures::StreamExt;
+                    #start
+                    let rows = crate::runtime::flows::read_batches(&self.room, TOOLKIT, #wire, start).await?;
+                    Ok(rows.map(|chunk| chunk.and_then(|c| crate::runtime::flows::field::<#ty>(c, #field, #tool_id))).boxed())
+                },
+            )
+        }
         _ => {
             let start_arg = if has_start {
                 quote! {
@@ -1189,14 +1248,25 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         expr,
     } = match call {
         Call::Plain(output) => output_decode(t, tk, output),
-        Call::Flow(flow) => flow_call(flow, tool_wire, has_start(t)),
+        Call::Flow(flow) => flow_call(
+            flow,
+            tool_wire,
+            has_start(t),
+            data_field(t, false),
+            &format!("{}.{}", tk.name, t.name),
+        ),
     };
-    let source_field = matches!(call, Call::Flow(Flow::PullUpload)).then(|| {
-        quote! {
+    let source_field = match call {
+        Call::Flow(Flow::PullUpload) => Some(quote! {
             #[serde(skip)]
             source: crate::ByteSource,
-        }
-    });
+        }),
+        Call::Flow(Flow::WriteBatches) => Some(quote! {
+            #[serde(skip)]
+            batches: crate::runtime::flows::Batches,
+        }),
+        _ => None,
+    };
     let d = doc(&format!(
         "A call of `{}.{}` ({}); `.await` it to send it and get the typed result.",
         tk.name,

@@ -929,10 +929,7 @@ impl Builder {
                         );
                     }
                     // The request start chunk's headers are method arguments: defaults allowed.
-                    let generated = matches!(
-                        def.flow,
-                        Flow::PullUpload | Flow::PullDownload | Flow::ServerPush
-                    );
+                    let generated = !matches!(def.flow, Flow::Duplex);
                     let rule = if generated && name == "request" && kind == "start" {
                         FieldUse::Input
                     } else {

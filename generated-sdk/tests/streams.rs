@@ -394,3 +394,87 @@ async fn server_push_streams_chunks_until_close() {
         "{got:?}"
     );
 }
+
+fn row(n: i64) -> meshagent_room::types::Row {
+    serde_json::from_value(
+        json!({"columns": [{"name": "id", "value": {"type": "int", "value": n}}]}),
+    )
+    .expect("row")
+}
+
+#[tokio::test]
+async fn database_insert_sends_one_batch_per_pull() {
+    let (room, _e, mut peer) = connect().await;
+    let batches = vec![vec![row(1), row(2)], vec![row(3)]];
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move {
+            room.database()
+                .insert("people", futures::stream::iter(batches))
+                .await
+        }
+    });
+    let id = peer.open("database", "insert").await;
+    let (start, _) = peer.chunk().await;
+    assert_eq!(
+        start,
+        json!({"type": "json", "json": {"kind": "start", "table": "people", "namespace": null}})
+    );
+    let pull = json!({"type": "json", "json": {"kind": "pull"}});
+    for expected in [2, 1] {
+        peer.respond(&id, pull.clone(), &[]).await;
+        let (chunk, _) = peer.chunk().await;
+        assert_eq!(chunk["json"]["kind"], json!("rows"));
+        assert_eq!(
+            chunk["json"]["rows"].as_array().map(Vec::len),
+            Some(expected)
+        );
+    }
+    peer.respond(&id, pull, &[]).await;
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(
+        chunk,
+        close(1000),
+        "batches exhausted: the client closes its side"
+    );
+    peer.respond(&id, close(1000), &[]).await;
+    call.await.expect("task").expect("insert ok");
+}
+
+#[tokio::test]
+async fn database_sql_pulls_eagerly_and_once_per_rows_chunk() {
+    let (room, _e, mut peer) = connect().await;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move {
+            let mut rows = room.database().sql("select 1", vec![]).await?;
+            let mut got = Vec::new();
+            while let Some(batch) = rows.next().await {
+                got.push(batch?.len());
+            }
+            Ok::<_, Error>(got)
+        }
+    });
+    let id = peer.open("database", "sql").await;
+    let (start, _) = peer.chunk().await;
+    assert_eq!(
+        start["json"],
+        json!({"kind": "start", "query": "select 1", "tables": [], "params_json": null})
+    );
+    let (pull, _) = peer.chunk().await;
+    assert_eq!(
+        pull["json"],
+        json!({"kind": "pull"}),
+        "the first pull is eager"
+    );
+    let rows = |n: usize| json!({"type": "json", "json": {"kind": "rows", "rows": vec![json!({"columns": []}); n]}});
+    peer.respond(&id, rows(2), &[]).await;
+    let (pull, _) = peer.chunk().await;
+    assert_eq!(pull["json"], json!({"kind": "pull"}));
+    peer.respond(&id, rows(1), &[]).await;
+    peer.chunk().await;
+    peer.respond(&id, close(1000), &[]).await;
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk, close(1000));
+    assert_eq!(call.await.expect("task").expect("sql ok"), vec![2, 1]);
+}

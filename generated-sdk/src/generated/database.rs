@@ -7,8 +7,6 @@ pub const TOOLKIT: &str = "database";
 /// Tables in the room's database, with vector and full-text search and SQL.
 ///
 /// Get it with [`crate::RoomClient::database`].
-///
-/// Streaming tools declared in the spec without a generated method yet: `create_table`, `insert`, `merge`, `sql`, `search`. Reach them with [`crate::RoomClient::open_stream`].
 #[derive(Debug, Clone)]
 pub struct Database {
     pub(crate) room: crate::RoomClient,
@@ -34,6 +32,28 @@ impl Database {
             room: self.room.clone(),
             table: table.into(),
             namespace: None,
+        }
+    }
+    /// Creates a table from a schema and/or rows; the rows are sent in batches, one per server pull (128 rows per batch in both SDKs).
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `database.create_table`. Optional arguments: [`fields`](CreateTableRequest::fields), [`mode`](CreateTableRequest::mode), [`namespace`](CreateTableRequest::namespace), [`metadata`](CreateTableRequest::metadata); then `.await`.
+    ///
+    /// # Arguments
+    /// - `name`: Name of the new table.
+    /// - `batches`: the batches to write, one sent per server pull (e.g. `futures::stream::iter(batches)`).
+    pub fn create_table(
+        &self,
+        name: impl Into<String>,
+        batches: impl futures::Stream<Item = Vec<crate::types::Row>> + Send + 'static,
+    ) -> CreateTableRequest {
+        CreateTableRequest {
+            room: self.room.clone(),
+            batches: crate::runtime::flows::Batches::new("rows", batches),
+            name: name.into(),
+            fields: None,
+            mode: CreateMode::from("create"),
+            namespace: None,
+            metadata: None,
         }
     }
     /// Deletes the table `name`.
@@ -126,6 +146,25 @@ impl Database {
             namespace: None,
         }
     }
+    /// Appends rows to table `table`, sent in batches, one per server pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `database.insert`. Optional arguments: [`namespace`](InsertRequest::namespace); then `.await`.
+    ///
+    /// # Arguments
+    /// - `table`: Name of the table.
+    /// - `batches`: the batches to write, one sent per server pull (e.g. `futures::stream::iter(batches)`).
+    pub fn insert(
+        &self,
+        table: impl Into<String>,
+        batches: impl futures::Stream<Item = Vec<crate::types::Row>> + Send + 'static,
+    ) -> InsertRequest {
+        InsertRequest {
+            room: self.room.clone(),
+            batches: crate::runtime::flows::Batches::new("rows", batches),
+            table: table.into(),
+            namespace: None,
+        }
+    }
     /// Updates the rows of table `table` matching the SQL filter `where`, setting columns to values and/or SQL expressions.
     ///
     /// Sends `room.invoke_tool` for tool `database.update`. Optional arguments: [`values`](UpdateRequest::values), [`values_sql`](UpdateRequest::values_sql), [`namespace`](UpdateRequest::namespace); then `.await`.
@@ -163,6 +202,67 @@ impl Database {
             room: self.room.clone(),
             table: table.into(),
             where_: where_.into(),
+            namespace: None,
+        }
+    }
+    /// Upserts rows into table `table` keyed on column `on` (update matches, insert the rest), sent in batches, one per server pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `database.merge`. Optional arguments: [`namespace`](MergeRequest::namespace); then `.await`.
+    ///
+    /// # Arguments
+    /// - `table`: Name of the table.
+    /// - `on`: The key column matching existing rows.
+    /// - `batches`: the batches to write, one sent per server pull (e.g. `futures::stream::iter(batches)`).
+    pub fn merge(
+        &self,
+        table: impl Into<String>,
+        on: impl Into<String>,
+        batches: impl futures::Stream<Item = Vec<crate::types::Row>> + Send + 'static,
+    ) -> MergeRequest {
+        MergeRequest {
+            room: self.room.clone(),
+            batches: crate::runtime::flows::Batches::new("rows", batches),
+            table: table.into(),
+            on: on.into(),
+            namespace: None,
+        }
+    }
+    /// Runs a SQL query over the named tables; result rows arrive in chunks, one per client pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `database.sql`. Optional arguments: [`params_json`](SqlRequest::params_json); then `.await`.
+    ///
+    /// # Arguments
+    /// - `query`: The SQL text.
+    /// - `tables`: The tables the query reads.
+    pub fn sql(
+        &self,
+        query: impl Into<String>,
+        tables: Vec<SqlTableReference>,
+    ) -> SqlRequest {
+        SqlRequest {
+            room: self.room.clone(),
+            query: query.into(),
+            tables,
+            params_json: None,
+        }
+    }
+    /// Searches table `table` by text, vector and/or SQL filter; result rows arrive in chunks, one per client pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `database.search`. Optional arguments: [`text`](SearchRequest::text), [`vector`](SearchRequest::vector), [`text_columns`](SearchRequest::text_columns), [`where_`](SearchRequest::where_), [`offset`](SearchRequest::offset), [`limit`](SearchRequest::limit), [`select`](SearchRequest::select), [`namespace`](SearchRequest::namespace); then `.await`.
+    ///
+    /// # Arguments
+    /// - `table`: Name of the table.
+    pub fn search(&self, table: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            room: self.room.clone(),
+            table: table.into(),
+            text: None,
+            vector: None,
+            text_columns: None,
+            where_: None,
+            offset: None,
+            limit: None,
+            select: None,
             namespace: None,
         }
     }
@@ -788,6 +888,76 @@ impl std::future::IntoFuture for InspectRequest {
         })
     }
 }
+/// A call of `database.create_table` (Creates a table from a schema and/or rows; the rows are sent in batches, one per server pull (128 rows per batch in both SDKs)); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct CreateTableRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    batches: crate::runtime::flows::Batches,
+    /// Name of the new table.
+    name: String,
+    /// The table's schema; null to infer it from the rows.
+    #[serde(default)]
+    fields: Option<Vec<crate::types::SchemaField>>,
+    /// What to do when the table exists.
+    mode: CreateMode,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+    /// Metadata of the table as key/value pairs.
+    #[serde(default)]
+    metadata: Option<Vec<crate::types::MetadataEntry>>,
+}
+impl CreateTableRequest {
+    /// The table's schema; null to infer it from the rows.
+    ///
+    /// When not set, `fields` is sent as `null`.
+    pub fn fields(mut self, fields: Vec<crate::types::SchemaField>) -> Self {
+        self.fields = Some(fields);
+        self
+    }
+    /// What to do when the table exists.
+    ///
+    /// Default: `"create"`.
+    pub fn mode(mut self, mode: CreateMode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+    /// Metadata of the table as key/value pairs.
+    ///
+    /// When not set, `metadata` is sent as `null`.
+    pub fn metadata(mut self, metadata: Vec<crate::types::MetadataEntry>) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+impl std::future::IntoFuture for CreateTableRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::runtime::flows::write_batches(
+                    &self.room,
+                    TOOLKIT,
+                    "create_table",
+                    start,
+                    self.batches.into_stream(),
+                )
+                .await
+        })
+    }
+}
 /// A call of `database.drop_table` (Deletes the table `name`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -960,6 +1130,47 @@ impl std::future::IntoFuture for DropColumnsRequest {
         })
     }
 }
+/// A call of `database.insert` (Appends rows to table `table`, sent in batches, one per server pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct InsertRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    batches: crate::runtime::flows::Batches,
+    /// Name of the table.
+    table: String,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+}
+impl InsertRequest {
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+}
+impl std::future::IntoFuture for InsertRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::runtime::flows::write_batches(
+                    &self.room,
+                    TOOLKIT,
+                    "insert",
+                    start,
+                    self.batches.into_stream(),
+                )
+                .await
+        })
+    }
+}
 /// A call of `database.update` (Updates the rows of table `table` matching the SQL filter `where`, setting columns to values and/or SQL expressions); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -1045,6 +1256,229 @@ impl std::future::IntoFuture for DeleteRequest {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete", &self).await?;
             crate::decode::ignore(reply)
+        })
+    }
+}
+/// A call of `database.merge` (Upserts rows into table `table` keyed on column `on` (update matches, insert the rest), sent in batches, one per server pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct MergeRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    batches: crate::runtime::flows::Batches,
+    /// Name of the table.
+    table: String,
+    /// The key column matching existing rows.
+    on: String,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+}
+impl MergeRequest {
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+}
+impl std::future::IntoFuture for MergeRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::runtime::flows::write_batches(
+                    &self.room,
+                    TOOLKIT,
+                    "merge",
+                    start,
+                    self.batches.into_stream(),
+                )
+                .await
+        })
+    }
+}
+/// A call of `database.sql` (Runs a SQL query over the named tables; result rows arrive in chunks, one per client pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct SqlRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    /// The SQL text.
+    query: String,
+    /// The tables the query reads.
+    tables: Vec<SqlTableReference>,
+    /// Named parameters of the query, sent as JSON text; null for none.
+    #[serde(default)]
+    params_json: Option<
+        crate::JsonString<indexmap::IndexMap<String, serde_json::Value>>,
+    >,
+}
+impl SqlRequest {
+    /// Named parameters of the query, sent as JSON text; null for none.
+    ///
+    /// When not set, `params_json` is sent as `null`.
+    pub fn params_json(
+        mut self,
+        params_json: crate::JsonString<indexmap::IndexMap<String, serde_json::Value>>,
+    ) -> Self {
+        self.params_json = Some(params_json);
+        self
+    }
+}
+impl std::future::IntoFuture for SqlRequest {
+    type Output = crate::Result<
+        futures::stream::BoxStream<'static, crate::Result<Vec<crate::types::Row>>>,
+    >;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            use futures::StreamExt;
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            let rows = crate::runtime::flows::read_batches(
+                    &self.room,
+                    TOOLKIT,
+                    "sql",
+                    start,
+                )
+                .await?;
+            Ok(
+                rows
+                    .map(|chunk| {
+                        chunk
+                            .and_then(|c| crate::runtime::flows::field::<
+                                Vec<crate::types::Row>,
+                            >(c, "rows", "database.sql"))
+                    })
+                    .boxed(),
+            )
+        })
+    }
+}
+/// A call of `database.search` (Searches table `table` by text, vector and/or SQL filter; result rows arrive in chunks, one per client pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct SearchRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    /// Name of the table.
+    table: String,
+    /// Full-text query.
+    #[serde(default)]
+    text: Option<String>,
+    /// Query vector for a nearest-neighbour search.
+    #[serde(default)]
+    vector: Option<Vec<f64>>,
+    /// Columns the full-text query searches.
+    #[serde(default)]
+    text_columns: Option<Vec<String>>,
+    /// SQL filter on the rows.
+    #[serde(rename = "where")]
+    #[serde(default)]
+    where_: Option<String>,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: Option<i64>,
+    /// Most rows to return.
+    #[serde(default)]
+    limit: Option<i64>,
+    /// Columns to return; null for all.
+    #[serde(default)]
+    select: Option<Vec<String>>,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+}
+impl SearchRequest {
+    /// Full-text query.
+    ///
+    /// When not set, `text` is sent as `null`.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Query vector for a nearest-neighbour search.
+    ///
+    /// When not set, `vector` is sent as `null`.
+    pub fn vector(mut self, vector: Vec<f64>) -> Self {
+        self.vector = Some(vector);
+        self
+    }
+    /// Columns the full-text query searches.
+    ///
+    /// When not set, `text_columns` is sent as `null`.
+    pub fn text_columns(mut self, text_columns: Vec<String>) -> Self {
+        self.text_columns = Some(text_columns);
+        self
+    }
+    /// SQL filter on the rows.
+    ///
+    /// When not set, `where` is sent as `null`.
+    pub fn where_(mut self, where_: impl Into<String>) -> Self {
+        self.where_ = Some(where_.into());
+        self
+    }
+    /// Rows to skip.
+    ///
+    /// When not set, `offset` is sent as `null`.
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+    /// Most rows to return.
+    ///
+    /// When not set, `limit` is sent as `null`.
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Columns to return; null for all.
+    ///
+    /// When not set, `select` is sent as `null`.
+    pub fn select(mut self, select: Vec<String>) -> Self {
+        self.select = Some(select);
+        self
+    }
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+}
+impl std::future::IntoFuture for SearchRequest {
+    type Output = crate::Result<
+        futures::stream::BoxStream<'static, crate::Result<Vec<crate::types::Row>>>,
+    >;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            use futures::StreamExt;
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            let rows = crate::runtime::flows::read_batches(
+                    &self.room,
+                    TOOLKIT,
+                    "search",
+                    start,
+                )
+                .await?;
+            Ok(
+                rows
+                    .map(|chunk| {
+                        chunk
+                            .and_then(|c| crate::runtime::flows::field::<
+                                Vec<crate::types::Row>,
+                            >(c, "rows", "database.search"))
+                    })
+                    .boxed(),
+            )
         })
     }
 }
