@@ -875,6 +875,11 @@ fn arg(ty: &TypeRef) -> (TokenStream, bool) {
     match ty {
         TypeRef::String => (quote!(impl Into<String>), true),
         TypeRef::Tail => (quote!(impl Into<bytes::Bytes>), true),
+        // Plain values convert: `json!({..})` for a `JsonString<Value>`, a `Vec<u8>` for bytes.
+        TypeRef::JsonString(_) | TypeRef::Bytes | TypeRef::Timestamp => {
+            let t = rust_type(ty);
+            (quote!(impl Into<#t>), true)
+        }
         other => (rust_type(other), false),
     }
 }

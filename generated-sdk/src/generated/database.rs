@@ -1324,9 +1324,11 @@ impl SqlRequest {
     /// When not set, `params_json` is sent as `null`.
     pub fn params_json(
         mut self,
-        params_json: crate::JsonString<indexmap::IndexMap<String, serde_json::Value>>,
+        params_json: impl Into<
+            crate::JsonString<indexmap::IndexMap<String, serde_json::Value>>,
+        >,
     ) -> Self {
-        self.params_json = Some(params_json);
+        self.params_json = Some(params_json.into());
         self
     }
 }

@@ -94,8 +94,8 @@ impl Memory {
         &self,
         name: impl Into<String>,
         table: impl Into<String>,
-        records_json: crate::JsonString<
-            Vec<indexmap::IndexMap<String, serde_json::Value>>,
+        records_json: impl Into<
+            crate::JsonString<Vec<indexmap::IndexMap<String, serde_json::Value>>>,
         >,
     ) -> UpsertTableRequest {
         UpsertTableRequest {
@@ -103,7 +103,7 @@ impl Memory {
             name: name.into(),
             namespace: None,
             table: table.into(),
-            records_json,
+            records_json: records_json.into(),
             merge: true,
         }
     }
@@ -117,13 +117,13 @@ impl Memory {
     pub fn upsert_nodes(
         &self,
         name: impl Into<String>,
-        records_json: crate::JsonString<Vec<MemoryEntityRecord>>,
+        records_json: impl Into<crate::JsonString<Vec<MemoryEntityRecord>>>,
     ) -> UpsertNodesRequest {
         UpsertNodesRequest {
             room: self.room.clone(),
             name: name.into(),
             namespace: None,
-            records_json,
+            records_json: records_json.into(),
             merge: true,
         }
     }
@@ -137,13 +137,13 @@ impl Memory {
     pub fn upsert_relationships(
         &self,
         name: impl Into<String>,
-        records_json: crate::JsonString<Vec<MemoryRelationshipRecord>>,
+        records_json: impl Into<crate::JsonString<Vec<MemoryRelationshipRecord>>>,
     ) -> UpsertRelationshipsRequest {
         UpsertRelationshipsRequest {
             room: self.room.clone(),
             name: name.into(),
             namespace: None,
-            records_json,
+            records_json: records_json.into(),
             merge: true,
         }
     }
@@ -1281,8 +1281,8 @@ impl IngestImageRequest {
     /// The image bytes (base64 in the JSON, not a binary payload).
     ///
     /// When not set, `data_base64` is sent as `null`.
-    pub fn data_base64(mut self, data_base64: crate::Base64Bytes) -> Self {
-        self.data_base64 = Some(data_base64);
+    pub fn data_base64(mut self, data_base64: impl Into<crate::Base64Bytes>) -> Self {
+        self.data_base64 = Some(data_base64.into());
         self
     }
     /// MIME type of the image, e.g. `image/png`.
@@ -1304,9 +1304,11 @@ impl IngestImageRequest {
     /// When not set, `annotations_json` is sent as `null`.
     pub fn annotations_json(
         mut self,
-        annotations_json: crate::JsonString<indexmap::IndexMap<String, String>>,
+        annotations_json: impl Into<
+            crate::JsonString<indexmap::IndexMap<String, String>>,
+        >,
     ) -> Self {
-        self.annotations_json = Some(annotations_json);
+        self.annotations_json = Some(annotations_json.into());
         self
     }
     /// How to extract entities and relationships.

@@ -40,13 +40,13 @@ impl Messaging {
         &self,
         to_participant_id: impl Into<String>,
         type_: impl Into<String>,
-        message_json: crate::JsonString<serde_json::Value>,
+        message_json: impl Into<crate::JsonString<serde_json::Value>>,
     ) -> SendRequest {
         SendRequest {
             room: self.room.clone(),
             to_participant_id: to_participant_id.into(),
             type_: type_.into(),
-            message_json,
+            message_json: message_json.into(),
             attachment_base64: None,
         }
     }
@@ -60,12 +60,12 @@ impl Messaging {
     pub fn broadcast(
         &self,
         type_: impl Into<String>,
-        message_json: crate::JsonString<serde_json::Value>,
+        message_json: impl Into<crate::JsonString<serde_json::Value>>,
     ) -> BroadcastRequest {
         BroadcastRequest {
             room: self.room.clone(),
             type_: type_.into(),
-            message_json,
+            message_json: message_json.into(),
             attachment_base64: None,
         }
     }
@@ -206,8 +206,11 @@ impl SendRequest {
     /// Bytes attached to the message, sent as base64 (the receiver gets them as the push's binary tail).
     ///
     /// When not set, `attachment_base64` is sent as `null`.
-    pub fn attachment_base64(mut self, attachment_base64: crate::Base64Bytes) -> Self {
-        self.attachment_base64 = Some(attachment_base64);
+    pub fn attachment_base64(
+        mut self,
+        attachment_base64: impl Into<crate::Base64Bytes>,
+    ) -> Self {
+        self.attachment_base64 = Some(attachment_base64.into());
         self
     }
 }
@@ -240,8 +243,11 @@ impl BroadcastRequest {
     /// Bytes attached to the message, sent as base64.
     ///
     /// When not set, `attachment_base64` is sent as `null`.
-    pub fn attachment_base64(mut self, attachment_base64: crate::Base64Bytes) -> Self {
-        self.attachment_base64 = Some(attachment_base64);
+    pub fn attachment_base64(
+        mut self,
+        attachment_base64: impl Into<crate::Base64Bytes>,
+    ) -> Self {
+        self.attachment_base64 = Some(attachment_base64.into());
         self
     }
 }

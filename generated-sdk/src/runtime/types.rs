@@ -20,6 +20,30 @@ impl Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Base64Bytes(pub Vec<u8>);
 
+impl From<Vec<u8>> for Base64Bytes {
+    fn from(v: Vec<u8>) -> Base64Bytes {
+        Base64Bytes(v)
+    }
+}
+
+impl From<&[u8]> for Base64Bytes {
+    fn from(v: &[u8]) -> Base64Bytes {
+        Base64Bytes(v.to_vec())
+    }
+}
+
+impl From<String> for Timestamp {
+    fn from(s: String) -> Timestamp {
+        Timestamp(s)
+    }
+}
+
+impl From<&str> for Timestamp {
+    fn from(s: &str) -> Timestamp {
+        Timestamp(s.to_string())
+    }
+}
+
 impl From<Base64Bytes> for bytes::Bytes {
     fn from(b: Base64Bytes) -> bytes::Bytes {
         b.0.into()
