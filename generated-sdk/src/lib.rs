@@ -29,9 +29,16 @@ pub use runtime::client::{
 };
 pub use runtime::content::{Content, Control, FileContent};
 pub use runtime::error::{Error, Result};
+#[cfg(feature = "containers")]
+pub use runtime::exec::{
+    ExecCommand, ExecExit, ExecOutput, ExecRequest, ExecSession, ExecStdin, ExitStatus,
+    OutputStream,
+};
 pub use runtime::flows::{ByteSource, Download};
 pub use runtime::framing::Limits;
 pub use runtime::stream::ToolCallStream;
+#[cfg(feature = "sync")]
+pub use runtime::sync_doc::{yrs, SyncDocument, SyncOpen};
 pub use runtime::transport::{
     memory_pair, room_url, MemoryTransport, Token, Transport, TransportError,
 };

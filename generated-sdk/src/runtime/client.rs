@@ -659,30 +659,41 @@ async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Outgoing>, shared: Ar
 where
     S: futures::Sink<Bytes, Error = crate::runtime::transport::TransportError> + Unpin,
 {
-    while let Some(out) = rx.recv().await {
-        let result = match out {
-            Outgoing::Message(packets) => send_all(&mut sink, packets).await,
-            Outgoing::Close(ack) => {
-                let _ = sink.close().await;
-                let _ = ack.send(());
+    while let Some(mut out) = rx.recv().await {
+        // Messages already queued go out before one flush: fewer syscalls under load.
+        loop {
+            let result = match out {
+                Outgoing::Message(packets) => feed_all(&mut sink, packets).await,
+                Outgoing::Close(ack) => {
+                    let _ = sink.close().await;
+                    let _ = ack.send(());
+                    return;
+                }
+            };
+            if let Err(e) = result {
+                shared.close(format!("send failed: {e}"));
                 return;
             }
-        };
-        if let Err(e) = result {
+            match rx.try_recv() {
+                Ok(next) => out = next,
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = sink.flush().await {
             shared.close(format!("send failed: {e}"));
             return;
         }
     }
 }
 
-async fn send_all<S>(sink: &mut S, packets: Vec<Bytes>) -> Result<(), S::Error>
+async fn feed_all<S>(sink: &mut S, packets: Vec<Bytes>) -> Result<(), S::Error>
 where
     S: futures::Sink<Bytes> + Unpin,
 {
     for p in packets {
         sink.feed(p).await?;
     }
-    sink.flush().await
+    Ok(())
 }
 
 async fn read_loop<S>(mut stream: S, mut reassembler: Reassembler, shared: Arc<Shared>)

@@ -17,6 +17,13 @@ use crate::RoomClient;
 /// Chunk size used when the server's pull does not name one (the SDKs' default).
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 
+/// A `binary` chunk with only a `kind` header.
+fn kind_chunk(kind: &str, data: Bytes) -> Content {
+    let mut headers = Map::new();
+    headers.insert("kind".into(), kind.into());
+    Content::Binary { headers, data }
+}
+
 /// Bytes to upload: from a buffer, a `Stream` of `Bytes`, or an `AsyncRead`.
 pub struct ByteSource {
     stream: BoxStream<'static, io::Result<Bytes>>,
@@ -199,7 +206,8 @@ pub async fn pull_upload(
                 if data.is_empty() {
                     stream.close().await?;
                 } else {
-                    stream.send_binary(json!({"kind": "data"}), data).await?;
+                    // Acknowledged before the next chunk; meanwhile wait for the next pull.
+                    stream.send_pipelined(kind_chunk("data", data)).await?;
                 }
             }
             _ => return Err(chunk_error(&id, chunk)),
@@ -257,8 +265,10 @@ impl Download {
                     }
                     let data = data.clone();
                     if self.received < self.size {
+                        // Its acknowledgement is awaited before the next chunk is sent, not
+                        // before this one is handed out.
                         self.stream
-                            .send_binary(json!({"kind": "pull"}), Bytes::new())
+                            .send_pipelined(kind_chunk("pull", Bytes::new()))
                             .await?;
                     }
                     if data.is_empty() {

@@ -8,11 +8,13 @@ pub(crate) mod decode;
 #[cfg(feature = "dispatch")]
 pub(crate) mod dispatch;
 pub mod error;
+pub mod exec;
 pub mod flows;
 pub mod framing;
 pub mod hosting;
 pub mod packing;
 pub mod participants;
 pub mod stream;
+pub mod sync_doc;
 pub mod transport;
 pub mod types;

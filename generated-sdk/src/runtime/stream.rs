@@ -28,6 +28,8 @@ pub struct ToolCallStream {
     tool: String,
     tool_call_id: String,
     opened: Option<Reply>,
+    /// The acknowledgement of the last pipelined request chunk, awaited before the next.
+    unacked: Option<Reply>,
     chunks: mpsc::UnboundedReceiver<Result<Content>>,
     request_closed: bool,
     response_closed: bool,
@@ -83,6 +85,7 @@ impl RoomClient {
             tool: format!("{toolkit}.{tool}"),
             tool_call_id,
             opened: None,
+            unacked: None,
             chunks,
             // Nothing to close on the server until the invoke is sent.
             request_closed: true,
@@ -103,6 +106,15 @@ impl ToolCallStream {
     /// Sends one request chunk and waits for the server to acknowledge it. An `error`
     /// acknowledgement fails the send (the request stream is then over).
     pub async fn send(&mut self, chunk: Content) -> Result<()> {
+        self.send_pipelined(chunk).await?;
+        self.settle().await
+    }
+
+    /// Sends one request chunk without waiting for its acknowledgement, which is awaited
+    /// before the next chunk goes out (as the SDKs' request pumps do) or by
+    /// [`ToolCallStream::settle`]. Lets a flow read the next response meanwhile.
+    pub async fn send_pipelined(&mut self, chunk: Content) -> Result<()> {
+        self.settle().await?;
         if self.request_closed {
             return Err(Error::InvalidArguments(format!(
                 "{}: the request side is closed",
@@ -113,10 +125,20 @@ impl ToolCallStream {
             tool_call_id: &self.tool_call_id,
             chunk: chunk.header(),
         })?;
-        self.room
-            .request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, chunk.tail())
-            .await
-            .map(drop)
+        self.unacked = Some(
+            self.room
+                .start_request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, chunk.tail())
+                .await?,
+        );
+        Ok(())
+    }
+
+    /// Waits for the acknowledgement of the last pipelined chunk; an `error` reply fails.
+    pub async fn settle(&mut self) -> Result<()> {
+        match self.unacked.take() {
+            Some(ack) => ack.await.map(drop),
+            None => Ok(()),
+        }
     }
 
     /// Sends a `binary` chunk with these headers and bytes.
@@ -185,10 +207,15 @@ impl ToolCallStream {
 
     /// Sends the request-side `control/close` (exactly once; later calls do nothing).
     pub async fn close(&mut self) -> Result<()> {
-        if std::mem::replace(&mut self.request_closed, true) {
+        if self.request_closed {
             return Ok(());
         }
-        send_close(&self.room, &self.tool_call_id).await
+        // The close is the last chunk: earlier chunks are acknowledged first.
+        let settled = self.settle().await;
+        self.request_closed = true;
+        send_close(&self.room, &self.tool_call_id)
+            .await
+            .and(settled)
     }
 
     /// Whether the server has closed its side.

@@ -1,0 +1,582 @@
+//! Live collaborative documents: `sync.open` with a [`yrs::Doc`] (cargo feature `sync`).
+//!
+//! [`RoomClient::sync_open`] opens the document at a path and returns a [`SyncDocument`] once
+//! the server's state has been applied (as the SDKs' `open()` returns after
+//! `doc.synchronized`). From then on a background task, owned by the document:
+//!
+//! * applies every remote update (`sync` chunks) in a transaction whose origin is
+//!   [`REMOTE_ORIGIN`], so yrs observers see them like any other change;
+//! * sends every committed transaction of the document, in order, as one `{kind: sync}`
+//!   request chunk and waits for its acknowledgement before the next.
+//!
+//! Like both official SDKs, whose observers also fire for remote updates, remote updates are
+//! echoed back too, so the first sync chunk sent is the server's own state
+//! ([`SyncOpen::echo_remote_updates`] turns that off). Every sync tail, both directions, is
+//! the ASCII text of standard base64 (with padding) of a Yjs **v1** update. The document has
+//! one root shared type, the XML fragment [`ROOT_NAME`] (`"xml"`), whose children are
+//! `XmlElement`s with a `"$id"` attribute and the element's properties as attributes, and
+//! `XmlText` inside `text` elements.
+//!
+//! Ending: [`SyncDocument::close`] sends what is still queued, then the request-side
+//! `control/close`, and waits for the server's `control/close` (if the server never closes,
+//! it waits forever, as in both SDKs: bound it with a timeout). Dropping the document stops
+//! its task at once; the stream then sends its close on its own, and updates not yet sent are
+//! lost. A disconnect, an `error` chunk or an abnormal close ends the task with that error,
+//! which [`SyncDocument::closed`], [`SyncDocument::flush`] and [`SyncDocument::close`] return.
+//!
+//! Differences from the SDKs: each `sync_open` is its own stream (the SDKs share one stream
+//! per path through a reference count), and chunk headers are checked leniently (`kind` of
+//! `sync` or `state`, a matching `path`; other keys are ignored), as TypeScript does.
+#![cfg(feature = "sync")]
+
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use serde_json::{json, Map, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use yrs::updates::decoder::Decode;
+use yrs::{AsyncTransact, Doc, Options, Origin, Transact, Update, XmlFragmentRef};
+
+use crate::runtime::content::Content;
+use crate::runtime::error::{Error, Result};
+use crate::runtime::stream::ToolCallStream;
+use crate::RoomClient;
+
+pub use yrs;
+
+/// Toolkit of the stream.
+const TOOLKIT: &str = "sync";
+/// Tool of the stream.
+const TOOL: &str = "open";
+/// `toolkit.tool`, for errors.
+const TOOL_ID: &str = "sync.open";
+
+/// Name of the document's root shared type, an XML fragment, in every MeshAgent document.
+pub const ROOT_NAME: &str = "xml";
+
+/// Origin of the transactions that apply remote updates (compare with
+/// `txn.origin()` in yrs observers to tell them from local changes).
+pub const REMOTE_ORIGIN: &str = "meshagent-room/sync/remote";
+
+/// A path as both SDKs put it on the wire: leading `"./"` stripped repeatedly, then leading
+/// `"/"` repeatedly; `"."` becomes `""`.
+pub fn normalize_sync_path(path: &str) -> String {
+    let mut p = path;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest;
+    }
+    let p = p.trim_start_matches('/');
+    if p == "." {
+        String::new()
+    } else {
+        p.to_string()
+    }
+}
+
+/// Base64 text of a Yjs v1 update, as a sync chunk's tail.
+pub fn encode_sync_payload(update_v1: &[u8]) -> Bytes {
+    Bytes::from(STANDARD.encode(update_v1))
+}
+
+/// The Yjs v1 update in a sync chunk's tail (ASCII base64).
+pub fn decode_sync_payload(tail: &[u8]) -> Result<Update> {
+    let bytes = STANDARD
+        .decode(tail)
+        .map_err(|e| Error::unexpected(TOOL_ID, format!("sync payload is not base64: {e}")))?;
+    Update::decode_v1(&bytes).map_err(|e| {
+        Error::unexpected(TOOL_ID, format!("sync payload is not a Yjs v1 update: {e}"))
+    })
+}
+
+impl RoomClient {
+    /// Opens the collaborative document at `path` (`sync.open`); `.await` the returned
+    /// request for a [`SyncDocument`] holding the server's state. Optional arguments:
+    /// [`create`](SyncOpen::create) (default `true`), [`initial_json`](SyncOpen::initial_json),
+    /// [`schema`](SyncOpen::schema), [`options`](SyncOpen::options),
+    /// [`echo_remote_updates`](SyncOpen::echo_remote_updates).
+    ///
+    /// ```no_run
+    /// # async fn demo(room: meshagent_room::RoomClient) -> meshagent_room::Result<()> {
+    /// use meshagent_room::yrs::{Transact, XmlElementPrelim, XmlFragment, Xml};
+    ///
+    /// let doc = room.sync_open("/docs/notes.thread").create(true).await?;
+    /// {
+    ///     let mut txn = doc.doc().transact_mut();
+    ///     let el = doc.root().push_back(&mut txn, XmlElementPrelim::empty("message"));
+    ///     el.insert_attribute(&mut txn, "$id", "m2");
+    /// } // committed: sent as one sync chunk
+    /// doc.flush().await?; // acknowledged by the server
+    /// doc.close().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn sync_open(&self, path: impl Into<String>) -> SyncOpen {
+        SyncOpen {
+            room: self.clone(),
+            path: path.into(),
+            create: true,
+            initial_json: None,
+            schema: None,
+            options: None,
+            echo_remote: true,
+        }
+    }
+}
+
+/// A `sync.open` call; `.await` it to open the document.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct SyncOpen {
+    room: RoomClient,
+    path: String,
+    create: bool,
+    initial_json: Option<Value>,
+    schema: Option<Value>,
+    options: Option<Options>,
+    echo_remote: bool,
+}
+
+impl std::fmt::Debug for SyncOpen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOpen")
+            .field("path", &self.path)
+            .field("create", &self.create)
+            .field("initial_json", &self.initial_json)
+            .field("schema", &self.schema)
+            .field("echo_remote", &self.echo_remote)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncOpen {
+    /// Create the document when it does not exist (default `true`).
+    pub fn create(mut self, create: bool) -> Self {
+        self.create = create;
+        self
+    }
+
+    /// Content of a newly created document: a JSON object shaped by its schema (e.g.
+    /// `{"thread": {...}}`). Sent as `null` when not set.
+    pub fn initial_json(mut self, json: Value) -> Self {
+        self.initial_json = Some(json);
+        self
+    }
+
+    /// The document's schema, a MeshSchema as JSON. Sent as `null` when not set.
+    pub fn schema(mut self, schema: Value) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// Options of the local [`yrs::Doc`] (client id, offset kind, ...). Default:
+    /// `Options::default()` (a random client id).
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// Whether remote updates are sent back to the server as both SDKs do (default `true`:
+    /// the first sync chunk is then the server's own state). With `false` only transactions
+    /// whose origin is not [`REMOTE_ORIGIN`] are sent.
+    pub fn echo_remote_updates(mut self, echo: bool) -> Self {
+        self.echo_remote = echo;
+        self
+    }
+
+    /// The start chunk's headers, exactly as the Python SDK writes them.
+    fn start_headers(&self, path: &str) -> Value {
+        json!({
+            "kind": "start",
+            "path": path,
+            "create": self.create,
+            "vector": null,
+            "schema": self.schema.clone().unwrap_or(Value::Null),
+            "schema_path": null,
+            "initial_json": self.initial_json.clone().unwrap_or(Value::Null),
+        })
+    }
+
+    async fn open(self) -> Result<SyncDocument> {
+        let path = normalize_sync_path(&self.path);
+        let doc = Doc::with_options(self.options.clone().unwrap_or_default());
+        let root = doc.get_or_insert_xml_fragment(ROOT_NAME);
+
+        let mut stream = self.room.open_stream(TOOLKIT, TOOL).await?;
+        // The SDKs send the start chunk without waiting for the reply to the invoke.
+        stream
+            .send_binary(self.start_headers(&path), Bytes::new())
+            .await?;
+        let first = stream.recv().await?.ok_or_else(|| {
+            Error::unexpected(
+                TOOL_ID,
+                "sync.open stream closed before the initial document state was returned",
+            )
+        })?;
+        let (schema, state) = state_chunk(first, &path)?;
+
+        // Observe before applying the state, so it is echoed first (as the SDKs do).
+        let (updates_tx, updates) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicU64::new(0));
+        let observer_key = Origin::from(format!("meshagent-room/sync/{}", stream.tool_call_id()));
+        let echo_remote = self.echo_remote;
+        let counter = queued.clone();
+        let remote = Origin::from(REMOTE_ORIGIN);
+        doc.observe_update_v1(observer_key.clone(), move |txn, event| {
+            if !echo_remote && txn.origin() == Some(&remote) {
+                return;
+            }
+            // Observers run inside the commit, one at a time: sequence numbers follow the
+            // order of the updates.
+            let seq = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            let _ = updates_tx.send((seq, event.update.clone()));
+        })
+        .map_err(|e| Error::unexpected(TOOL_ID, format!("cannot observe the document: {e}")))?;
+        if !state.is_empty() {
+            let update = decode_sync_payload(&state)?;
+            Transact::transact_mut_with(&doc, REMOTE_ORIGIN)
+                .apply_update(update)
+                .map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply the state: {e}")))?;
+        }
+
+        let (status_tx, status) = watch::channel(Status::default());
+        let (close_tx, close_rx) = oneshot::channel();
+        let driver = Driver {
+            stream,
+            doc: doc.clone(),
+            path: path.clone(),
+            updates,
+            status: status_tx,
+        };
+        let task = tokio::spawn(driver.run(close_rx));
+        Ok(SyncDocument {
+            doc,
+            root,
+            path,
+            schema,
+            queued,
+            status,
+            close_tx: Some(close_tx),
+            task: Some(task),
+            observer_key,
+        })
+    }
+}
+
+impl IntoFuture for SyncOpen {
+    type Output = Result<SyncDocument>;
+    type IntoFuture = BoxFuture<'static, Result<SyncDocument>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.open())
+    }
+}
+
+/// The first response chunk: `{kind: state, path, schema}` with the state in the tail.
+fn state_chunk(chunk: Content, path: &str) -> Result<(Value, Bytes)> {
+    let (headers, data) = match chunk {
+        Content::Binary { headers, data } => (headers, data),
+        Content::Error { text, code } => return Err(Error::Server { code, text }),
+        other => {
+            return Err(Error::unexpected(
+                TOOL_ID,
+                format!("expected the state chunk, got {}", other.type_name()),
+            ))
+        }
+    };
+    let schema = match (headers.get("kind"), headers.get("schema")) {
+        (Some(Value::String(k)), Some(schema @ Value::Object(_))) if k == "state" => schema.clone(),
+        _ => {
+            return Err(Error::unexpected(
+                TOOL_ID,
+                format!(
+                    "the state chunk needs kind \"state\" and an object schema: {}",
+                    Value::Object(headers)
+                ),
+            ))
+        }
+    };
+    check_path(&headers, path)?;
+    Ok((schema, data))
+}
+
+fn check_path(headers: &Map<String, Value>, path: &str) -> Result<()> {
+    match headers.get("path").and_then(Value::as_str) {
+        Some(p) if normalize_sync_path(p) == path => Ok(()),
+        Some(_) => Err(Error::unexpected(
+            TOOL_ID,
+            "sync.open stream returned a mismatched path",
+        )),
+        None => Err(Error::unexpected(TOOL_ID, "a sync chunk without a path")),
+    }
+}
+
+/// What the background task has done so far.
+#[derive(Debug, Default)]
+struct Status {
+    /// Sequence number of the last local update the server acknowledged.
+    acked: u64,
+    /// Set once the task ended: `Ok` after the server's normal close.
+    ended: Option<std::result::Result<(), Arc<Error>>>,
+}
+
+/// Owns the stream: sends local updates, applies remote ones.
+struct Driver {
+    stream: ToolCallStream,
+    doc: Doc,
+    path: String,
+    updates: mpsc::UnboundedReceiver<(u64, Vec<u8>)>,
+    status: watch::Sender<Status>,
+}
+
+impl Driver {
+    async fn run(mut self, close: oneshot::Receiver<()>) -> Result<()> {
+        let result = self.session(close).await;
+        let ended = match &result {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                tracing::debug!(path = %self.path, error = %e, "sync document ended");
+                Err(Arc::new(replicate(e)))
+            }
+        };
+        self.status.send_modify(|s| s.ended = Some(ended));
+        // On error the stream's drop sends the request-side close, without waiting here.
+        result
+    }
+
+    async fn session(&mut self, mut close: oneshot::Receiver<()>) -> Result<()> {
+        let mut closing = false;
+        let mut local_open = true;
+        loop {
+            tokio::select! {
+                biased;
+                update = self.updates.recv(), if local_open && !closing => match update {
+                    Some((seq, update)) => self.send_update(seq, update).await?,
+                    None => local_open = false,
+                },
+                _ = &mut close, if !closing => {
+                    closing = true;
+                    self.drain().await?;
+                    self.stream.close().await?;
+                }
+                chunk = self.stream.recv() => match chunk? {
+                    None => {
+                        // The server closed first: like the SDKs, send what is queued, then
+                        // the request-side close.
+                        if !closing {
+                            self.drain().await?;
+                            self.stream.close().await?;
+                        }
+                        return Ok(());
+                    }
+                    Some(chunk) => self.apply(chunk).await?,
+                }
+            }
+        }
+    }
+
+    async fn drain(&mut self) -> Result<()> {
+        while let Ok((seq, update)) = self.updates.try_recv() {
+            self.send_update(seq, update).await?;
+        }
+        Ok(())
+    }
+
+    async fn send_update(&mut self, seq: u64, update: Vec<u8>) -> Result<()> {
+        self.stream
+            .send_binary(json!({"kind": "sync"}), encode_sync_payload(&update))
+            .await?;
+        self.status.send_modify(|s| s.acked = seq);
+        Ok(())
+    }
+
+    async fn apply(&mut self, chunk: Content) -> Result<()> {
+        let (headers, data) = match chunk {
+            Content::Binary { headers, data } => (headers, data),
+            Content::Error { text, code } => return Err(Error::Server { code, text }),
+            other => {
+                return Err(Error::unexpected(
+                    TOOL_ID,
+                    format!("unexpected stream chunk: {}", other.header()),
+                ))
+            }
+        };
+        match headers.get("kind").and_then(Value::as_str) {
+            Some("sync" | "state") => {}
+            _ => {
+                return Err(Error::unexpected(
+                    TOOL_ID,
+                    format!("unexpected sync chunk: {}", Value::Object(headers)),
+                ))
+            }
+        }
+        check_path(&headers, &self.path)?;
+        // An empty tail only marks the document synchronized.
+        if data.is_empty() {
+            return Ok(());
+        }
+        let update = decode_sync_payload(&data)?;
+        // Waits for the lock without blocking the thread while the user holds a transaction.
+        let mut txn = AsyncTransact::transact_mut_with(&self.doc, REMOTE_ORIGIN).await;
+        let applied = txn.apply_update(update);
+        drop(txn); // commit: observers (and the echo) run here
+        applied.map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply an update: {e}")))
+    }
+}
+
+/// A copy of an error for every waiter (the SDK's error is not `Clone`).
+fn replicate(e: &Error) -> Error {
+    match e {
+        Error::Server { code, text } => Error::Server {
+            code: *code,
+            text: text.clone(),
+        },
+        Error::StreamClosed {
+            status_code,
+            message,
+        } => Error::StreamClosed {
+            status_code: *status_code,
+            message: message.clone(),
+        },
+        Error::Closed { reason } => Error::Closed {
+            reason: reason.clone(),
+        },
+        Error::UnexpectedResponse { tool, detail } => Error::UnexpectedResponse {
+            tool: tool.clone(),
+            detail: detail.clone(),
+        },
+        Error::Timeout(d, what) => Error::Timeout(*d, what),
+        other => Error::Transport(other.to_string()),
+    }
+}
+
+/// An open collaborative document: a [`yrs::Doc`] kept in sync with the room.
+///
+/// Edit it with ordinary yrs transactions on [`SyncDocument::doc`]; each committed
+/// transaction is sent as one update. Remote changes arrive in transactions whose origin is
+/// [`REMOTE_ORIGIN`]; observe them with yrs (`root().observe_deep(..)`, ...).
+pub struct SyncDocument {
+    doc: Doc,
+    root: XmlFragmentRef,
+    path: String,
+    schema: Value,
+    queued: Arc<AtomicU64>,
+    status: watch::Receiver<Status>,
+    close_tx: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<()>>>,
+    observer_key: Origin,
+}
+
+impl std::fmt::Debug for SyncDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncDocument")
+            .field("path", &self.path)
+            .field("client_id", &self.doc.client_id())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncDocument {
+    /// The yrs document.
+    pub fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    /// The root XML fragment ([`ROOT_NAME`]).
+    pub fn root(&self) -> XmlFragmentRef {
+        self.root.clone()
+    }
+
+    /// The normalized path of the document.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The document's schema as the server sent it (MeshSchema JSON).
+    pub fn schema(&self) -> &Value {
+        &self.schema
+    }
+
+    /// Whether the stream has ended (closed by the server, failed or disconnected); local
+    /// changes are then no longer sent.
+    pub fn is_closed(&self) -> bool {
+        self.status.borrow().ended.is_some()
+    }
+
+    /// Waits until every update committed so far has been acknowledged by the server.
+    /// Fails with the stream's error (or [`Error::Closed`]) if it ended before that.
+    pub async fn flush(&self) -> Result<()> {
+        let target = self.queued.load(Ordering::SeqCst);
+        let mut status = self.status.clone();
+        let s = status
+            .wait_for(|s| s.acked >= target || s.ended.is_some())
+            .await
+            .map_err(|_| self.ended_error())?;
+        if s.acked >= target {
+            return Ok(());
+        }
+        Err(match &s.ended {
+            Some(Err(e)) => replicate(e),
+            _ => Error::Closed {
+                reason: format!(
+                    "sync document {} closed before its updates were sent",
+                    self.path
+                ),
+            },
+        })
+    }
+
+    /// Waits until the stream ends: `Ok` after the server's normal close, else its error
+    /// (e.g. [`Error::Closed`] when the connection drops).
+    pub async fn closed(&self) -> Result<()> {
+        let mut status = self.status.clone();
+        let s = status
+            .wait_for(|s| s.ended.is_some())
+            .await
+            .map_err(|_| self.ended_error())?;
+        match &s.ended {
+            Some(Err(e)) => Err(replicate(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn ended_error(&self) -> Error {
+        Error::Closed {
+            reason: format!("the sync task of {} is gone", self.path),
+        }
+    }
+
+    /// Sends the queued updates and the request-side `control/close`, then waits for the
+    /// server's `control/close`. Returns the stream's error if it had failed.
+    pub async fn close(mut self) -> Result<()> {
+        if let Some(tx) = self.close_tx.take() {
+            let _ = tx.send(());
+        }
+        // Awaited in place: if this future is dropped, `Drop` still stops the task.
+        let Some(task) = self.task.as_mut() else {
+            return Ok(());
+        };
+        let joined = task.await;
+        self.task = None;
+        joined.unwrap_or_else(|e| {
+            Err(Error::Closed {
+                reason: format!("the sync task of {} failed: {e}", self.path),
+            })
+        })
+    }
+}
+
+impl Drop for SyncDocument {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        // Fails only while a transaction is open elsewhere; the observer then finds its
+        // channel closed and drops what it sees.
+        let _ = self.doc.unobserve_update_v1(self.observer_key.clone());
+    }
+}
