@@ -1177,6 +1177,10 @@ fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
             (quote!(#name), quote!(), decl, None, quote!(#name))
         }
     };
+    let object = matches!(
+        &j.body,
+        JsonBody::Fields(_) | JsonBody::Type(TypeRef::Named { .. })
+    );
     let optional_call = if let Some(key) = &j.present_when {
         Some(quote!(crate::decode::json_present_when::<#decoded>(reply, #key, #tool_id)))
     } else if j.empty_none {
@@ -1189,7 +1193,12 @@ fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
         (Some(call), None) => (quote!(Option<#value>), call),
         (None, Some(p)) => (
             value,
-            quote!(crate::decode::json::<#decoded>(reply, #tool_id).map(#p)),
+            quote!(crate::decode::json_object::<#decoded>(reply, #tool_id).map(#p)),
+        ),
+        // Named types and inline fields are JSON objects, never arrays.
+        (None, None) if object => (
+            value,
+            quote!(crate::decode::json_object::<#decoded>(reply, #tool_id)),
         ),
         (None, None) => (
             value,

@@ -37,7 +37,7 @@ pub use runtime::exec::{
 pub use runtime::flows::{ByteSource, Download};
 pub use runtime::framing::Limits;
 pub use runtime::stream::ToolCallStream;
-#[cfg(feature = "sync")]
+#[cfg(feature = "sync-doc")]
 pub use runtime::sync_doc::{yrs, SyncDocument, SyncOpen};
 pub use runtime::transport::{
     memory_pair, room_url, MemoryTransport, Token, Transport, TransportError,

@@ -232,14 +232,10 @@ async fn a_handshake_timeout_closes_the_socket() {
     );
 }
 
-/// BUG (reported, not fixed here: the fix belongs in `runtime/client.rs`): dropping the
-/// `Connect` future during the handshake (e.g. a caller's own `tokio::time::timeout`)
-/// leaves the reader and writer tasks that `RoomClient::with_transport` spawned running,
-/// holding the socket open until the server hangs up. Only the handshake-timeout and
-/// error paths abort them (`abort` in `with_transport`); a drop guard would cover this.
-/// Run with `cargo test -p meshagent-room --test faults -- --ignored`.
+/// Dropping the `Connect` future during the handshake (e.g. a caller's own
+/// `tokio::time::timeout`) stops the reader and writer tasks and closes the socket.
 #[tokio::test]
-#[ignore = "known bug: a dropped Connect future leaks its background tasks (see doc comment)"]
+
 async fn a_dropped_connect_future_closes_the_socket() {
     let (listener, url) = listen().await;
     let server = tokio::spawn(async move {
@@ -258,15 +254,10 @@ async fn a_dropped_connect_future_closes_the_socket() {
     );
 }
 
-/// BUG (reported, not fixed here: the fix belongs in `runtime/stream.rs` and
-/// `runtime/hosting.rs`): dropping an open `ToolCallStream` spawns a task that sends the
-/// request-side close and waits for its acknowledgement with no time limit, holding a
-/// `RoomClient` clone meanwhile. If the room never acknowledges, the socket stays open
-/// after the application has dropped every client, stream and event stream.
-/// (`HostedToolkit`'s drop does the same with `room.unregister_toolkit`.)
-/// Run with `cargo test -p meshagent-room --test faults -- --ignored`.
+/// Dropping an open `ToolCallStream` sends the request-side close detached: an
+/// unacknowledged close never keeps the socket open once every client handle is dropped.
 #[tokio::test]
-#[ignore = "known bug: a dropped stream's close task keeps the client alive (see doc comment)"]
+
 async fn a_dropped_stream_does_not_keep_the_socket_open() {
     let (listener, url) = listen().await;
     let (peer_tx, peer_rx) = oneshot::channel();

@@ -657,15 +657,11 @@ async fn malformed_frame_matrix() {
     );
 }
 
-/// BUG (reported, not fixed here: the fix belongs in `runtime/decode.rs`): a typed JSON
-/// result is deserialized with serde, which also accepts a JSON *array* for a struct,
-/// field by field in order. `{"type":"json","json":[true]}` therefore answers
-/// `storage.exists` with `Ok(true)`, where the SDKs fail (Python indexes the reply as a
-/// dict). `packing::unpack_as` guards headers against exactly this; replies are not.
-/// Run with `cargo test -p meshagent-room --test malformed_frames -- --ignored`.
+/// serde would fill a struct from a JSON *array*, field by field; typed replies that are
+/// objects reject arrays (`{"type":"json","json":[true]}` for `storage.exists` is an
+/// error, as in the SDKs).
 #[tokio::test]
-#[ignore = "known bug: typed results accept a JSON array for a struct (see doc comment)"]
-async fn known_bugs() {
+async fn arrays_are_not_structs() {
     let cases = known_bug_cases();
     let failures = run_all(&cases).await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -1,7 +1,7 @@
 //! `sync.open` documents (`SyncDocument`, yrs) against a scripted peer, plus interop with the
 //! official SDKs through the fixtures in `tests/fixtures/sync/`, recorded by
 //! `conformance/recorder/record_sync_fixtures.py` (see the note at its top).
-#![cfg(feature = "sync")]
+#![cfg(feature = "sync-doc")]
 
 use std::collections::BTreeMap;
 use std::future::IntoFuture;

@@ -772,7 +772,7 @@ impl std::future::IntoFuture for ListImagesRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_images", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.list_images")
+            crate::decode::json_object::<Reply>(reply, "containers.list_images")
                 .map(|r: Reply| r.images)
         })
     }
@@ -865,7 +865,7 @@ impl std::future::IntoFuture for PushImageRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "push_image", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.push_image")
+            crate::decode::json_object::<Reply>(reply, "containers.push_image")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -885,7 +885,7 @@ impl std::future::IntoFuture for LoadRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "load", &self).await?;
-            crate::decode::json::<ImportedImage>(reply, "containers.load")
+            crate::decode::json_object::<ImportedImage>(reply, "containers.load")
         })
     }
 }
@@ -921,7 +921,7 @@ impl std::future::IntoFuture for LoadImageRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "load_image", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.load_image")
+            crate::decode::json_object::<Reply>(reply, "containers.load_image")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -960,7 +960,7 @@ impl std::future::IntoFuture for SaveImageRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "save_image", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.save_image")
+            crate::decode::json_object::<Reply>(reply, "containers.save_image")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -1126,7 +1126,7 @@ impl std::future::IntoFuture for RunRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "run", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.run")
+            crate::decode::json_object::<Reply>(reply, "containers.run")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -1161,7 +1161,7 @@ impl std::future::IntoFuture for RunServiceRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "run_service", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.run_service")
+            crate::decode::json_object::<Reply>(reply, "containers.run_service")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -1215,7 +1215,7 @@ impl std::future::IntoFuture for WaitForExitRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "wait_for_exit", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.wait_for_exit")
+            crate::decode::json_object::<Reply>(reply, "containers.wait_for_exit")
                 .map(|r: Reply| r.exit_code)
         })
     }
@@ -1268,7 +1268,7 @@ impl std::future::IntoFuture for ListContainersRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_containers", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.list_containers")
+            crate::decode::json_object::<Reply>(reply, "containers.list_containers")
                 .map(|r: Reply| r.containers)
         })
     }
@@ -1378,7 +1378,7 @@ impl std::future::IntoFuture for BuildRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "build", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.build")
+            crate::decode::json_object::<Reply>(reply, "containers.build")
                 .map(|r: Reply| r.build_id)
         })
     }
@@ -1488,7 +1488,7 @@ impl std::future::IntoFuture for StartBuildRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "start_build", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.start_build")
+            crate::decode::json_object::<Reply>(reply, "containers.start_build")
                 .map(|r: Reply| r.build_id)
         })
     }
@@ -1510,7 +1510,7 @@ impl std::future::IntoFuture for ListBuildsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_builds", &self).await?;
-            crate::decode::json::<Reply>(reply, "containers.list_builds")
+            crate::decode::json_object::<Reply>(reply, "containers.list_builds")
                 .map(|r: Reply| r.builds)
         })
     }

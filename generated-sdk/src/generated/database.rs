@@ -847,7 +847,7 @@ impl std::future::IntoFuture for ListTablesRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_tables", &self).await?;
-            crate::decode::json::<Reply>(reply, "database.list_tables")
+            crate::decode::json_object::<Reply>(reply, "database.list_tables")
                 .map(|r: Reply| r.tables)
         })
     }
@@ -883,7 +883,7 @@ impl std::future::IntoFuture for InspectRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "inspect", &self).await?;
-            crate::decode::json::<Reply>(reply, "database.inspect")
+            crate::decode::json_object::<Reply>(reply, "database.inspect")
                 .map(|r: Reply| r.fields)
         })
     }
@@ -1556,7 +1556,8 @@ impl std::future::IntoFuture for CountRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "count", &self).await?;
-            crate::decode::json::<Reply>(reply, "database.count").map(|r: Reply| r.count)
+            crate::decode::json_object::<Reply>(reply, "database.count")
+                .map(|r: Reply| r.count)
         })
     }
 }
@@ -1688,7 +1689,7 @@ impl std::future::IntoFuture for ListVersionsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_versions", &self).await?;
-            crate::decode::json::<Reply>(reply, "database.list_versions")
+            crate::decode::json_object::<Reply>(reply, "database.list_versions")
                 .map(|r: Reply| r.versions)
         })
     }
@@ -1862,7 +1863,7 @@ impl std::future::IntoFuture for ListIndexesRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_indexes", &self).await?;
-            crate::decode::json::<Reply>(reply, "database.list_indexes")
+            crate::decode::json_object::<Reply>(reply, "database.list_indexes")
                 .map(|r: Reply| r.indexes)
         })
     }

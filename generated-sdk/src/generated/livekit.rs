@@ -81,7 +81,7 @@ impl std::future::IntoFuture for ConnectRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "connect", &self).await?;
-            crate::decode::json::<ConnectionInfo>(reply, "livekit.connect")
+            crate::decode::json_object::<ConnectionInfo>(reply, "livekit.connect")
         })
     }
 }

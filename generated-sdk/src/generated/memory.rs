@@ -878,7 +878,8 @@ impl std::future::IntoFuture for ListRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json::<Reply>(reply, "memory.list").map(|r: Reply| r.memories)
+            crate::decode::json_object::<Reply>(reply, "memory.list")
+                .map(|r: Reply| r.memories)
         })
     }
 }
@@ -998,7 +999,7 @@ impl std::future::IntoFuture for InspectRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "inspect", &self).await?;
-            crate::decode::json::<MemoryDetails>(reply, "memory.inspect")
+            crate::decode::json_object::<MemoryDetails>(reply, "memory.inspect")
         })
     }
 }
@@ -1031,7 +1032,7 @@ impl std::future::IntoFuture for QueryRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "query", &self).await?;
-            crate::decode::json::<MemoryQueryResult>(reply, "memory.query")
+            crate::decode::json_object::<MemoryQueryResult>(reply, "memory.query")
         })
     }
 }
@@ -1224,7 +1225,7 @@ impl std::future::IntoFuture for IngestTextRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "ingest_text", &self).await?;
-            crate::decode::json::<MemoryIngestResult>(reply, "memory.ingest_text")
+            crate::decode::json_object::<MemoryIngestResult>(reply, "memory.ingest_text")
         })
     }
 }
@@ -1339,7 +1340,9 @@ impl std::future::IntoFuture for IngestImageRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "ingest_image", &self).await?;
-            crate::decode::json::<MemoryIngestResult>(reply, "memory.ingest_image")
+            crate::decode::json_object::<
+                MemoryIngestResult,
+            >(reply, "memory.ingest_image")
         })
     }
 }
@@ -1429,7 +1432,7 @@ impl std::future::IntoFuture for IngestFileRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "ingest_file", &self).await?;
-            crate::decode::json::<MemoryIngestResult>(reply, "memory.ingest_file")
+            crate::decode::json_object::<MemoryIngestResult>(reply, "memory.ingest_file")
         })
     }
 }
@@ -1524,7 +1527,9 @@ impl std::future::IntoFuture for IngestFromTableRequest {
                 .room
                 .invoke_json(TOOLKIT, "ingest_from_table", &self)
                 .await?;
-            crate::decode::json::<MemoryIngestResult>(reply, "memory.ingest_from_table")
+            crate::decode::json_object::<
+                MemoryIngestResult,
+            >(reply, "memory.ingest_from_table")
         })
     }
 }
@@ -1589,7 +1594,7 @@ impl std::future::IntoFuture for IngestFromStorageRequest {
                 .room
                 .invoke_json(TOOLKIT, "ingest_from_storage", &self)
                 .await?;
-            crate::decode::json::<
+            crate::decode::json_object::<
                 MemoryIngestResult,
             >(reply, "memory.ingest_from_storage")
         })
@@ -1642,7 +1647,7 @@ impl std::future::IntoFuture for RecallRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "recall", &self).await?;
-            crate::decode::json::<MemoryRecallResult>(reply, "memory.recall")
+            crate::decode::json_object::<MemoryRecallResult>(reply, "memory.recall")
         })
     }
 }
@@ -1675,7 +1680,7 @@ impl std::future::IntoFuture for DeleteEntitiesRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete_entities", &self).await?;
-            crate::decode::json::<
+            crate::decode::json_object::<
                 MemoryDeleteEntitiesResult,
             >(reply, "memory.delete_entities")
         })
@@ -1713,7 +1718,7 @@ impl std::future::IntoFuture for DeleteRelationshipsRequest {
                 .room
                 .invoke_json(TOOLKIT, "delete_relationships", &self)
                 .await?;
-            crate::decode::json::<
+            crate::decode::json_object::<
                 MemoryDeleteRelationshipsResult,
             >(reply, "memory.delete_relationships")
         })
@@ -1764,7 +1769,7 @@ impl std::future::IntoFuture for OptimizeRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "optimize", &self).await?;
-            crate::decode::json::<MemoryOptimizeResult>(reply, "memory.optimize")
+            crate::decode::json_object::<MemoryOptimizeResult>(reply, "memory.optimize")
         })
     }
 }

@@ -216,7 +216,8 @@ impl std::future::IntoFuture for ListRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json::<Reply>(reply, "queues.list").map(|r: Reply| r.queues)
+            crate::decode::json_object::<Reply>(reply, "queues.list")
+                .map(|r: Reply| r.queues)
         })
     }
 }

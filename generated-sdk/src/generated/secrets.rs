@@ -609,7 +609,7 @@ impl std::future::IntoFuture for GetOfflineOauthTokenRequest {
                 .room
                 .invoke_json(TOOLKIT, "get_offline_oauth_token", &self)
                 .await?;
-            crate::decode::json::<Reply>(reply, "secrets.get_offline_oauth_token")
+            crate::decode::json_object::<Reply>(reply, "secrets.get_offline_oauth_token")
                 .map(|r: Reply| r.access_token)
         })
     }
@@ -680,7 +680,7 @@ impl std::future::IntoFuture for RequestOauthTokenRequest {
                 .room
                 .invoke_json(TOOLKIT, "request_oauth_token", &self)
                 .await?;
-            crate::decode::json::<Reply>(reply, "secrets.request_oauth_token")
+            crate::decode::json_object::<Reply>(reply, "secrets.request_oauth_token")
                 .map(|r: Reply| r.access_token)
         })
     }
@@ -702,7 +702,7 @@ impl std::future::IntoFuture for ListSecretsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_secrets", &self).await?;
-            crate::decode::json::<Reply>(reply, "secrets.list_secrets")
+            crate::decode::json_object::<Reply>(reply, "secrets.list_secrets")
                 .map(|r: Reply| r.secrets)
         })
     }

@@ -87,7 +87,7 @@ impl std::future::IntoFuture for ListRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json::<ListOutput>(reply, "services.list")
+            crate::decode::json_object::<ListOutput>(reply, "services.list")
         })
     }
 }

@@ -215,7 +215,7 @@ impl std::future::IntoFuture for ExistsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "exists", &self).await?;
-            crate::decode::json::<Reply>(reply, "storage.exists")
+            crate::decode::json_object::<Reply>(reply, "storage.exists")
                 .map(|r: Reply| r.exists)
         })
     }
@@ -260,7 +260,8 @@ impl std::future::IntoFuture for ListRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json::<Reply>(reply, "storage.list").map(|r: Reply| r.files)
+            crate::decode::json_object::<Reply>(reply, "storage.list")
+                .map(|r: Reply| r.files)
         })
     }
 }
@@ -314,7 +315,7 @@ impl std::future::IntoFuture for DownloadUrlRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "download_url", &self).await?;
-            crate::decode::json::<Reply>(reply, "storage.download_url")
+            crate::decode::json_object::<Reply>(reply, "storage.download_url")
                 .map(|r: Reply| r.url)
         })
     }

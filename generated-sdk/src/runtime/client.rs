@@ -141,15 +141,8 @@ pub struct RoomClient {
 struct Inner {
     shared: Arc<Shared>,
     info: RoomInfo,
-    tasks: [JoinHandle<()>; 2],
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
+    /// Held only to abort the tasks with the last clone.
+    _tasks: AbortOnDrop,
 }
 
 pub(crate) enum Outgoing {
@@ -268,6 +261,23 @@ impl Shared {
             .map(|inner| RoomClient { inner })
     }
 
+    /// Sends a message from a `Drop` impl: no reply is awaited and nothing keeps the
+    /// client alive (only the queue is touched; a full queue hands the send to a task
+    /// that holds this shared state, not the client).
+    pub(crate) fn send_detached(self: &Arc<Self>, packet_type: &'static str, head: Vec<u8>) {
+        let packets = encode_message_parts(self.next_id(), packet_type, &[&head]);
+        if let Err(mpsc::error::TrySendError::Full(out)) =
+            self.outgoing.try_send(Outgoing::Message(packets))
+        {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let outgoing = self.outgoing.clone();
+                rt.spawn(async move {
+                    let _ = outgoing.send(out).await;
+                });
+            }
+        }
+    }
+
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -372,11 +382,9 @@ impl RoomClient {
             Reassembler::new(options.limits),
             shared.clone(),
         ));
-        let abort = |e: Error| {
-            writer.abort();
-            reader.abort();
-            e
-        };
+        // Until the client owns them, the tasks die with this future (also when a caller's
+        // timeout drops it mid-handshake).
+        let tasks = AbortOnDrop([writer, reader]);
 
         let wait = async {
             loop {
@@ -399,19 +407,20 @@ impl RoomClient {
         let (info, _participant) = match tokio::time::timeout(options.handshake_timeout, wait).await
         {
             Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(abort(e)),
+            // Returning drops `tasks`, which stops the background tasks.
+            Ok(Err(e)) => return Err(e),
             Err(_) => {
-                return Err(abort(Error::Timeout(
+                return Err(Error::Timeout(
                     options.handshake_timeout,
                     "room_ready and connected",
-                )))
+                ))
             }
         };
         let client = RoomClient {
             inner: Arc::new(Inner {
                 shared,
                 info,
-                tasks: [writer, reader],
+                _tasks: tasks,
             }),
         };
         let _ = client
@@ -617,6 +626,18 @@ impl RoomClient {
         };
         shared.send(id, packet_type, head, tail).await?;
         Ok(reply)
+    }
+}
+
+/// The background tasks; aborted when dropped (with the client, or with a connect future
+/// dropped mid-handshake).
+struct AbortOnDrop([JoinHandle<()>; 2]);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
     }
 }
 

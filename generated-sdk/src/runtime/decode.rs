@@ -75,6 +75,19 @@ pub(crate) fn json<T: DeserializeOwned>(reply: Content, tool: &str) -> Result<T>
     }
 }
 
+/// The reply must be a `json` object matching `T` (serde would also fill a struct from an
+/// array, field by field; the SDKs reject that, and so do we).
+pub(crate) fn json_object<T: DeserializeOwned>(reply: Content, tool: &str) -> Result<T> {
+    match reply {
+        Content::Json(v @ Value::Object(_)) => from_json(v, tool),
+        Content::Json(other) => Err(Error::unexpected(
+            tool,
+            format!("expected a JSON object, got {other}"),
+        )),
+        other => Err(wrong(&other, tool, "json")),
+    }
+}
+
 /// `json` matching `T`, or `empty` meaning `None`.
 pub(crate) fn json_or_empty<T: DeserializeOwned>(reply: Content, tool: &str) -> Result<Option<T>> {
     match reply {

@@ -229,13 +229,13 @@ impl HostedToolkit {
 impl Drop for HostedToolkit {
     fn drop(&mut self) {
         self.room.shared().lock().hosted_remove(&self.name);
-        if let (Some(id), Ok(rt)) = (self.id.take(), tokio::runtime::Handle::try_current()) {
-            let room = self.room.clone();
-            rt.spawn(async move {
-                if let Err(e) = unregister(&room, &id).await {
-                    tracing::debug!(error = %e, "unregistering a dropped toolkit failed");
-                }
-            });
+        // Detached: an unanswered unregister never keeps the connection alive.
+        if let Some(id) = self.id.take() {
+            if let Ok(head) = pack_header(&json!({"id": id})) {
+                self.room
+                    .shared()
+                    .send_detached(cp::ROOM_UNREGISTER_TOOLKIT, head);
+            }
         }
     }
 }

@@ -240,16 +240,20 @@ async fn send_close(room: &RoomClient, tool_call_id: &str) -> Result<()> {
 
 impl Drop for ToolCallStream {
     fn drop(&mut self) {
-        self.room.shared().lock().streams.remove(&self.tool_call_id);
-        // Dropped early: still tell the server, so it can free the call.
+        let shared = self.room.shared();
+        shared.lock().streams.remove(&self.tool_call_id);
+        // Dropped early: still tell the server, so it can free the call; detached, so an
+        // unacknowledged close never keeps the connection alive.
         if !self.request_closed && !self.room.is_closed() {
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                let (room, id) = (self.room.clone(), self.tool_call_id.clone());
-                rt.spawn(async move {
-                    if let Err(e) = send_close(&room, &id).await {
-                        tracing::debug!(error = %e, "closing a dropped stream failed");
-                    }
-                });
+            let close = Content::Control(Control::Close {
+                status_code: CLOSE_NORMAL,
+                message: None,
+            });
+            if let Ok(head) = pack_header(&ChunkHeader {
+                tool_call_id: &self.tool_call_id,
+                chunk: close.header(),
+            }) {
+                shared.send_detached(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, head);
             }
         }
     }

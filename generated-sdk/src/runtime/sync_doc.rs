@@ -27,7 +27,7 @@
 //! Differences from the SDKs: each `sync_open` is its own stream (the SDKs share one stream
 //! per path through a reference count), and chunk headers are checked leniently (`kind` of
 //! `sync` or `state`, a matching `path`; other keys are ignored), as TypeScript does.
-#![cfg(feature = "sync")]
+#![cfg(feature = "sync-doc")]
 
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicU64, Ordering};
