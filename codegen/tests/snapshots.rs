@@ -34,3 +34,17 @@ fn generation_is_deterministic() {
     };
     assert_eq!(gen(), gen());
 }
+
+/// One real toolkit of each shape: plain tools (queues), typed rows and streams (database),
+/// and events (messaging).
+#[test]
+fn generated_code_for_real_toolkits() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let api = codegen::load_api(&spec, "spec")
+        .unwrap_or_else(|d| panic!("{}", codegen::diag::render(&d)));
+    let files = codegen::emit::generate(&api).expect("generates");
+    for name in ["queues.rs", "database.rs", "messaging.rs"] {
+        let file = files.iter().find(|f| f.path == name).expect("toolkit file");
+        insta::assert_snapshot!(format!("real__{}", name.replace('.', "_")), file.contents);
+    }
+}

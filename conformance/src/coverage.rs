@@ -86,12 +86,32 @@ pub fn count(method: &SpecMethod, cases: &[Case]) -> usize {
 
 /// One line: `coverage: storage.exists 3, ..., event storage.file.updated 1`.
 pub fn summary(methods: &[SpecMethod], cases: &[Case]) -> String {
-    let parts: Vec<String> = methods
-        .iter()
-        .map(|m| match m {
-            SpecMethod::Tool(name) => format!("{name} {}", count(m, cases)),
-            SpecMethod::Event(packet) => format!("event {packet} {}", count(m, cases)),
-        })
-        .collect();
-    format!("coverage (cases per spec method): {}", parts.join(", "))
+    let by_sdk = |language: &str| -> Vec<Case> {
+        cases
+            .iter()
+            .filter(|c| c.sdk.language == language)
+            .cloned()
+            .collect()
+    };
+    let (python, typescript) = (by_sdk("python"), by_sdk("typescript"));
+    let mut out = String::from("coverage: cases per spec method (python / typescript)\n");
+    let mut uncovered = Vec::new();
+    for m in methods {
+        let name = match m {
+            SpecMethod::Tool(name) => name.clone(),
+            SpecMethod::Event(packet) => format!("event {packet}"),
+        };
+        let (py, ts) = (count(m, &python), count(m, &typescript));
+        if py + ts == 0 {
+            uncovered.push(name.clone());
+        }
+        out.push_str(&format!("  {name:<48} {py:>3} / {ts:<3}\n"));
+    }
+    out.push_str(&format!(
+        "{} of {} spec methods have cases; none yet: {}\n",
+        methods.len() - uncovered.len(),
+        methods.len(),
+        uncovered.join(", ")
+    ));
+    out
 }

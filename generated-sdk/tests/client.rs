@@ -579,3 +579,42 @@ async fn a_secrets_handler_answers_with_the_bytes_in_the_tail() {
     );
     assert_eq!(&packed.tail[..], b"sk-123");
 }
+
+#[tokio::test]
+async fn a_request_timeout_fails_only_the_slow_call() {
+    let (client_io, server_io) = memory_pair();
+    let mut peer = Peer {
+        io: server_io,
+        reassembler: Reassembler::new(Limits::default()),
+        next_id: 1000,
+    };
+    let handshake = async {
+        peer.push(
+            "room_ready",
+            json!({"room_name": "r", "room_url": "ws://x", "session_id": "s"}),
+        )
+        .await;
+        peer.push(
+            "connected",
+            json!({"type": "init", "participantId": "p", "attributes": {}}),
+        )
+        .await;
+    };
+    let options = ConnectOptions {
+        request_timeout: Some(Duration::from_millis(50)),
+        ..ConnectOptions::default()
+    };
+    let (client, ()) = tokio::join!(RoomClient::with_transport(client_io, options), handshake);
+    let (room, _events) = client.expect("handshake");
+    let slow = room.queues().receive("jobs").await;
+    assert!(matches!(slow, Err(Error::Timeout(..))), "{slow:?}");
+    let (slow_id, ..) = peer.recv().await;
+    let next = tokio::spawn({
+        let room = room.clone();
+        async move { room.queues().open("q").await }
+    });
+    let (id, ..) = peer.recv().await;
+    peer.reply(slow_id, json!({"type": "empty"})).await; // late: ignored
+    peer.reply(id, json!({"type": "empty"})).await;
+    next.await.expect("task").expect("the client goes on");
+}

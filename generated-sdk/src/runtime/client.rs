@@ -77,6 +77,9 @@ pub struct ConnectOptions {
     pub limits: Limits,
     /// TLS settings for `wss` (default: rustls with the Mozilla roots).
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Longest wait for the reply to any request, [`Error::Timeout`] after (default none: the
+    /// protocol has no timeout of its own, and `queues.receive` may wait on purpose).
+    pub request_timeout: Option<Duration>,
 }
 
 impl Default for ConnectOptions {
@@ -85,6 +88,7 @@ impl Default for ConnectOptions {
             handshake_timeout: Duration::from_secs(30),
             limits: Limits::default(),
             tls: None,
+            request_timeout: None,
         }
     }
 }
@@ -108,6 +112,12 @@ impl Connect {
     /// Sets the incoming message limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.options.limits = limits;
+        self
+    }
+
+    /// Sets the longest wait for any request's reply.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.options.request_timeout = Some(timeout);
         self
     }
 
@@ -141,6 +151,7 @@ pub struct RoomClient {
 struct Inner {
     shared: Arc<Shared>,
     info: RoomInfo,
+    request_timeout: Option<Duration>,
     /// Held only to abort the tasks with the last clone.
     _tasks: AbortOnDrop,
 }
@@ -420,6 +431,7 @@ impl RoomClient {
             inner: Arc::new(Inner {
                 shared,
                 info,
+                request_timeout: options.request_timeout,
                 _tasks: tasks,
             }),
         };
@@ -594,7 +606,14 @@ impl RoomClient {
         head: &[u8],
         tail: &[u8],
     ) -> Result<Content> {
-        self.start_request(packet_type, head, tail).await?.await
+        let reply = self.start_request(packet_type, head, tail).await?;
+        match self.inner.request_timeout {
+            // Timing out drops the reply, which forgets the call.
+            Some(limit) => tokio::time::timeout(limit, reply)
+                .await
+                .unwrap_or(Err(Error::Timeout(limit, "a reply"))),
+            None => reply.await,
+        }
     }
 
     /// Sends a request and returns its reply as a future, so the caller can send more
