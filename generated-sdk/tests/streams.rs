@@ -1,135 +1,14 @@
 //! Streaming tool calls against a scripted peer that follows each tool's flow control.
 
+mod support;
+
 use std::future::IntoFuture;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
-use meshagent_room::runtime::framing::{encode_message, Limits, Message, Reassembler};
-use meshagent_room::runtime::packing::{pack, unpack};
-use meshagent_room::{
-    memory_pair, ByteSource, ConnectOptions, Content, Error, MemoryTransport, RoomClient,
-    RoomEvents,
-};
+use futures::StreamExt;
+use meshagent_room::{ByteSource, Content, Error};
 use serde_json::{json, Value};
-
-struct Peer {
-    io: MemoryTransport,
-    reassembler: Reassembler,
-    next_id: u64,
-}
-
-/// A message from the client: id, type, header, tail.
-type Sent = (u64, String, Value, Bytes);
-
-impl Peer {
-    async fn send(&mut self, id: u64, packet_type: &str, header: Value, tail: &[u8]) {
-        for p in encode_message(id, packet_type, &pack(&header, tail).expect("pack")) {
-            self.io.send(p).await.expect("client listening");
-        }
-    }
-
-    async fn push(&mut self, packet_type: &str, header: Value, tail: &[u8]) {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(id, packet_type, header, tail).await;
-    }
-
-    async fn recv(&mut self) -> Sent {
-        loop {
-            let packet = tokio::time::timeout(Duration::from_secs(5), self.io.next())
-                .await
-                .expect("client sent in time")
-                .expect("connected")
-                .expect("no transport error");
-            if let Some(Message {
-                id,
-                message_type,
-                data,
-            }) = self.reassembler.push(packet).expect("framing")
-            {
-                let p = unpack(data).expect("packing");
-                return (id, message_type, Value::Object(p.header), p.tail);
-            }
-        }
-    }
-
-    async fn ack(&mut self, id: u64) {
-        self.send(id, "__response__", json!({"type": "empty"}), &[])
-            .await;
-    }
-
-    /// Expects a request chunk, acknowledges it, returns its chunk header and tail.
-    async fn chunk(&mut self) -> (Value, Bytes) {
-        let (id, kind, header, tail) = self.recv().await;
-        assert_eq!(kind, "room.tool_call_request_chunk", "{header}");
-        self.ack(id).await;
-        (header["chunk"].clone(), tail)
-    }
-
-    async fn respond(&mut self, call: &str, chunk: Value, tail: &[u8]) {
-        self.push(
-            "room.tool_call_response_chunk",
-            json!({"tool_call_id": call, "chunk": chunk}),
-            tail,
-        )
-        .await;
-    }
-
-    /// Expects the streaming invoke; answers control/open; returns the tool_call_id.
-    async fn open(&mut self, toolkit: &str, tool: &str) -> String {
-        let (id, kind, header, _) = self.recv().await;
-        assert_eq!(kind, "room.invoke_tool");
-        assert_eq!(
-            (header["toolkit"].as_str(), header["tool"].as_str()),
-            (Some(toolkit), Some(tool))
-        );
-        assert_eq!(
-            header["arguments"],
-            json!({"type": "control", "method": "open"})
-        );
-        self.send(
-            id,
-            "__response__",
-            json!({"type": "control", "method": "open"}),
-            &[],
-        )
-        .await;
-        header["tool_call_id"]
-            .as_str()
-            .expect("tool_call_id")
-            .to_string()
-    }
-}
-
-async fn connect() -> (RoomClient, RoomEvents, Peer) {
-    let (client_io, server_io) = memory_pair();
-    let mut peer = Peer {
-        io: server_io,
-        reassembler: Reassembler::new(Limits::default()),
-        next_id: 1000,
-    };
-    let handshake = async {
-        peer.push(
-            "room_ready",
-            json!({"room_name": "r", "room_url": "ws://x", "session_id": "s"}),
-            &[],
-        )
-        .await;
-        peer.push(
-            "connected",
-            json!({"type": "init", "participantId": "p", "attributes": {}}),
-            &[],
-        )
-        .await;
-    };
-    let (client, ()) = tokio::join!(
-        RoomClient::with_transport(client_io, ConnectOptions::default()),
-        handshake
-    );
-    let (room, events) = client.expect("handshake");
-    (room, events, peer)
-}
 
 fn close(status: i64) -> Value {
     json!({"type": "control", "method": "close", "status_code": status})
@@ -141,7 +20,7 @@ fn pattern(n: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn upload_sends_exactly_what_the_server_pulls() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let data = pattern(70_000);
     // Uneven source pieces: the client must re-slice them to the pulled sizes.
     let pieces: Vec<std::io::Result<Bytes>> = data
@@ -199,7 +78,7 @@ async fn upload_sends_exactly_what_the_server_pulls() {
 
 #[tokio::test]
 async fn download_pulls_while_bytes_remain() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let data = pattern(150_000);
     let call = tokio::spawn({
         let room = room.clone();
@@ -233,7 +112,7 @@ async fn download_pulls_while_bytes_remain() {
 
 #[tokio::test]
 async fn zero_byte_download_sends_no_pull() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("empty").await?.bytes().await }
@@ -249,7 +128,7 @@ async fn zero_byte_download_sends_no_pull() {
 
 #[tokio::test]
 async fn abnormal_close_is_an_error() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().upload("a", Bytes::from_static(b"abc")).await }
@@ -273,7 +152,7 @@ async fn abnormal_close_is_an_error() {
 
 #[tokio::test]
 async fn error_chunk_mid_stream_fails_the_download() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("a").await?.bytes().await }
@@ -294,7 +173,7 @@ async fn error_chunk_mid_stream_fails_the_download() {
 
 #[tokio::test]
 async fn a_server_that_stops_pulling_is_bounded_by_the_callers_timeout_and_closed() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move {
@@ -324,7 +203,7 @@ async fn a_server_that_stops_pulling_is_bounded_by_the_callers_timeout_and_close
 
 #[tokio::test]
 async fn an_error_reply_to_the_open_fails_the_stream() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("missing").await.map(|_| ()) }
@@ -348,7 +227,7 @@ async fn an_error_reply_to_the_open_fails_the_stream() {
 
 #[tokio::test]
 async fn disconnect_fails_open_streams() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("a").await?.bytes().await }
@@ -365,7 +244,7 @@ async fn disconnect_fails_open_streams() {
 
 #[tokio::test]
 async fn server_push_streams_chunks_until_close() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let reader = tokio::spawn({
         let room = room.clone();
         async move {
@@ -404,7 +283,7 @@ fn row(n: i64) -> meshagent_room::types::Row {
 
 #[tokio::test]
 async fn database_insert_sends_one_batch_per_pull() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let batches = vec![vec![row(1), row(2)], vec![row(3)]];
     let call = tokio::spawn({
         let room = room.clone();
@@ -443,7 +322,7 @@ async fn database_insert_sends_one_batch_per_pull() {
 
 #[tokio::test]
 async fn database_sql_pulls_eagerly_and_once_per_rows_chunk() {
-    let (room, _e, mut peer) = connect().await;
+    let (room, _e, mut peer) = support::connect_memory().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move {

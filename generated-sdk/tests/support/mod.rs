@@ -127,6 +127,54 @@ impl<T: Transport> Peer<T> {
         self.push("room_ready", room_ready()).await;
         self.push("connected", connected()).await;
     }
+
+    /// Pushes a message with a tail under a fresh server id.
+    pub async fn push_tail(&mut self, packet_type: &str, header: Value, tail: &[u8]) {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(id, packet_type, header, tail).await;
+    }
+
+    /// Acknowledges a request (an `empty` reply).
+    pub async fn ack(&mut self, id: u64) {
+        self.reply(id, json!({"type": "empty"})).await;
+    }
+
+    /// Expects a request chunk, acknowledges it, returns its chunk header and tail.
+    pub async fn chunk(&mut self) -> (Value, Bytes) {
+        let (id, kind, header, tail) = self.recv().await;
+        assert_eq!(kind, "room.tool_call_request_chunk", "{header}");
+        self.ack(id).await;
+        (header["chunk"].clone(), tail)
+    }
+
+    /// Pushes a response chunk of stream `call`.
+    pub async fn respond(&mut self, call: &str, chunk: Value, tail: &[u8]) {
+        let header = json!({"tool_call_id": call, "chunk": chunk});
+        self.push_tail("room.tool_call_response_chunk", header, tail)
+            .await;
+    }
+
+    /// Expects the streaming invoke of `toolkit.tool`, answers `control/open`, returns
+    /// the stream's `tool_call_id`.
+    pub async fn open(&mut self, toolkit: &str, tool: &str) -> String {
+        let (id, kind, header, _) = self.recv().await;
+        assert_eq!(kind, "room.invoke_tool");
+        assert_eq!(
+            (header["toolkit"].as_str(), header["tool"].as_str()),
+            (Some(toolkit), Some(tool))
+        );
+        assert_eq!(
+            header["arguments"],
+            json!({"type": "control", "method": "open"})
+        );
+        self.reply(id, json!({"type": "control", "method": "open"}))
+            .await;
+        header["tool_call_id"]
+            .as_str()
+            .expect("tool_call_id")
+            .to_string()
+    }
 }
 
 /// A client connected over an in-memory pair, with the room side.
