@@ -2,92 +2,26 @@
 //! checked against what the Python SDK 0.35.8 sends.
 #![cfg(feature = "containers")]
 
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
-use meshagent_room::runtime::framing::{encode_message, Limits, Message, Reassembler};
-use meshagent_room::runtime::packing::{pack, unpack};
-use meshagent_room::{
-    memory_pair, ConnectOptions, Error, ExecSession, MemoryTransport, RoomClient, RoomEvents,
-};
+use futures::StreamExt;
+use meshagent_room::{Error, ExecSession, MemoryTransport, RoomClient, RoomEvents};
 use serde_json::{json, Value};
 
-struct Peer {
-    io: MemoryTransport,
-    reassembler: Reassembler,
-    next_id: u64,
+type Peer = support::Peer<MemoryTransport>;
+
+/// What only exec tests need from the shared peer.
+trait ExecPeer {
+    /// Output on `channel` of stream `call`.
+    async fn output(&mut self, call: &str, channel: i64, tail: &[u8]);
+    /// Expects the streaming invoke of `containers.exec`; returns the invoke header.
+    async fn open_exec(&mut self) -> Value;
 }
 
-/// A message from the client: id, type, header, tail.
-type Sent = (u64, String, Value, Bytes);
-
-impl Peer {
-    async fn send(&mut self, id: u64, packet_type: &str, header: Value, tail: &[u8]) {
-        for p in encode_message(id, packet_type, &pack(&header, tail).expect("pack")) {
-            self.io.send(p).await.expect("client listening");
-        }
-    }
-
-    async fn push(&mut self, packet_type: &str, header: Value, tail: &[u8]) {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(id, packet_type, header, tail).await;
-    }
-
-    async fn recv(&mut self) -> Sent {
-        loop {
-            let packet = tokio::time::timeout(Duration::from_secs(5), self.io.next())
-                .await
-                .expect("client sent in time")
-                .expect("connected")
-                .expect("no transport error");
-            if let Some(Message {
-                id,
-                message_type,
-                data,
-            }) = self.reassembler.push(packet).expect("framing")
-            {
-                let p = unpack(data).expect("packing");
-                return (id, message_type, Value::Object(p.header), p.tail);
-            }
-        }
-    }
-
-    /// Nothing arrives from the client for a while.
-    async fn silent(&mut self) {
-        let got = tokio::time::timeout(Duration::from_millis(100), self.io.next()).await;
-        assert!(got.is_err(), "unexpected message from the client");
-    }
-
-    async fn ack(&mut self, id: u64) {
-        self.send(id, "__response__", json!({"type": "empty"}), &[])
-            .await;
-    }
-
-    /// Expects a request chunk without acknowledging it: message id, chunk header, tail.
-    async fn chunk_unacked(&mut self) -> (u64, Value, Bytes) {
-        let (id, kind, header, tail) = self.recv().await;
-        assert_eq!(kind, "room.tool_call_request_chunk", "{header}");
-        (id, header["chunk"].clone(), tail)
-    }
-
-    /// Expects a request chunk, acknowledges it, returns its chunk header and tail.
-    async fn chunk(&mut self) -> (Value, Bytes) {
-        let (id, chunk, tail) = self.chunk_unacked().await;
-        self.ack(id).await;
-        (chunk, tail)
-    }
-
-    async fn respond(&mut self, call: &str, chunk: Value, tail: &[u8]) {
-        self.push(
-            "room.tool_call_response_chunk",
-            json!({"tool_call_id": call, "chunk": chunk}),
-            tail,
-        )
-        .await;
-    }
-
+impl ExecPeer for Peer {
     async fn output(&mut self, call: &str, channel: i64, tail: &[u8]) {
         self.respond(
             call,
@@ -97,49 +31,13 @@ impl Peer {
         .await;
     }
 
-    /// Expects the streaming invoke of `containers.exec`, answers control/open, returns
-    /// the invoke header.
-    async fn open(&mut self) -> Value {
-        let (id, kind, header, _) = self.recv().await;
-        assert_eq!(kind, "room.invoke_tool");
-        self.send(
-            id,
-            "__response__",
-            json!({"type": "control", "method": "open"}),
-            &[],
-        )
-        .await;
-        header
+    async fn open_exec(&mut self) -> Value {
+        self.open_invoke("containers", "exec").await
     }
 }
 
 async fn connect() -> (RoomClient, RoomEvents, Peer) {
-    let (client_io, server_io) = memory_pair();
-    let mut peer = Peer {
-        io: server_io,
-        reassembler: Reassembler::new(Limits::default()),
-        next_id: 1000,
-    };
-    let handshake = async {
-        peer.push(
-            "room_ready",
-            json!({"room_name": "r", "room_url": "ws://x", "session_id": "s"}),
-            &[],
-        )
-        .await;
-        peer.push(
-            "connected",
-            json!({"type": "init", "participantId": "p", "attributes": {}}),
-            &[],
-        )
-        .await;
-    };
-    let (client, ()) = tokio::join!(
-        RoomClient::with_transport(client_io, ConnectOptions::default()),
-        handshake
-    );
-    let (room, events) = client.expect("handshake");
-    (room, events, peer)
+    support::connect_memory().await
 }
 
 fn close(status: i64) -> Value {
@@ -171,7 +69,7 @@ async fn open_session(room: &RoomClient, peer: &mut Peer) -> (ExecSession, Strin
         let room = room.clone();
         async move { room.exec("c1", ["sh", "-c", "cat"]).tty(false).await }
     });
-    let invoke = peer.open().await;
+    let invoke = peer.open_exec().await;
     let (start, _) = peer.chunk().await;
     let session = within("exec to open", call)
         .await
@@ -214,7 +112,7 @@ async fn the_invoke_and_start_chunk_are_what_python_sends() {
         let room = room.clone();
         async move { room.exec("c2", None::<&str>).await }
     });
-    let invoke = peer.open().await;
+    let invoke = peer.open_exec().await;
     assert_eq!(
         keys(&invoke),
         [
@@ -257,7 +155,7 @@ async fn the_invoke_and_start_chunk_are_what_python_sends() {
         let room = room.clone();
         async move { room.exec("c3", "ls -l").tty(true).request_id("r-1").await }
     });
-    peer.open().await;
+    peer.open_exec().await;
     let (start, _) = peer.chunk().await;
     assert_eq!(
         start["headers"],
@@ -332,7 +230,7 @@ async fn kill_and_initial_size_use_their_channels() {
         let room = room.clone();
         async move { room.exec("c1", "top").tty(true).size(120, 40).await }
     });
-    peer.open().await;
+    peer.open_exec().await;
     peer.chunk().await;
     // `.size()` is a resize right after the start, before exec() returns.
     let (chunk, _) = peer.chunk().await;

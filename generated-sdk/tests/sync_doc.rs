@@ -3,16 +3,14 @@
 //! `conformance/recorder/record_sync_fixtures.py` (see the note at its top).
 #![cfg(feature = "sync-doc")]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::future::IntoFuture;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
-use meshagent_room::runtime::framing::{encode_message, Limits, Message, Reassembler};
-use meshagent_room::runtime::packing::{pack, unpack};
 use meshagent_room::runtime::sync_doc::{
     decode_sync_payload, normalize_sync_path, REMOTE_ORIGIN, ROOT_NAME,
 };
@@ -21,140 +19,32 @@ use meshagent_room::yrs::{
     Any, ClientID, Doc, Options, Out, ReadTxn, Text, Transact, Xml, XmlElementPrelim, XmlFragment,
     XmlFragmentRef, XmlOut, XmlTextPrelim,
 };
-use meshagent_room::{memory_pair, ConnectOptions, Error, MemoryTransport, RoomClient, RoomEvents};
+use meshagent_room::{Error, MemoryTransport, RoomClient, RoomEvents};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------- scripted peer
 
-struct Peer {
-    io: MemoryTransport,
-    reassembler: Reassembler,
-    next_id: u64,
+type Peer = support::Peer<MemoryTransport>;
+
+/// What only sync tests need from the shared peer.
+trait SyncPeer {
+    /// Opens, checks the start chunk is for `path`, answers the state.
+    async fn open_with_state(&mut self, path: &str, state: &[u8]) -> String;
 }
 
-type Sent = (u64, String, Value, Bytes);
-
-impl Peer {
-    async fn send(&mut self, id: u64, packet_type: &str, header: Value, tail: &[u8]) {
-        for p in encode_message(id, packet_type, &pack(&header, tail).expect("pack")) {
-            self.io.send(p).await.expect("client listening");
-        }
-    }
-
-    async fn push(&mut self, packet_type: &str, header: Value, tail: &[u8]) {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(id, packet_type, header, tail).await;
-    }
-
-    async fn recv(&mut self) -> Sent {
-        loop {
-            let packet = tokio::time::timeout(Duration::from_secs(5), self.io.next())
-                .await
-                .expect("client sent in time")
-                .expect("connected")
-                .expect("no transport error");
-            if let Some(Message {
-                id,
-                message_type,
-                data,
-            }) = self.reassembler.push(packet).expect("framing")
-            {
-                let p = unpack(data).expect("packing");
-                return (id, message_type, Value::Object(p.header), p.tail);
-            }
-        }
-    }
-
-    async fn ack(&mut self, id: u64) {
-        self.send(id, "__response__", json!({"type": "empty"}), &[])
-            .await;
-    }
-
-    /// Expects a request chunk, acknowledges it, returns its chunk header and tail.
-    async fn chunk(&mut self) -> (Value, Bytes) {
-        let (id, kind, header, tail) = self.recv().await;
-        assert_eq!(kind, "room.tool_call_request_chunk", "{header}");
-        self.ack(id).await;
-        (header["chunk"].clone(), tail)
-    }
-
-    async fn respond(&mut self, call: &str, chunk: Value, tail: &[u8]) {
-        self.push(
-            "room.tool_call_response_chunk",
-            json!({"tool_call_id": call, "chunk": chunk}),
-            tail,
-        )
-        .await;
-    }
-
-    /// Expects the streaming invoke of sync.open; answers control/open; returns the id.
-    async fn open(&mut self) -> String {
-        let (id, kind, header, _) = self.recv().await;
-        assert_eq!(kind, "room.invoke_tool");
-        assert_eq!(header["toolkit"], "sync");
-        assert_eq!(header["tool"], "open");
-        assert_eq!(
-            header["arguments"],
-            json!({"type": "control", "method": "open"})
-        );
-        self.send(
-            id,
-            "__response__",
-            json!({"type": "control", "method": "open"}),
-            &[],
-        )
-        .await;
-        header["tool_call_id"]
-            .as_str()
-            .expect("tool_call_id")
-            .to_string()
-    }
-
-    /// Opens, checks the start chunk is for `path`, answers the state.
+impl SyncPeer for Peer {
     async fn open_with_state(&mut self, path: &str, state: &[u8]) -> String {
-        let id = self.open().await;
+        let id = self.open("sync", "open").await;
         let (start, _) = self.chunk().await;
         assert_eq!(start["headers"]["kind"], "start");
         assert_eq!(start["headers"]["path"], path);
         self.respond(&id, state_chunk(path), state).await;
         id
     }
-
-    /// Nothing arrives for a short while.
-    async fn quiet(&mut self) {
-        let r = tokio::time::timeout(Duration::from_millis(100), self.io.next()).await;
-        assert!(r.is_err(), "unexpected packet from the client");
-    }
 }
 
 async fn connect() -> (RoomClient, RoomEvents, Peer) {
-    let (client_io, server_io) = memory_pair();
-    let mut peer = Peer {
-        io: server_io,
-        reassembler: Reassembler::new(Limits::default()),
-        next_id: 1000,
-    };
-    let handshake = async {
-        peer.push(
-            "room_ready",
-            json!({"room_name": "r", "room_url": "ws://x", "session_id": "s"}),
-            &[],
-        )
-        .await;
-        peer.push(
-            "connected",
-            json!({"type": "init", "participantId": "p", "attributes": {}}),
-            &[],
-        )
-        .await;
-    };
-    let (client, ()) = tokio::join!(
-        RoomClient::with_transport(client_io, ConnectOptions::default()),
-        handshake
-    );
-    let (room, events) = client.expect("handshake");
-    (room, events, peer)
+    support::connect_memory().await
 }
 
 fn schema() -> Value {
@@ -381,7 +271,7 @@ async fn replays_the_python_sdk_session() {
             .schema(call["schema"].clone())
             .into_future(),
     );
-    let id = peer.open().await;
+    let id = peer.open("sync", "open").await;
 
     // The start chunk, key order included.
     let (start, tail) = peer.chunk().await;
@@ -454,7 +344,7 @@ async fn start_chunk_sends_nulls_like_python_when_nothing_is_given() {
             .create(false)
             .into_future(),
     );
-    let id = peer.open().await;
+    let id = peer.open("sync", "open").await;
     let (start, _) = peer.chunk().await;
     assert_eq!(
         start.to_string(),
@@ -465,7 +355,7 @@ async fn start_chunk_sends_nulls_like_python_when_nothing_is_given() {
     peer.respond(&id, state_chunk("/docs/b.thread"), &[]).await;
     let doc = within("open", opening).await.expect("task").expect("open");
     // An empty state: nothing to echo.
-    peer.quiet().await;
+    peer.silent().await;
     assert_eq!(canonical(doc.doc()), json!([]));
     drop(doc);
 }
@@ -498,7 +388,7 @@ async fn local_edits_go_out_as_sync_chunks_that_the_sdks_read() {
         tails.push(String::from_utf8(tail.to_vec()).expect("ascii"));
     }
     within("flush", doc.flush()).await.expect("acknowledged");
-    peer.quiet().await;
+    peer.silent().await;
 
     // Each tail decodes to a v1 update; applied in order to a fresh doc: the same content.
     let updates: Vec<Vec<u8>> = tails
@@ -599,7 +489,7 @@ async fn remote_sync_chunks_are_applied_with_the_remote_origin() {
     }
     // An empty tail only marks the document synchronized.
     peer.respond(&id, sync_chunk("docs/r.thread"), &[]).await;
-    peer.quiet().await;
+    peer.silent().await;
     assert_eq!(canonical(doc.doc()), rec["typescript"]["content"]);
 }
 
@@ -616,7 +506,7 @@ async fn echo_can_be_turned_off() {
     };
     peer.open_with_state("d", state.as_bytes()).await;
     let doc = within("open", opening).await.expect("task").expect("open");
-    peer.quiet().await;
+    peer.silent().await;
     {
         let mut txn = doc.doc().transact_mut();
         doc.root().push_back(&mut txn, XmlElementPrelim::empty("b"));
@@ -656,7 +546,7 @@ async fn close_sends_what_is_queued_then_waits_for_the_server() {
         .await
         .expect("task")
         .expect("normal close");
-    peer.quiet().await;
+    peer.silent().await;
 }
 
 #[tokio::test]
@@ -681,7 +571,7 @@ async fn a_server_close_ends_the_document_normally() {
         Err(Error::Closed { .. })
     ));
     doc.close().await.expect("already closed normally");
-    peer.quiet().await;
+    peer.silent().await;
 }
 
 #[tokio::test]
@@ -770,7 +660,7 @@ async fn dropping_the_document_stops_its_task_and_closes_the_stream() {
         let mut txn = kept.transact_mut();
         root.push_back(&mut txn, XmlElementPrelim::empty("after"));
     }
-    peer.quiet().await;
+    peer.silent().await;
 }
 
 #[tokio::test]
@@ -790,7 +680,7 @@ async fn open_fails_on_a_bad_first_chunk() {
     for (chunk, tail, expect) in cases {
         let (room, _e, mut peer) = connect().await;
         let opening = tokio::spawn(room.sync_open("p").into_future());
-        let id = peer.open().await;
+        let id = peer.open("sync", "open").await;
         peer.chunk().await;
         peer.respond(&id, chunk, tail).await;
         let err = within("open", opening)
@@ -807,7 +697,7 @@ async fn open_fails_on_a_bad_first_chunk() {
 async fn open_fails_with_the_servers_error() {
     let (room, _e, mut peer) = connect().await;
     let opening = tokio::spawn(room.sync_open("p").into_future());
-    let id = peer.open().await;
+    let id = peer.open("sync", "open").await;
     peer.chunk().await;
     peer.respond(
         &id,

@@ -140,12 +140,24 @@ impl<T: Transport> Peer<T> {
         self.reply(id, json!({"type": "empty"})).await;
     }
 
-    /// Expects a request chunk, acknowledges it, returns its chunk header and tail.
-    pub async fn chunk(&mut self) -> (Value, Bytes) {
+    /// Expects a request chunk without acknowledging it: message id, chunk header, tail.
+    pub async fn chunk_unacked(&mut self) -> (u64, Value, Bytes) {
         let (id, kind, header, tail) = self.recv().await;
         assert_eq!(kind, "room.tool_call_request_chunk", "{header}");
+        (id, header["chunk"].clone(), tail)
+    }
+
+    /// Expects a request chunk, acknowledges it, returns its chunk header and tail.
+    pub async fn chunk(&mut self) -> (Value, Bytes) {
+        let (id, chunk, tail) = self.chunk_unacked().await;
         self.ack(id).await;
-        (header["chunk"].clone(), tail)
+        (chunk, tail)
+    }
+
+    /// Nothing arrives from the client for a while.
+    pub async fn silent(&mut self) {
+        let got = tokio::time::timeout(Duration::from_millis(100), self.io.next()).await;
+        assert!(got.is_err(), "unexpected message from the client");
     }
 
     /// Pushes a response chunk of stream `call`.
@@ -158,6 +170,15 @@ impl<T: Transport> Peer<T> {
     /// Expects the streaming invoke of `toolkit.tool`, answers `control/open`, returns
     /// the stream's `tool_call_id`.
     pub async fn open(&mut self, toolkit: &str, tool: &str) -> String {
+        let header = self.open_invoke(toolkit, tool).await;
+        header["tool_call_id"]
+            .as_str()
+            .expect("tool_call_id")
+            .to_string()
+    }
+
+    /// Like [`Peer::open`], returning the whole invoke header.
+    pub async fn open_invoke(&mut self, toolkit: &str, tool: &str) -> Value {
         let (id, kind, header, _) = self.recv().await;
         assert_eq!(kind, "room.invoke_tool");
         assert_eq!(
@@ -170,10 +191,7 @@ impl<T: Transport> Peer<T> {
         );
         self.reply(id, json!({"type": "control", "method": "open"}))
             .await;
-        header["tool_call_id"]
-            .as_str()
-            .expect("tool_call_id")
-            .to_string()
+        header
     }
 }
 
