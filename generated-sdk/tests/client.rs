@@ -1,76 +1,26 @@
 //! Runtime behaviour against a scripted peer over an in-memory transport: handshake,
 //! correlation, concurrency, cancellation, disconnects, bad input and events.
 
+mod support;
+
 use std::future::IntoFuture;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use meshagent_room::runtime::framing::{encode_message, Limits, Message, Reassembler};
-use meshagent_room::runtime::packing::{pack, unpack};
+
+use meshagent_room::runtime::packing::unpack;
 use meshagent_room::{
     memory_pair, ConnectOptions, Content, Error, ErrorCode, MemoryTransport, RoomClient, RoomEvent,
     RoomEvents,
 };
 use serde_json::{json, Value};
 
-/// The server side of a test connection.
-struct Peer {
-    io: MemoryTransport,
-    reassembler: Reassembler,
-    next_id: u64,
-}
-
-impl Peer {
-    async fn send(&mut self, id: u64, packet_type: &str, header: Value, tail: &[u8]) {
-        let data = pack(&header, tail).expect("pack");
-        self.send_raw_message(id, packet_type, &data).await;
-    }
-
-    async fn send_raw_message(&mut self, id: u64, packet_type: &str, data: &[u8]) {
-        for p in encode_message(id, packet_type, data) {
-            self.io.send(p).await.expect("client is listening");
-        }
-    }
-
-    async fn push(&mut self, packet_type: &str, header: Value) {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(id, packet_type, header, &[]).await;
-    }
-
-    async fn reply(&mut self, id: u64, content: Value) {
-        self.send(id, "__response__", content, &[]).await;
-    }
-
-    /// The client's next complete message: (id, type, header).
-    async fn recv(&mut self) -> (u64, String, Value) {
-        loop {
-            let packet = tokio::time::timeout(Duration::from_secs(5), self.io.next())
-                .await
-                .expect("client sent something in time")
-                .expect("client still connected")
-                .expect("no transport error");
-            if let Some(Message {
-                id,
-                message_type,
-                data,
-            }) = self.reassembler.push(packet).expect("valid framing")
-            {
-                let packed = unpack(data).expect("valid packing");
-                return (id, message_type, Value::Object(packed.header));
-            }
-        }
-    }
-}
+type Peer = support::Peer<MemoryTransport>;
 
 async fn connect() -> (RoomClient, RoomEvents, Peer) {
     let (client_io, server_io) = memory_pair();
-    let mut peer = Peer {
-        io: server_io,
-        reassembler: Reassembler::new(Limits::default()),
-        next_id: 1000,
-    };
+    let mut peer = Peer::new(server_io);
     let server = async {
         peer.push(
             "room_ready",
@@ -117,7 +67,7 @@ async fn many_concurrent_requests_are_correlated_by_id() {
         requests.push(peer.recv().await);
     }
     // Answer in reverse order: each call must still get its own reply.
-    for (id, kind, header) in requests.into_iter().rev() {
+    for (id, kind, header, _) in requests.into_iter().rev() {
         assert_eq!(kind, "room.invoke_tool");
         let path = header["arguments"]["json"]["path"]
             .as_str()
@@ -367,7 +317,7 @@ async fn set_attribute_sends_one_key_without_a_reply() {
     room.set_attribute("status", json!("busy"))
         .await
         .expect("sent");
-    let (_, kind, header) = peer.recv().await;
+    let (_, kind, header, _) = peer.recv().await;
     assert_eq!(kind, "set_attributes");
     assert_eq!(header, json!({"status": "busy"}));
     assert_eq!(
@@ -399,7 +349,7 @@ async fn hosted_toolkits_answer_calls_and_unregister_on_drop() {
         let room = room.clone();
         async move { room.host_toolkit(toolkit, true).await }
     });
-    let (id, kind, header) = peer.recv().await;
+    let (id, kind, header, _) = peer.recv().await;
     assert_eq!(kind, "room.register_toolkit");
     assert_eq!(header["name"], json!("greeter"));
     assert_eq!(header["public"], json!(true));
@@ -433,7 +383,7 @@ async fn hosted_toolkits_answer_calls_and_unregister_on_drop() {
     }
     let mut replies = std::collections::BTreeMap::new();
     for _ in 0..calls.len() {
-        let (id, kind, header) = peer.recv().await;
+        let (id, kind, header, _) = peer.recv().await;
         assert_eq!(kind, "room.tool_call_response");
         replies.insert(id, header);
     }
@@ -449,7 +399,7 @@ async fn hosted_toolkits_answer_calls_and_unregister_on_drop() {
     assert_eq!(replies[&80]["type"], json!("error"));
 
     drop(hosted);
-    let (id, kind, header) = peer.recv().await;
+    let (id, kind, header, _) = peer.recv().await;
     assert_eq!(
         (kind.as_str(), header),
         ("room.unregister_toolkit", json!({"id": "reg-1"}))
@@ -458,7 +408,7 @@ async fn hosted_toolkits_answer_calls_and_unregister_on_drop() {
     // After unregistering, calls are refused.
     peer.send(81, "room.tool_call.greeter", calls[0].1.clone(), &[])
         .await;
-    let (id, _, header) = peer.recv().await;
+    let (id, _, header, _) = peer.recv().await;
     assert_eq!((id, header["type"].clone()), (81, json!("error")));
 }
 
@@ -528,7 +478,7 @@ fn secret_request() -> Value {
 async fn secret_requests_without_a_handler_are_refused() {
     let (_room, _events, mut peer) = connect().await;
     peer.push("secrets.request_secret", secret_request()).await;
-    let (id, kind, header) = peer.recv().await;
+    let (id, kind, header, _) = peer.recv().await;
     assert_eq!(kind, "room.invoke_tool");
     assert_eq!(
         (header["toolkit"].as_str(), header["tool"].as_str()),
@@ -583,11 +533,7 @@ async fn a_secrets_handler_answers_with_the_bytes_in_the_tail() {
 #[tokio::test]
 async fn a_request_timeout_fails_only_the_slow_call() {
     let (client_io, server_io) = memory_pair();
-    let mut peer = Peer {
-        io: server_io,
-        reassembler: Reassembler::new(Limits::default()),
-        next_id: 1000,
-    };
+    let mut peer = Peer::new(server_io);
     let handshake = async {
         peer.push(
             "room_ready",
