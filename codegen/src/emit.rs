@@ -378,7 +378,7 @@ fn events_rs(api: &Api) -> TokenStream {
             #[allow(unused_variables)]
             pub(crate) fn decode(
                 packet_type: &str,
-                header: serde_json::Value,
+                header: &serde_json::Value,
                 tail: bytes::Bytes,
             ) -> Option<Result<RoomEvent, serde_json::Error>> {
                 Some(match packet_type {
@@ -413,13 +413,13 @@ fn decode_event(owner: Owner<'_>, e: &Event) -> TokenStream {
         Some(tail) => {
             let t = ident(&snake(tail));
             quote! {
-                serde_json::from_value(header).map(|mut e: #path| {
+                <#path as serde::Deserialize>::deserialize(header).map(|mut e: #path| {
                     e.#t = tail;
                     RoomEvent::#v(e)
                 })
             }
         }
-        None => quote! { serde_json::from_value(header).map(RoomEvent::#v) },
+        None => quote! { <#path as serde::Deserialize>::deserialize(header).map(RoomEvent::#v) },
     }
 }
 

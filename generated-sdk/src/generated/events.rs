@@ -102,39 +102,51 @@ impl RoomEvent {
     #[allow(unused_variables)]
     pub(crate) fn decode(
         packet_type: &str,
-        header: serde_json::Value,
+        header: &serde_json::Value,
         tail: bytes::Bytes,
     ) -> Option<Result<RoomEvent, serde_json::Error>> {
         Some(
             match packet_type {
                 "room.status" => {
-                    serde_json::from_value(header).map(RoomEvent::RoomStatus)
+                    <RoomStatus as serde::Deserialize>::deserialize(header)
+                        .map(RoomEvent::RoomStatus)
                 }
                 #[cfg(feature = "developer")]
                 "developer.log" => {
-                    serde_json::from_value(header).map(RoomEvent::DeveloperLog)
+                    <crate::developer::Log as serde::Deserialize>::deserialize(header)
+                        .map(RoomEvent::DeveloperLog)
                 }
                 #[cfg(feature = "messaging")]
                 "messaging.send" => {
                     match header.get("type").and_then(serde_json::Value::as_str) {
                         Some("messaging.enabled") => {
-                            serde_json::from_value(header)
+                            <crate::messaging::Enabled as serde::Deserialize>::deserialize(
+                                    header,
+                                )
                                 .map(RoomEvent::MessagingEnabled)
                         }
                         Some("participant.enabled") => {
-                            serde_json::from_value(header)
+                            <crate::messaging::ParticipantEnabled as serde::Deserialize>::deserialize(
+                                    header,
+                                )
                                 .map(RoomEvent::MessagingParticipantEnabled)
                         }
                         Some("participant.disabled") => {
-                            serde_json::from_value(header)
+                            <crate::messaging::ParticipantDisabled as serde::Deserialize>::deserialize(
+                                    header,
+                                )
                                 .map(RoomEvent::MessagingParticipantDisabled)
                         }
                         Some("participant.attributes") => {
-                            serde_json::from_value(header)
+                            <crate::messaging::ParticipantAttributes as serde::Deserialize>::deserialize(
+                                    header,
+                                )
                                 .map(RoomEvent::MessagingParticipantAttributes)
                         }
                         _ => {
-                            serde_json::from_value(header)
+                            <crate::messaging::Message as serde::Deserialize>::deserialize(
+                                    header,
+                                )
                                 .map(|mut e: crate::messaging::Message| {
                                     e.attachment = tail;
                                     RoomEvent::MessagingMessage(e)
@@ -144,20 +156,31 @@ impl RoomEvent {
                 }
                 #[cfg(feature = "secrets")]
                 "secrets.request_oauth_token" => {
-                    serde_json::from_value(header)
+                    <crate::secrets::OauthTokenRequested as serde::Deserialize>::deserialize(
+                            header,
+                        )
                         .map(RoomEvent::SecretsOauthTokenRequested)
                 }
                 #[cfg(feature = "secrets")]
                 "secrets.request_secret" => {
-                    serde_json::from_value(header).map(RoomEvent::SecretsSecretRequested)
+                    <crate::secrets::SecretRequested as serde::Deserialize>::deserialize(
+                            header,
+                        )
+                        .map(RoomEvent::SecretsSecretRequested)
                 }
                 #[cfg(feature = "storage")]
                 "storage.file.updated" => {
-                    serde_json::from_value(header).map(RoomEvent::StorageFileUpdated)
+                    <crate::storage::FileUpdated as serde::Deserialize>::deserialize(
+                            header,
+                        )
+                        .map(RoomEvent::StorageFileUpdated)
                 }
                 #[cfg(feature = "storage")]
                 "storage.file.deleted" => {
-                    serde_json::from_value(header).map(RoomEvent::StorageFileDeleted)
+                    <crate::storage::FileDeleted as serde::Deserialize>::deserialize(
+                            header,
+                        )
+                        .map(RoomEvent::StorageFileDeleted)
                 }
                 _ => return None,
             },

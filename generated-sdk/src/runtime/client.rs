@@ -804,18 +804,19 @@ fn dispatch(shared: &Arc<Shared>, message: Message) {
         sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => crate::runtime::stream::route_chunk(shared, data),
         _ => match unpack(data) {
             Ok(packed) => {
-                match RoomEvent::decode(
-                    &message_type,
-                    Value::Object(packed.header.clone()),
-                    packed.tail.clone(),
-                ) {
+                // Decoded by reference, so an unknown packet keeps its header without a copy.
+                let header = Value::Object(packed.header);
+                match RoomEvent::decode(&message_type, &header, packed.tail.clone()) {
                     Some(Ok(event)) => shared.publish(event),
                     Some(Err(e)) => {
                         tracing::warn!(packet = %message_type, error = %e, "skipping a malformed event")
                     }
                     None => shared.publish(RoomEvent::Unknown(UnknownPacket {
                         packet_type: message_type,
-                        header: packed.header,
+                        header: match header {
+                            Value::Object(m) => m,
+                            _ => Map::new(),
+                        },
                         tail: packed.tail,
                     })),
                 }

@@ -268,22 +268,21 @@ pub(crate) fn route_chunk(shared: &Shared, data: Bytes) {
             return;
         }
     };
-    let Some(id) = packed
-        .header
-        .get("tool_call_id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    else {
-        tracing::warn!("skipping a stream chunk without tool_call_id");
-        return;
+    let mut header = packed.header;
+    let id = match header.remove("tool_call_id") {
+        Some(Value::String(id)) if !id.is_empty() => id,
+        _ => {
+            tracing::warn!("skipping a stream chunk without tool_call_id");
+            return;
+        }
     };
-    let chunk = chunk_content(packed.header.get("chunk").cloned(), packed.tail);
-    let route = shared.lock().streams.get(id).cloned();
+    let chunk = chunk_content(header.remove("chunk"), packed.tail);
+    let route = shared.lock().streams.get(&id).cloned();
     match route {
         Some(tx) => {
             let _ = tx.send(Ok(chunk));
         }
-        None => tracing::debug!(tool_call_id = id, "chunk for an unknown or finished stream"),
+        None => tracing::debug!(tool_call_id = %id, "chunk for an unknown or finished stream"),
     }
 }
 
