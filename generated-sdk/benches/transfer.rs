@@ -343,10 +343,13 @@ async fn serve(listener: TcpListener) {
 }
 
 /// A scripted room server speaking the SDK's framing and packing (as `tests/streams.rs`).
+/// Like a real server it batches its writes: a chunk's acknowledgement is queued and goes
+/// out in one flush with the pull or data that follows it (or before the next read).
 struct Peer {
     ws: ServerWs,
     reassembler: Reassembler,
     next_id: u64,
+    unflushed: bool,
 }
 
 /// A message from the client: id, type, header, tail.
@@ -358,6 +361,7 @@ impl Peer {
             ws,
             reassembler: Reassembler::new(Limits::default()),
             next_id: 1 << 32,
+            unflushed: false,
         }
     }
 
@@ -368,11 +372,25 @@ impl Peer {
         header: &Value,
         tail: &[u8],
     ) -> Result<(), BoxError> {
+        self.queue(id, packet_type, header, tail).await?;
+        self.unflushed = false;
+        Ok(self.ws.flush().await?)
+    }
+
+    /// Writes a message without flushing it; the next `send` or `recv` flushes.
+    async fn queue(
+        &mut self,
+        id: u64,
+        packet_type: &str,
+        header: &Value,
+        tail: &[u8],
+    ) -> Result<(), BoxError> {
         let head = pack_header(header)?;
         for p in encode_message_parts(id, packet_type, &[&head, tail]) {
             self.ws.feed(WsMessage::Binary(p)).await?;
         }
-        Ok(self.ws.flush().await?)
+        self.unflushed = true;
+        Ok(())
     }
 
     async fn push(
@@ -387,6 +405,10 @@ impl Peer {
 
     /// The next whole message, or `None` once the client has gone.
     async fn recv(&mut self) -> Result<Option<Sent>, BoxError> {
+        if self.unflushed {
+            self.unflushed = false;
+            self.ws.flush().await?;
+        }
         while let Some(frame) = self.ws.next().await {
             let packet = match frame {
                 Ok(WsMessage::Binary(b)) => b,
@@ -415,7 +437,7 @@ impl Peer {
         if kind != "room.tool_call_request_chunk" {
             return Err(bad(format!("expected a request chunk, got {kind}")));
         }
-        self.send(id, "__response__", &json!({"type": "empty"}), &[])
+        self.queue(id, "__response__", &json!({"type": "empty"}), &[])
             .await?;
         Ok((header["chunk"].take(), tail))
     }

@@ -1,9 +1,9 @@
 //! `RoomClient`: the connection, request correlation and event fan-out.
 //!
-//! Two background tasks own the transport: a writer that sends whole messages from a
-//! bounded queue (so messages never interleave), and a reader that reassembles packets
-//! and routes `__response__` to the waiting call and everything else to event
-//! subscribers. Both end when the last `RoomClient` clone is dropped.
+//! One background task owns the transport: it sends whole messages from a bounded queue
+//! (so messages never interleave), and reassembles incoming packets, routing
+//! `__response__` to the waiting call and everything else to event subscribers. It ends
+//! when the last `RoomClient` clone is dropped.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use futures::{SinkExt, Stream, StreamExt};
+use futures::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -386,16 +386,15 @@ impl RoomClient {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         shared.lock().subscribers.push(events_tx);
 
-        let (sink, stream) = transport.split();
-        let writer = tokio::spawn(write_loop(sink, out_rx, shared.clone()));
-        let reader = tokio::spawn(read_loop(
-            stream,
+        let io = tokio::spawn(io_loop(
+            transport,
+            out_rx,
             Reassembler::new(options.limits),
             shared.clone(),
         ));
-        // Until the client owns them, the tasks die with this future (also when a caller's
+        // Until the client owns it, the task dies with this future (also when a caller's
         // timeout drops it mid-handshake).
-        let tasks = AbortOnDrop([writer, reader]);
+        let tasks = AbortOnDrop(io);
 
         let wait = async {
             loop {
@@ -648,15 +647,13 @@ impl RoomClient {
     }
 }
 
-/// The background tasks; aborted when dropped (with the client, or with a connect future
-/// dropped mid-handshake).
-struct AbortOnDrop([JoinHandle<()>; 2]);
+/// The background I/O task; aborted when dropped (with the client, or with a connect
+/// future dropped mid-handshake).
+struct AbortOnDrop(JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        for t in &self.0 {
-            t.abort();
-        }
+        self.0.abort();
     }
 }
 
@@ -695,64 +692,111 @@ pub(crate) fn new_tool_call_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Outgoing>, shared: Arc<Shared>)
-where
-    S: futures::Sink<Bytes, Error = crate::runtime::transport::TransportError> + Unpin,
-{
-    while let Some(mut out) = rx.recv().await {
-        // Messages already queued go out before one flush: fewer syscalls under load.
-        loop {
-            let result = match out {
-                Outgoing::Message(packets) => feed_all(&mut sink, packets).await,
-                Outgoing::Close(ack) => {
-                    let _ = sink.close().await;
-                    let _ = ack.send(());
-                    return;
+/// Most packets read in one poll of the I/O task before it lets other tasks run.
+const READ_BATCH: usize = 256;
+
+/// The one task that owns the transport: it writes queued messages whole and in order,
+/// flushing once per batch, and reads, reassembles and dispatches whatever arrives. Both
+/// directions are driven from one `poll` so that neither waits on the other and no lock
+/// is shared between a reader and a writer task (a split socket's lock costs a cross-
+/// thread wake-up per contended poll, which dominated streamed transfers).
+async fn io_loop<T: Transport>(
+    mut io: T,
+    mut rx: mpsc::Receiver<Outgoing>,
+    mut reassembler: Reassembler,
+    shared: Arc<Shared>,
+) {
+    let mut writer = Writer::default();
+    let reason = std::future::poll_fn(|cx| {
+        if let Err(e) = writer.poll_write(&mut io, &mut rx, cx) {
+            return Poll::Ready(format!("send failed: {e}"));
+        }
+        for _ in 0..READ_BATCH {
+            match Pin::new(&mut io).poll_next(cx) {
+                Poll::Ready(Some(Ok(packet))) => match reassembler.push(packet) {
+                    Ok(Some(message)) => dispatch(&shared, message),
+                    Ok(None) => {}
+                    // The reassembler has reset itself; later messages are unaffected.
+                    Err(e) => tracing::warn!(error = %e, "dropping a malformed packet"),
+                },
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(format!("receive failed: {e}")),
+                Poll::Ready(None) => {
+                    return Poll::Ready("the server closed the connection".to_string())
                 }
-            };
-            if let Err(e) = result {
-                shared.close(format!("send failed: {e}"));
-                return;
-            }
-            match rx.try_recv() {
-                Ok(next) => out = next,
-                Err(_) => break,
+                Poll::Pending => return Poll::Pending,
             }
         }
-        if let Err(e) = sink.flush().await {
-            shared.close(format!("send failed: {e}"));
-            return;
-        }
-    }
-}
-
-async fn feed_all<S>(sink: &mut S, packets: Vec<Bytes>) -> Result<(), S::Error>
-where
-    S: futures::Sink<Bytes> + Unpin,
-{
-    for p in packets {
-        sink.feed(p).await?;
-    }
-    Ok(())
-}
-
-async fn read_loop<S>(mut stream: S, mut reassembler: Reassembler, shared: Arc<Shared>)
-where
-    S: Stream<Item = Result<Bytes, crate::runtime::transport::TransportError>> + Unpin,
-{
-    let reason = loop {
-        match stream.next().await {
-            Some(Ok(packet)) => match reassembler.push(packet) {
-                Ok(Some(message)) => dispatch(&shared, message),
-                Ok(None) => {}
-                // The reassembler has reset itself; later messages are unaffected.
-                Err(e) => tracing::warn!(error = %e, "dropping a malformed packet"),
-            },
-            Some(Err(e)) => break format!("receive failed: {e}"),
-            None => break "the server closed the connection".to_string(),
-        }
-    };
+        // More may be waiting: come back after other tasks had a turn.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
     shared.close(reason);
+}
+
+/// The write half of [`io_loop`]: the packets of the message being sent, whether a flush
+/// is owed, and the close in progress.
+#[derive(Default)]
+struct Writer {
+    packets: std::collections::VecDeque<Bytes>,
+    unflushed: bool,
+    closing: Option<oneshot::Sender<()>>,
+    /// The close frame went out (or the queue ended): nothing more is written.
+    done: bool,
+}
+
+impl Writer {
+    /// Feeds every queued message (each whole, in order), then flushes once. Returns when
+    /// the socket or the queue has nothing more to give now.
+    fn poll_write<T: Transport>(
+        &mut self,
+        io: &mut T,
+        rx: &mut mpsc::Receiver<Outgoing>,
+        cx: &mut Context<'_>,
+    ) -> Result<(), crate::runtime::transport::TransportError> {
+        while !self.done {
+            if let Some(ack) = self.closing.take() {
+                match Pin::new(&mut *io).poll_close(cx) {
+                    Poll::Pending => {
+                        self.closing = Some(ack);
+                        return Ok(());
+                    }
+                    // An error here only means the socket is already gone.
+                    Poll::Ready(_) => {
+                        let _ = ack.send(());
+                        self.done = true;
+                        return Ok(());
+                    }
+                }
+            }
+            if !self.packets.is_empty() {
+                match Pin::new(&mut *io).poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => return Err(e),
+                    Poll::Pending => return Ok(()),
+                }
+                if let Some(p) = self.packets.pop_front() {
+                    Pin::new(&mut *io).start_send(p)?;
+                    self.unflushed = true;
+                }
+                continue;
+            }
+            match rx.poll_recv(cx) {
+                Poll::Ready(Some(Outgoing::Message(packets))) => self.packets.extend(packets),
+                Poll::Ready(Some(Outgoing::Close(ack))) => self.closing = Some(ack),
+                Poll::Ready(None) => self.done = true,
+                Poll::Pending => break,
+            }
+        }
+        if self.unflushed {
+            match Pin::new(&mut *io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 fn dispatch(shared: &Arc<Shared>, message: Message) {
