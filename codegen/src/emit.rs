@@ -110,7 +110,7 @@ fn mod_rs(api: &Api) -> TokenStream {
         let m = ident(&tk.name);
         let name = &tk.name;
         let f = feature(&tk.name);
-        quote! { #f #name => self.#m().dispatch(tool, args).await, }
+        quote! { #f #name => self.#m().dispatch(tool, args, input).await, }
     });
     quote! {
         #![doc = " Code generated from the protocol spec: typed toolkits, events, packets and error codes."]
@@ -127,14 +127,15 @@ fn mod_rs(api: &Api) -> TokenStream {
             #(#accessors)*
 
             /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
-            /// method and returns its typed result as JSON (feature `dispatch`).
+            /// method and returns its typed result as JSON (feature `dispatch`). `input` is what
+            /// a streaming tool's caller feeds in (see [`crate::runtime::dispatch`]); empty otherwise.
             #[cfg(feature = "dispatch")]
-            pub async fn dispatch(&self, method: &str, args: serde_json::Value) -> crate::Result<serde_json::Value> {
+            pub async fn dispatch(&self, method: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> crate::Result<serde_json::Value> {
                 let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
                 let found: Option<crate::Result<serde_json::Value>> = match toolkit {
                     #(#dispatch_arms)*
                     // Packet-level surfaces the runtime implements by hand.
-                    "agents" => crate::runtime::agents::dispatch(self, tool, args).await,
+                    "agents" => crate::runtime::agents::dispatch(self, tool, args, input).await,
                     _ => None,
                 };
                 found.unwrap_or_else(|| Err(crate::Error::InvalidArguments(format!("no generated method `{method}`"))))
@@ -510,13 +511,14 @@ fn toolkit_rs(tk: &Toolkit) -> TokenStream {
     }
 }
 
-/// `dispatch(tool, json)`: calls a plain tool through its typed method from JSON arguments
-/// (wire names) and returns the typed result as JSON. Behind the `dispatch` feature; used
-/// by the conformance replay so that a recorded case needs no per-case Rust code.
+/// `dispatch(tool, json, input)`: calls a tool through its typed method from JSON arguments
+/// (wire names) and returns the typed result as JSON; streaming tools take their input
+/// from `input` and collect their output (see `runtime::dispatch`). Behind the `dispatch`
+/// feature; used by the conformance replay so that a recorded case needs no per-case code.
 fn dispatch_impl(tk: &Toolkit) -> TokenStream {
     let s = format_ident!("{}", pascal(&tk.name));
     let arms = tk.tools.iter().filter_map(|t| {
-        let (input, _) = tool_parts(t)?;
+        let (input, call) = method_parts(t)?;
         let wire = &t.name;
         let method = ident(&snake(&t.name));
         let fields = input.iter().map(|f| {
@@ -539,15 +541,39 @@ fn dispatch_impl(tk: &Toolkit) -> TokenStream {
             let default = (!f.is_required()).then(|| quote!(#[serde(default)]));
             quote! { #rename #default #n: #ty, }
         });
-        let required = input.iter().filter(|f| f.is_required()).map(|f| {
-            let n = ident(&f.rust);
-            quote!(a.#n)
+        let stream_input = match call {
+            Call::Flow(Flow::PullUpload) => Some(quote!(crate::dispatch::byte_source(tool, input))),
+            Call::Flow(Flow::WriteBatches) => Some(quote!(crate::dispatch::batches(tool, input))),
+            _ => None,
+        };
+        let take_input = stream_input.as_ref().map(|e| {
+            quote! {
+                let input = match #e {
+                    Ok(i) => i,
+                    Err(e) => return Some(Err(e)),
+                };
+            }
         });
+        let required = input
+            .iter()
+            .filter(|f| f.is_required())
+            .map(|f| {
+                let n = ident(&f.rust);
+                quote!(a.#n)
+            })
+            .chain(stream_input.is_some().then(|| quote!(input)));
         let optional = input.iter().filter(|f| !f.is_required()).map(|f| {
             let n = ident(&f.rust);
             quote! { if let Some(v) = a.#n { call = call.#n(v); } }
         });
         let mutable = input.iter().any(|f| !f.is_required()).then(|| quote!(mut));
+        let finish = match call {
+            Call::Flow(Flow::PullDownload) => quote!(crate::dispatch::download(call.await).await),
+            Call::Flow(Flow::ReadBatches | Flow::ServerPush) => {
+                quote!(crate::dispatch::collect(call.await).await)
+            }
+            _ => quote!(crate::dispatch::result(call.await)),
+        };
         Some(quote! {
             #wire => {
                 #[derive(serde::Deserialize)]
@@ -557,19 +583,21 @@ fn dispatch_impl(tk: &Toolkit) -> TokenStream {
                     Ok(a) => a,
                     Err(e) => return Some(Err(e)),
                 };
+                #take_input
                 let #mutable call = self.#method(#(#required),*);
                 #(#optional)*
-                crate::dispatch::result(call.await)
+                #finish
             }
         })
     });
     quote! {
         #[cfg(feature = "dispatch")]
         impl #s {
-            /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
-            /// method and returns the typed result as JSON; `None` when there is no such tool.
+            /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
+            /// the typed result as JSON; a streaming tool reads its input from `input` and
+            /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
             #[allow(unused_variables, unreachable_code)]
-            pub async fn dispatch(&self, tool: &str, args: serde_json::Value) -> Option<crate::Result<serde_json::Value>> {
+            pub async fn dispatch(&self, tool: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> Option<crate::Result<serde_json::Value>> {
                 Some(match tool {
                     #(#arms)*
                     _ => return None,

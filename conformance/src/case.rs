@@ -46,6 +46,10 @@ pub struct Case {
     /// The call's arguments by wire field name; omitted ones are absent.
     #[serde(default)]
     pub arguments: Map<String, Value>,
+    /// What the caller fed into a streaming call, in order (see `recorder/README.md`):
+    /// base64 chunks for uploads, batches for database writes, operations for exec.
+    #[serde(default)]
+    pub input: Vec<Value>,
     /// Every message after the handshake, in order.
     pub frames: Vec<Frame>,
     /// What the SDK call produced.

@@ -203,7 +203,7 @@ async fn perform(
         // Events after a call (e.g. messaging.enable): make the call first.
         if case.method != "events" {
             let args = Value::Object(case.arguments.clone());
-            room.dispatch(&case.method, args)
+            room.dispatch(&case.method, args, case.input.clone())
                 .await
                 .map_err(|e| format!("the call before the events failed: {e}"))?;
         }
@@ -213,7 +213,9 @@ async fn perform(
     }
     // The generated dispatch table calls the typed method from the JSON arguments.
     let args = Value::Object(case.arguments.clone());
-    Ok(Actual::Returned(room.dispatch(&case.method, args).await))
+    Ok(Actual::Returned(
+        room.dispatch(&case.method, args, case.input.clone()).await,
+    ))
 }
 
 async fn read_events(events: &mut RoomEvents, n: usize) -> Result<Vec<(String, Value)>, String> {

@@ -324,13 +324,15 @@ impl Containers {
 }
 #[cfg(feature = "dispatch")]
 impl Containers {
-    /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
-    /// method and returns the typed result as JSON; `None` when there is no such tool.
+    /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
+    /// the typed result as JSON; a streaming tool reads its input from `input` and
+    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
         tool: &str,
         args: serde_json::Value,
+        input: Vec<serde_json::Value>,
     ) -> Option<crate::Result<serde_json::Value>> {
         Some(
             match tool {
@@ -749,6 +751,52 @@ impl Containers {
                     };
                     let call = self.delete_build(a.build_id);
                     crate::dispatch::result(call.await)
+                }
+                "logs" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        #[serde(default)]
+                        request_id: Option<String>,
+                        container_id: String,
+                        #[serde(default)]
+                        follow: Option<bool>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.logs(a.container_id);
+                    if let Some(v) = a.request_id {
+                        call = call.request_id(v);
+                    }
+                    if let Some(v) = a.follow {
+                        call = call.follow(v);
+                    }
+                    crate::dispatch::collect(call.await).await
+                }
+                "get_build_logs" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        #[serde(default)]
+                        request_id: Option<String>,
+                        build_id: String,
+                        #[serde(default)]
+                        follow: Option<bool>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.get_build_logs(a.build_id);
+                    if let Some(v) = a.request_id {
+                        call = call.request_id(v);
+                    }
+                    if let Some(v) = a.follow {
+                        call = call.follow(v);
+                    }
+                    crate::dispatch::collect(call.await).await
                 }
                 _ => return None,
             },

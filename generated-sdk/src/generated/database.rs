@@ -415,13 +415,15 @@ impl Database {
 }
 #[cfg(feature = "dispatch")]
 impl Database {
-    /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
-    /// method and returns the typed result as JSON; `None` when there is no such tool.
+    /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
+    /// the typed result as JSON; a streaming tool reads its input from `input` and
+    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
         tool: &str,
         args: serde_json::Value,
+        input: Vec<serde_json::Value>,
     ) -> Option<crate::Result<serde_json::Value>> {
         Some(
             match tool {
@@ -457,6 +459,43 @@ impl Database {
                     let mut call = self.inspect(a.table);
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
+                    }
+                    crate::dispatch::result(call.await)
+                }
+                "create_table" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        name: String,
+                        #[serde(default)]
+                        fields: Option<Vec<crate::types::SchemaField>>,
+                        #[serde(default)]
+                        mode: Option<CreateMode>,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                        #[serde(default)]
+                        metadata: Option<Vec<crate::types::MetadataEntry>>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::dispatch::batches(tool, input) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.create_table(a.name, input);
+                    if let Some(v) = a.fields {
+                        call = call.fields(v);
+                    }
+                    if let Some(v) = a.mode {
+                        call = call.mode(v);
+                    }
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    if let Some(v) = a.metadata {
+                        call = call.metadata(v);
                     }
                     crate::dispatch::result(call.await)
                 }
@@ -559,6 +598,28 @@ impl Database {
                     }
                     crate::dispatch::result(call.await)
                 }
+                "insert" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        table: String,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::dispatch::batches(tool, input) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.insert(a.table, input);
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    crate::dispatch::result(call.await)
+                }
                 "update" => {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
@@ -608,6 +669,106 @@ impl Database {
                         call = call.namespace(v);
                     }
                     crate::dispatch::result(call.await)
+                }
+                "merge" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        table: String,
+                        on: String,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::dispatch::batches(tool, input) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.merge(a.table, a.on, input);
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    crate::dispatch::result(call.await)
+                }
+                "sql" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        query: String,
+                        tables: Vec<SqlTableReference>,
+                        #[serde(default)]
+                        params_json: Option<
+                            crate::JsonString<
+                                indexmap::IndexMap<String, serde_json::Value>,
+                            >,
+                        >,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.sql(a.query, a.tables);
+                    if let Some(v) = a.params_json {
+                        call = call.params_json(v);
+                    }
+                    crate::dispatch::collect(call.await).await
+                }
+                "search" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        table: String,
+                        #[serde(default)]
+                        text: Option<String>,
+                        #[serde(default)]
+                        vector: Option<Vec<f64>>,
+                        #[serde(default)]
+                        text_columns: Option<Vec<String>>,
+                        #[serde(rename = "where")]
+                        #[serde(default)]
+                        where_: Option<String>,
+                        #[serde(default)]
+                        offset: Option<i64>,
+                        #[serde(default)]
+                        limit: Option<i64>,
+                        #[serde(default)]
+                        select: Option<Vec<String>>,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.search(a.table);
+                    if let Some(v) = a.text {
+                        call = call.text(v);
+                    }
+                    if let Some(v) = a.vector {
+                        call = call.vector(v);
+                    }
+                    if let Some(v) = a.text_columns {
+                        call = call.text_columns(v);
+                    }
+                    if let Some(v) = a.where_ {
+                        call = call.where_(v);
+                    }
+                    if let Some(v) = a.offset {
+                        call = call.offset(v);
+                    }
+                    if let Some(v) = a.limit {
+                        call = call.limit(v);
+                    }
+                    if let Some(v) = a.select {
+                        call = call.select(v);
+                    }
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    crate::dispatch::collect(call.await).await
                 }
                 "count" => {
                     #[derive(serde::Deserialize)]

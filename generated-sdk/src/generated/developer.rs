@@ -76,13 +76,15 @@ impl Developer {
 }
 #[cfg(feature = "dispatch")]
 impl Developer {
-    /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
-    /// method and returns the typed result as JSON; `None` when there is no such tool.
+    /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
+    /// the typed result as JSON; a streaming tool reads its input from `input` and
+    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
         tool: &str,
         args: serde_json::Value,
+        input: Vec<serde_json::Value>,
     ) -> Option<crate::Result<serde_json::Value>> {
         Some(
             match tool {
@@ -154,6 +156,17 @@ impl Developer {
                         call = call.extra(v);
                     }
                     crate::dispatch::result(call.await)
+                }
+                "logs" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {}
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.logs();
+                    crate::dispatch::collect(call.await).await
                 }
                 _ => return None,
             },

@@ -72,13 +72,15 @@ impl Messaging {
 }
 #[cfg(feature = "dispatch")]
 impl Messaging {
-    /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
-    /// method and returns the typed result as JSON; `None` when there is no such tool.
+    /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
+    /// the typed result as JSON; a streaming tool reads its input from `input` and
+    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
         tool: &str,
         args: serde_json::Value,
+        input: Vec<serde_json::Value>,
     ) -> Option<crate::Result<serde_json::Value>> {
         Some(
             match tool {

@@ -139,38 +139,40 @@ impl crate::RoomClient {
         sync::Sync { room: self.clone() }
     }
     /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
-    /// method and returns its typed result as JSON (feature `dispatch`).
+    /// method and returns its typed result as JSON (feature `dispatch`). `input` is what
+    /// a streaming tool's caller feeds in (see [`crate::runtime::dispatch`]); empty otherwise.
     #[cfg(feature = "dispatch")]
     pub async fn dispatch(
         &self,
         method: &str,
         args: serde_json::Value,
+        input: Vec<serde_json::Value>,
     ) -> crate::Result<serde_json::Value> {
         let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
         let found: Option<crate::Result<serde_json::Value>> = match toolkit {
             #[cfg(feature = "containers")]
-            "containers" => self.containers().dispatch(tool, args).await,
+            "containers" => self.containers().dispatch(tool, args, input).await,
             #[cfg(feature = "database")]
-            "database" => self.database().dispatch(tool, args).await,
+            "database" => self.database().dispatch(tool, args, input).await,
             #[cfg(feature = "developer")]
-            "developer" => self.developer().dispatch(tool, args).await,
+            "developer" => self.developer().dispatch(tool, args, input).await,
             #[cfg(feature = "livekit")]
-            "livekit" => self.livekit().dispatch(tool, args).await,
+            "livekit" => self.livekit().dispatch(tool, args, input).await,
             #[cfg(feature = "memory")]
-            "memory" => self.memory().dispatch(tool, args).await,
+            "memory" => self.memory().dispatch(tool, args, input).await,
             #[cfg(feature = "messaging")]
-            "messaging" => self.messaging().dispatch(tool, args).await,
+            "messaging" => self.messaging().dispatch(tool, args, input).await,
             #[cfg(feature = "queues")]
-            "queues" => self.queues().dispatch(tool, args).await,
+            "queues" => self.queues().dispatch(tool, args, input).await,
             #[cfg(feature = "secrets")]
-            "secrets" => self.secrets().dispatch(tool, args).await,
+            "secrets" => self.secrets().dispatch(tool, args, input).await,
             #[cfg(feature = "services")]
-            "services" => self.services().dispatch(tool, args).await,
+            "services" => self.services().dispatch(tool, args, input).await,
             #[cfg(feature = "storage")]
-            "storage" => self.storage().dispatch(tool, args).await,
+            "storage" => self.storage().dispatch(tool, args, input).await,
             #[cfg(feature = "sync")]
-            "sync" => self.sync().dispatch(tool, args).await,
-            "agents" => crate::runtime::agents::dispatch(self, tool, args).await,
+            "sync" => self.sync().dispatch(tool, args, input).await,
+            "agents" => crate::runtime::agents::dispatch(self, tool, args, input).await,
             _ => None,
         };
         found

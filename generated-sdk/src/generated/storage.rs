@@ -111,13 +111,15 @@ impl Storage {
 }
 #[cfg(feature = "dispatch")]
 impl Storage {
-    /// Calls the plain tool `tool` from JSON arguments (wire names) through its typed
-    /// method and returns the typed result as JSON; `None` when there is no such tool.
+    /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
+    /// the typed result as JSON; a streaming tool reads its input from `input` and
+    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
         tool: &str,
         args: serde_json::Value,
+        input: Vec<serde_json::Value>,
     ) -> Option<crate::Result<serde_json::Value>> {
         Some(
             match tool {
@@ -190,6 +192,61 @@ impl Storage {
                     };
                     let call = self.download_url(a.path);
                     crate::dispatch::result(call.await)
+                }
+                "upload" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        path: String,
+                        #[serde(default)]
+                        overwrite: Option<bool>,
+                        #[serde(default)]
+                        name: Option<String>,
+                        #[serde(default)]
+                        mime_type: Option<String>,
+                        #[serde(default)]
+                        size: Option<i64>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::dispatch::byte_source(tool, input) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.upload(a.path, input);
+                    if let Some(v) = a.overwrite {
+                        call = call.overwrite(v);
+                    }
+                    if let Some(v) = a.name {
+                        call = call.name(v);
+                    }
+                    if let Some(v) = a.mime_type {
+                        call = call.mime_type(v);
+                    }
+                    if let Some(v) = a.size {
+                        call = call.size(v);
+                    }
+                    crate::dispatch::result(call.await)
+                }
+                "download" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        path: String,
+                        #[serde(default)]
+                        chunk_size: Option<i64>,
+                    }
+                    let a: Args = match crate::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.download(a.path);
+                    if let Some(v) = a.chunk_size {
+                        call = call.chunk_size(v);
+                    }
+                    crate::dispatch::download(call.await).await
                 }
                 _ => return None,
             },

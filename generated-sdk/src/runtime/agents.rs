@@ -330,9 +330,14 @@ fn content_spec(
     })
 }
 
-/// `agents.*` for the dispatch table (feature `dispatch`).
+/// `agents.*` for the dispatch table (feature `dispatch`); these calls take no stream input.
 #[cfg(feature = "dispatch")]
-pub(crate) async fn dispatch(room: &RoomClient, tool: &str, args: Value) -> Option<Result<Value>> {
+pub(crate) async fn dispatch(
+    room: &RoomClient,
+    tool: &str,
+    args: Value,
+    _input: Vec<Value>,
+) -> Option<Result<Value>> {
     let args = match args {
         Value::Object(m) => m,
         _ => serde_json::Map::new(),

@@ -1,11 +1,25 @@
 //! Support for the generated `dispatch` methods (feature `dispatch`): JSON arguments in,
-//! typed call, JSON result out.
+//! typed call, JSON result out. The conformance replay drives every recorded case
+//! through them.
+//!
+//! Streaming tools exchange JSON too:
+//! - input (`input` argument): `pull_upload` tools take base64 strings, one per source
+//!   chunk; `write_batches` tools take one JSON value per batch (e.g. a list of rows);
+//!   other flows take none.
+//! - output: a `pull_download` tool gives `{name, mime_type, size, data}` (`data` is all
+//!   the bytes, base64); `read_batches` tools give a list with one entry per batch;
+//!   `server_push` tools give a list with one entry per chunk: the chunk's JSON header
+//!   (as on the wire, with `type`) plus `data` (base64) when it has a binary payload.
 
+use base64::Engine;
+use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::runtime::content::Content;
 use crate::runtime::error::{Error, Result};
+use crate::runtime::flows::{ByteSource, Download};
 
 /// Decodes a tool's JSON arguments (an object with wire names; `null` means none).
 pub(crate) fn args<T: DeserializeOwned>(tool: &str, args: Value) -> Result<T> {
@@ -21,4 +35,88 @@ pub(crate) fn args<T: DeserializeOwned>(tool: &str, args: Value) -> Result<T> {
 pub(crate) fn result<T: Serialize>(r: Result<T>) -> Result<Value> {
     serde_json::to_value(r?)
         .map_err(|e| Error::InvalidArguments(format!("result is not JSON: {e}")))
+}
+
+/// An upload source from base64 strings, one chunk each, handed over as given. One chunk
+/// is a buffer, whose size is known (as the SDKs' `upload(data)`); several are a stream
+/// of unknown size (as `upload_stream(chunks)`).
+pub(crate) fn byte_source(tool: &str, input: Vec<Value>) -> Result<ByteSource> {
+    let chunks = input
+        .into_iter()
+        .map(|v| {
+            let text = v.as_str().ok_or_else(|| {
+                Error::InvalidArguments(format!("{tool}: input chunks are base64 strings"))
+            })?;
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map(bytes::Bytes::from)
+                .map_err(|e| Error::InvalidArguments(format!("{tool}: input chunk: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(match <[bytes::Bytes; 1]>::try_from(chunks) {
+        Ok([one]) => ByteSource::from(one),
+        Err(chunks) => ByteSource::from_stream(futures::stream::iter(chunks.into_iter().map(Ok))),
+    })
+}
+
+/// Batches for a `write_batches` tool, each decoded as the tool's batch type.
+pub(crate) fn batches<T: DeserializeOwned>(
+    tool: &str,
+    input: Vec<Value>,
+) -> Result<futures::stream::Iter<std::vec::IntoIter<T>>> {
+    let batches = input
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<std::result::Result<Vec<T>, _>>()
+        .map_err(|e| Error::InvalidArguments(format!("{tool}: input batch: {e}")))?;
+    Ok(futures::stream::iter(batches))
+}
+
+/// Reads a whole download: its metadata and every byte.
+pub(crate) async fn download(d: Result<Download>) -> Result<Value> {
+    let d = d?;
+    let (name, mime_type, size) = (d.name.clone(), d.mime_type.clone(), d.size);
+    let data = d.bytes().await?;
+    Ok(serde_json::json!({
+        "name": name,
+        "mime_type": mime_type,
+        "size": size,
+        "data": base64::engine::general_purpose::STANDARD.encode(&data),
+    }))
+}
+
+/// A stream's items as a JSON list; the first error ends it.
+pub(crate) async fn collect<T: ToJson, S: Stream<Item = Result<T>> + Unpin>(
+    s: Result<S>,
+) -> Result<Value> {
+    let mut s = s?;
+    let mut out = Vec::new();
+    while let Some(item) = s.next().await {
+        out.push(item?.to_json()?);
+    }
+    Ok(Value::Array(out))
+}
+
+/// How a stream item appears in a dispatch result.
+pub trait ToJson {
+    /// The item as JSON.
+    fn to_json(self) -> Result<Value>;
+}
+
+impl<T: Serialize> ToJson for T {
+    fn to_json(self) -> Result<Value> {
+        result(Ok(self))
+    }
+}
+
+impl ToJson for Content {
+    fn to_json(self) -> Result<Value> {
+        let mut header = self.header();
+        let tail = self.tail();
+        if let (Value::Object(h), false) = (&mut header, tail.is_empty()) {
+            let data = base64::engine::general_purpose::STANDARD.encode(tail);
+            h.insert("data".into(), Value::String(data));
+        }
+        Ok(header)
+    }
 }

@@ -6,7 +6,7 @@ pub mod client;
 pub mod content;
 pub(crate) mod decode;
 #[cfg(feature = "dispatch")]
-pub(crate) mod dispatch;
+pub mod dispatch;
 pub mod error;
 pub mod exec;
 pub mod flows;
