@@ -15,6 +15,13 @@ plus header fields such as ``toolkit``/``tool``) and the Content it replies with
 pushes to send right after that reply (``Step.then``). A request that does not match the next step
 gets an error reply and is noted in ``errors``. ``script_done`` is set once every step was answered.
 
+Streaming tools are scripted the same way, as data: the ``room.invoke_tool`` that opens a stream
+(``arguments`` ``control/open``) is one step, and every ``room.tool_call_request_chunk`` the client
+sends is one more step (matched on its ``chunk``, answered with ``empty``), whose ``then`` pushes the
+server's ``room.tool_call_response_chunk`` messages (pulls, data, log lines, ``control/close``…).
+The SDK draws the ``tool_call_id`` at run time, so expectations and pushes use the placeholder
+``CALL_ID``: it matches / is replaced by the ``tool_call_id`` of the stream the client opened.
+
 Every message in both directions is recorded (direction from the SDK's point of view: ``send`` is
 client -> server, ``recv`` is server -> client), with the decoded JSON header (key order as sent,
 nothing stripped), the binary tail and the size of every websocket packet it travelled in.
@@ -36,6 +43,9 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 CHUNK_SIZE = 1024
+
+# Placeholder for the tool_call_id of the stream the client opened (see Step / Push).
+CALL_ID = "$tool_call_id"
 
 # Replies to messages of these types are not expected by the client.
 NO_REPLY_TYPES = {"set_attributes", "room.tool_call_response"}
@@ -173,14 +183,78 @@ class Step:
     # Messages the server pushes right after this reply (e.g. messaging.send after messaging.enable).
     then: list["Push"] = field(default_factory=list)
 
-    def matches(self, msg_type: str, header: dict) -> bool:
+    def matches(self, msg_type: str, header: dict, call_id: str | None = None) -> bool:
         for key, value in self.expect.items():
             if key == "type":
                 if msg_type != value:
                     return False
-            elif header.get(key) != value:
+            elif not _subset(value, header.get(key), call_id):
                 return False
         return True
+
+
+def _subset(expected: Any, actual: Any, call_id: str | None) -> bool:
+    """`expected` matches `actual`: equal values; a dict matches a dict that has at least its keys
+    (recursively); CALL_ID matches the open stream's tool_call_id."""
+    if expected == CALL_ID:
+        return call_id is not None and actual == call_id
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and _subset(v, actual[k], call_id) for k, v in expected.items()
+        )
+    return type(expected) is type(actual) and expected == actual
+
+
+def _fill(value: Any, call_id: str | None) -> Any:
+    """`value` with every CALL_ID replaced by the open stream's tool_call_id."""
+    if value == CALL_ID:
+        if call_id is None:
+            raise FramingError("a push needs the tool_call_id, but no stream was opened")
+        return call_id
+    if isinstance(value, dict):
+        return {k: _fill(v, call_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, call_id) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- stream helpers
+
+OPEN = {"type": "control", "method": "open"}
+EMPTY_REPLY = {"type": "empty"}
+
+
+def close_chunk(status_code: int = 1000, message: str | None = None) -> dict[str, Any]:
+    chunk: dict[str, Any] = {"type": "control", "method": "close", "status_code": status_code}
+    if message is not None:
+        chunk["message"] = message
+    return chunk
+
+
+def response_chunk(chunk: dict[str, Any], tail: bytes = b"") -> "Push":
+    """A server -> client chunk of the open stream (room.tool_call_response_chunk)."""
+    return Push("room.tool_call_response_chunk", {"tool_call_id": CALL_ID, "chunk": chunk}, tail)
+
+
+def open_step(toolkit: str, tool: str, *, reply: dict[str, Any] = OPEN, then: list["Push"] | None = None) -> Step:
+    """The room.invoke_tool that opens a stream (arguments control/open), answered with `reply`."""
+    return Step(
+        expect={"type": "room.invoke_tool", "toolkit": toolkit, "tool": tool, "arguments": OPEN},
+        reply=reply,
+        then=list(then or []),
+    )
+
+
+def chunk_step(
+    chunk: dict[str, Any], *, reply: dict[str, Any] = EMPTY_REPLY, then: list["Push"] | None = None
+) -> Step:
+    """One client -> server chunk of the open stream (room.tool_call_request_chunk), matched on a
+    subset of its `chunk` header, acknowledged with `reply` (empty), then `then` pushed."""
+    return Step(
+        expect={"type": "room.tool_call_request_chunk", "tool_call_id": CALL_ID, "chunk": chunk},
+        reply=reply,
+        then=list(then or []),
+    )
 
 
 @dataclass
@@ -220,6 +294,8 @@ class FakeRoom:
         self.connections = 0
         self.closed = asyncio.Event()
         self._server_id = self.first_server_id - 1
+        # tool_call_id of the last stream the client opened (room.invoke_tool with control/open).
+        self.tool_call_id: str | None = None
         self._steps = list(self.script)
         # Set once every script step has been requested and answered (its `then` pushes sent too).
         self.script_done = asyncio.Event()
@@ -314,18 +390,28 @@ class FakeRoom:
         )
         if raw.type in NO_REPLY_TYPES:
             return
+        if raw.type == "room.invoke_tool" and header.get("arguments") == OPEN:
+            # A stream opens: its tool_call_id fills CALL_ID from now on.
+            self.tool_call_id = header.get("tool_call_id")
 
         step = self._steps[0] if self._steps else None
-        if step is not None and step.matches(raw.type, header):
+        if step is not None and step.matches(raw.type, header, self.tool_call_id):
             self._steps.pop(0)
             await self._send(ws, "__response__", step.reply, step.reply_tail, message_id=raw.id)
             for push in step.then:
-                await self._send(ws, push.type, push.header, push.tail)
+                try:
+                    push_header = _fill(push.header, self.tool_call_id)
+                except FramingError as ex:
+                    self.errors.append(str(ex))
+                    continue
+                await self._send(ws, push.type, push_header, push.tail)
             if not self._steps:
                 self.script_done.set()
             return
 
         what = f"{raw.type} {header.get('toolkit')}.{header.get('tool')}"
+        if "chunk" in header:
+            what = f"{raw.type} {header['chunk']}"
         expected = step.expect if step is not None else "nothing"
         self.errors.append(f"unexpected request {what} (id {raw.id}); expected {expected}")
         await self._send(

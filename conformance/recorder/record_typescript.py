@@ -74,6 +74,21 @@ class Scenario:
     wait_participant: str | None = None  # wait until messaging knows this remote participant
     # "wire": the SDK returns plain objects with camelCase keys; convert those keys to snake_case.
     result_keys: str | None = None
+    # Streaming tools (see stream_cases.py): the whole fake-room script instead of `replies`,
+    # what the caller fed into the stream (the case file's `input`), how ts/driver.mjs reads the
+    # outcome from the call's return value, the exec operations and fixed uuid v4 draws.
+    steps: list[Step] | None = None
+    input: list[Any] | None = None
+    collect: str | None = None
+    # False: the SDK never sends its request-side control/close in this case (the driver then only
+    # waits until every request it sent was answered).
+    client_closes: bool = True
+    # sync.open: a seeded crypto.getRandomValues (Yjs client ids) and how many children the root
+    # has once the server's remote update was applied.
+    seed_random: bool = False
+    sync_children: int | None = None
+    ops: list[dict[str, Any]] | None = None
+    uuids: list[str] | None = None
 
     def expect(self) -> dict[str, Any]:
         if self.method in AGENT_PACKETS:
@@ -90,6 +105,8 @@ class Scenario:
     def script(self) -> list[Step]:
         if self.method == "events":
             return []
+        if self.steps is not None:
+            return list(self.steps)
         steps = []
         for r in self.replies:
             header, tail = r if isinstance(r, tuple) else (r, b"")
@@ -860,7 +877,173 @@ CONTAINERS: list[Scenario] = [
           "containers.list", [{"all": True}], json_reply({"containers": []})),
 ]
 
-SCENARIOS: list[Scenario] = [*STORAGE_QUEUES, *CORE, *DATABASE, *MEMORY, *SECRETS, *CONTAINERS]
+# --------------------------------------------------------------------------- streaming tools
+# Same server scripts and payloads as record_python.py (stream_cases.py). ts/driver.mjs reads the
+# outcome from the call's return value as `collect` says.
+
+import stream_cases as streams  # noqa: E402
+
+# Fixed uuid v4 draws for the containers exec/logs/get_build_logs request ids.
+EXEC_REQUEST_ID = "5b1f0c9e-7a3d-4c2b-9e8f-0a1b2c3d4e5f"
+LOGS_REQUEST_ID = "0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b"
+
+
+def _bytes(data: bytes) -> dict[str, str]:
+    return {"$bytes": b64(data)}
+
+
+def stream(
+    id: str,
+    method: str,
+    arguments: dict[str, Any],
+    ts_method: str,
+    ts_args: list[Any],
+    steps: list[Step],
+    collect: str | None = None,
+    **kw: Any,
+) -> Scenario:
+    return Scenario(id=id, method=method, arguments=arguments, call=(ts_method, ts_args), steps=steps,
+                    collect=collect, **kw)
+
+
+TS_PEOPLE_SCHEMA = {"id": {"$datatype": {"type": "int"}}, "name": {"$datatype": {"type": "text"}},
+                    "score": {"$datatype": {"type": "float"}}}
+TS_PEOPLE_FIELDS = [
+    {"name": "id", "data_type": {"type": "int", "nullable": None, "metadata": None}},
+    {"name": "name", "data_type": {"type": "text", "nullable": None, "metadata": None}},
+    {"name": "score", "data_type": {"type": "float", "nullable": None, "metadata": None}},
+]
+SQL_QUERY = "SELECT p.id, p.name, p.score, p.active, p.joined, p.seen FROM people p WHERE p.score >= $min_score AND p.city = $city ORDER BY p.id"
+SQL_PARAMS = {"min_score": 5, "city": "Zürich"}
+SQL_TABLES = ["people", {"name": "orders", "namespace": ["shop", "eu"], "alias": "o"}]
+SQL_TABLES_WIRE = [{"name": "people"}, {"name": "orders", "namespace": ["shop", "eu"], "alias": "o"}]
+# No close_stdin in the TypeScript SDK: the last input is the (repeated, suppressed) resize.
+EXEC_OPS = [
+    {"stdin": b64(streams.EXEC_STDIN)},
+    {"resize": {"width": 120, "height": 40}},
+    {"resize": {"width": 120, "height": 40}},
+]
+EXEC_KILL_OPS = [{"stdin": b64(streams.EXEC_STDIN)}, {"kill": True}]
+# The same MeshSchema as record_python.py's SYNC_SCHEMA, as JSON (MeshSchema.fromJson in the driver).
+SYNC_SCHEMA_JSON = streams.SYNC_SCHEMA_JSON
+# The TS MeshSchema.toJson() puts `$defs` second (same content).
+SYNC_SCHEMA_WIRE = {k: SYNC_SCHEMA_JSON[k] for k in ["$root_tag_ref", "$defs", "type", "additionalProperties", "required", "properties"]}
+assert SYNC_SCHEMA_WIRE == SYNC_SCHEMA_JSON
+SYNC_OPS = [{"append_child": {"tag": "item", "attributes": {"text": "local: grüße ✓"}}}]
+# Every uuid v4 the SDK draws in the sync case (document id, element `$id`s) is fixed.
+SYNC_ELEMENT_IDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(1, 9)]
+
+STREAMS: list[Scenario] = [
+    # ---- storage.upload
+    stream("ts-storage-upload-multi-chunk", "storage.upload", {"path": "docs/notes ✓.txt", "overwrite": True},
+           "storage.upload", ["docs/notes ✓.txt", _bytes(streams.UPLOAD_TEXT), {"overwrite": True}],
+           streams.upload_sized_steps(streams.UPLOAD_TEXT, streams.UPLOAD_PULL),
+           input=[b64(streams.UPLOAD_TEXT)]),
+    stream("ts-storage-upload-stream-unsized", "storage.upload",
+           {"path": "media/clip.bin", "name": "clip (1).bin", "mime_type": "video/mp2t"},
+           "storage.uploadStream",
+           ["media/clip.bin", {"$async": [_bytes(p) for p in streams.UPLOAD_PARTS]},
+            {"name": "clip (1).bin", "mimeType": "video/mp2t"}],
+           streams.upload_unsized_steps(1),
+           input=[b64(p) for p in streams.UPLOAD_PARTS]),
+    stream("ts-storage-upload-error-chunk", "storage.upload", {"path": "docs/big.bin"},
+           "storage.upload", ["docs/big.bin", _bytes(streams.UPLOAD_ERROR_DATA)],
+           streams.upload_error_steps(), input=[b64(streams.UPLOAD_ERROR_DATA)]),
+    # ---- storage.download
+    stream("ts-storage-download-multi-chunk", "storage.download", {"path": "reports/rapport ✓.md"},
+           "storage.download", ["reports/rapport ✓.md"],
+           streams.download_steps("rapport ✓.md", "text/markdown", streams.DOWNLOAD_TEXT, streams.DOWNLOAD_PIECE),
+           "file"),
+    stream("ts-storage-download-empty", "storage.download", {"path": "docs/empty.txt"},
+           "storage.download", ["docs/empty.txt"], streams.download_steps("empty.txt", "text/plain", b"", 1), "file"),
+    stream("ts-storage-download-abnormal-close", "storage.download", {"path": "dumps/dump.bin"},
+           "storage.download", ["dumps/dump.bin"],
+           streams.download_abnormal_close_steps([streams.client_close()]), "file"),
+    # ---- database writes
+    stream("ts-database-create-table-with-data", "database.create_table",
+           {"name": "people", "fields": TS_PEOPLE_FIELDS, "mode": "overwrite"},
+           "database.createTableWithSchema",
+           [{"name": "people", "schema": TS_PEOPLE_SCHEMA, "data": streams.PEOPLE_ROWS, "mode": "overwrite"}],
+           streams.db_write_steps("create_table", 1), input=[streams.PEOPLE_ROWS]),
+    stream("ts-database-create-table-open-error", "database.create_table", {"name": "people"},
+           "database.createTableFromData", [{"name": "people", "data": streams.PEOPLE_ROWS[:1]}],
+           streams.db_open_error_steps("create_table", client_closes=False), input=[streams.PEOPLE_ROWS[:1]],
+           client_closes=False),
+    stream("ts-database-insert-130-rows", "database.insert", {"table": "events"},
+           "database.insert", [{"table": "events", "records": streams.EVENT_ROWS}],
+           streams.db_write_steps("insert", 2), input=[streams.EVENT_ROWS]),
+    stream("ts-database-insert-stream", "database.insert", {"table": "people", "namespace": ["team", "ops"]},
+           "database.insertStream",
+           [{"table": "people", "chunks": {"$async": [streams.PEOPLE_ROWS[:2], streams.PEOPLE_ROWS[2:]]},
+             "namespace": ["team", "ops"]}],
+           streams.db_write_steps("insert", 2), input=[streams.PEOPLE_ROWS[:2], streams.PEOPLE_ROWS[2:]]),
+    stream("ts-database-insert-error-chunk", "database.insert", {"table": "people"},
+           "database.insert", [{"table": "people", "records": streams.PEOPLE_ROWS}],
+           streams.db_write_error_steps("insert"), input=[streams.PEOPLE_ROWS]),
+    stream("ts-database-merge", "database.merge", {"table": "people", "on": "id"},
+           "database.merge", [{"table": "people", "on": "id", "records": streams.MERGE_ROWS}],
+           streams.db_write_steps("merge", 1), input=[streams.MERGE_ROWS]),
+    stream("ts-database-merge-error-chunk", "database.merge", {"table": "people", "on": "id"},
+           "database.merge", [{"table": "people", "on": "id", "records": streams.MERGE_ROWS}],
+           streams.db_write_error_steps("merge"), input=[streams.MERGE_ROWS]),
+    # ---- database reads (the *Stream variants: one result entry per rows chunk)
+    stream("ts-database-sql-stream", "database.sql",
+           {"query": SQL_QUERY, "tables": SQL_TABLES_WIRE, "params_json": js_json(SQL_PARAMS)},
+           "database.sqlStream", [{"query": SQL_QUERY, "tables": SQL_TABLES, "params": SQL_PARAMS}],
+           streams.db_read_steps("sql", streams.SQL_CHUNKS), "iterate"),
+    stream("ts-database-sql-error-chunk", "database.sql",
+           {"query": "SELECT FROM people", "tables": SQL_TABLES_WIRE[:1]},
+           "database.sqlStream", [{"query": "SELECT FROM people", "tables": ["people"]}],
+           streams.db_read_error_steps("sql"), "iterate"),
+    stream("ts-database-search-stream", "database.search",
+           {"table": "docs", "text": "héllo", "where": "lang = 'de'", "limit": 10,
+            "select": ["id", "text", "blob", "tags", "meta"]},
+           "database.searchStream",
+           [{"table": "docs", "text": "héllo", "where": "lang = 'de'", "limit": 10,
+             "select": ["id", "text", "blob", "tags", "meta"]}],
+           streams.db_read_steps("search", streams.SEARCH_CHUNKS), "iterate"),
+    stream("ts-database-search-open-error", "database.search", {"table": "people", "vector": [0.25, -1.5, 3]},
+           "database.searchStream", [{"table": "people", "vector": [0.25, -1.5, 3.0]}],
+           streams.db_open_error_steps("search", client_closes=False), "iterate", client_closes=False),
+    # ---- developer.logs
+    stream("ts-developer-logs", "developer.logs", {}, "developer.logs", [],
+           streams.developer_logs_steps(), "log_events"),
+    stream("ts-developer-logs-error-chunk", "developer.logs", {}, "developer.logs", [],
+           streams.developer_logs_error_steps(), "log_events"),
+    # ---- containers.logs / get_build_logs
+    stream("ts-containers-logs", "containers.logs", {"container_id": "c-1234", "follow": True},
+           "containers.logs", [{"containerId": "c-1234", "follow": True}],
+           streams.container_logs_steps(), "log_stream", uuids=[LOGS_REQUEST_ID]),
+    stream("ts-containers-logs-error-chunk", "containers.logs", {"container_id": "c-missing"},
+           "containers.logs", [{"containerId": "c-missing"}],
+           streams.container_logs_error_steps(), "log_stream", uuids=[LOGS_REQUEST_ID]),
+    stream("ts-containers-get-build-logs", "containers.get_build_logs", {"build_id": "b-42"},
+           "containers.getBuildLogs", [{"buildId": "b-42"}],
+           streams.build_logs_steps(0), "log_stream", uuids=[LOGS_REQUEST_ID]),
+    stream("ts-containers-get-build-logs-no-status", "containers.get_build_logs", {"build_id": "b-43", "follow": False},
+           "containers.getBuildLogs", [{"buildId": "b-43", "follow": False}],
+           streams.build_logs_steps(None), "log_stream", uuids=[LOGS_REQUEST_ID]),
+    # ---- containers.exec
+    stream("ts-containers-exec", "containers.exec",
+           {"container_id": "c-1234", "command": "sh -c cat", "tty": True},
+           "containers.exec", [{"containerId": "c-1234", "command": "sh -c cat", "tty": True}],
+           streams.exec_steps(EXEC_OPS, 0), "exec", input=EXEC_OPS, ops=EXEC_OPS, uuids=[EXEC_REQUEST_ID]),
+    stream("ts-containers-exec-kill", "containers.exec", {"container_id": "c-1234", "command": "sleep 100"},
+           "containers.exec", [{"containerId": "c-1234", "command": "sleep 100"}],
+           streams.exec_steps(EXEC_KILL_OPS, 137), "exec", input=EXEC_KILL_OPS, ops=EXEC_KILL_OPS,
+           uuids=[EXEC_REQUEST_ID]),
+    stream("ts-containers-exec-error-chunk", "containers.exec", {"container_id": "c-1234", "command": "true"},
+           "containers.exec", [{"containerId": "c-1234", "command": "true"}],
+           streams.exec_error_steps(), "exec", input=[], ops=[], uuids=[EXEC_REQUEST_ID]),
+    # ---- sync.open
+    stream("ts-sync-open", "sync.open", {"path": streams.SYNC_WIRE_PATH, "schema": SYNC_SCHEMA_WIRE},
+           "sync.open", [streams.SYNC_PATH, {"schema": SYNC_SCHEMA_JSON}],
+           streams.sync_steps(SYNC_SCHEMA_JSON, streams.sync_remote_update(), 1), "sync",
+           input=SYNC_OPS, ops=SYNC_OPS, uuids=SYNC_ELEMENT_IDS, seed_random=True, sync_children=2),
+]
+
+
+SCENARIOS: list[Scenario] = [*STORAGE_QUEUES, *CORE, *DATABASE, *MEMORY, *SECRETS, *CONTAINERS, *STREAMS]
 
 
 # --------------------------------------------------------------------------- running
@@ -893,6 +1076,12 @@ async def run_scenario(sc: Scenario, workdir: Path) -> Recording:
         "wait_participant": sc.wait_participant,
         "result_keys": sc.result_keys,
     }
+    if sc.steps is not None:
+        spec.update(
+            collect=sc.collect, ops=sc.ops, uuids=sc.uuids, wait_requests="close" if sc.client_closes else "pending",
+            seed_random=sc.seed_random, sync_children=sc.sync_children,
+            sync_path=sc.call[1][0] if sc.collect == "sync" else None,
+        )
     stdout = stderr = b""
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -960,6 +1149,14 @@ def check_arguments(sc: Scenario, frames: list[Frame]) -> list[str]:
     content = header.get("arguments")
     if not isinstance(content, dict):
         content = {}
+    if content == {"type": "control", "method": "open"}:
+        # A streaming tool: the input travels in the first request chunk (the start chunk).
+        chunks = [f for f in frames if f.dir == "send" and f.type == "room.tool_call_request_chunk"]
+        if not chunks:
+            return [] if not sc.arguments else ["no start chunk was sent"]
+        tail_b64 = base64.b64encode(chunks[0].tail).decode("ascii")
+        content = chunks[0].header.get("chunk", {})
+        requests = chunks
     # `data` stands for the tail when the input is a file/binary Content; otherwise it is an
     # ordinary wire field (e.g. developer.log's `data`).
     data_is_tail = content.get("type") in ("file", "binary")
@@ -1001,6 +1198,15 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # Strings with line breaks are written double-quoted with "\n" escapes, so that every frame
+    # and every outcome item stays on one line (as in record_python.py).
+    if "\n" in data or "\r" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(
     _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
 )
@@ -1050,6 +1256,14 @@ def _frame_dict(f: Frame) -> dict[str, Any]:
     }
 
 
+def _render_input(items: list[Any]) -> str:
+    """`input:` with one line per item (every item in flow style)."""
+    if not items:
+        return "input: []\n"
+    lines = _dump([_flow(item) for item in items])
+    return "input:\n" + "".join("  " + line + "\n" for line in lines.splitlines())
+
+
 def render_case(rec: Recording) -> str:
     sc = rec.scenario
     head = {
@@ -1059,7 +1273,10 @@ def render_case(rec: Recording) -> str:
         "method": sc.method,
         "arguments": _Flow(sc.arguments),
     }
-    out = [_dump(head), "frames:\n"]
+    out = [_dump(head)]
+    if sc.input is not None:
+        out.append(_render_input(sc.input))
+    out.append("frames:\n")
     for f in rec.frames:
         out.append(_wire_comment(f))
         out.append("  - " + _dump(_Flow(_frame_dict(f))))
@@ -1082,6 +1299,7 @@ def case_document(rec: Recording) -> dict[str, Any]:
         "sdk": _sdk(),
         "method": sc.method,
         "arguments": sc.arguments,
+        **({"input": sc.input} if sc.input is not None else {}),
         "frames": [_frame_dict(f) for f in rec.frames],
         "outcome": rec.outcome,
     }

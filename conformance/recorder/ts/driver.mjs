@@ -10,7 +10,12 @@
 //           | null,                                  // no call (push-only scenario)
 //     "listen": [["storage", "file.updated"], ...],  // events to register before connecting
 //     "wait_participant": "p-remote" | null,         // wait until messaging knows this participant
-//     "result_keys": "wire" | null                   // also snake_case the keys of plain objects
+//     "result_keys": "wire" | null,                  // also snake_case the keys of plain objects
+//     "collect": null | "file" | "iterate" | "log_events" | "log_stream" | "exec",
+//                                                    // streaming tools: how the outcome is read
+//                                                    // from the call's return value (see collect())
+//     "ops": [...],                                  // "exec": the operations, in order
+//     "uuids": ["..."]                               // the SDK's next uuid v4 draws (request ids)
 //   }
 //
 // Special argument values (the rest is plain JSON):
@@ -18,6 +23,7 @@
 //   {"$participant": "<id>"}      -> room.messaging.getParticipant(id) (a RemoteParticipant)
 //   {"$file": {"name", "mime_type", "data_base64"}} -> FileContent
 //   {"$datatype": <DataType JSON>} -> DataType.fromJson(...)
+//   {"$async": [...]}             -> an async iterable of the (revived) items
 //
 // "livekit.*" calls go to `new LivekitClient({room})` from dist/node/lk-client.js: RoomClient has no
 // livekit member in 0.35.8 and the class is not exported from the package index.
@@ -32,6 +38,28 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
+
+// "seed_random": a deterministic crypto.getRandomValues, installed before the SDK loads (its bundled
+// Yjs binds it at load time and draws document client ids from it).
+if (JSON.parse(process.argv[2]).seed_random) {
+  let seed = 7;
+  const realCrypto = globalThis.crypto;
+  Object.defineProperty(globalThis, "crypto", {
+    configurable: true,
+    value: {
+      subtle: realCrypto.subtle,
+      randomUUID: () => realCrypto.randomUUID(),
+      getRandomValues: (arr) => {
+        for (let i = 0; i < arr.length; i++) {
+          seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+          arr[i] = seed;
+        }
+        return arr;
+      },
+    },
+  });
+}
+
 const meshagent = require("@meshagent/meshagent");
 const { LivekitClient } = require(join(dirname(require.resolve("@meshagent/meshagent")), "lk-client.js"));
 const {
@@ -90,6 +118,12 @@ function reviveArg(value, room) {
     }
     if (keys.length === 1 && keys[0] === "$datatype") {
       return DataType.fromJson(value.$datatype);
+    }
+    if (keys.length === 1 && keys[0] === "$async") {
+      const items = value.$async.map((v) => reviveArg(v, room));
+      return (async function* () {
+        for (const item of items) yield item;
+      })();
     }
     if (keys.length === 1 && keys[0] === "$participant") {
       const p = room.messaging.getParticipant(value.$participant);
@@ -179,6 +213,92 @@ function errorOutcome(ex) {
   return { error: { code: ex.code === undefined ? null : ex.code, text: ex.message } };
 }
 
+// ---------------------------------------------------------------------------- streaming tools
+
+function concatBytes(parts) {
+  return Buffer.concat(parts.map((p) => Buffer.from(p)));
+}
+
+// The outcome of a streaming call, from the SDK method's return value (scenario.collect):
+//   "file"       FileContent (storage.download)   -> {name, mime_type, size, data}
+//   "iterate"    async iterable (sql/searchStream) -> one entry per item
+//   "log_events" async iterable of RoomLogEvent   -> [{type, data}]
+//   "log_stream" {stream, result} (containers)    -> one entry per string item; `result` awaited
+//   "exec"       ExecSession: scenario.ops applied -> {stdout, stderr, exit_code}
+async function collect(kind, value, scenario, opts) {
+  if (kind === "file") {
+    return { name: value.name, mime_type: value.mimeType, size: value.data.length, data: bytesToBase64(value.data) };
+  }
+  if (kind === "iterate") {
+    const out = [];
+    for await (const item of value) out.push(toJsonable(item, opts));
+    return out;
+  }
+  if (kind === "log_events") {
+    const out = [];
+    for await (const event of value) out.push({ type: event.type, data: toJsonable(event.data) });
+    return out;
+  }
+  if (kind === "log_stream") {
+    const out = [];
+    for await (const line of value.stream) out.push(line);
+    await value.result; // rejects with what the stream failed with
+    return out;
+  }
+  if (kind === "sync") {
+    // value: the opened MeshDocument. Apply scenario.ops, wait until the server's remote update
+    // arrived (scenario.sync_children children under the root) and its echo was answered, close.
+    const doc = value;
+    for (const op of scenario.ops ?? []) {
+      const [name, arg] = Object.entries(op)[0];
+      if (name !== "append_child") throw new Error(`sync op ${name}`);
+      doc.root.createChildElement(arg.tag, { ...arg.attributes });
+    }
+    await waitUntil(() => doc.root.getChildren().length >= scenario.sync_children, "the remote update");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => scenario.room._pendingRequests.size === 0, "the echo of the remote update");
+    const document = elementJson(doc.root);
+    await scenario.room.sync.close(scenario.sync_path);
+    return { document };
+  }
+  if (kind === "exec") {
+    for (const op of scenario.ops ?? []) {
+      const [name, arg] = Object.entries(op)[0];
+      if (name === "stdin") await value.write(new Uint8Array(Buffer.from(arg, "base64")));
+      else if (name === "resize") await value.resize({ width: arg.width, height: arg.height });
+      else if (name === "kill") await value.kill();
+      else throw new Error(`exec op ${name} is not available in the TypeScript SDK`);
+    }
+    const exitCode = await value.result;
+    return {
+      stdout: bytesToBase64(concatBytes(value.previousOutput)),
+      stderr: bytesToBase64(concatBytes(value.previousError)),
+      exit_code: exitCode ?? null,
+    };
+  }
+  throw new Error(`unknown collect ${kind}`);
+}
+
+// The same JSON view as the Python SDK's Element.to_json(): {tag: {attributes but $id,
+// <child property>: [children]}}.
+function elementJson(element) {
+  const props = {};
+  for (const [k, v] of Object.entries(element.attributes)) if (k !== "$id") props[k] = v;
+  const childName = element.elementType?.childPropertyName;
+  if (childName) props[childName] = element.getChildren().map(elementJson);
+  return { [element.tagName]: props };
+}
+
+// The SDK draws request ids with uuid v4 (node's crypto.randomUUID through the `uuid` package):
+// the next draws return these fixed values, later ones are random again.
+function fixUuids(values) {
+  if (!values || values.length === 0) return;
+  const native = require(join(dirname(require.resolve("uuid")), "native.js")).default;
+  const real = native.randomUUID;
+  const queue = [...values];
+  native.randomUUID = (...args) => (queue.length > 0 ? queue.shift() : real(...args));
+}
+
 // ---------------------------------------------------------------------------- main
 
 async function run(scenario) {
@@ -194,6 +314,17 @@ async function run(scenario) {
     pendingSends.add(p);
     p.finally(() => pendingSends.delete(p)).catch(() => undefined);
     return p;
+  };
+
+  // Streaming tools: note when the client's request-side control/close was answered.
+  let closeAnswered = false;
+  const originalSendRequest = room.sendRequest.bind(room);
+  room.sendRequest = async (type, request, data) => {
+    const response = await originalSendRequest(type, request, data);
+    if (type === "room.tool_call_request_chunk" && request?.chunk?.type === "control" && request.chunk.method === "close") {
+      closeAnswered = true;
+    }
+    return response;
   };
 
   const events = [];
@@ -227,11 +358,27 @@ async function run(scenario) {
       const fn = target[parts[parts.length - 1]];
       if (typeof fn !== "function") throw new Error(`no SDK method room.${path}`);
       const args = reviveArg(rawArgs, room);
+      const opts = { wireKeys: scenario.result_keys === "wire" };
+      scenario.room = room;
+      fixUuids(scenario.uuids);
       try {
-        const result = await withTimeout(fn.apply(target, args), `room.${path}()`);
-        outcome = { result: toJsonable(result, { wireKeys: scenario.result_keys === "wire" }) };
+        if (scenario.collect === "sync") {
+          args[1] = { ...args[1], schema: meshagent.MeshSchema.fromJson(args[1].schema) };
+        }
+        if (scenario.collect) {
+          const value = await withTimeout(Promise.resolve(fn.apply(target, args)), `room.${path}()`);
+          const result = await withTimeout(collect(scenario.collect, value, scenario, opts), `collect ${path}`);
+          outcome = { result };
+        } else {
+          const result = await withTimeout(fn.apply(target, args), `room.${path}()`);
+          outcome = { result: toJsonable(result, opts) };
+        }
       } catch (ex) {
         if (ex instanceof RoomServerException) {
+          outcome = errorOutcome(ex);
+        } else if (scenario.collect && !String(ex?.message).startsWith("timeout:")) {
+          // A streaming call that fails with a plain Error (developer.logs throws `new Error(text)`
+          // for an error chunk): recorded as an error outcome with code null.
           outcome = errorOutcome(ex);
         } else {
           throw ex;
@@ -242,6 +389,15 @@ async function run(scenario) {
       outcome = { events };
     }
     await withTimeout(Promise.allSettled([...pendingSends]), "pending sends");
+    if (scenario.wait_requests) {
+      // Streaming tools: the closing request chunk may be sent after the call returned; wait until
+      // every request was answered.
+      // "close": until the request-side control/close was answered; "pending": the SDK sends no
+      // close in this case, until every request sent so far was answered.
+      const needClose = scenario.wait_requests === "close";
+      await waitUntil(() => (closeAnswered || !needClose) && room._pendingRequests.size === 0, "the closing request chunk");
+      await withTimeout(Promise.allSettled([...pendingSends]), "pending sends");
+    }
   } finally {
     const ws = protocol.channel.webSocket;
     room.dispose();
