@@ -12,7 +12,7 @@ use crate::ir::{
     TypeRef,
 };
 use crate::naming::{ident, pascal, shouty, snake};
-use crate::spec::model::{Absent, Flow};
+use crate::spec::model::{Absent, Flow, PushItem};
 
 /// One generated file, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -843,6 +843,14 @@ fn tool_parts(t: &Tool) -> Option<(&[Field], &Output)> {
     }
 }
 
+/// What a `server_push` tool yields per chunk (`None`: the raw content).
+fn push_item(t: &Tool) -> Option<PushItem> {
+    match &t.kind {
+        ToolKind::Stream(s) => s.item,
+        ToolKind::Plain { .. } => None,
+    }
+}
+
 /// How a generated method calls the server.
 enum Call<'a> {
     /// `room.invoke_tool` with a JSON input and a typed reply.
@@ -1064,6 +1072,7 @@ fn has_start(t: &Tool) -> bool {
 /// The call of a flow policy; the start chunk's headers are the builder's fields.
 fn flow_call(
     flow: Flow,
+    item: Option<PushItem>,
     wire: &str,
     has_start: bool,
     rows: Option<&Field>,
@@ -1119,12 +1128,19 @@ fn flow_call(
             } else {
                 quote!(let start = None;)
             };
+            let (item, convert) = match item {
+                None => (quote!(crate::Content), quote!(futures::StreamExt::boxed)),
+                Some(PushItem::Text) => (quote!(String), quote!(crate::runtime::flows::text_items)),
+                Some(PushItem::LogEntry) => (
+                    quote!(crate::LogEntry),
+                    quote!(|s| crate::runtime::flows::log_entries(s, #tool_id)),
+                ),
+            };
             (
-                quote!(futures::stream::BoxStream<'static, crate::Result<crate::Content>>),
+                quote!(futures::stream::BoxStream<'static, crate::Result<#item>>),
                 quote! {
-                    use futures::StreamExt;
                     #start_arg
-                    crate::runtime::flows::server_push(&self.room, TOOLKIT, #wire, start).await.map(|s| s.boxed())
+                    crate::runtime::flows::server_push(&self.room, TOOLKIT, #wire, start).await.map(#convert)
                 },
             )
         }
@@ -1292,6 +1308,7 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         Call::Plain(output) => output_decode(t, tk, output),
         Call::Flow(flow) => flow_call(
             flow,
+            push_item(t),
             tool_wire,
             has_start(t),
             data_field(t, false),

@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::naming::{pascal, snake};
 use crate::spec::load::LoadedFile;
-use crate::spec::model::{self, Absent, EmptyMeaning, FieldDef, Flow, OutputContent, SpecFile};
+use crate::spec::model::{
+    self, Absent, EmptyMeaning, FieldDef, Flow, OutputContent, PushItem, SpecFile,
+};
 
 /// The whole protocol.
 #[derive(Debug, Clone)]
@@ -113,6 +115,8 @@ pub enum ToolKind {
 pub struct Stream {
     /// Flow-control policy.
     pub flow: Flow,
+    /// What a `server_push` tool yields per chunk; `None`: the raw content.
+    pub item: Option<PushItem>,
     /// Request chunk kinds.
     pub request: Vec<Chunk>,
     /// Response chunk kinds.
@@ -953,8 +957,17 @@ impl Builder {
             };
         let request = side(self, "request", &def.request);
         let response = side(self, "response", &def.response);
+        if def.item.is_some() && def.flow != Flow::ServerPush {
+            self.err(
+                at,
+                &["tools", tool, "stream", "item"],
+                "`item` applies to `server_push` streams only".to_string(),
+                Some("remove `item`, or use `flow: server_push`".to_string()),
+            );
+        }
         Stream {
             flow: def.flow,
+            item: def.item,
             request,
             response,
         }

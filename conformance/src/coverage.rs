@@ -108,10 +108,13 @@ pub fn summary(methods: &[SpecMethod], cases: &[Case]) -> String {
         out.push_str(&format!("  {name:<48} {py:>3} / {ts:<3}\n"));
     }
     out.push_str(&format!(
-        "{} of {} spec methods have cases; none yet: {}\n",
+        "{} of {} spec methods have cases",
         methods.len() - uncovered.len(),
         methods.len(),
-        uncovered.join(", ")
     ));
+    if !uncovered.is_empty() {
+        out.push_str(&format!("; none yet: {}", uncovered.join(", ")));
+    }
+    out.push('\n');
     out
 }

@@ -8,6 +8,7 @@
 //! * **JSON key order is not compared** ([`canonical`]).
 //! * **The top-level `__meshagent__` key is removed** ([`strip_tracing`]).
 //! * **`tool_call_id` is checked, then its value ignored** ([`mask_tool_call_id`]).
+//! * **A stream's `request_id` is checked, then its value ignored** ([`mask_request_id`]).
 //! * **JSON text inside `*_json` strings is compared as JSON** ([`parse_embedded_json`]).
 //!
 //! Differences between the official SDKs that are both valid are *declared*, not
@@ -59,11 +60,13 @@ pub fn normalize(
     })
 }
 
-/// Applies the header rules: [`strip_tracing`], [`mask_tool_call_id`], [`canonical`].
+/// Applies the header rules: [`strip_tracing`], [`mask_tool_call_id`],
+/// [`mask_request_id`], [`canonical`].
 pub fn normalize_header(header: &Map<String, Value>) -> Result<Value, NormalizeError> {
     let mut header = header.clone();
     strip_tracing(&mut header);
     mask_tool_call_id(&mut header)?;
+    mask_request_id(&mut header)?;
     Ok(canonical(&parse_embedded_json(&Value::Object(header))))
 }
 
@@ -116,14 +119,47 @@ pub fn mask_tool_call_id(header: &mut Map<String, Value>) -> Result<(), Normaliz
     let Some(value) = header.get_mut(TOOL_CALL_ID_KEY) else {
         return Ok(());
     };
-    let valid = value.as_str().is_some_and(|s| {
-        s.len() == 32
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    });
-    if !valid {
+    mask_hex32(TOOL_CALL_ID_KEY, value)
+}
+
+/// Checks the `request_id` of a stream's start chunk (`chunk.headers.request_id`, container
+/// logs and exec), if present, then masks its value. Reason: the SDKs draw it at random
+/// for every request unless the caller gives one (Python: uuid4 hex for logs, a dashed
+/// uuid4 for exec); only its shape is compared.
+pub fn mask_request_id(header: &mut Map<String, Value>) -> Result<(), NormalizeError> {
+    let id = header
+        .get_mut("chunk")
+        .and_then(|c| c.get_mut("headers"))
+        .and_then(|h| h.get_mut("request_id"));
+    match id {
+        // exec ids are dashed uuids in both SDKs; the shape is still compared.
+        Some(value) if value.as_str().is_some_and(is_dashed_uuid) => {
+            *value = Value::String("<dashed uuid>".into());
+            Ok(())
+        }
+        Some(value) => mask_hex32("request_id", value),
+        None => Ok(()),
+    }
+}
+
+fn is_dashed_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]) && groups.iter().all(|g| is_lower_hex(g))
+}
+
+fn is_lower_hex(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_hex32(s: &str) -> bool {
+    s.len() == 32 && is_lower_hex(s)
+}
+
+fn mask_hex32(key: &str, value: &mut Value) -> Result<(), NormalizeError> {
+    if !value.as_str().is_some_and(is_hex32) {
         return Err(NormalizeError(format!(
-            "`{TOOL_CALL_ID_KEY}` must be 32 lowercase hex characters, got {value}"
+            "`{key}` must be 32 lowercase hex characters, got {value}"
         )));
     }
     *value = Value::String(TOOL_CALL_ID_MASK.to_string());
@@ -194,7 +230,7 @@ pub struct Difference {
 }
 
 /// The TypeScript SDK 0.35.8's declared differences.
-pub const TYPESCRIPT_DIFFERENCES: [Difference; 6] = [
+pub const TYPESCRIPT_DIFFERENCES: [Difference; 8] = [
     Difference {
         name: "attribute echo",
         reason: "on `connected` the TypeScript SDK sends every initial attribute back with \
@@ -224,6 +260,16 @@ pub const TYPESCRIPT_DIFFERENCES: [Difference; 6] = [
     Difference {
         name: "no v query parameter",
         reason: "TypeScript does not add `v=<sdk version>` to the websocket URL; Python does",
+    },
+    Difference {
+        name: "streamed tool_call_id shape",
+        reason: "TypeScript draws a streamed call's tool_call_id as `<ms>-<counter>-<hex>`, \
+                 Python as uuid4 hex; the server only echoes it back in the stream's chunks",
+    },
+    Difference {
+        name: "dashed request_id",
+        reason: "TypeScript draws a log stream's request_id with crypto.randomUUID (dashed), \
+                 Python as uuid4 hex; both are random ids the server only keys the request by",
     },
 ];
 
@@ -279,6 +325,40 @@ pub fn declared_differences(
                 .insert(TOOL_CALL_ID_KEY.to_string(), Value::String("0".repeat(32)));
             push_once(&mut applied, TYPESCRIPT_DIFFERENCES[2].name);
         }
+    }
+    // dashed request_id: a log stream's uuid without its dashes (exec, which has a
+    // `command`, uses dashed ids in both SDKs).
+    for f in frames.iter_mut().filter(|f| f.dir == Direction::Send) {
+        let headers = f.header.get_mut("chunk").and_then(|c| c.get_mut("headers"));
+        let id = headers
+            .filter(|h| h.get("command").is_none())
+            .and_then(|h| h.get_mut("request_id"));
+        if let Some(v) = id {
+            if let Some(s) = v.as_str().filter(|s| is_dashed_uuid(s)) {
+                *v = Value::String(s.replace('-', ""));
+                push_once(&mut applied, TYPESCRIPT_DIFFERENCES[7].name);
+            }
+        }
+    }
+    // streamed tool_call_id shape: each distinct TypeScript id becomes a uuid-shaped one,
+    // the same in every frame, so that the stream's chunks still name their call.
+    let mut ids: Vec<Value> = Vec::new();
+    for f in frames.iter_mut() {
+        let Some(v) = f.header.get_mut(TOOL_CALL_ID_KEY) else {
+            continue;
+        };
+        if v.as_str().is_some_and(is_hex32) {
+            continue;
+        }
+        let n = match ids.iter().position(|x| x == v) {
+            Some(n) => n,
+            None => {
+                ids.push(v.clone());
+                ids.len() - 1
+            }
+        };
+        *v = Value::String(format!("{:032x}", n + 1));
+        push_once(&mut applied, TYPESCRIPT_DIFFERENCES[6].name);
     }
     applied
 }

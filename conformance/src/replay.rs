@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libtest_mimic::{Failed, Trial};
-use meshagent_room::{Error, RoomClient, RoomEvent, RoomEvents};
+use meshagent_room::{Error, ExecCommand, ExecSession, RoomClient, RoomEvent, RoomEvents};
 use serde_json::Value;
 
 use crate::case::{self, Case, ConnectRecord, Direction, Outcome};
@@ -211,11 +211,87 @@ async fn perform(
             .await
             .map(Actual::Events);
     }
+    // An exec session is a handle, not a call: driven here from the case's operations.
+    if case.method == "containers.exec" {
+        return Ok(Actual::Returned(exec(room, case).await));
+    }
     // The generated dispatch table calls the typed method from the JSON arguments.
     let args = Value::Object(case.arguments.clone());
     Ok(Actual::Returned(
         room.dispatch(&case.method, args, case.input.clone()).await,
     ))
+}
+
+/// Opens an exec session from the case's arguments, performs its `input` operations in
+/// order (`stdin`, `resize`, `close_stdin`, `kill`), then reads stdout, stderr and the
+/// exit status: `{stdout, stderr, exit_code}` with the outputs in base64.
+async fn exec(room: &RoomClient, case: &Case) -> Result<Value, Error> {
+    use base64::Engine;
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let bad = |what: &str| Error::InvalidArguments(format!("containers.exec case: {what}"));
+    let args = &case.arguments;
+    let container = args
+        .get("container_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let command = match args.get("command") {
+        Some(Value::Array(items)) => ExecCommand::Args(
+            items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| bad("command items"))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Some(Value::String(line)) => ExecCommand::Line(line.clone()),
+        _ => ExecCommand::ContainerDefault,
+    };
+    let mut request = room.exec(container, command);
+    if let Some(tty) = args.get("tty").and_then(Value::as_bool) {
+        request = request.tty(tty);
+    }
+    let session = request.await?;
+    for op in &case.input {
+        let size = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(Value::as_u64)
+                .and_then(|n| u16::try_from(n).ok())
+        };
+        match (
+            op.get("stdin"),
+            op.get("resize"),
+            op.get("close_stdin"),
+            op.get("kill"),
+        ) {
+            (Some(Value::String(data)), ..) => {
+                let bytes = b64.decode(data).map_err(|e| bad(&e.to_string()))?;
+                session.stdin.write(bytes).await?
+            }
+            (_, Some(r), ..) => match (size(r, "width"), size(r, "height")) {
+                (Some(w), Some(h)) => session.stdin.resize(w, h).await?,
+                _ => return Err(bad("resize needs width and height")),
+            },
+            (_, _, Some(_), _) => session.stdin.close().await?,
+            (.., Some(_)) => session.stdin.kill().await?,
+            _ => return Err(bad(&format!("unknown operation {op}"))),
+        }
+    }
+    let ExecSession {
+        stdin,
+        stdout,
+        stderr,
+        exit,
+        ..
+    } = session;
+    let (out, err, status) = tokio::join!(stdout.read_all(), stderr.read_all(), exit);
+    drop(stdin);
+    Ok(serde_json::json!({
+        "stdout": b64.encode(out?),
+        "stderr": b64.encode(err?),
+        "exit_code": status?.code(),
+    }))
 }
 
 async fn read_events(events: &mut RoomEvents, n: usize) -> Result<Vec<(String, Value)>, String> {

@@ -20,6 +20,9 @@ use crate::wire::{self, Reassembler, WireError};
 /// The room name in the URL and in `room_ready`.
 pub const ROOM_NAME: &str = "test-room";
 
+/// The header key of a tool call's id.
+const TOOL_CALL_ID: &str = "tool_call_id";
+
 /// The packet type of replies.
 pub const RESPONSE: &str = "__response__";
 
@@ -195,9 +198,12 @@ impl Connection {
     }
 
     /// Walks the frames: waits for each `send`, answers each `__response__` under the id
-    /// of the client's latest request, pushes every other `recv`.
+    /// of the client's latest request, pushes every other `recv`. A `tool_call_id` the
+    /// recording's client drew is replaced, in pushes, by the one this client drew for the
+    /// same message (both draw them at random; stream chunks are routed by it).
     async fn play(&mut self, frames: &[Frame]) -> Result<(), ServerError> {
         let mut last_request = None;
+        let mut call_ids: Vec<(Value, Value)> = Vec::new();
         for (i, frame) in frames.iter().enumerate() {
             match frame.dir {
                 Direction::Send => {
@@ -208,6 +214,15 @@ impl Connection {
                         )));
                     };
                     last_request = Some(id);
+                    let sent = self
+                        .messages
+                        .last()
+                        .and_then(|m| m.header.get(TOOL_CALL_ID));
+                    if let (Some(recorded), Some(actual)) = (frame.header.get(TOOL_CALL_ID), sent) {
+                        if !call_ids.iter().any(|(r, _)| r == recorded) {
+                            call_ids.push((recorded.clone(), actual.clone()));
+                        }
+                    }
                 }
                 Direction::Recv if frame.packet_type == RESPONSE => {
                     let Some(id) = last_request else {
@@ -219,7 +234,13 @@ impl Connection {
                 }
                 Direction::Recv => {
                     let (id, ty) = (frame.id, &frame.packet_type);
-                    self.send(id, ty, &frame.header, &frame.tail).await?;
+                    let mut header = frame.header.clone();
+                    if let Some(v) = header.get_mut(TOOL_CALL_ID) {
+                        if let Some((_, actual)) = call_ids.iter().find(|(r, _)| r == v) {
+                            *v = actual.clone();
+                        }
+                    }
+                    self.send(id, ty, &header, &frame.tail).await?;
                 }
             }
         }

@@ -34,7 +34,7 @@ pub use runtime::exec::{
     ExecCommand, ExecExit, ExecOutput, ExecRequest, ExecSession, ExecStdin, ExitStatus,
     OutputStream,
 };
-pub use runtime::flows::{ByteSource, Download};
+pub use runtime::flows::{ByteSource, Download, LogEntry};
 pub use runtime::framing::Limits;
 pub use runtime::stream::ToolCallStream;
 #[cfg(feature = "sync-doc")]

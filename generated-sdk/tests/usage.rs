@@ -50,8 +50,20 @@ async fn streams(room: RoomClient) -> meshagent_room::Result<()> {
     room.database()
         .insert("people", futures::stream::iter(vec![Vec::new()]))
         .await?;
+    // Plain JSON records, typed and batched as the SDKs' insert(records) does.
+    let records = vec![meshagent_room::types::Row::from(
+        serde_json::json!({"id": 1, "name": "Zoë"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    )];
+    room.database()
+        .insert("people", meshagent_room::types::Row::batches(records))
+        .await?;
     let mut logs = room.developer().logs().await?;
-    let _first: Option<meshagent_room::Result<Content>> = logs.next().await;
+    let _first: Option<meshagent_room::Result<meshagent_room::LogEntry>> = logs.next().await;
+    let mut text = room.containers().logs("c-1").follow(true).await?;
+    let _piece: Option<meshagent_room::Result<String>> = text.next().await;
     Ok(())
 }
 

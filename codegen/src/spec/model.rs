@@ -222,6 +222,20 @@ pub struct StreamDef {
     /// Chunks the server sends, keyed by their `kind`.
     #[serde(default)]
     pub response: IndexMap<String, ChunkDef>,
+    /// For `server_push`: what each pushed chunk becomes for the caller (without it, the
+    /// raw chunk content).
+    pub item: Option<PushItem>,
+}
+
+/// How a `server_push` tool's chunks become typed items, one of a closed set implemented
+/// by the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PushItem {
+    /// The UTF-8 text of each binary chunk on `channel` 1 (other channels are skipped).
+    Text,
+    /// A log entry: the binary chunk's `type` header and its payload as a JSON object.
+    LogEntry,
 }
 
 /// Flow-control policies of streaming tools.

@@ -1633,18 +1633,17 @@ impl LogsRequest {
 }
 impl std::future::IntoFuture for LogsRequest {
     type Output = crate::Result<
-        futures::stream::BoxStream<'static, crate::Result<crate::Content>>,
+        futures::stream::BoxStream<'static, crate::Result<String>>,
     >;
     type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            use futures::StreamExt;
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let start = Some(start);
             crate::runtime::flows::server_push(&self.room, TOOLKIT, "logs", start)
                 .await
-                .map(|s| s.boxed())
+                .map(crate::runtime::flows::text_items)
         })
     }
 }
@@ -1680,12 +1679,11 @@ impl GetBuildLogsRequest {
 }
 impl std::future::IntoFuture for GetBuildLogsRequest {
     type Output = crate::Result<
-        futures::stream::BoxStream<'static, crate::Result<crate::Content>>,
+        futures::stream::BoxStream<'static, crate::Result<String>>,
     >;
     type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            use futures::StreamExt;
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let start = Some(start);
@@ -1696,7 +1694,7 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
                     start,
                 )
                 .await
-                .map(|s| s.boxed())
+                .map(crate::runtime::flows::text_items)
         })
     }
 }

@@ -294,16 +294,15 @@ pub struct LogsRequest {
 }
 impl std::future::IntoFuture for LogsRequest {
     type Output = crate::Result<
-        futures::stream::BoxStream<'static, crate::Result<crate::Content>>,
+        futures::stream::BoxStream<'static, crate::Result<crate::LogEntry>>,
     >;
     type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            use futures::StreamExt;
             let start = None;
             crate::runtime::flows::server_push(&self.room, TOOLKIT, "logs", start)
                 .await
-                .map(|s| s.boxed())
+                .map(|s| crate::runtime::flows::log_entries(s, "developer.logs"))
         })
     }
 }

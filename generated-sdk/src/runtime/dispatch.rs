@@ -8,8 +8,10 @@
 //!   other flows take none.
 //! - output: a `pull_download` tool gives `{name, mime_type, size, data}` (`data` is all
 //!   the bytes, base64); `read_batches` tools give a list with one entry per batch;
-//!   `server_push` tools give a list with one entry per chunk: the chunk's JSON header
-//!   (as on the wire, with `type`) plus `data` (base64) when it has a binary payload.
+//!   `server_push` tools give a list with one entry per item: text items as strings, log
+//!   entries as `{type, data}`, raw chunks as their JSON header (as on the wire, with
+//!   `type`) plus `data` (base64) when they have a payload. Rows are plain JSON objects
+//!   both ways (see [`crate::runtime::rows`]).
 
 use base64::Engine;
 use futures::{Stream, StreamExt};
@@ -20,6 +22,7 @@ use serde_json::Value;
 use crate::runtime::content::Content;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::flows::{ByteSource, Download};
+use crate::types::Row;
 
 /// Decodes a tool's JSON arguments (an object with wire names; `null` means none).
 pub(crate) fn args<T: DeserializeOwned>(tool: &str, args: Value) -> Result<T> {
@@ -59,15 +62,12 @@ pub(crate) fn byte_source(tool: &str, input: Vec<Value>) -> Result<ByteSource> {
     })
 }
 
-/// Batches for a `write_batches` tool, each decoded as the tool's batch type.
-pub(crate) fn batches<T: DeserializeOwned>(
+/// Batches for a `write_batches` tool, each read as the tool's batch type.
+pub(crate) fn batches<T: FromJson>(
     tool: &str,
     input: Vec<Value>,
 ) -> Result<futures::stream::Iter<std::vec::IntoIter<T>>> {
-    let batches = input
-        .into_iter()
-        .map(serde_json::from_value)
-        .collect::<std::result::Result<Vec<T>, _>>()
+    let batches = T::from_input(input)
         .map_err(|e| Error::InvalidArguments(format!("{tool}: input batch: {e}")))?;
     Ok(futures::stream::iter(batches))
 }
@@ -103,9 +103,60 @@ pub trait ToJson {
     fn to_json(self) -> Result<Value>;
 }
 
-impl<T: Serialize> ToJson for T {
+/// How a batch for a `write_batches` tool is read from dispatch input.
+pub trait FromJson: Sized {
+    /// The batch from JSON, or why it is not one.
+    fn from_json(v: Value) -> std::result::Result<Self, String>;
+
+    /// The batches of a whole input list: one per item.
+    fn from_input(input: Vec<Value>) -> std::result::Result<Vec<Self>, String> {
+        input.into_iter().map(Self::from_json).collect()
+    }
+}
+
+/// Rows are plain JSON objects, typed by the SDKs' rules (see [`crate::runtime::rows`]).
+/// A single input item is a whole list of records, sent in batches of 128 rows as the
+/// SDKs' `insert(records)` does ([`Row::batches`]); several items are the batches of a
+/// stream, sent as given.
+impl FromJson for Vec<Row> {
+    fn from_input(input: Vec<Value>) -> std::result::Result<Vec<Self>, String> {
+        match <[Value; 1]>::try_from(input) {
+            Ok([records]) => Ok(crate::runtime::rows::in_batches(Self::from_json(records)?)),
+            Err(batches) => batches.into_iter().map(Self::from_json).collect(),
+        }
+    }
+
+    fn from_json(v: Value) -> std::result::Result<Self, String> {
+        let Value::Array(rows) = v else {
+            return Err("a batch is a list of row objects".into());
+        };
+        rows.into_iter()
+            .map(|r| match r {
+                Value::Object(m) => Ok(Row::from(m)),
+                other => Err(format!("a row is an object, not {other}")),
+            })
+            .collect()
+    }
+}
+
+impl ToJson for String {
+    fn to_json(self) -> Result<Value> {
+        Ok(Value::String(self))
+    }
+}
+
+impl ToJson for crate::LogEntry {
     fn to_json(self) -> Result<Value> {
         result(Ok(self))
+    }
+}
+
+/// Rows read back become plain JSON objects, as the SDKs hand them out.
+impl ToJson for Vec<Row> {
+    fn to_json(self) -> Result<Value> {
+        Ok(Value::Array(
+            self.iter().map(|r| Value::Object(r.to_json())).collect(),
+        ))
     }
 }
 

@@ -166,9 +166,8 @@ fn chunk_error(tool: &str, chunk: Content) -> Error {
 /// server's close.
 ///
 /// Start headers the caller left out are filled as the SDKs do: `name` with the last
-/// segment of `path`, `mime_type` with `application/octet-stream` (the Python SDK guesses
-/// from the machine's MIME table, TypeScript from a fixed one; we do not guess), and
-/// `size` with the source's length when known, else `null`.
+/// segment of `path`, `mime_type` guessed from the name's extension ([`guess_mime_type`]),
+/// and `size` with the source's length when known, else `null`.
 pub async fn pull_upload(
     room: &RoomClient,
     toolkit: &str,
@@ -180,10 +179,15 @@ pub async fn pull_upload(
     let mut start = headers_with_kind("start", start);
     if let Value::Object(h) = &mut start {
         let path = h.get("path").and_then(Value::as_str).unwrap_or_default();
-        let name = path.rsplit('/').next().unwrap_or_default().to_string();
-        h.entry("name").or_insert(Value::String(name));
+        let default_name = path.rsplit('/').next().unwrap_or_default().to_string();
+        let name = h
+            .entry("name")
+            .or_insert(Value::String(default_name))
+            .as_str()
+            .unwrap_or_default();
+        let mime_type = guess_mime_type(name);
         h.entry("mime_type")
-            .or_insert(Value::String("application/octet-stream".into()));
+            .or_insert(Value::String(mime_type.into()));
         h.entry("size")
             .or_insert(source.len.map_or(Value::Null, Value::from));
     }
@@ -214,6 +218,51 @@ pub async fn pull_upload(
         }
     }
     stream.close().await
+}
+
+/// The MIME type an upload named `name` gets when the caller gives none: the TypeScript
+/// SDK's fixed table (the Python SDK asks the machine's MIME table, which agrees on these
+/// and varies on others), else `application/octet-stream`.
+pub fn guess_mime_type(name: &str) -> &'static str {
+    const BY_EXTENSION: [(&str, &str); 29] = [
+        (".tar.gz", "application/x-tar"),
+        (".tgz", "application/x-tar"),
+        (".bin", "application/octet-stream"),
+        (".css", "text/css"),
+        (".csv", "text/csv"),
+        (".gif", "image/gif"),
+        (".gz", "application/gzip"),
+        (".htm", "text/html"),
+        (".html", "text/html"),
+        (".jpeg", "image/jpeg"),
+        (".jpg", "image/jpeg"),
+        (".js", "text/javascript"),
+        (".json", "application/json"),
+        (".md", "text/markdown"),
+        (".mp3", "audio/mpeg"),
+        (".mp4", "video/mp4"),
+        (".pdf", "application/pdf"),
+        (".png", "image/png"),
+        (".svg", "image/svg+xml"),
+        (".tar", "application/x-tar"),
+        (".txt", "text/plain"),
+        (".ts", "text/typescript"),
+        (".tsx", "text/tsx"),
+        (".wasm", "application/wasm"),
+        (".webp", "image/webp"),
+        (".xml", "application/xml"),
+        (".yaml", "application/yaml"),
+        (".yml", "application/yaml"),
+        (".zip", "application/zip"),
+    ];
+    let lower = name.to_lowercase();
+    // Two-part suffixes first, then the last extension only.
+    let ext = lower.rfind('.').map_or("", |i| &lower[i..]);
+    BY_EXTENSION
+        .iter()
+        .find(|(suffix, _)| suffix.matches('.').count() == 2 && lower.ends_with(suffix))
+        .or_else(|| BY_EXTENSION.iter().find(|(e, _)| *e == ext))
+        .map_or("application/octet-stream", |(_, t)| t)
 }
 
 /// A file being downloaded: its metadata, then its bytes as a stream.
@@ -406,6 +455,66 @@ pub async fn server_push(
     }))
 }
 
+/// One entry of a log stream: its type and its data.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LogEntry {
+    /// The entry's type, e.g. `info`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The entry's data, a JSON object (`{}` when the chunk carried none).
+    pub data: Value,
+}
+
+/// Pushed chunks as text: the UTF-8 payload of each binary chunk on channel 1 (other
+/// channels, e.g. stderr or an exit status, are skipped). Invalid UTF-8 is replaced, as
+/// a chunk boundary may split a character.
+pub fn text_items(
+    s: impl Stream<Item = Result<Content>> + Send + 'static,
+) -> BoxStream<'static, Result<String>> {
+    s.filter_map(|item| {
+        futures::future::ready(match item {
+            Ok(Content::Binary { headers, data }) => (headers.get("channel")
+                == Some(&Value::from(1)))
+            .then(|| Ok(String::from_utf8_lossy(&data).into_owned())),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+    })
+    .boxed()
+}
+
+/// Pushed chunks as log entries: a binary chunk's `type` header and its payload, UTF-8
+/// JSON of an object (empty means `{}`); anything else is an unexpected-response error.
+pub fn log_entries(
+    s: impl Stream<Item = Result<Content>> + Send + 'static,
+    tool: &'static str,
+) -> BoxStream<'static, Result<LogEntry>> {
+    s.map(move |item| match item? {
+        Content::Binary { headers, data } => {
+            let kind = headers.get("type").and_then(Value::as_str);
+            let data = if data.is_empty() {
+                Ok(Value::Object(Map::new()))
+            } else {
+                serde_json::from_slice::<Value>(&data).map_err(|e| e.to_string())
+            };
+            match (kind, data) {
+                (Some(kind), Ok(data @ Value::Object(_))) => Ok(LogEntry {
+                    kind: kind.to_string(),
+                    data,
+                }),
+                (None, _) => Err(Error::unexpected(tool, "log chunk without `type`")),
+                (_, Ok(other)) => Err(Error::unexpected(
+                    tool,
+                    format!("log data is not an object: {other}"),
+                )),
+                (_, Err(e)) => Err(Error::unexpected(tool, format!("log data: {e}"))),
+            }
+        }
+        other => Err(chunk_error(tool, other)),
+    })
+    .boxed()
+}
+
 fn json_kind(chunk: &Content) -> Option<&str> {
     match chunk {
         Content::Json(v) => v.get("kind").and_then(Value::as_str),
@@ -442,7 +551,7 @@ pub async fn write_batches(
     stream.close().await
 }
 
-/// `read_batches`: sends the `start` chunk (JSON) and a first `pull` at once, then one
+/// `read_batches`: sends the `start` chunk (JSON) and, once the call is open, a first `pull`, then one
 /// `pull` per `rows` chunk received; yields each rows chunk's JSON until the server closes.
 pub async fn read_batches(
     room: &RoomClient,
@@ -453,6 +562,9 @@ pub async fn read_batches(
     let id = format!("{toolkit}.{tool}");
     let mut stream = room.open_stream(toolkit, tool).await?;
     stream.send(json_chunk("start", start)).await?;
+    // The eager first pull waits for the open (an `error` reply means no pull, only the
+    // close sent on drop, as the SDKs do).
+    stream.ensure_open().await?;
     stream
         .send(json_chunk("pull", Value::Object(Map::new())))
         .await?;
@@ -527,4 +639,19 @@ pub fn field<T: serde::de::DeserializeOwned>(
 ) -> Result<T> {
     let v = chunk.get_mut(field).map(Value::take).unwrap_or(Value::Null);
     serde_json::from_value(v).map_err(|e| Error::unexpected(tool, format!("chunk `{field}`: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guess_mime_type;
+
+    #[test]
+    fn mime_types_follow_the_fixed_table() {
+        assert_eq!(guess_mime_type("notes ✓.txt"), "text/plain");
+        assert_eq!(guess_mime_type("A.JSON"), "application/json");
+        assert_eq!(guess_mime_type("site.tar.gz"), "application/x-tar");
+        assert_eq!(guess_mime_type("x.gz"), "application/gzip");
+        assert_eq!(guess_mime_type("Makefile"), "application/octet-stream");
+        assert_eq!(guess_mime_type("clip.unknown"), "application/octet-stream");
+    }
 }

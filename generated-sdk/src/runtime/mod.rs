@@ -14,6 +14,7 @@ pub mod framing;
 pub mod hosting;
 pub mod packing;
 pub mod participants;
+pub mod rows;
 pub mod stream;
 pub mod sync_doc;
 pub mod transport;

@@ -150,8 +150,8 @@ impl ToolCallStream {
         self.send(Content::Binary { headers, data }).await
     }
 
-    /// Waits for the server's `control/open` (once).
-    async fn ensure_open(&mut self) -> Result<()> {
+    /// Waits for the server's `control/open` (once); an `error` reply fails.
+    pub async fn ensure_open(&mut self) -> Result<()> {
         if let Some(opened) = self.opened.take() {
             match opened.await? {
                 Content::Control(Control::Open) => {}
