@@ -256,7 +256,18 @@ impl Shared {
         head: &[u8],
         tail: &[u8],
     ) -> Result<()> {
-        let packets = encode_message_parts(id, packet_type, &[head, tail]);
+        self.send_parts(id, packet_type, &[head, tail]).await
+    }
+
+    /// Sends a message whose packed data is `parts` in order (the packed header first),
+    /// without joining them first.
+    pub(crate) async fn send_parts(
+        &self,
+        id: u64,
+        packet_type: &str,
+        parts: &[&[u8]],
+    ) -> Result<()> {
+        let packets = encode_message_parts(id, packet_type, parts);
         self.outgoing
             .send(Outgoing::Message(packets))
             .await
@@ -605,7 +616,7 @@ impl RoomClient {
         head: &[u8],
         tail: &[u8],
     ) -> Result<Content> {
-        let reply = self.start_request(packet_type, head, tail).await?;
+        let reply = self.start_request(packet_type, head, &[tail]).await?;
         match self.inner.request_timeout {
             // Timing out drops the reply, which forgets the call.
             Some(limit) => tokio::time::timeout(limit, reply)
@@ -621,7 +632,7 @@ impl RoomClient {
         &self,
         packet_type: &str,
         head: &[u8],
-        tail: &[u8],
+        tail: &[&[u8]],
     ) -> Result<Reply> {
         let shared = &self.inner.shared;
         let id = shared.next_id();
@@ -642,7 +653,10 @@ impl RoomClient {
                 id,
             },
         };
-        shared.send(id, packet_type, head, tail).await?;
+        let mut parts = Vec::with_capacity(tail.len() + 1);
+        parts.push(head);
+        parts.extend_from_slice(tail);
+        shared.send_parts(id, packet_type, &parts).await?;
         Ok(reply)
     }
 }

@@ -104,9 +104,13 @@ struct Slicer {
 }
 
 impl Slicer {
-    async fn take(&mut self, n: usize) -> Result<Bytes> {
-        let mut out = BytesMut::new();
-        while out.len() < n {
+    /// The next `n` bytes of the source (fewer only at its end; none once it is done), as
+    /// the source's own pieces: they are framed without being joined, so no byte is copied
+    /// before the socket write.
+    async fn take(&mut self, n: usize) -> Result<Vec<Bytes>> {
+        let mut parts = Vec::new();
+        let mut have = 0;
+        while have < n {
             if self.pending.is_empty() {
                 if self.done {
                     break;
@@ -120,15 +124,11 @@ impl Slicer {
                 }
                 continue;
             }
-            let want = n - out.len();
-            if out.is_empty() && self.pending.len() >= want {
-                // Whole chunk from one source piece: no copy.
-                return Ok(self.pending.split_to(want));
-            }
-            let piece = self.pending.split_to(want.min(self.pending.len()));
-            out.extend_from_slice(&piece);
+            let piece = self.pending.split_to((n - have).min(self.pending.len()));
+            have += piece.len();
+            parts.push(piece);
         }
-        Ok(out.freeze())
+        Ok(parts)
     }
 }
 
@@ -206,12 +206,14 @@ pub async fn pull_upload(
                     .and_then(Value::as_u64)
                     .filter(|n| *n > 0)
                     .map_or(DEFAULT_CHUNK_SIZE, |n| n as usize);
-                let data = slicer.take(size).await?;
-                if data.is_empty() {
+                let parts = slicer.take(size).await?;
+                if parts.is_empty() {
                     stream.close().await?;
                 } else {
                     // Acknowledged before the next chunk; meanwhile wait for the next pull.
-                    stream.send_pipelined(kind_chunk("data", data)).await?;
+                    let header = kind_chunk("data", Bytes::new()).header();
+                    let payload: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
+                    stream.send_parts_pipelined(header, &payload).await?;
                 }
             }
             _ => return Err(chunk_error(&id, chunk)),

@@ -114,6 +114,17 @@ impl ToolCallStream {
     /// before the next chunk goes out (as the SDKs' request pumps do) or by
     /// [`ToolCallStream::settle`]. Lets a flow read the next response meanwhile.
     pub async fn send_pipelined(&mut self, chunk: Content) -> Result<()> {
+        self.send_parts_pipelined(chunk.header(), &[chunk.tail()])
+            .await
+    }
+
+    /// Like [`ToolCallStream::send_pipelined`] for a chunk given as its JSON header and
+    /// its payload in pieces, which are framed as they are, without joining them first.
+    pub(crate) async fn send_parts_pipelined(
+        &mut self,
+        chunk_header: Value,
+        payload: &[&[u8]],
+    ) -> Result<()> {
         self.settle().await?;
         if self.request_closed {
             return Err(Error::InvalidArguments(format!(
@@ -123,11 +134,11 @@ impl ToolCallStream {
         }
         let head = pack_header(&ChunkHeader {
             tool_call_id: &self.tool_call_id,
-            chunk: chunk.header(),
+            chunk: chunk_header,
         })?;
         self.unacked = Some(
             self.room
-                .start_request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, chunk.tail())
+                .start_request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, payload)
                 .await?,
         );
         Ok(())
