@@ -357,3 +357,109 @@ async fn database_sql_pulls_eagerly_and_once_per_rows_chunk() {
     assert_eq!(chunk, close(1000));
     assert_eq!(call.await.expect("task").expect("sql ok"), vec![2, 1]);
 }
+
+#[tokio::test]
+async fn invoke_stream_sends_input_chunks_and_yields_response_chunks() {
+    let (room, _e, mut peer) = support::connect_memory().await;
+    let input = futures::stream::iter(vec![
+        Content::Text("first".into()),
+        Content::Binary {
+            headers: Default::default(),
+            data: Bytes::from(pattern(3000)),
+        },
+    ]);
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move {
+            let mut out = room
+                .agents()
+                .invoke_stream("echo", "stream", input)
+                .participant_id("p-2")
+                .await?;
+            let mut got = Vec::new();
+            while let Some(c) = out.next().await {
+                got.push(c?);
+            }
+            Ok::<_, Error>(got)
+        }
+    });
+    let invoke = peer.open_invoke("echo", "stream").await;
+    assert_eq!(invoke["participant_id"], "p-2");
+    let id = invoke["tool_call_id"].as_str().expect("id").to_string();
+    let (first, _) = peer.chunk().await;
+    assert_eq!(first, json!({"type": "text", "text": "first"}));
+    let (second, tail) = peer.chunk().await;
+    assert_eq!(second["type"], "binary");
+    assert_eq!(&tail[..], &pattern(3000)[..]);
+    // Input exhausted: exactly one close, after the last chunk was acknowledged.
+    let (closing, _) = peer.chunk().await;
+    assert_eq!(closing, close(1000));
+    peer.respond(&id, json!({"type": "text", "text": "one"}), &[])
+        .await;
+    peer.respond(
+        &id,
+        json!({"type": "error", "text": "soft", "code": 7}),
+        &[],
+    )
+    .await;
+    peer.respond(&id, close(1000), &[]).await;
+    let got = call.await.expect("task").expect("ok");
+    assert_eq!(
+        got,
+        vec![
+            Content::Text("one".into()),
+            Content::Error {
+                text: "soft".into(),
+                code: Some(7)
+            }
+        ]
+    );
+    peer.silent().await;
+}
+
+#[tokio::test]
+async fn invoke_stream_refused_chunk_ends_with_the_servers_error_and_closes() {
+    let (room, _e, mut peer) = support::connect_memory().await;
+    let input = futures::stream::iter(vec![Content::Text("x".into()), Content::Text("y".into())]);
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move {
+            let mut out = room.agents().invoke_stream("echo", "stream", input).await?;
+            out.next().await.expect("an item")
+        }
+    });
+    peer.open("echo", "stream").await;
+    let (id, _, _) = peer.chunk_unacked().await;
+    peer.reply(
+        id,
+        json!({"type": "error", "text": "no thanks", "code": 403}),
+    )
+    .await;
+    // The second chunk is never sent; the request side still closes.
+    let (closing, _) = peer.chunk().await;
+    assert_eq!(closing, close(1000));
+    let err = call.await.expect("task").expect_err("refused");
+    assert!(
+        matches!(&err, Error::Server { code: Some(403), text } if text == "no thanks"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn dropping_an_invoke_stream_stops_sending_and_closes() {
+    let (room, _e, mut peer) = support::connect_memory().await;
+    // An input that never ends.
+    let input = futures::stream::repeat_with(|| Content::Text("tick".into()));
+    let out = tokio::spawn({
+        let room = room.clone();
+        async move { room.agents().invoke_stream("echo", "stream", input).await }
+    });
+    peer.open("echo", "stream").await;
+    let (id, _, _) = peer.chunk_unacked().await;
+    let out = out.await.expect("task").expect("opened");
+    drop(out);
+    peer.ack(id).await;
+    let (closing, _) = peer.chunk().await;
+    assert_eq!(closing, close(1000));
+    peer.silent().await;
+}

@@ -76,6 +76,12 @@ async fn agents_and_events(
         .invoke_tool("demo", "echo", Content::Json(json!({})))
         .participant_id("p-2")
         .await?;
+    // Streams both ways: Content in, Content out.
+    let input = futures::stream::iter(vec![Content::Text("hello".into())]);
+    let mut replies = room.agents().invoke_stream("demo", "chat", input).await?;
+    while let Some(reply) = replies.next().await {
+        let _chunk: Content = reply?;
+    }
     let _toolkits = room.agents().list_toolkits().timeout(30).await?;
     room.agents()
         .call("helper", "https://agents.example/hook", json!({}))

@@ -51,6 +51,29 @@ impl Agents {
         }
     }
 
+    /// Calls `toolkit.tool` as a stream in both directions: `room.invoke_tool` with
+    /// `control/open`, then each item of `input` as a `room.tool_call_request_chunk`
+    /// (acknowledged before the next; the request side closes when `input` ends). `.await`
+    /// the returned request for the stream of response chunks: `error` chunks are yielded
+    /// as content, the server's normal close ends the stream, an abnormal close is
+    /// [`Error::StreamClosed`]. Dropping the response stream stops sending and closes.
+    pub fn invoke_stream(
+        &self,
+        toolkit: impl Into<String>,
+        tool: impl Into<String>,
+        input: impl futures::Stream<Item = Content> + Send + 'static,
+    ) -> InvokeStreamRequest {
+        use futures::StreamExt;
+        InvokeStreamRequest {
+            room: self.room.clone(),
+            toolkit: toolkit.into(),
+            tool: tool.into(),
+            input: input.boxed(),
+            participant_id: None,
+            on_behalf_of_id: None,
+        }
+    }
+
     /// Lists the room's toolkits (`room.list_toolkits`); filters are builder methods.
     pub fn list_toolkits(&self) -> ListToolkitsRequestBuilder {
         ListToolkitsRequestBuilder {
@@ -79,6 +102,62 @@ impl Agents {
                 api: None,
             },
         }
+    }
+}
+
+/// A streamed call being built ([`Agents::invoke_stream`]); `.await` it to open it.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct InvokeStreamRequest {
+    room: RoomClient,
+    toolkit: String,
+    tool: String,
+    input: futures::stream::BoxStream<'static, Content>,
+    participant_id: Option<String>,
+    on_behalf_of_id: Option<String>,
+}
+
+impl std::fmt::Debug for InvokeStreamRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvokeStreamRequest")
+            .field("toolkit", &self.toolkit)
+            .field("tool", &self.tool)
+            .field("participant_id", &self.participant_id)
+            .field("on_behalf_of_id", &self.on_behalf_of_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InvokeStreamRequest {
+    /// Calls the tool as hosted by this participant (when several host the toolkit).
+    pub fn participant_id(mut self, id: impl Into<String>) -> Self {
+        self.participant_id = Some(id.into());
+        self
+    }
+
+    /// Calls the tool on behalf of this participant.
+    pub fn on_behalf_of_id(mut self, id: impl Into<String>) -> Self {
+        self.on_behalf_of_id = Some(id.into());
+        self
+    }
+}
+
+impl IntoFuture for InvokeStreamRequest {
+    type Output = Result<futures::stream::BoxStream<'static, Result<Content>>>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let stream = self
+                .room
+                .open_stream_routed(
+                    &self.toolkit,
+                    &self.tool,
+                    self.participant_id.as_deref(),
+                    self.on_behalf_of_id.as_deref(),
+                )
+                .await?;
+            crate::runtime::stream::invoke_stream(stream, self.input).await
+        })
     }
 }
 

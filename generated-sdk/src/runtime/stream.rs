@@ -61,12 +61,24 @@ impl RoomClient {
     /// Opens a streaming call of `toolkit.tool`. The stream's response chunks are routed
     /// to it from now on, also those that arrive before the server's `control/open`.
     pub async fn open_stream(&self, toolkit: &str, tool: &str) -> Result<ToolCallStream> {
+        self.open_stream_routed(toolkit, tool, None, None).await
+    }
+
+    /// [`RoomClient::open_stream`] with the routing of `room.invoke_tool`: the hosting
+    /// participant and the participant the call is made on behalf of.
+    pub(crate) async fn open_stream_routed(
+        &self,
+        toolkit: &str,
+        tool: &str,
+        participant_id: Option<&str>,
+        on_behalf_of_id: Option<&str>,
+    ) -> Result<ToolCallStream> {
         let tool_call_id = new_tool_call_id();
         let head = pack_header(&OpenHeader {
             toolkit,
             tool,
-            participant_id: None,
-            on_behalf_of_id: None,
+            participant_id,
+            on_behalf_of_id,
             arguments: Content::Control(Control::Open).header(),
             tool_call_id: &tool_call_id,
         })?;
@@ -163,8 +175,11 @@ impl ToolCallStream {
 
     /// Waits for the server's `control/open` (once); an `error` reply fails.
     pub async fn ensure_open(&mut self) -> Result<()> {
-        if let Some(opened) = self.opened.take() {
-            match opened.await? {
+        // Cancel-safe: the reply is kept until it has arrived.
+        if let Some(opened) = self.opened.as_mut() {
+            let reply = opened.await;
+            self.opened = None;
+            match reply? {
                 Content::Control(Control::Open) => {}
                 other => {
                     return Err(Error::unexpected(
@@ -268,6 +283,123 @@ impl Drop for ToolCallStream {
             }
         }
     }
+}
+
+/// A streamed call in both directions: `input` goes out as request chunks (each
+/// acknowledged before the next, then the close) from a task of its own, while the
+/// returned stream yields the response chunks. `error` chunks are yielded as content (the
+/// stream goes on, as in the SDKs); a normal close ends the stream, an abnormal one is
+/// [`Error::StreamClosed`]; a refused request chunk ends it with that error. Dropping the
+/// returned stream stops sending and closes the request side.
+pub(crate) async fn invoke_stream(
+    stream: ToolCallStream,
+    input: futures::stream::BoxStream<'static, Content>,
+) -> Result<futures::stream::BoxStream<'static, Result<Content>>> {
+    use futures::StreamExt;
+    let mut stream = stream;
+    let side = RequestSide {
+        room: stream.room.clone(),
+        tool_call_id: stream.tool_call_id.clone(),
+        closed: false,
+    };
+    // The pump owns the request side from here on.
+    stream.request_closed = true;
+    let pump = Some(Pump(tokio::spawn(pump_requests(side, input))));
+    Ok(futures::stream::unfold(Some((stream, pump)), |state| async move {
+        let (mut stream, mut pump) = state?;
+        loop {
+            let Some(p) = pump.as_mut() else {
+                // Everything is sent: only responses are left.
+                return next_chunk(stream, None).await;
+            };
+            tokio::select! {
+                biased;
+                chunk = stream.recv() => return match chunk {
+                    Ok(Some(c)) => Some((Ok(c), Some((stream, pump)))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                },
+                sent = &mut p.0 => match sent {
+                    Ok(Ok(())) => pump = None,
+                    Ok(Err(e)) => return Some((Err(e), None)),
+                    Err(e) => {
+                        let e = Error::InvalidArguments(format!("the input stream failed: {e}"));
+                        return Some((Err(e), None));
+                    }
+                },
+            }
+        }
+    })
+    .boxed())
+}
+
+type ChunkState = Option<(ToolCallStream, Option<Pump>)>;
+
+async fn next_chunk(
+    mut stream: ToolCallStream,
+    pump: Option<Pump>,
+) -> Option<(Result<Content>, ChunkState)> {
+    match stream.recv().await {
+        Ok(Some(c)) => Some((Ok(c), Some((stream, pump)))),
+        Ok(None) => None,
+        Err(e) => Some((Err(e), None)),
+    }
+}
+
+/// The request-side sender of [`invoke_stream`]; aborted (which sends the close) when the
+/// response stream is dropped.
+struct Pump(tokio::task::JoinHandle<Result<()>>);
+
+impl Drop for Pump {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sends request chunks of one call; closes the request side exactly once, also when
+/// dropped mid-way.
+struct RequestSide {
+    room: RoomClient,
+    tool_call_id: String,
+    closed: bool,
+}
+
+impl Drop for RequestSide {
+    fn drop(&mut self) {
+        if self.closed || self.room.is_closed() {
+            return;
+        }
+        let close = Content::Control(Control::Close {
+            status_code: CLOSE_NORMAL,
+            message: None,
+        });
+        if let Ok(head) = pack_header(&ChunkHeader {
+            tool_call_id: &self.tool_call_id,
+            chunk: close.header(),
+        }) {
+            self.room
+                .shared()
+                .send_detached(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, head);
+        }
+    }
+}
+
+async fn pump_requests(
+    mut side: RequestSide,
+    mut input: futures::stream::BoxStream<'static, Content>,
+) -> Result<()> {
+    use futures::StreamExt;
+    while let Some(chunk) = input.next().await {
+        let head = pack_header(&ChunkHeader {
+            tool_call_id: &side.tool_call_id,
+            chunk: chunk.header(),
+        })?;
+        side.room
+            .request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, chunk.tail())
+            .await?;
+    }
+    side.closed = true;
+    send_close(&side.room, &side.tool_call_id).await
 }
 
 /// Routes one `room.tool_call_response_chunk` to its stream.
