@@ -1,5 +1,5 @@
-//! `containers.exec` sessions against a scripted peer (the one of `tests/streams.rs`),
-//! checked against what the Python SDK 0.35.8 sends.
+//! `containers.exec` sessions over a loopback websocket against a scripted peer (the one
+//! of `tests/streams.rs`), checked against what the Python SDK 0.35.8 sends.
 #![cfg(feature = "containers")]
 
 mod support;
@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use meshagent_room::{Error, ExecSession, MemoryTransport, RoomClient, RoomEvents};
+use meshagent_room::{Error, ExecSession, RoomClient, RoomEvents};
 use serde_json::{json, Value};
 
-type Peer = support::Peer<MemoryTransport>;
+type Peer = support::Peer<support::Loopback>;
 
 /// What only exec tests need from the shared peer.
 trait ExecPeer {
@@ -37,7 +37,7 @@ impl ExecPeer for Peer {
 }
 
 async fn connect() -> (RoomClient, RoomEvents, Peer) {
-    support::connect_memory().await
+    support::connect_loopback().await
 }
 
 fn close(status: i64) -> Value {

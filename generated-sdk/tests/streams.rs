@@ -1,4 +1,4 @@
-//! Streaming tool calls against a scripted peer that follows each tool's flow control.
+//! Streaming tool calls over a loopback websocket against a scripted peer that follows each tool's flow control.
 
 mod support;
 
@@ -20,7 +20,7 @@ fn pattern(n: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn upload_sends_exactly_what_the_server_pulls() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let data = pattern(70_000);
     // Uneven source pieces: the client must re-slice them to the pulled sizes.
     let pieces: Vec<std::io::Result<Bytes>> = data
@@ -78,7 +78,7 @@ async fn upload_sends_exactly_what_the_server_pulls() {
 
 #[tokio::test]
 async fn download_pulls_while_bytes_remain() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let data = pattern(150_000);
     let call = tokio::spawn({
         let room = room.clone();
@@ -112,7 +112,7 @@ async fn download_pulls_while_bytes_remain() {
 
 #[tokio::test]
 async fn zero_byte_download_sends_no_pull() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("empty").await?.bytes().await }
@@ -128,7 +128,7 @@ async fn zero_byte_download_sends_no_pull() {
 
 #[tokio::test]
 async fn abnormal_close_is_an_error() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().upload("a", Bytes::from_static(b"abc")).await }
@@ -152,7 +152,7 @@ async fn abnormal_close_is_an_error() {
 
 #[tokio::test]
 async fn error_chunk_mid_stream_fails_the_download() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("a").await?.bytes().await }
@@ -173,7 +173,7 @@ async fn error_chunk_mid_stream_fails_the_download() {
 
 #[tokio::test]
 async fn a_server_that_stops_pulling_is_bounded_by_the_callers_timeout_and_closed() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move {
@@ -203,7 +203,7 @@ async fn a_server_that_stops_pulling_is_bounded_by_the_callers_timeout_and_close
 
 #[tokio::test]
 async fn an_error_reply_to_the_open_fails_the_stream() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("missing").await.map(|_| ()) }
@@ -227,7 +227,7 @@ async fn an_error_reply_to_the_open_fails_the_stream() {
 
 #[tokio::test]
 async fn disconnect_fails_open_streams() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move { room.storage().download("a").await?.bytes().await }
@@ -244,7 +244,7 @@ async fn disconnect_fails_open_streams() {
 
 #[tokio::test]
 async fn server_push_streams_chunks_until_close() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let reader = tokio::spawn({
         let room = room.clone();
         async move {
@@ -283,7 +283,7 @@ fn row(n: i64) -> meshagent_room::types::Row {
 
 #[tokio::test]
 async fn database_insert_sends_one_batch_per_pull() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let batches = vec![vec![row(1), row(2)], vec![row(3)]];
     let call = tokio::spawn({
         let room = room.clone();
@@ -322,7 +322,7 @@ async fn database_insert_sends_one_batch_per_pull() {
 
 #[tokio::test]
 async fn database_sql_pulls_eagerly_and_once_per_rows_chunk() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let call = tokio::spawn({
         let room = room.clone();
         async move {
@@ -360,7 +360,7 @@ async fn database_sql_pulls_eagerly_and_once_per_rows_chunk() {
 
 #[tokio::test]
 async fn invoke_stream_sends_input_chunks_and_yields_response_chunks() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let input = futures::stream::iter(vec![
         Content::Text("first".into()),
         Content::Binary {
@@ -419,7 +419,7 @@ async fn invoke_stream_sends_input_chunks_and_yields_response_chunks() {
 
 #[tokio::test]
 async fn invoke_stream_refused_chunk_ends_with_the_servers_error_and_closes() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     let input = futures::stream::iter(vec![Content::Text("x".into()), Content::Text("y".into())]);
     let call = tokio::spawn({
         let room = room.clone();
@@ -447,7 +447,7 @@ async fn invoke_stream_refused_chunk_ends_with_the_servers_error_and_closes() {
 
 #[tokio::test]
 async fn dropping_an_invoke_stream_stops_sending_and_closes() {
-    let (room, _e, mut peer) = support::connect_memory().await;
+    let (room, _e, mut peer) = support::connect_loopback().await;
     // An input that never ends.
     let input = futures::stream::repeat_with(|| Content::Text("tick".into()));
     let out = tokio::spawn({

@@ -19,12 +19,12 @@ use meshagent_room::yrs::{
     Any, ClientID, Doc, Options, Out, ReadTxn, Text, Transact, Xml, XmlElementPrelim, XmlFragment,
     XmlFragmentRef, XmlOut, XmlTextPrelim,
 };
-use meshagent_room::{Error, MemoryTransport, RoomClient, RoomEvents};
+use meshagent_room::{Error, RoomClient, RoomEvents};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------- scripted peer
 
-type Peer = support::Peer<MemoryTransport>;
+type Peer = support::Peer<support::Loopback>;
 
 /// What only sync tests need from the shared peer.
 trait SyncPeer {
@@ -44,7 +44,7 @@ impl SyncPeer for Peer {
 }
 
 async fn connect() -> (RoomClient, RoomEvents, Peer) {
-    support::connect_memory().await
+    support::connect_loopback().await
 }
 
 fn schema() -> Value {

@@ -3,6 +3,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -208,6 +209,25 @@ pub async fn connect_memory() -> (
         peer.handshake()
     );
     let (room, events) = client.expect("handshake completes");
+    (room, events, peer)
+}
+
+/// The room side of a loopback websocket, as a transport.
+pub type Loopback = Box<dyn Transport>;
+
+/// A client connected over a real loopback websocket (`RoomClient::connect` to
+/// `127.0.0.1`), with the room side driven like [`connect_memory`]'s.
+pub async fn connect_loopback() -> (RoomClient, RoomEvents, Peer<Loopback>) {
+    let (listener, url) = listen().await;
+    let client = tokio::spawn(RoomClient::connect(url, "token").into_future());
+    let ws = WsPeer::accept(&listener).await.ws;
+    let mut peer: Peer<Loopback> =
+        Peer::new(Box::new(meshagent_room::runtime::transport::adapt(ws)));
+    peer.handshake().await;
+    let (room, events) = within("the client's handshake", client)
+        .await
+        .expect("connect task")
+        .expect("handshake completes");
     (room, events, peer)
 }
 
