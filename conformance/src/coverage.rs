@@ -2,84 +2,77 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
-use crate::case::{Case, LoadError, Outcome};
+use crate::case::{Case, Direction, LoadError};
 
 /// A method the spec declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpecMethod {
     /// A tool, as `<toolkit>.<tool>` (a case's `method`).
     Tool(String),
-    /// An event, by its packet type (found in `events` outcomes).
-    Event(String),
+    /// An event: its packet type and, when several events share the packet, the header key
+    /// and value that select it.
+    Event {
+        /// The wire packet type.
+        packet: String,
+        /// The selecting header key and value.
+        when: Option<(String, String)>,
+    },
 }
 
-#[derive(Deserialize)]
-struct SpecFile {
-    toolkit: Option<Toolkit>,
-    #[serde(default)]
-    tools: serde_yaml::Mapping,
-    #[serde(default)]
-    events: serde_yaml::Mapping,
-}
-
-#[derive(Deserialize)]
-struct Toolkit {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct SpecEvent {
-    packet: String,
-}
-
-/// The tools and events of every toolkit in `spec_dir/*.yaml`, in file then spec order.
-pub fn spec_methods(spec_dir: &Path) -> Result<Vec<SpecMethod>, LoadError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| LoadError::Io { path, source }
-    };
-    let mut files: Vec<_> = std::fs::read_dir(spec_dir)
-        .map_err(io(spec_dir))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(io(spec_dir))?;
-    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
-    files.sort();
-    let mut methods = Vec::new();
-    for path in files {
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        let bad = |e: serde_yaml::Error| LoadError::Malformed {
-            path: path.clone(),
-            reason: e.to_string(),
-        };
-        let spec: SpecFile = serde_yaml::from_str(&text).map_err(bad)?;
-        let Some(toolkit) = spec.toolkit else {
-            continue;
-        };
-        for tool in spec.tools.keys().filter_map(serde_yaml::Value::as_str) {
-            methods.push(SpecMethod::Tool(format!("{}.{tool}", toolkit.name)));
-        }
-        for event in spec.events.values() {
-            let event: SpecEvent = serde_yaml::from_value(event.clone()).map_err(bad)?;
-            methods.push(SpecMethod::Event(event.packet));
+impl SpecMethod {
+    /// How the coverage table names it.
+    pub fn label(&self) -> String {
+        match self {
+            SpecMethod::Tool(name) => name.clone(),
+            SpecMethod::Event { packet, when: None } => format!("event {packet}"),
+            SpecMethod::Event {
+                packet,
+                when: Some((k, v)),
+            } => format!("event {packet} ({k}={v})"),
         }
     }
+}
+
+/// The tools and events of every toolkit in `spec_dir`, read through the generator's
+/// own loader (so the table always matches what is generated), in toolkit then spec order.
+pub fn spec_methods(spec_dir: &Path) -> Result<Vec<SpecMethod>, LoadError> {
+    let api = codegen::load_api(spec_dir, "spec").map_err(|diags| LoadError::Malformed {
+        path: spec_dir.to_path_buf(),
+        reason: diags
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    })?;
+    let event = |e: &codegen::ir::Event| SpecMethod::Event {
+        packet: e.packet.clone(),
+        when: e.when.clone(),
+    };
+    let mut methods = Vec::new();
+    for toolkit in &api.toolkits {
+        for tool in &toolkit.tools {
+            methods.push(SpecMethod::Tool(format!("{}.{}", toolkit.name, tool.name)));
+        }
+        methods.extend(toolkit.events.iter().map(event));
+    }
+    methods.extend(api.core_events.iter().map(event));
     Ok(methods)
 }
 
-/// How many cases exercise `method`: a tool by `method`, an event by appearing in the
-/// expected events.
+/// How many cases exercise `method`: a tool by `method`; an event when the recording
+/// carries its packet from the server (with the selecting header value, if any).
 pub fn count(method: &SpecMethod, cases: &[Case]) -> usize {
     cases
         .iter()
-        .filter(|c| match (method, &c.outcome) {
-            (SpecMethod::Tool(name), _) => c.method == *name,
-            (SpecMethod::Event(packet), Outcome::Events(events)) => {
-                events.iter().any(|e| e.packet_type == *packet)
-            }
-            (SpecMethod::Event(_), _) => false,
+        .filter(|c| match method {
+            SpecMethod::Tool(name) => c.method == *name,
+            SpecMethod::Event { packet, when } => c.frames.iter().any(|f| {
+                f.dir == Direction::Recv
+                    && f.packet_type == *packet
+                    && when
+                        .as_ref()
+                        .is_none_or(|(k, v)| f.header.get(k).and_then(|x| x.as_str()) == Some(v))
+            }),
         })
         .count()
 }
@@ -97,10 +90,7 @@ pub fn summary(methods: &[SpecMethod], cases: &[Case]) -> String {
     let mut out = String::from("coverage: cases per spec method (python / typescript)\n");
     let mut uncovered = Vec::new();
     for m in methods {
-        let name = match m {
-            SpecMethod::Tool(name) => name.clone(),
-            SpecMethod::Event(packet) => format!("event {packet}"),
-        };
+        let name = m.label();
         let (py, ts) = (count(m, &python), count(m, &typescript));
         if py + ts == 0 {
             uncovered.push(name.clone());
