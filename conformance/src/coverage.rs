@@ -95,7 +95,7 @@ pub fn summary(methods: &[SpecMethod], cases: &[Case]) -> String {
         if py + ts == 0 {
             uncovered.push(name.clone());
         }
-        out.push_str(&format!("  {name:<48} {py:>3} / {ts:<3}\n"));
+        out.push_str(&format!("  {name:<52} {py:>3} / {ts:<3}\n"));
     }
     out.push_str(&format!(
         "{} of {} spec methods have cases",

@@ -34,6 +34,12 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("py-secrets-request-oauth-token-events", "Python flattens the request into handler kwargs; Rust delivers the packet's fields"),
     ("py-secrets-request-secret-events", "Python flattens the request into handler kwargs; Rust delivers the packet's fields"),
     ("py-room-status-events", "room.status's shape is unknown: Rust keeps only `status`, Python every header field"),
+    ("ts-messaging-events", "TypeScript delivers callback names with the message and participant snapshots, and fires `message` after each system push; Rust typed packet events"),
+    ("ts-messaging-enable-events", "TypeScript delivers callback names with the message and participant snapshots; Rust typed packet events"),
+    ("ts-messaging-events-unknown-participant", "TypeScript delivers callback names with the message and participant snapshots; Rust typed packet events"),
+    ("ts-developer-log-events", "TypeScript passes null for a missing type/data; Rust, like Python, reads them as `unknown` and {}"),
+    ("ts-secrets-request-oauth-token-events", "TypeScript flattens the request into its handler's argument; Rust delivers the packet's fields"),
+    ("ts-secrets-request-secret-events", "TypeScript flattens the request into its handler's argument; Rust delivers the packet's fields"),
     // Gaps in the spec format or choices that differ from one SDK.
     ("py-containers-list-images", "the server may send labels as [{key, value}]; the spec types them as a map only"),
     ("ts-containers-list-images", "the server may send labels as [{key, value}]; the spec types them as a map only"),

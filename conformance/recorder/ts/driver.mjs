@@ -15,7 +15,14 @@
 //                                                    // streaming tools: how the outcome is read
 //                                                    // from the call's return value (see collect())
 //     "ops": [...],                                  // "exec": the operations, in order
-//     "uuids": ["..."]                               // the SDK's next uuid v4 draws (request ids)
+//     "uuids": ["..."],                              // the SDK's next uuid v4 draws (request ids)
+//     "events_setup": ["messaging", "developer", "status", "secrets"],
+//                                                    // application callbacks to register before
+//                                                    // connecting (see setupEvents())
+//     "expect_events": N | null,                     // set: the outcome is the N events the callbacks
+//                                                    // received (after the call, if any)
+//     "expect_unhandled": ["..."]                    // messages of unhandled promise rejections the
+//                                                    // SDK is expected to cause (any other one fails)
 //   }
 //
 // Special argument values (the rest is plain JSON):
@@ -76,6 +83,7 @@ const {
   LinkContent,
   ErrorContent,
   ControlContent,
+  SecretsClient,
   splitMessageHeader,
   splitMessagePayload,
   DataType,
@@ -289,6 +297,81 @@ function elementJson(element) {
   return { [element.tagName]: props };
 }
 
+// ---------------------------------------------------------------------------- push events
+
+// The application callbacks of an events scenario, registered before the room connects. One
+// entry per callback invocation, in the Python cases' shape: {type: <packet type>, fields}.
+//   "messaging"  room.messaging.on(<callback>): every callback gets {message: RoomMessage} (a
+//                RoomMessageEvent for "message"). fields: {event: <callback name>, message:
+//                {from_participant_id, type, message, attachment (base64)}, remote_participants:
+//                the list right after the callback}.
+//   "developer"  room.developer.on("log"): a RoomLogEvent -> fields {type, data} (undefined -> null).
+//   "status"     room.sync.on("status"): {type: "status", status} -> fields {status} (the `type` is
+//                the emitter's tag, not packet data).
+//   "secrets"    new SecretsClient({room, oauthTokenRequestHandler, secretRequestHandler}): RoomClient
+//                passes no handlers to its own SecretsClient; a second one replaces its protocol
+//                handlers. fields: the request object the handler got, keys snake_cased.
+function participantJson(p) {
+  return { id: p.id, role: p.role, attributes: toJsonable(p._attributes), online: p.online };
+}
+
+function setupEvents(room, kinds, events) {
+  for (const kind of kinds) {
+    if (kind === "messaging") {
+      const m = room.messaging;
+      const snapshot = () => m.remoteParticipants.map(participantJson);
+      for (const name of [
+        "messaging_enabled",
+        "participant_added",
+        "participant_attributes_updated",
+        "participant_removed",
+        "message",
+      ]) {
+        m.on(name, (ev) => {
+          const msg = ev.message;
+          events.push({
+            type: "messaging.send",
+            fields: {
+              event: name,
+              message: {
+                from_participant_id: toJsonable(msg.fromParticipantId),
+                type: toJsonable(msg.type),
+                message: toJsonable(msg.message),
+                attachment: bytesToBase64(msg.attachment ?? new Uint8Array()),
+              },
+              remote_participants: snapshot(),
+            },
+          });
+        });
+      }
+    } else if (kind === "developer") {
+      room.developer.on("log", (ev) => {
+        events.push({ type: "developer.log", fields: { type: toJsonable(ev.type), data: toJsonable(ev.data) } });
+      });
+    } else if (kind === "status") {
+      room.sync.on("status", (ev) => {
+        const { type: _tag, ...fields } = ev;
+        events.push({ type: "room.status", fields: toJsonable(fields) });
+      });
+    } else if (kind === "secrets") {
+      const record = (packetType) => (request) => {
+        events.push({ type: packetType, fields: toJsonable(request, { wireKeys: true }) });
+      };
+      new SecretsClient({
+        room,
+        oauthTokenRequestHandler: record("secrets.request_oauth_token"),
+        secretRequestHandler: record("secrets.request_secret"),
+      });
+    } else {
+      throw new Error(`unknown events_setup ${kind}`);
+    }
+  }
+}
+
+// How long an events scenario keeps listening after the expected events, to catch extra ones
+// (as record_python.py's EVENT_SETTLE).
+const EVENT_SETTLE_MS = 100;
+
 // The SDK draws request ids with uuid v4 (node's crypto.randomUUID through the `uuid` package):
 // the next draws return these fixed values, later ones are random again.
 function fixUuids(values) {
@@ -335,6 +418,8 @@ async function run(scenario) {
     });
   }
 
+  setupEvents(room, scenario.events_setup ?? [], events);
+
   let outcome;
   try {
     await withTimeout(room.start(), "room.start()");
@@ -349,7 +434,23 @@ async function run(scenario) {
       );
     }
 
-    if (scenario.call) {
+    if (scenario.expect_events !== null && scenario.expect_events !== undefined) {
+      // Events outcome: make the call first, if any (its value is not recorded), then wait for the
+      // expected events and a little longer, to catch extra ones.
+      if (scenario.call) {
+        const [path, rawArgs] = scenario.call;
+        const parts = path.split(".");
+        let target = room;
+        for (const p of parts.slice(0, -1)) target = target[p];
+        await withTimeout(target[parts[parts.length - 1]](...reviveArg(rawArgs, room)), `room.${path}()`);
+      }
+      await waitUntil(() => events.length >= scenario.expect_events, `${scenario.expect_events} events`);
+      await new Promise((resolve) => setTimeout(resolve, EVENT_SETTLE_MS));
+      if (events.length !== scenario.expect_events) {
+        throw new Error(`expected ${scenario.expect_events} events, got ${events.length}: ${JSON.stringify(events)}`);
+      }
+      outcome = { events };
+    } else if (scenario.call) {
       const [path, rawArgs] = scenario.call;
       if (path.startsWith("livekit.")) room.livekit = new LivekitClient({ room });
       const parts = path.split(".");
@@ -415,9 +516,22 @@ async function run(scenario) {
 }
 
 const scenario = JSON.parse(process.argv[2]);
+
+// The SDK calls its protocol handlers without awaiting them: a handler that throws (the secrets
+// handlers when no callback was given) becomes an unhandled promise rejection, which would end
+// this process. Record them instead; the scenario lists the ones it expects.
+const unhandled = [];
+process.on("unhandledRejection", (reason) => {
+  unhandled.push(reason?.message ?? String(reason));
+});
+
 let report;
 try {
   report = { outcome: await run(scenario) };
+  const expected = scenario.expect_unhandled ?? [];
+  if (JSON.stringify(unhandled) !== JSON.stringify(expected)) {
+    report = { failure: `unhandled rejections ${JSON.stringify(unhandled)}, expected ${JSON.stringify(expected)}` };
+  }
 } catch (ex) {
   report = { failure: `${ex?.name ?? "Error"}: ${ex?.message ?? String(ex)}` };
 }
