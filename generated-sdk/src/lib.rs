@@ -49,3 +49,8 @@ pub use runtime::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 pub(crate) use runtime::decode;
 #[cfg(feature = "dispatch")]
 pub(crate) use runtime::dispatch;
+
+/// The repository README's Rust examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
