@@ -230,7 +230,7 @@ pub struct Difference {
 }
 
 /// The TypeScript SDK 0.35.8's declared differences.
-pub const TYPESCRIPT_DIFFERENCES: [Difference; 8] = [
+pub const TYPESCRIPT_DIFFERENCES: [Difference; 9] = [
     Difference {
         name: "attribute echo",
         reason: "on `connected` the TypeScript SDK sends every initial attribute back with \
@@ -270,6 +270,14 @@ pub const TYPESCRIPT_DIFFERENCES: [Difference; 8] = [
         name: "dashed request_id",
         reason: "TypeScript draws a log stream's request_id with crypto.randomUUID (dashed), \
                  Python as uuid4 hex; both are random ids the server only keys the request by",
+    },
+    Difference {
+        name: "one transaction per element",
+        reason: "a sync document edit (`append_child`): TypeScript's Yjs runtime makes the element, \
+                 its `$id` and its attributes in one transaction (one sync chunk); Python's pycrdt \
+                 layer makes the element with its `$id`, then each attribute, in transactions of \
+                 their own (one chunk each). The same Yjs items (ids, content, parents) reach the \
+                 server either way and every peer converges to the same document",
     },
 ];
 
@@ -360,7 +368,203 @@ pub fn declared_differences(
         *v = Value::String(format!("{:032x}", n + 1));
         push_once(&mut applied, TYPESCRIPT_DIFFERENCES[6].name);
     }
+    // one transaction per element: each local sync update split where Python's transactions end.
+    if split_sync_updates(frames) {
+        push_once(&mut applied, TYPESCRIPT_DIFFERENCES[8].name);
+    }
     applied
+}
+
+/// The "one transaction per element" rule: every `sync` request chunk that is not the echo of
+/// a sync tail the server sent before is split into Python's transactions (see
+/// [`split_like_python`]); each extra chunk is inserted after the original's `__response__`
+/// with a copy of it. Returns whether anything was split.
+fn split_sync_updates(frames: &mut Vec<crate::case::Frame>) -> bool {
+    use crate::case::Direction;
+    let is_sync = |f: &crate::case::Frame| {
+        f.header
+            .get("chunk")
+            .and_then(|c| c.pointer("/headers/kind"))
+            .and_then(Value::as_str)
+            == Some("sync")
+    };
+    let mut changed = false;
+    let mut received: Vec<Vec<u8>> = Vec::new();
+    let mut i = 0;
+    while i < frames.len() {
+        let f = &frames[i];
+        if f.dir == Direction::Recv && is_sync(f) {
+            received.push(f.tail.clone());
+        }
+        let local = f.dir == Direction::Send
+            && f.packet_type == "room.tool_call_request_chunk"
+            && is_sync(f)
+            && !received.contains(&f.tail);
+        let parts = if local {
+            split_like_python(&f.tail)
+        } else {
+            None
+        };
+        let response = frames
+            .get(i + 1)
+            .filter(|r| r.dir == Direction::Recv && r.packet_type == "__response__")
+            .cloned();
+        match (parts, response) {
+            (Some(parts), Some(response)) if parts.len() > 1 => {
+                let template = frames[i].clone();
+                let mut inserted = Vec::new();
+                for (n, part) in parts.into_iter().enumerate() {
+                    if n == 0 {
+                        frames[i].tail = part;
+                        continue;
+                    }
+                    let mut send = template.clone();
+                    send.tail = part;
+                    inserted.push(send);
+                    inserted.push(response.clone());
+                }
+                let count = inserted.len();
+                frames.splice(i + 2..i + 2, inserted);
+                changed = true;
+                i += 2 + count;
+            }
+            _ => i += 1,
+        }
+    }
+    changed
+}
+
+/// Splits a sync tail (base64 of a Yjs v1 update) the way Python's pycrdt layer commits the
+/// same edit: an item whose map key (`parentSub`) is `$id` stays in the transaction of the item
+/// before it (the element it belongs to); every other item is a transaction of its own. Each
+/// part keeps the original items' bytes. Only updates of one client, from its clock 0 and
+/// without deletions, are split; for anything else `None` (compared unchanged).
+pub fn split_like_python(tail: &[u8]) -> Option<Vec<Vec<u8>>> {
+    use base64::Engine;
+    use meshagent_room::yrs::updates::decoder::Decode;
+    use meshagent_room::yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let update = b64.decode(tail).ok()?;
+    let doc = Doc::new();
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&update).ok()?)
+        .ok()?;
+    let txn = doc.transact();
+    if txn.has_missing_updates() {
+        return None;
+    }
+    let sv = txn.state_vector();
+    let mut clients = sv.iter();
+    let (&client, &clock) = clients.next()?;
+    if clients.next().is_some() || txn.encode_state_as_update_v1(&StateVector::default()) != update
+    {
+        return None;
+    }
+    // The items' bytes: the update from clock k is the header, the items from k, and the
+    // empty delete set; k is an item boundary when those items end the full list.
+    let items_from = |k: u32| -> Option<(u64, Vec<u8>)> {
+        let mut sv = StateVector::default();
+        sv.set_max(client, k);
+        let bytes = txn.encode_state_as_update_v1(&sv);
+        let mut r = &bytes[..];
+        let (clients, count, _, _) = (
+            read_var(&mut r)?,
+            read_var(&mut r)?,
+            read_var(&mut r)?,
+            read_var(&mut r)?,
+        );
+        let (last, items) = r.split_last()?;
+        (clients == 1 && *last == 0).then(|| (count, items.to_vec()))
+    };
+    let (total, all) = items_from(0)?;
+    let mut starts: Vec<(u32, usize)> = vec![(0, 0)];
+    let mut remaining = total;
+    for k in 1..clock {
+        if let Some((count, items)) = items_from(k) {
+            if count < remaining && all.ends_with(&items) {
+                remaining = count;
+                starts.push((k, all.len() - items.len()));
+            }
+        }
+    }
+    if starts.len() as u64 != total {
+        return None;
+    }
+    // Group the items: an explicit `$id` key joins the group before it.
+    let mut groups: Vec<(u32, usize, usize, u64)> = Vec::new(); // (clock, from, to, items)
+    for (n, &(k, from)) in starts.iter().enumerate() {
+        let to = starts.get(n + 1).map_or(all.len(), |s| s.1);
+        match groups.last_mut() {
+            Some(g) if parent_sub(&all[from..to]).as_deref() == Some("$id") => {
+                g.2 = to;
+                g.3 += 1;
+            }
+            _ => groups.push((k, from, to, 1)),
+        }
+    }
+    Some(
+        groups
+            .into_iter()
+            .map(|(k, from, to, n)| {
+                let mut part = Vec::new();
+                for v in [1, n, client.get(), u64::from(k)] {
+                    write_var(&mut part, v);
+                }
+                part.extend_from_slice(&all[from..to]);
+                part.push(0); // no deletions
+                b64.encode(part).into_bytes()
+            })
+            .collect(),
+    )
+}
+
+/// The map key (`parentSub`) a v1 item struct names explicitly: written only when the item
+/// has neither a left nor a right origin.
+fn parent_sub(item: &[u8]) -> Option<String> {
+    let mut r = item;
+    let (&info, rest) = r.split_first()?;
+    r = rest;
+    if info & 0x1f == 0 || info & 0xc0 != 0 || info & 0x20 == 0 {
+        return None; // a GC struct, an item with an origin, or one without a key
+    }
+    if read_var(&mut r)? == 1 {
+        read_string(&mut r)?; // parent: a root type's name
+    } else {
+        read_var(&mut r)?; // parent: an item id (client, clock)
+        read_var(&mut r)?;
+    }
+    read_string(&mut r)
+}
+
+fn read_var(r: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = r.split_first()?;
+        *r = rest;
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+fn read_string(r: &mut &[u8]) -> Option<String> {
+    let len = usize::try_from(read_var(r)?).ok()?;
+    if r.len() < len {
+        return None;
+    }
+    let (s, rest) = r.split_at(len);
+    *r = rest;
+    String::from_utf8(s.to_vec()).ok()
+}
+
+fn write_var(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
 /// The connect query a Python-following client sends for a recorded query string.
@@ -484,6 +688,41 @@ mod tests {
         let missing = normalize_header(&obj(json!({}))).ok();
         let present = normalize_header(&obj(json!({"tool_call_id": "0".repeat(32)}))).ok();
         assert_ne!(missing, present);
+    }
+
+    /// TypeScript's one-transaction `append_child` (element, `$id`, `text`), split, gives
+    /// exactly what Python sent for it in `py-sync-open`; an echoed update is not split.
+    #[test]
+    fn one_transaction_splits_into_pythons() {
+        use base64::Engine;
+        use meshagent_room::yrs::{
+            ClientID, Doc, Options, ReadTxn, Transact, Xml, XmlElementPrelim, XmlFragment,
+        };
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let doc = Doc::with_options(Options::with_client_id(ClientID::new(2222)));
+        let root = doc.get_or_insert_xml_fragment("xml");
+        let before = doc.transact().state_vector();
+        {
+            let mut txn = doc.transact_mut();
+            let el = root.push_back(&mut txn, XmlElementPrelim::empty("item"));
+            el.insert_attribute(&mut txn, "$id", "00000000-0000-4000-8000-000000000001");
+            el.insert_attribute(&mut txn, "text", "local: grüße ✓");
+        }
+        let one = doc.transact().encode_state_as_update_v1(&before);
+        let parts = split_like_python(b64.encode(one).as_bytes()).expect("splits");
+        let python = [
+            "AQKuEQAHAQN4bWwDBGl0ZW0oAK4RAAMkaWQBdyQwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDEA",
+            "AQGuEQIoAK4RAAR0ZXh0AXcSbG9jYWw6IGdyw7zDn2Ug4pyTAA==",
+        ];
+        let parts: Vec<&str> = parts
+            .iter()
+            .map(|p| std::str::from_utf8(p).expect("ascii"))
+            .collect();
+        assert_eq!(parts, python);
+        // Already Python's shape: nothing to split.
+        let again = split_like_python(python[0].as_bytes()).expect("one part");
+        assert_eq!(again, [python[0].as_bytes().to_vec()]);
+        assert_eq!(split_like_python(b"not base64!"), None);
     }
 
     #[test]

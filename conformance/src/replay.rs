@@ -215,6 +215,10 @@ async fn perform(
     if case.method == "containers.exec" {
         return Ok(Actual::Returned(exec(room, case).await));
     }
+    // So is a sync document.
+    if case.method == "sync.open" {
+        return Ok(Actual::Returned(sync_open(room, case).await));
+    }
     // The generated dispatch table calls the typed method from the JSON arguments.
     let args = Value::Object(case.arguments.clone());
     Ok(Actual::Returned(
@@ -292,6 +296,81 @@ async fn exec(room: &RoomClient, case: &Case) -> Result<Value, Error> {
         "stderr": b64.encode(err?),
         "exit_code": status?.code(),
     }))
+}
+
+/// The randomness each recorder pinned for `sync.open` (see `conformance/recorder`): the
+/// Yjs client id of the SDK's document and the `$id` its first `append_child` drew.
+///
+/// * Python (`record_python.py` `_fixed_doc_ids`): pycrdt client id 2222; `uuid4()` yields
+///   `00000000-0000-4000-8000-{n:012}` from n = 1.
+/// * TypeScript (`ts/driver.mjs` `seed_random`, `record_typescript.py` `SYNC_ELEMENT_IDS`):
+///   `crypto.getRandomValues` is an LCG seeded with 7; Yjs draws the document's guid (31
+///   draws, one per `[018]` of its uuid template) and then its client id, the 32nd draw.
+///   uuid v4 draws come from the same `00000000-0000-4000-8000-{n:012}` list; the first goes
+///   to the `MeshDocument`'s own id, so the first element gets n = 2.
+fn pinned_sync_ids(language: &str) -> (u64, u64) {
+    if language == "typescript" {
+        let mut seed: u32 = 7;
+        for _ in 0..32 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        }
+        (u64::from(seed), 2)
+    } else {
+        (2222, 1)
+    }
+}
+
+/// Opens the document from the case's arguments (`path`, `schema`) with the recorder's
+/// pinned ids, performs its `input` operations (`append_child`), waits until the remote
+/// updates the recording's server sends were applied and every change was acknowledged,
+/// then closes: `{document: to_json()}`.
+async fn sync_open(room: &RoomClient, case: &Case) -> Result<Value, Error> {
+    use meshagent_room::yrs::{ClientID, Options};
+    use meshagent_room::MeshDocument;
+    let bad = |what: &str| Error::InvalidArguments(format!("sync.open case: {what}"));
+    let args = &case.arguments;
+    let path = args
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("path"))?;
+    let mut request = room.sync_open(path);
+    if let Some(schema) = args.get("schema") {
+        request = request.schema(schema.clone());
+    }
+    let (client_id, mut next_id) = pinned_sync_ids(&case.sdk.language);
+    let options = Options::with_client_id(ClientID::new(client_id));
+    let doc = MeshDocument::open(request.options(options)).await?;
+    for op in &case.input {
+        let Some(child) = op.get("append_child") else {
+            return Err(bad(&format!("unknown operation {op}")));
+        };
+        let tag = child
+            .get("tag")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("append_child needs a tag"))?;
+        let attributes = child.get("attributes").cloned().unwrap_or(Value::Null);
+        let id = format!("00000000-0000-4000-8000-{next_id:012}");
+        next_id += 1;
+        doc.root().append_child_with_id(tag, &id, attributes)?;
+    }
+    // The remote updates the scripted server pushes (non-empty `sync` chunks).
+    let remote = case
+        .frames
+        .iter()
+        .filter(|f| f.dir == Direction::Recv && f.packet_type == "room.tool_call_response_chunk")
+        .filter(|f| !f.tail.is_empty())
+        .filter(|f| {
+            f.header
+                .get("chunk")
+                .and_then(|c| c.pointer("/headers/kind"))
+                == Some(&Value::from("sync"))
+        })
+        .count();
+    doc.sync().wait_remote_updates(remote as u64).await?;
+    doc.flush().await?;
+    let document = doc.to_json();
+    doc.close().await?;
+    Ok(serde_json::json!({ "document": document }))
 }
 
 async fn read_events(events: &mut RoomEvents, n: usize) -> Result<Vec<(String, Value)>, String> {

@@ -55,8 +55,6 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("ts-database-merge", "TypeScript sends the float 8.0 as {type: int}; Rust keeps it a float, as Python does"),
     ("ts-database-merge-error-chunk", "TypeScript sends the float 8.0 as {type: int}; Rust keeps it a float, as Python does"),
     ("ts-developer-logs-error-chunk", "TypeScript throws a plain Error without the error chunk's code; Rust keeps code 1001"),
-    ("py-sync-open", "the SDKs' MeshDocument element tree (schema, append_child) is not built; SyncDocument exposes the raw yrs document"),
-    ("ts-sync-open", "the SDKs' MeshDocument element tree (schema, append_child) is not built; SyncDocument exposes the raw yrs document"),
 ];
 
 fn main() {

@@ -36,6 +36,12 @@ pub use runtime::exec::{
 };
 pub use runtime::flows::{ByteSource, Download, LogEntry};
 pub use runtime::framing::Limits;
+/// The SDKs' element-tree document layer (Python/TypeScript `MeshDocument`) over a
+/// [`SyncDocument`]: schema, elements, attributes, `to_json()`; same Yjs layout as the SDKs.
+#[cfg(feature = "sync-doc")]
+pub use runtime::mesh_document::{
+    Element, ElementTree, ElementType, MeshDocument, MeshSchema, Node, Property,
+};
 pub use runtime::stream::ToolCallStream;
 #[cfg(feature = "sync-doc")]
 pub use runtime::sync_doc::{yrs, SyncDocument, SyncOpen};

@@ -12,6 +12,7 @@ pub mod exec;
 pub mod flows;
 pub mod framing;
 pub mod hosting;
+pub mod mesh_document;
 pub mod packing;
 pub mod participants;
 pub mod rows;

@@ -319,6 +319,8 @@ fn check_path(headers: &Map<String, Value>, path: &str) -> Result<()> {
 struct Status {
     /// Sequence number of the last local update the server acknowledged.
     acked: u64,
+    /// Number of remote updates applied since the state chunk (not counting it).
+    remote: u64,
     /// Set once the task ended: `Ok` after the server's normal close.
     ended: Option<std::result::Result<(), Arc<Error>>>,
 }
@@ -423,7 +425,9 @@ impl Driver {
         let mut txn = AsyncTransact::transact_mut_with(&self.doc, REMOTE_ORIGIN).await;
         let applied = txn.apply_update(update);
         drop(txn); // commit: observers (and the echo) run here
-        applied.map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply an update: {e}")))
+        applied.map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply an update: {e}")))?;
+        self.status.send_modify(|s| s.remote += 1);
+        Ok(())
     }
 }
 
@@ -525,6 +529,35 @@ impl SyncDocument {
                 reason: format!(
                     "sync document {} closed before its updates were sent",
                     self.path
+                ),
+            },
+        })
+    }
+
+    /// Number of remote updates (`sync` chunks with a payload) applied since the document
+    /// was opened; the initial state is not counted.
+    pub fn remote_updates(&self) -> u64 {
+        self.status.borrow().remote
+    }
+
+    /// Waits until at least `count` remote updates have been applied (see
+    /// [`remote_updates`](Self::remote_updates)). Fails with the stream's error (or
+    /// [`Error::Closed`]) if it ended before that.
+    pub async fn wait_remote_updates(&self, count: u64) -> Result<()> {
+        let mut status = self.status.clone();
+        let s = status
+            .wait_for(|s| s.remote >= count || s.ended.is_some())
+            .await
+            .map_err(|_| self.ended_error())?;
+        if s.remote >= count {
+            return Ok(());
+        }
+        Err(match &s.ended {
+            Some(Err(e)) => replicate(e),
+            _ => Error::Closed {
+                reason: format!(
+                    "sync document {} closed after {} of {count} remote updates",
+                    self.path, s.remote
                 ),
             },
         })
