@@ -28,15 +28,13 @@ use crate::runtime::content::Content;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::framing::{encode_message_parts, Limits, Message, Reassembler};
 use crate::runtime::packing::{pack_header, unpack};
+use crate::runtime::socket::{Read, Socket};
 use crate::runtime::transport::{connect_url, connect_websocket, Token, Transport};
 use crate::runtime::types::UnknownPacket;
 use crate::RoomEvent;
 
 /// Prefix of `room.tool_call.<toolkit>`, the calls to toolkits this client hosts.
 const HOSTED_CALL_PREFIX: &str = "room.tool_call.";
-
-/// How many whole messages may wait for the writer before senders wait.
-const SEND_QUEUE: usize = 256;
 
 /// What `room_ready` says about the room.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -156,12 +154,6 @@ struct Inner {
     _tasks: AbortOnDrop,
 }
 
-pub(crate) enum Outgoing {
-    Message(Vec<Bytes>),
-    /// Send the websocket close, then acknowledge.
-    Close(oneshot::Sender<()>),
-}
-
 /// State shared with the background tasks.
 pub(crate) struct Shared {
     state: Mutex<State>,
@@ -169,7 +161,8 @@ pub(crate) struct Shared {
     /// the last `RoomClient` still closes the connection.
     client: std::sync::OnceLock<std::sync::Weak<Inner>>,
     handshake: watch::Sender<()>,
-    outgoing: mpsc::Sender<Outgoing>,
+    /// The transport, written by senders directly and read by the I/O task.
+    socket: Socket,
     next_id: AtomicU64,
 }
 
@@ -268,8 +261,8 @@ impl Shared {
         parts: &[&[u8]],
     ) -> Result<()> {
         let packets = encode_message_parts(id, packet_type, parts);
-        self.outgoing
-            .send(Outgoing::Message(packets))
+        self.socket
+            .send(packets)
             .await
             .map_err(|_| self.closed_error())
     }
@@ -283,21 +276,11 @@ impl Shared {
             .map(|inner| RoomClient { inner })
     }
 
-    /// Sends a message from a `Drop` impl: no reply is awaited and nothing keeps the
-    /// client alive (only the queue is touched; a full queue hands the send to a task
-    /// that holds this shared state, not the client).
+    /// Sends a message from a `Drop` impl: nothing is awaited and nothing keeps the client
+    /// alive (the message is queued for the I/O task).
     pub(crate) fn send_detached(self: &Arc<Self>, packet_type: &'static str, head: Vec<u8>) {
         let packets = encode_message_parts(self.next_id(), packet_type, &[&head]);
-        if let Err(mpsc::error::TrySendError::Full(out)) =
-            self.outgoing.try_send(Outgoing::Message(packets))
-        {
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                let outgoing = self.outgoing.clone();
-                rt.spawn(async move {
-                    let _ = outgoing.send(out).await;
-                });
-            }
-        }
+        self.socket.send_now(packets);
     }
 
     pub(crate) fn next_id(&self) -> u64 {
@@ -386,23 +369,17 @@ impl RoomClient {
         options: ConnectOptions,
     ) -> Result<(RoomClient, RoomEvents)> {
         let (handshake, mut handshake_rx) = watch::channel(());
-        let (out_tx, out_rx) = mpsc::channel(SEND_QUEUE);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             handshake,
-            outgoing: out_tx,
+            socket: Socket::new(transport),
             next_id: AtomicU64::new(0),
             client: std::sync::OnceLock::new(),
         });
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         shared.lock().subscribers.push(events_tx);
 
-        let io = tokio::spawn(io_loop(
-            transport,
-            out_rx,
-            Reassembler::new(options.limits),
-            shared.clone(),
-        ));
+        let io = tokio::spawn(io_loop(Reassembler::new(options.limits), shared.clone()));
         // Until the client owns it, the task dies with this future (also when a caller's
         // timeout drops it mid-handshake).
         let tasks = AbortOnDrop(io);
@@ -525,17 +502,9 @@ impl RoomClient {
     /// with [`Error::Closed`].
     pub async fn close(&self) {
         let (ack, sent) = oneshot::channel();
-        if self
-            .inner
-            .shared
-            .outgoing
-            .send(Outgoing::Close(ack))
-            .await
-            .is_ok()
-        {
-            // An error only means the writer is already gone.
-            let _ = sent.await;
-        }
+        self.inner.shared.socket.close(ack);
+        // An error only means the I/O task is already gone.
+        let _ = sent.await;
         self.inner.shared.close("closed by the client".into());
     }
 
@@ -706,111 +675,25 @@ pub(crate) fn new_tool_call_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Most packets read in one poll of the I/O task before it lets other tasks run.
-const READ_BATCH: usize = 256;
-
-/// The one task that owns the transport: it writes queued messages whole and in order,
-/// flushing once per batch, and reads, reassembles and dispatches whatever arrives. Both
-/// directions are driven from one `poll` so that neither waits on the other and no lock
-/// is shared between a reader and a writer task (a split socket's lock costs a cross-
-/// thread wake-up per contended poll, which dominated streamed transfers).
-async fn io_loop<T: Transport>(
-    mut io: T,
-    mut rx: mpsc::Receiver<Outgoing>,
-    mut reassembler: Reassembler,
-    shared: Arc<Shared>,
-) {
-    let mut writer = Writer::default();
-    let reason = std::future::poll_fn(|cx| {
-        if let Err(e) = writer.poll_write(&mut io, &mut rx, cx) {
-            return Poll::Ready(format!("send failed: {e}"));
-        }
-        for _ in 0..READ_BATCH {
-            match Pin::new(&mut io).poll_next(cx) {
-                Poll::Ready(Some(Ok(packet))) => match reassembler.push(packet) {
-                    Ok(Some(message)) => dispatch(&shared, message),
-                    Ok(None) => {}
-                    // The reassembler has reset itself; later messages are unaffected.
-                    Err(e) => tracing::warn!(error = %e, "dropping a malformed packet"),
-                },
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(format!("receive failed: {e}")),
-                Poll::Ready(None) => {
-                    return Poll::Ready("the server closed the connection".to_string())
+/// The I/O task: lets the socket finish queued writes and reads, reassembles and
+/// dispatches what arrives, until the connection ends.
+async fn io_loop(mut reassembler: Reassembler, shared: Arc<Shared>) {
+    let reason = loop {
+        match std::future::poll_fn(|cx| shared.socket.poll_io(cx)).await {
+            Read::Packets(packets) => {
+                for packet in packets {
+                    match reassembler.push(packet) {
+                        Ok(Some(message)) => dispatch(&shared, message),
+                        Ok(None) => {}
+                        // The reassembler has reset itself; later messages are unaffected.
+                        Err(e) => tracing::warn!(error = %e, "dropping a malformed packet"),
+                    }
                 }
-                Poll::Pending => return Poll::Pending,
             }
+            Read::Ended(reason) => break reason,
         }
-        // More may be waiting: come back after other tasks had a turn.
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
+    };
     shared.close(reason);
-}
-
-/// The write half of [`io_loop`]: the packets of the message being sent, whether a flush
-/// is owed, and the close in progress.
-#[derive(Default)]
-struct Writer {
-    packets: std::collections::VecDeque<Bytes>,
-    unflushed: bool,
-    closing: Option<oneshot::Sender<()>>,
-    /// The close frame went out (or the queue ended): nothing more is written.
-    done: bool,
-}
-
-impl Writer {
-    /// Feeds every queued message (each whole, in order), then flushes once. Returns when
-    /// the socket or the queue has nothing more to give now.
-    fn poll_write<T: Transport>(
-        &mut self,
-        io: &mut T,
-        rx: &mut mpsc::Receiver<Outgoing>,
-        cx: &mut Context<'_>,
-    ) -> Result<(), crate::runtime::transport::TransportError> {
-        while !self.done {
-            if let Some(ack) = self.closing.take() {
-                match Pin::new(&mut *io).poll_close(cx) {
-                    Poll::Pending => {
-                        self.closing = Some(ack);
-                        return Ok(());
-                    }
-                    // An error here only means the socket is already gone.
-                    Poll::Ready(_) => {
-                        let _ = ack.send(());
-                        self.done = true;
-                        return Ok(());
-                    }
-                }
-            }
-            if !self.packets.is_empty() {
-                match Pin::new(&mut *io).poll_ready(cx) {
-                    Poll::Ready(Ok(())) => {}
-                    Poll::Ready(Err(e)) => return Err(e),
-                    Poll::Pending => return Ok(()),
-                }
-                if let Some(p) = self.packets.pop_front() {
-                    Pin::new(&mut *io).start_send(p)?;
-                    self.unflushed = true;
-                }
-                continue;
-            }
-            match rx.poll_recv(cx) {
-                Poll::Ready(Some(Outgoing::Message(packets))) => self.packets.extend(packets),
-                Poll::Ready(Some(Outgoing::Close(ack))) => self.closing = Some(ack),
-                Poll::Ready(None) => self.done = true,
-                Poll::Pending => break,
-            }
-        }
-        if self.unflushed {
-            match Pin::new(&mut *io).poll_flush(cx) {
-                Poll::Ready(Ok(())) => self.unflushed = false,
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => {}
-            }
-        }
-        Ok(())
-    }
 }
 
 fn dispatch(shared: &Arc<Shared>, message: Message) {

@@ -16,6 +16,7 @@ pub mod mesh_document;
 pub mod packing;
 pub mod participants;
 pub mod rows;
+pub(crate) mod socket;
 pub mod stream;
 pub mod sync_doc;
 pub mod transport;
