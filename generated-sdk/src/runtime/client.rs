@@ -678,16 +678,18 @@ pub(crate) fn new_tool_call_id() -> String {
 /// The I/O task: lets the socket finish queued writes and reads, reassembles and
 /// dispatches what arrives, until the connection ends.
 async fn io_loop(mut reassembler: Reassembler, shared: Arc<Shared>) {
+    let mut since_yield = 0;
     let reason = loop {
-        match std::future::poll_fn(|cx| shared.socket.poll_io(cx)).await {
-            Read::Packets(packets) => {
-                for packet in packets {
-                    match reassembler.push(packet) {
-                        Ok(Some(message)) => dispatch(&shared, message),
-                        Ok(None) => {}
-                        // The reassembler has reset itself; later messages are unaffected.
-                        Err(e) => tracing::warn!(error = %e, "dropping a malformed packet"),
-                    }
+        match std::future::poll_fn(|cx| shared.socket.poll_io(cx, &mut reassembler)).await {
+            Read::Packets(n, message) => {
+                if let Some(message) = message {
+                    dispatch(&shared, message);
+                }
+                // After a batch, let the tasks these messages woke run first.
+                since_yield += n;
+                if since_yield >= crate::runtime::socket::READ_BATCH {
+                    since_yield = 0;
+                    tokio::task::yield_now().await;
                 }
             }
             Read::Ended(reason) => break reason,

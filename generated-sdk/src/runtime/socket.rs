@@ -17,12 +17,13 @@ use bytes::Bytes;
 use futures::{Sink, Stream};
 use tokio::sync::{oneshot, Notify};
 
+use crate::runtime::framing::{Message, Reassembler};
 use crate::runtime::transport::{Transport, TransportError};
 
 /// Queued bytes above which senders wait for the I/O task to drain the queue.
 const QUEUE_LIMIT: usize = 4 << 20;
 
-/// Most packets the I/O task reads per poll before it lets other tasks run.
+/// Most packets the I/O task reads before it lets other tasks run.
 pub(crate) const READ_BATCH: usize = 256;
 
 /// The shared transport and its write queue.
@@ -49,8 +50,10 @@ struct State {
 
 /// What one poll of the I/O task read.
 pub(crate) enum Read {
-    /// Packets, in order; more may follow.
-    Packets(Vec<Bytes>),
+    /// How many packets were read, and the message they completed, if any. It is handed
+    /// out at once: a message cut from the websocket's read buffer keeps that buffer from
+    /// being reused (the websocket then reads a packet at a time) until it is dispatched.
+    Packets(usize, Option<Message>),
     /// The connection is over, for this reason.
     Ended(String),
 }
@@ -81,25 +84,17 @@ impl Socket {
     /// Sends a whole message: written now if nothing is queued ahead, else queued for the
     /// I/O task. Waits only while the queue is over its limit. Errors once the socket ended.
     pub(crate) async fn send(&self, packets: Vec<Bytes>) -> Result<(), String> {
-        let mut packets = Some(packets);
         loop {
             let space = self.space.notified();
-            let step = std::future::poll_fn(|cx| {
+            {
                 let mut st = self.lock();
                 if let Some(reason) = &st.ended {
-                    return Poll::Ready(Err(reason.clone()));
+                    return Err(reason.clone());
                 }
-                if st.queued_bytes > QUEUE_LIMIT {
-                    return Poll::Ready(Ok(false));
+                if st.queued_bytes <= QUEUE_LIMIT {
+                    st.accept(packets);
+                    return Ok(());
                 }
-                if let Some(p) = packets.take() {
-                    st.accept(p, cx);
-                }
-                Poll::Ready(Ok(true))
-            })
-            .await?;
-            if step {
-                return Ok(());
             }
             space.await;
         }
@@ -127,8 +122,15 @@ impl Socket {
         st.wake_io();
     }
 
-    /// The I/O task's turn: finish queued writes and the close, then read what arrived.
-    pub(crate) fn poll_io(&self, cx: &mut Context<'_>) -> Poll<Read> {
+    /// The I/O task's turn: finish queued writes and the close, then read and reassemble
+    /// until a message is complete, [`READ_BATCH`] packets were read, or nothing is left.
+    /// Packets go into `reassembler` as they are read, never held: the websocket reuses
+    /// its read buffer only once the packets cut from it are gone.
+    pub(crate) fn poll_io(
+        &self,
+        cx: &mut Context<'_>,
+        reassembler: &mut Reassembler,
+    ) -> Poll<Read> {
         let mut st = self.lock();
         if !st
             .io_waker
@@ -148,11 +150,19 @@ impl Socket {
         if was_over && st.queued_bytes <= QUEUE_LIMIT {
             self.space.notify_waiters();
         }
-        let mut packets = Vec::new();
+        let mut message = None;
+        let mut read = 0;
         let mut ended = None;
-        while packets.len() < READ_BATCH {
+        while read < READ_BATCH && message.is_none() {
             match Pin::new(&mut st.io).poll_next(cx) {
-                Poll::Ready(Some(Ok(p))) => packets.push(p),
+                Poll::Ready(Some(Ok(p))) => {
+                    read += 1;
+                    match reassembler.push(p) {
+                        Ok(complete) => message = complete,
+                        // The reassembler has reset itself; later messages are unaffected.
+                        Err(e) => tracing::warn!(error = %e, "dropping a malformed packet"),
+                    }
+                }
                 Poll::Ready(Some(Err(e))) => {
                     ended = Some(format!("receive failed: {e}"));
                     break;
@@ -164,10 +174,6 @@ impl Socket {
                 Poll::Pending => break,
             }
         }
-        if packets.len() == READ_BATCH {
-            // More may be waiting: come back after other tasks had a turn.
-            cx.waker().wake_by_ref();
-        }
         if let Some(reason) = &ended {
             st.ended.get_or_insert_with(|| reason.clone());
             if let Some(done) = st.closing.take() {
@@ -176,23 +182,31 @@ impl Socket {
             drop(st);
             self.space.notify_waiters();
         }
-        match (packets.is_empty(), ended) {
-            (false, _) => Poll::Ready(Read::Packets(packets)),
-            (true, Some(reason)) => Poll::Ready(Read::Ended(reason)),
-            (true, None) => Poll::Pending,
+        match (read, ended) {
+            (0, Some(reason)) => Poll::Ready(Read::Ended(reason)),
+            (0, None) => Poll::Pending,
+            (n, _) => Poll::Ready(Read::Packets(n, message)),
         }
     }
 }
 
 impl State {
     /// Writes what it can of `packets` now (only if nothing is queued ahead), queues the
-    /// rest, and hands any unfinished writing to the I/O task.
-    fn accept(&mut self, packets: Vec<Bytes>, cx: &mut Context<'_>) {
-        if !self.queue.is_empty() || self.closing.is_some() {
-            self.queue_all(packets);
-            self.wake_io();
-            return;
-        }
+    /// rest, and hands any unfinished writing to the I/O task. The writes use the I/O
+    /// task's waker: the transport's readiness wake-ups (tokio-tungstenite wakes the last
+    /// writer on every readable event too) must go to the task that finishes writes and
+    /// reads, never to a sender that is not waiting for them.
+    fn accept(&mut self, packets: Vec<Bytes>) {
+        let waker = match &self.io_waker {
+            Some(w) if self.queue.is_empty() && self.closing.is_none() => w.clone(),
+            // Not started yet, or writes queued ahead: the I/O task sends them in order.
+            _ => {
+                self.queue_all(packets);
+                self.wake_io();
+                return;
+            }
+        };
+        let cx = &mut Context::from_waker(&waker);
         let mut packets = packets.into_iter();
         let mut wrote = false;
         for p in packets.by_ref() {
@@ -343,7 +357,11 @@ mod tests {
         let reader = tokio::spawn({
             let socket = socket.clone();
             async move {
-                while let Read::Packets(_) = std::future::poll_fn(|cx| socket.poll_io(cx)).await {}
+                let mut reassembler = Reassembler::default();
+                while let Read::Packets(..) =
+                    std::future::poll_fn(|cx| socket.poll_io(cx, &mut reassembler)).await
+                {
+                }
             }
         });
         let senders: Vec<_> = (0u8..8)
