@@ -266,22 +266,30 @@ async fn send_close(room: &RoomClient, tool_call_id: &str) -> Result<()> {
 
 impl Drop for ToolCallStream {
     fn drop(&mut self) {
-        let shared = self.room.shared();
-        shared.lock().streams.remove(&self.tool_call_id);
-        // Dropped early: still tell the server, so it can free the call; detached, so an
-        // unacknowledged close never keeps the connection alive.
-        if !self.request_closed && !self.room.is_closed() {
-            let close = Content::Control(Control::Close {
-                status_code: CLOSE_NORMAL,
-                message: None,
-            });
-            if let Ok(head) = pack_header(&ChunkHeader {
-                tool_call_id: &self.tool_call_id,
-                chunk: close.header(),
-            }) {
-                shared.send_detached(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, head);
-            }
+        self.room.shared().lock().streams.remove(&self.tool_call_id);
+        // Dropped early: still tell the server, so it can free the call.
+        if !self.request_closed {
+            close_detached(&self.room, &self.tool_call_id);
         }
+    }
+}
+
+/// Sends the request-side close of `tool_call_id` from a `Drop`: detached, so an
+/// unacknowledged close never keeps the connection alive.
+fn close_detached(room: &RoomClient, tool_call_id: &str) {
+    if room.is_closed() {
+        return;
+    }
+    let close = Content::Control(Control::Close {
+        status_code: CLOSE_NORMAL,
+        message: None,
+    });
+    if let Ok(head) = pack_header(&ChunkHeader {
+        tool_call_id,
+        chunk: close.header(),
+    }) {
+        room.shared()
+            .send_detached(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, head);
     }
 }
 
@@ -314,11 +322,7 @@ pub(crate) async fn invoke_stream(
             };
             tokio::select! {
                 biased;
-                chunk = stream.recv() => return match chunk {
-                    Ok(Some(c)) => Some((Ok(c), Some((stream, pump)))),
-                    Ok(None) => None,
-                    Err(e) => Some((Err(e), None)),
-                },
+                chunk = stream.recv() => return item(chunk, stream, pump),
                 sent = &mut p.0 => match sent {
                     Ok(Ok(())) => pump = None,
                     Ok(Err(e)) => return Some((Err(e), None)),
@@ -339,7 +343,17 @@ async fn next_chunk(
     mut stream: ToolCallStream,
     pump: Option<Pump>,
 ) -> Option<(Result<Content>, ChunkState)> {
-    match stream.recv().await {
+    let chunk = stream.recv().await;
+    item(chunk, stream, pump)
+}
+
+/// One step of the response stream: a chunk and the state to go on with, or the end.
+fn item(
+    chunk: Result<Option<Content>>,
+    stream: ToolCallStream,
+    pump: Option<Pump>,
+) -> Option<(Result<Content>, ChunkState)> {
+    match chunk {
         Ok(Some(c)) => Some((Ok(c), Some((stream, pump)))),
         Ok(None) => None,
         Err(e) => Some((Err(e), None)),
@@ -366,20 +380,8 @@ struct RequestSide {
 
 impl Drop for RequestSide {
     fn drop(&mut self) {
-        if self.closed || self.room.is_closed() {
-            return;
-        }
-        let close = Content::Control(Control::Close {
-            status_code: CLOSE_NORMAL,
-            message: None,
-        });
-        if let Ok(head) = pack_header(&ChunkHeader {
-            tool_call_id: &self.tool_call_id,
-            chunk: close.header(),
-        }) {
-            self.room
-                .shared()
-                .send_detached(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, head);
+        if !self.closed {
+            close_detached(&self.room, &self.tool_call_id);
         }
     }
 }
