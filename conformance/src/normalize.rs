@@ -441,6 +441,8 @@ fn split_sync_updates(frames: &mut Vec<crate::case::Frame>) -> bool {
 /// without deletions, are split; for anything else `None` (compared unchanged).
 pub fn split_like_python(tail: &[u8]) -> Option<Vec<Vec<u8>>> {
     use base64::Engine;
+    use meshagent_room::yrs::encoding::read::{Cursor, Read};
+    use meshagent_room::yrs::encoding::write::Write;
     use meshagent_room::yrs::updates::decoder::Decode;
     use meshagent_room::yrs::{Doc, ReadTxn, StateVector, Transact, Update};
     let b64 = &base64::engine::general_purpose::STANDARD;
@@ -466,14 +468,12 @@ pub fn split_like_python(tail: &[u8]) -> Option<Vec<Vec<u8>>> {
         let mut sv = StateVector::default();
         sv.set_max(client, k);
         let bytes = txn.encode_state_as_update_v1(&sv);
-        let mut r = &bytes[..];
-        let (clients, count, _, _) = (
-            read_var(&mut r)?,
-            read_var(&mut r)?,
-            read_var(&mut r)?,
-            read_var(&mut r)?,
-        );
-        let (last, items) = r.split_last()?;
+        let mut r = Cursor::new(&bytes);
+        let (clients, count) = (r.read_var::<u64>().ok()?, r.read_var::<u64>().ok()?);
+        // The client and its first clock.
+        r.read_var::<u64>().ok()?;
+        r.read_var::<u64>().ok()?;
+        let (last, items) = bytes[r.next..].split_last()?;
         (clients == 1 && *last == 0).then(|| (count, items.to_vec()))
     };
     let (total, all) = items_from(0)?;
@@ -506,9 +506,9 @@ pub fn split_like_python(tail: &[u8]) -> Option<Vec<Vec<u8>>> {
         groups
             .into_iter()
             .map(|(k, from, to, n)| {
-                let mut part = Vec::new();
+                let mut part: Vec<u8> = Vec::new();
                 for v in [1, n, client.get(), u64::from(k)] {
-                    write_var(&mut part, v);
+                    part.write_var(v);
                 }
                 part.extend_from_slice(&all[from..to]);
                 part.push(0); // no deletions
@@ -521,50 +521,19 @@ pub fn split_like_python(tail: &[u8]) -> Option<Vec<Vec<u8>>> {
 /// The map key (`parentSub`) a v1 item struct names explicitly: written only when the item
 /// has neither a left nor a right origin.
 fn parent_sub(item: &[u8]) -> Option<String> {
-    let mut r = item;
-    let (&info, rest) = r.split_first()?;
-    r = rest;
+    use meshagent_room::yrs::encoding::read::Read;
+    let mut r = meshagent_room::yrs::encoding::read::Cursor::new(item);
+    let info = r.read_u8().ok()?;
     if info & 0x1f == 0 || info & 0xc0 != 0 || info & 0x20 == 0 {
         return None; // a GC struct, an item with an origin, or one without a key
     }
-    if read_var(&mut r)? == 1 {
-        read_string(&mut r)?; // parent: a root type's name
+    if r.read_var::<u64>().ok()? == 1 {
+        r.read_string().ok()?; // parent: a root type's name
     } else {
-        read_var(&mut r)?; // parent: an item id (client, clock)
-        read_var(&mut r)?;
+        r.read_var::<u64>().ok()?; // parent: an item id (client, clock)
+        r.read_var::<u64>().ok()?;
     }
-    read_string(&mut r)
-}
-
-fn read_var(r: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&b, rest) = r.split_first()?;
-        *r = rest;
-        value |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-fn read_string(r: &mut &[u8]) -> Option<String> {
-    let len = usize::try_from(read_var(r)?).ok()?;
-    if r.len() < len {
-        return None;
-    }
-    let (s, rest) = r.split_at(len);
-    *r = rest;
-    String::from_utf8(s.to_vec()).ok()
-}
-
-fn write_var(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+    r.read_string().ok().map(str::to_string)
 }
 
 /// The connect query a Python-following client sends for a recorded query string.

@@ -156,7 +156,7 @@ impl IntoFuture for InvokeStreamRequest {
                     self.on_behalf_of_id.as_deref(),
                 )
                 .await?;
-            crate::runtime::stream::invoke_stream(stream, self.input).await
+            Ok(crate::runtime::stream::invoke_stream(stream, self.input))
         })
     }
 }

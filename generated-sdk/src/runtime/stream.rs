@@ -299,12 +299,11 @@ fn close_detached(room: &RoomClient, tool_call_id: &str) {
 /// stream goes on, as in the SDKs); a normal close ends the stream, an abnormal one is
 /// [`Error::StreamClosed`]; a refused request chunk ends it with that error. Dropping the
 /// returned stream stops sending and closes the request side.
-pub(crate) async fn invoke_stream(
-    stream: ToolCallStream,
+pub(crate) fn invoke_stream(
+    mut stream: ToolCallStream,
     input: futures::stream::BoxStream<'static, Content>,
-) -> Result<futures::stream::BoxStream<'static, Result<Content>>> {
+) -> futures::stream::BoxStream<'static, Result<Content>> {
     use futures::StreamExt;
-    let mut stream = stream;
     let side = RequestSide {
         room: stream.room.clone(),
         tool_call_id: stream.tool_call_id.clone(),
@@ -313,7 +312,7 @@ pub(crate) async fn invoke_stream(
     // The pump owns the request side from here on.
     stream.request_closed = true;
     let pump = Some(Pump(tokio::spawn(pump_requests(side, input))));
-    Ok(futures::stream::unfold(Some((stream, pump)), |state| async move {
+    futures::stream::unfold(Some((stream, pump)), |state| async move {
         let (mut stream, mut pump) = state?;
         loop {
             let Some(p) = pump.as_mut() else {
@@ -334,7 +333,7 @@ pub(crate) async fn invoke_stream(
             }
         }
     })
-    .boxed())
+    .boxed()
 }
 
 type ChunkState = Option<(ToolCallStream, Option<Pump>)>;
