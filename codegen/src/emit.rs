@@ -128,14 +128,14 @@ fn mod_rs(api: &Api) -> TokenStream {
 
             /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
             /// method and returns its typed result as JSON (feature `dispatch`). `input` is what
-            /// a streaming tool's caller feeds in (see [`crate::runtime::dispatch`]); empty otherwise.
+            /// a streaming tool's caller feeds in (see [`crate::support::dispatch`]); empty otherwise.
             #[cfg(feature = "dispatch")]
             pub async fn dispatch(&self, method: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> crate::Result<serde_json::Value> {
                 let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
                 let found: Option<crate::Result<serde_json::Value>> = match toolkit {
                     #(#dispatch_arms)*
                     // Packet-level surfaces the runtime implements by hand.
-                    "agents" => crate::runtime::agents::dispatch(self, tool, args, input).await,
+                    "agents" => crate::surfaces::agents::dispatch(self, tool, args, input).await,
                     _ => None,
                 };
                 found.unwrap_or_else(|| Err(crate::Error::InvalidArguments(format!("no generated method `{method}`"))))
@@ -542,8 +542,12 @@ fn dispatch_impl(tk: &Toolkit) -> TokenStream {
             quote! { #rename #default #n: #ty, }
         });
         let stream_input = match call {
-            Call::Flow(Flow::PullUpload) => Some(quote!(crate::dispatch::byte_source(tool, input))),
-            Call::Flow(Flow::WriteBatches) => Some(quote!(crate::dispatch::batches(tool, input))),
+            Call::Flow(Flow::PullUpload) => {
+                Some(quote!(crate::support::dispatch::byte_source(tool, input)))
+            }
+            Call::Flow(Flow::WriteBatches) => {
+                Some(quote!(crate::support::dispatch::batches(tool, input)))
+            }
             _ => None,
         };
         let take_input = stream_input.as_ref().map(|e| {
@@ -568,18 +572,20 @@ fn dispatch_impl(tk: &Toolkit) -> TokenStream {
         });
         let mutable = input.iter().any(|f| !f.is_required()).then(|| quote!(mut));
         let finish = match call {
-            Call::Flow(Flow::PullDownload) => quote!(crate::dispatch::download(call.await).await),
-            Call::Flow(Flow::ReadBatches | Flow::ServerPush) => {
-                quote!(crate::dispatch::collect(call.await).await)
+            Call::Flow(Flow::PullDownload) => {
+                quote!(crate::support::dispatch::download(call.await).await)
             }
-            _ => quote!(crate::dispatch::result(call.await)),
+            Call::Flow(Flow::ReadBatches | Flow::ServerPush) => {
+                quote!(crate::support::dispatch::collect(call.await).await)
+            }
+            _ => quote!(crate::support::dispatch::result(call.await)),
         };
         Some(quote! {
             #wire => {
                 #[derive(serde::Deserialize)]
                 #[serde(deny_unknown_fields)]
                 struct Args { #(#fields)* }
-                let a: Args = match crate::dispatch::args(tool, args) {
+                let a: Args = match crate::support::dispatch::args(tool, args) {
                     Ok(a) => a,
                     Err(e) => return Some(Err(e)),
                 };
@@ -595,7 +601,7 @@ fn dispatch_impl(tk: &Toolkit) -> TokenStream {
         impl #s {
             /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
             /// the typed result as JSON; a streaming tool reads its input from `input` and
-            /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+            /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
             #[allow(unused_variables, unreachable_code)]
             pub async fn dispatch(&self, tool: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> Option<crate::Result<serde_json::Value>> {
                 Some(match tool {
@@ -933,7 +939,7 @@ fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     });
     let batch_init = batches.map(|f| {
         let w = &f.wire;
-        quote!(batches: crate::runtime::flows::Batches::new(#w, batches),)
+        quote!(batches: crate::support::flows::Batches::new(#w, batches),)
     });
     let method = ident(&snake(&t.name));
     let builder = builder_name(t);
@@ -1087,21 +1093,21 @@ fn flow_call(
             quote!(()),
             quote! {
                 #start
-                crate::runtime::flows::pull_upload(&self.room, TOOLKIT, #wire, start, self.source).await
+                crate::support::flows::pull_upload(&self.room, TOOLKIT, #wire, start, self.source).await
             },
         ),
         Flow::PullDownload => (
             quote!(crate::Download),
             quote! {
                 #start
-                crate::runtime::flows::pull_download(&self.room, TOOLKIT, #wire, start).await
+                crate::support::flows::pull_download(&self.room, TOOLKIT, #wire, start).await
             },
         ),
         Flow::WriteBatches => (
             quote!(()),
             quote! {
                 #start
-                crate::runtime::flows::write_batches(&self.room, TOOLKIT, #wire, start, self.batches.into_stream()).await
+                crate::support::flows::write_batches(&self.room, TOOLKIT, #wire, start, self.batches.into_stream()).await
             },
         ),
         Flow::ReadBatches => {
@@ -1114,8 +1120,8 @@ fn flow_call(
                 quote! {
                     use futures::StreamExt;
                     #start
-                    let rows = crate::runtime::flows::read_batches(&self.room, TOOLKIT, #wire, start).await?;
-                    Ok(rows.map(|chunk| chunk.and_then(|c| crate::runtime::flows::field::<#ty>(c, #field, #tool_id))).boxed())
+                    let rows = crate::support::flows::read_batches(&self.room, TOOLKIT, #wire, start).await?;
+                    Ok(rows.map(|chunk| chunk.and_then(|c| crate::support::flows::field::<#ty>(c, #field, #tool_id))).boxed())
                 },
             )
         }
@@ -1130,17 +1136,17 @@ fn flow_call(
             };
             let (item, convert) = match item {
                 None => (quote!(crate::Content), quote!(futures::StreamExt::boxed)),
-                Some(PushItem::Text) => (quote!(String), quote!(crate::runtime::flows::text_items)),
+                Some(PushItem::Text) => (quote!(String), quote!(crate::support::flows::text_items)),
                 Some(PushItem::LogEntry) => (
                     quote!(crate::LogEntry),
-                    quote!(|s| crate::runtime::flows::log_entries(s, #tool_id)),
+                    quote!(|s| crate::support::flows::log_entries(s, #tool_id)),
                 ),
             };
             (
                 quote!(futures::stream::BoxStream<'static, crate::Result<#item>>),
                 quote! {
                     #start_arg
-                    crate::runtime::flows::server_push(&self.room, TOOLKIT, #wire, start).await.map(#convert)
+                    crate::support::flows::server_push(&self.room, TOOLKIT, #wire, start).await.map(#convert)
                 },
             )
         }
@@ -1162,20 +1168,26 @@ fn reply_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
         expr,
     };
     match output {
-        Output::Ignore => simple(quote!(()), quote!(crate::decode::ignore(reply))),
-        Output::Empty => simple(quote!(()), quote!(crate::decode::empty(reply, #tool_id))),
-        Output::Text => simple(quote!(String), quote!(crate::decode::text(reply, #tool_id))),
+        Output::Ignore => simple(quote!(()), quote!(crate::support::decode::ignore(reply))),
+        Output::Empty => simple(
+            quote!(()),
+            quote!(crate::support::decode::empty(reply, #tool_id)),
+        ),
+        Output::Text => simple(
+            quote!(String),
+            quote!(crate::support::decode::text(reply, #tool_id)),
+        ),
         Output::EmptyOrJson => simple(
             quote!(()),
-            quote!(crate::decode::empty_or_json(reply, #tool_id)),
+            quote!(crate::support::decode::empty_or_json(reply, #tool_id)),
         ),
         Output::File { empty_none: false } => simple(
             quote!(crate::FileContent),
-            quote!(crate::decode::file(reply, #tool_id)),
+            quote!(crate::support::decode::file(reply, #tool_id)),
         ),
         Output::File { empty_none: true } => simple(
             quote!(Option<crate::FileContent>),
-            quote!(crate::decode::file_or_empty(reply, #tool_id)),
+            quote!(crate::support::decode::file_or_empty(reply, #tool_id)),
         ),
         Output::Json(j) => json_decode(t, j, &tool_id),
     }
@@ -1226,9 +1238,9 @@ fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
         JsonBody::Fields(_) | JsonBody::Type(TypeRef::Named { .. })
     );
     let optional_call = if let Some(key) = &j.present_when {
-        Some(quote!(crate::decode::json_present_when::<#decoded>(reply, #key, #tool_id)))
+        Some(quote!(crate::support::decode::json_present_when::<#decoded>(reply, #key, #tool_id)))
     } else if j.empty_none {
-        Some(quote!(crate::decode::json_or_empty::<#decoded>(reply, #tool_id)))
+        Some(quote!(crate::support::decode::json_or_empty::<#decoded>(reply, #tool_id)))
     } else {
         None
     };
@@ -1237,16 +1249,16 @@ fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
         (Some(call), None) => (quote!(Option<#value>), call),
         (None, Some(p)) => (
             value,
-            quote!(crate::decode::json_object::<#decoded>(reply, #tool_id).map(#p)),
+            quote!(crate::support::decode::json_object::<#decoded>(reply, #tool_id).map(#p)),
         ),
         // Named types and inline fields are JSON objects, never arrays.
         (None, None) if object => (
             value,
-            quote!(crate::decode::json_object::<#decoded>(reply, #tool_id)),
+            quote!(crate::support::decode::json_object::<#decoded>(reply, #tool_id)),
         ),
         (None, None) => (
             value,
-            quote!(crate::decode::json::<#decoded>(reply, #tool_id)),
+            quote!(crate::support::decode::json::<#decoded>(reply, #tool_id)),
         ),
     };
     Decode {
@@ -1322,7 +1334,7 @@ fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         }),
         Call::Flow(Flow::WriteBatches) => Some(quote! {
             #[serde(skip)]
-            batches: crate::runtime::flows::Batches,
+            batches: crate::support::flows::Batches,
         }),
         _ => None,
     };

@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use meshagent_room::runtime::framing::{encode_message_parts, Limits, Reassembler};
-use meshagent_room::runtime::packing::{pack, pack_header, unpack};
+use meshagent_room::wire::framing::{encode_message_parts, Limits, Reassembler};
+use meshagent_room::wire::packing::{pack, pack_header, unpack};
 use serde_json::json;
 
 const SIZES: [(&str, usize); 3] = [("1KiB", 1 << 10), ("64KiB", 64 << 10), ("1MiB", 1 << 20)];

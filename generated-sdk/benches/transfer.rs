@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
-use meshagent_room::runtime::framing::{encode_message_parts, Limits, Message, Reassembler};
-use meshagent_room::runtime::packing::{pack_header, unpack};
+use meshagent_room::wire::framing::{encode_message_parts, Limits, Message, Reassembler};
+use meshagent_room::wire::packing::{pack_header, unpack};
 use meshagent_room::{room_url, ByteSource, RoomClient};
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! Typed Rust client for MeshAgent rooms.
 //!
 //! The toolkits, events, packet names and error codes are generated from the protocol
-//! spec (`spec/*.yaml`, see the repository README); the [`runtime`] is hand-written.
+//! spec (`spec/*.yaml`, see the repository README); the runtime beneath them is hand-written.
 //!
 //! ```no_run
 //! # async fn demo() -> meshagent_room::Result<()> {
@@ -18,43 +18,56 @@
 
 #[rustfmt::skip] // generated code is formatted by prettyplease; `codegen --check` owns its bytes
 mod generated;
-pub mod runtime;
+
+mod core;
+mod support;
+mod surfaces;
 
 pub use generated::*;
 
 pub use error_codes::ErrorCode;
 pub use events::RoomEvent;
-pub use runtime::client::{
+
+pub use crate::core::client::{
     Connect, ConnectOptions, LocalParticipant, RoomClient, RoomEvents, RoomInfo,
 };
-pub use runtime::content::{Content, Control, FileContent};
-pub use runtime::error::{Error, Result};
+pub use crate::core::content::{Content, Control, FileContent};
+pub use crate::core::error::{Error, Result};
+pub use crate::core::framing::Limits;
+pub use crate::core::stream::ToolCallStream;
+pub use crate::core::transport::{
+    memory_pair, room_url, websocket_transport, MemoryTransport, Token, Transport, TransportError,
+};
+pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
+pub use crate::support::flows::{ByteSource, Download, LogEntry};
+pub use crate::surfaces::agents::{Agents, InvokeStreamRequest, InvokeToolRequest};
 #[cfg(feature = "containers")]
-pub use runtime::exec::{
+pub use crate::surfaces::exec::{
     ExecCommand, ExecExit, ExecOutput, ExecRequest, ExecSession, ExecStdin, ExitStatus,
     OutputStream,
 };
-pub use runtime::flows::{ByteSource, Download, LogEntry};
-pub use runtime::framing::Limits;
+pub use crate::surfaces::hosting::{HostedToolkit, Toolkit};
 /// The SDKs' element-tree document layer (Python/TypeScript `MeshDocument`) over a
 /// [`SyncDocument`]: schema, elements, attributes, `to_json()`; same Yjs layout as the SDKs.
 #[cfg(feature = "sync-doc")]
-pub use runtime::mesh_document::{
+pub use crate::surfaces::mesh_document::{
     Element, ElementTree, ElementType, MeshDocument, MeshSchema, Node, Property,
 };
-pub use runtime::stream::ToolCallStream;
+#[cfg(feature = "secrets")]
+pub use crate::surfaces::participants::secrets::SecretsHandler;
+pub use crate::surfaces::participants::RemoteParticipant;
 #[cfg(feature = "sync-doc")]
-pub use runtime::sync_doc::{yrs, SyncDocument, SyncOpen};
-pub use runtime::transport::{
-    memory_pair, room_url, MemoryTransport, Token, Transport, TransportError,
+pub use crate::surfaces::sync_doc::{
+    decode_sync_payload, encode_sync_payload, normalize_sync_path, yrs, SyncDocument, SyncOpen,
+    REMOTE_ORIGIN, ROOT_NAME,
 };
-pub use runtime::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 
-// Used by whichever generated toolkits are compiled in.
-#[allow(unused_imports)]
-pub(crate) use runtime::decode;
-#[cfg(feature = "dispatch")]
-pub(crate) use runtime::dispatch;
+/// The wire codec: framing (16-byte packet headers, reassembly) and packing (a JSON
+/// header plus a binary tail). For servers, proxies and test tools speaking the protocol.
+pub mod wire {
+    pub use crate::core::framing;
+    pub use crate::core::packing;
+}
 
 /// The repository README's Rust examples, compiled as doctests so they cannot drift.
 #[cfg(doctest)]

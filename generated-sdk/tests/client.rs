@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 
-use meshagent_room::runtime::packing::unpack;
+use meshagent_room::wire::packing::unpack;
 use meshagent_room::{
     memory_pair, ConnectOptions, Content, Error, ErrorCode, MemoryTransport, RoomClient, RoomEvent,
     RoomEvents,
@@ -328,7 +328,7 @@ async fn set_attribute_sends_one_key_without_a_reply() {
 
 #[tokio::test]
 async fn hosted_toolkits_answer_calls_and_unregister_on_drop() {
-    use meshagent_room::runtime::hosting::Toolkit;
+    use meshagent_room::Toolkit;
     let (room, _events, mut peer) = connect().await;
     let toolkit = Toolkit::new("greeter", "Greeter", "Says hello.")
         .json_tool("hello", "Greets.", |args: Value| async move {
@@ -495,7 +495,7 @@ async fn secret_requests_without_a_handler_are_refused() {
 #[tokio::test]
 async fn a_secrets_handler_answers_with_the_bytes_in_the_tail() {
     use futures::future::BoxFuture;
-    use meshagent_room::runtime::participants::secrets::SecretsHandler;
+    use meshagent_room::SecretsHandler;
     struct Vault;
     impl SecretsHandler for Vault {
         fn oauth_token(

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use meshagent_room::runtime::framing::{encode_message, Limits};
-use meshagent_room::runtime::packing::PackError;
+use meshagent_room::wire::framing::{encode_message, Limits};
+use meshagent_room::wire::packing::PackError;
 use meshagent_room::{Error, RoomClient};
 use serde_json::json;
 use support::{listen, packed, WsPeer};

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use meshagent_room::runtime::sync_doc::decode_sync_payload;
+use meshagent_room::decode_sync_payload;
 use meshagent_room::yrs::{ClientID, Doc, Options, Transact};
 use meshagent_room::{ElementTree, Error, MeshSchema, Node};
 use serde_json::{json, Value};

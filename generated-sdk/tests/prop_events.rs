@@ -8,8 +8,8 @@ mod support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use meshagent_room::runtime::hosting::Toolkit;
-use meshagent_room::runtime::packing::pack;
+use meshagent_room::wire::packing::pack;
+use meshagent_room::Toolkit;
 use meshagent_room::{RoomEvent, ToolCallStream};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

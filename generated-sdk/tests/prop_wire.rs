@@ -6,11 +6,11 @@
 //! code for much longer.
 
 use bytes::Bytes;
-use meshagent_room::runtime::framing::{
+use meshagent_room::wire::framing::{
     encode_message, encode_message_parts, FramingError, Limits, Message, Reassembler,
     DATA_PACKET_PAYLOAD,
 };
-use meshagent_room::runtime::packing::{pack, unpack, unpack_as, PackError, MESHAGENT_KEY};
+use meshagent_room::wire::packing::{pack, unpack, unpack_as, PackError, MESHAGENT_KEY};
 use meshagent_room::{Content, Error};
 use proptest::prelude::*;
 use serde_json::{Map, Value};

@@ -11,14 +11,12 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use meshagent_room::runtime::sync_doc::{
-    decode_sync_payload, normalize_sync_path, REMOTE_ORIGIN, ROOT_NAME,
-};
 use meshagent_room::yrs::types::text::YChange;
 use meshagent_room::yrs::{
     Any, ClientID, Doc, Options, Out, ReadTxn, Text, Transact, Xml, XmlElementPrelim, XmlFragment,
     XmlFragmentRef, XmlOut, XmlTextPrelim,
 };
+use meshagent_room::{decode_sync_payload, normalize_sync_path, REMOTE_ORIGIN, ROOT_NAME};
 use meshagent_room::{Error, RoomClient, RoomEvents};
 use serde_json::{json, Value};
 
@@ -172,9 +170,8 @@ fn apply_all(updates: &[Vec<u8>]) -> Doc {
     let doc = Doc::new();
     doc.get_or_insert_xml_fragment(ROOT_NAME);
     for u in updates {
-        let update =
-            meshagent_room::runtime::sync_doc::decode_sync_payload(STANDARD.encode(u).as_bytes())
-                .expect("a Yjs v1 update");
+        let update = meshagent_room::decode_sync_payload(STANDARD.encode(u).as_bytes())
+            .expect("a Yjs v1 update");
         doc.transact_mut().apply_update(update).expect("applies");
     }
     doc

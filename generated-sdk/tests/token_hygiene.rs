@@ -177,7 +177,7 @@ async fn exercise() -> Vec<(String, String)> {
         }
         let (id, ..) = peer.expect_recv().await;
         let data = support::packed(&json!({"type": "text", "text": "x".repeat(3000)}), &[]);
-        let packets = meshagent_room::runtime::framing::encode_message(id, "__response__", &data);
+        let packets = meshagent_room::wire::framing::encode_message(id, "__response__", &data);
         peer.send_packets(packets[..2].to_vec()).await;
         drop(peer);
     });

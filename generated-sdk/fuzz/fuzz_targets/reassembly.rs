@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use meshagent_room::runtime::framing::{encode_message, FramingError, Limits, Reassembler};
+use meshagent_room::wire::framing::{encode_message, FramingError, Limits, Reassembler};
 
 const MAX: usize = 64 << 10;
 

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use meshagent_room::runtime::packing::{pack, unpack, unpack_as, PackError, MESHAGENT_KEY};
+use meshagent_room::wire::packing::{pack, unpack, unpack_as, PackError, MESHAGENT_KEY};
 use serde_json::{Map, Value};
 
 fuzz_target!(|input: &[u8]| {

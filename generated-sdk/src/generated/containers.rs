@@ -326,7 +326,7 @@ impl Containers {
 impl Containers {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -340,12 +340,12 @@ impl Containers {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.list_images();
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete_image" => {
                     #[derive(serde::Deserialize)]
@@ -353,12 +353,12 @@ impl Containers {
                     struct Args {
                         image: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.delete_image(a.image);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "pull_image" => {
                     #[derive(serde::Deserialize)]
@@ -368,7 +368,7 @@ impl Containers {
                         #[serde(default)]
                         credentials: Option<Vec<DockerSecret>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -376,7 +376,7 @@ impl Containers {
                     if let Some(v) = a.credentials {
                         call = call.credentials(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "push_image" => {
                     #[derive(serde::Deserialize)]
@@ -388,7 +388,7 @@ impl Containers {
                         #[serde(default)]
                         private: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -399,7 +399,7 @@ impl Containers {
                     if let Some(v) = a.private {
                         call = call.private(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "load" => {
                     #[derive(serde::Deserialize)]
@@ -407,12 +407,12 @@ impl Containers {
                     struct Args {
                         archive_path: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.load(a.archive_path);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "load_image" => {
                     #[derive(serde::Deserialize)]
@@ -423,7 +423,7 @@ impl Containers {
                         #[serde(default)]
                         private: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -431,7 +431,7 @@ impl Containers {
                     if let Some(v) = a.private {
                         call = call.private(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "save_image" => {
                     #[derive(serde::Deserialize)]
@@ -443,7 +443,7 @@ impl Containers {
                         #[serde(default)]
                         private: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -451,7 +451,7 @@ impl Containers {
                     if let Some(v) = a.private {
                         call = call.private(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "run" => {
                     #[derive(serde::Deserialize)]
@@ -487,7 +487,7 @@ impl Containers {
                         #[serde(default)]
                         private: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -534,7 +534,7 @@ impl Containers {
                     if let Some(v) = a.private {
                         call = call.private(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "run_service" => {
                     #[derive(serde::Deserialize)]
@@ -544,7 +544,7 @@ impl Containers {
                         #[serde(default)]
                         env: Option<Vec<EnvVar>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -552,7 +552,7 @@ impl Containers {
                     if let Some(v) = a.env {
                         call = call.env(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "stop_container" => {
                     #[derive(serde::Deserialize)]
@@ -562,7 +562,7 @@ impl Containers {
                         #[serde(default)]
                         force: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -570,7 +570,7 @@ impl Containers {
                     if let Some(v) = a.force {
                         call = call.force(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "wait_for_exit" => {
                     #[derive(serde::Deserialize)]
@@ -578,12 +578,12 @@ impl Containers {
                     struct Args {
                         container_id: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.wait_for_exit(a.container_id);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete_container" => {
                     #[derive(serde::Deserialize)]
@@ -591,12 +591,12 @@ impl Containers {
                     struct Args {
                         container_id: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.delete_container(a.container_id);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "list_containers" => {
                     #[derive(serde::Deserialize)]
@@ -605,7 +605,7 @@ impl Containers {
                         #[serde(default)]
                         all: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -613,7 +613,7 @@ impl Containers {
                     if let Some(v) = a.all {
                         call = call.all(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "build" => {
                     #[derive(serde::Deserialize)]
@@ -637,7 +637,7 @@ impl Containers {
                         #[serde(default)]
                         context_archive_arch: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -663,7 +663,7 @@ impl Containers {
                     if let Some(v) = a.context_archive_arch {
                         call = call.context_archive_arch(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "start_build" => {
                     #[derive(serde::Deserialize)]
@@ -687,7 +687,7 @@ impl Containers {
                         #[serde(default)]
                         context_archive_arch: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -713,18 +713,18 @@ impl Containers {
                     if let Some(v) = a.context_archive_arch {
                         call = call.context_archive_arch(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "list_builds" => {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.list_builds();
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "cancel_build" => {
                     #[derive(serde::Deserialize)]
@@ -732,12 +732,12 @@ impl Containers {
                     struct Args {
                         build_id: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.cancel_build(a.build_id);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete_build" => {
                     #[derive(serde::Deserialize)]
@@ -745,12 +745,12 @@ impl Containers {
                     struct Args {
                         build_id: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.delete_build(a.build_id);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "logs" => {
                     #[derive(serde::Deserialize)]
@@ -762,7 +762,7 @@ impl Containers {
                         #[serde(default)]
                         follow: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -773,7 +773,7 @@ impl Containers {
                     if let Some(v) = a.follow {
                         call = call.follow(v);
                     }
-                    crate::dispatch::collect(call.await).await
+                    crate::support::dispatch::collect(call.await).await
                 }
                 "get_build_logs" => {
                     #[derive(serde::Deserialize)]
@@ -785,7 +785,7 @@ impl Containers {
                         #[serde(default)]
                         follow: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -796,7 +796,7 @@ impl Containers {
                     if let Some(v) = a.follow {
                         call = call.follow(v);
                     }
-                    crate::dispatch::collect(call.await).await
+                    crate::support::dispatch::collect(call.await).await
                 }
                 _ => return None,
             },
@@ -820,7 +820,7 @@ impl std::future::IntoFuture for ListImagesRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_images", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.list_images")
+            crate::support::decode::json_object::<Reply>(reply, "containers.list_images")
                 .map(|r: Reply| r.images)
         })
     }
@@ -840,7 +840,7 @@ impl std::future::IntoFuture for DeleteImageRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete_image", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -870,7 +870,7 @@ impl std::future::IntoFuture for PullImageRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "pull_image", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -913,7 +913,7 @@ impl std::future::IntoFuture for PushImageRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "push_image", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.push_image")
+            crate::support::decode::json_object::<Reply>(reply, "containers.push_image")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -933,7 +933,9 @@ impl std::future::IntoFuture for LoadRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "load", &self).await?;
-            crate::decode::json_object::<ImportedImage>(reply, "containers.load")
+            crate::support::decode::json_object::<
+                ImportedImage,
+            >(reply, "containers.load")
         })
     }
 }
@@ -969,7 +971,7 @@ impl std::future::IntoFuture for LoadImageRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "load_image", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.load_image")
+            crate::support::decode::json_object::<Reply>(reply, "containers.load_image")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -1008,7 +1010,7 @@ impl std::future::IntoFuture for SaveImageRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "save_image", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.save_image")
+            crate::support::decode::json_object::<Reply>(reply, "containers.save_image")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -1174,7 +1176,7 @@ impl std::future::IntoFuture for RunRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "run", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.run")
+            crate::support::decode::json_object::<Reply>(reply, "containers.run")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -1209,7 +1211,7 @@ impl std::future::IntoFuture for RunServiceRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "run_service", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.run_service")
+            crate::support::decode::json_object::<Reply>(reply, "containers.run_service")
                 .map(|r: Reply| r.container_id)
         })
     }
@@ -1240,7 +1242,7 @@ impl std::future::IntoFuture for StopContainerRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "stop_container", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1263,7 +1265,9 @@ impl std::future::IntoFuture for WaitForExitRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "wait_for_exit", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.wait_for_exit")
+            crate::support::decode::json_object::<
+                Reply,
+            >(reply, "containers.wait_for_exit")
                 .map(|r: Reply| r.exit_code)
         })
     }
@@ -1283,7 +1287,7 @@ impl std::future::IntoFuture for DeleteContainerRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete_container", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1316,7 +1320,9 @@ impl std::future::IntoFuture for ListContainersRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_containers", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.list_containers")
+            crate::support::decode::json_object::<
+                Reply,
+            >(reply, "containers.list_containers")
                 .map(|r: Reply| r.containers)
         })
     }
@@ -1426,7 +1432,7 @@ impl std::future::IntoFuture for BuildRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "build", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.build")
+            crate::support::decode::json_object::<Reply>(reply, "containers.build")
                 .map(|r: Reply| r.build_id)
         })
     }
@@ -1536,7 +1542,7 @@ impl std::future::IntoFuture for StartBuildRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "start_build", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.start_build")
+            crate::support::decode::json_object::<Reply>(reply, "containers.start_build")
                 .map(|r: Reply| r.build_id)
         })
     }
@@ -1558,7 +1564,7 @@ impl std::future::IntoFuture for ListBuildsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_builds", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "containers.list_builds")
+            crate::support::decode::json_object::<Reply>(reply, "containers.list_builds")
                 .map(|r: Reply| r.builds)
         })
     }
@@ -1578,7 +1584,7 @@ impl std::future::IntoFuture for CancelBuildRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "cancel_build", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1597,7 +1603,7 @@ impl std::future::IntoFuture for DeleteBuildRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete_build", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1641,9 +1647,9 @@ impl std::future::IntoFuture for LogsRequest {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let start = Some(start);
-            crate::runtime::flows::server_push(&self.room, TOOLKIT, "logs", start)
+            crate::support::flows::server_push(&self.room, TOOLKIT, "logs", start)
                 .await
-                .map(crate::runtime::flows::text_items)
+                .map(crate::support::flows::text_items)
         })
     }
 }
@@ -1687,14 +1693,14 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let start = Some(start);
-            crate::runtime::flows::server_push(
+            crate::support::flows::server_push(
                     &self.room,
                     TOOLKIT,
                     "get_build_logs",
                     start,
                 )
                 .await
-                .map(crate::runtime::flows::text_items)
+                .map(crate::support::flows::text_items)
         })
     }
 }

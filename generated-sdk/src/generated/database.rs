@@ -48,7 +48,7 @@ impl Database {
     ) -> CreateTableRequest {
         CreateTableRequest {
             room: self.room.clone(),
-            batches: crate::runtime::flows::Batches::new("rows", batches),
+            batches: crate::support::flows::Batches::new("rows", batches),
             name: name.into(),
             fields: None,
             mode: CreateMode::from("create"),
@@ -160,7 +160,7 @@ impl Database {
     ) -> InsertRequest {
         InsertRequest {
             room: self.room.clone(),
-            batches: crate::runtime::flows::Batches::new("rows", batches),
+            batches: crate::support::flows::Batches::new("rows", batches),
             table: table.into(),
             namespace: None,
         }
@@ -221,7 +221,7 @@ impl Database {
     ) -> MergeRequest {
         MergeRequest {
             room: self.room.clone(),
-            batches: crate::runtime::flows::Batches::new("rows", batches),
+            batches: crate::support::flows::Batches::new("rows", batches),
             table: table.into(),
             on: on.into(),
             namespace: None,
@@ -417,7 +417,7 @@ impl Database {
 impl Database {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -434,7 +434,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -442,7 +442,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "inspect" => {
                     #[derive(serde::Deserialize)]
@@ -452,7 +452,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -460,7 +460,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "create_table" => {
                     #[derive(serde::Deserialize)]
@@ -476,11 +476,11 @@ impl Database {
                         #[serde(default)]
                         metadata: Option<Vec<crate::types::MetadataEntry>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
-                    let input = match crate::dispatch::batches(tool, input) {
+                    let input = match crate::support::dispatch::batches(tool, input) {
                         Ok(i) => i,
                         Err(e) => return Some(Err(e)),
                     };
@@ -497,7 +497,7 @@ impl Database {
                     if let Some(v) = a.metadata {
                         call = call.metadata(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "drop_table" => {
                     #[derive(serde::Deserialize)]
@@ -509,7 +509,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -520,7 +520,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "drop_index" => {
                     #[derive(serde::Deserialize)]
@@ -531,7 +531,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -539,7 +539,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "add_columns" => {
                     #[derive(serde::Deserialize)]
@@ -550,7 +550,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -558,7 +558,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "alter_columns" => {
                     #[derive(serde::Deserialize)]
@@ -569,7 +569,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -577,7 +577,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "drop_columns" => {
                     #[derive(serde::Deserialize)]
@@ -588,7 +588,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -596,7 +596,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "insert" => {
                     #[derive(serde::Deserialize)]
@@ -606,11 +606,11 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
-                    let input = match crate::dispatch::batches(tool, input) {
+                    let input = match crate::support::dispatch::batches(tool, input) {
                         Ok(i) => i,
                         Err(e) => return Some(Err(e)),
                     };
@@ -618,7 +618,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "update" => {
                     #[derive(serde::Deserialize)]
@@ -634,7 +634,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -648,7 +648,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete" => {
                     #[derive(serde::Deserialize)]
@@ -660,7 +660,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -668,7 +668,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "merge" => {
                     #[derive(serde::Deserialize)]
@@ -679,11 +679,11 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
-                    let input = match crate::dispatch::batches(tool, input) {
+                    let input = match crate::support::dispatch::batches(tool, input) {
                         Ok(i) => i,
                         Err(e) => return Some(Err(e)),
                     };
@@ -691,7 +691,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "sql" => {
                     #[derive(serde::Deserialize)]
@@ -706,7 +706,7 @@ impl Database {
                             >,
                         >,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -714,7 +714,7 @@ impl Database {
                     if let Some(v) = a.params_json {
                         call = call.params_json(v);
                     }
-                    crate::dispatch::collect(call.await).await
+                    crate::support::dispatch::collect(call.await).await
                 }
                 "search" => {
                     #[derive(serde::Deserialize)]
@@ -739,7 +739,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -768,7 +768,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::collect(call.await).await
+                    crate::support::dispatch::collect(call.await).await
                 }
                 "count" => {
                     #[derive(serde::Deserialize)]
@@ -787,7 +787,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -807,7 +807,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "optimize" => {
                     #[derive(serde::Deserialize)]
@@ -817,7 +817,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -825,7 +825,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "restore" => {
                     #[derive(serde::Deserialize)]
@@ -836,7 +836,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -844,7 +844,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "checkout" => {
                     #[derive(serde::Deserialize)]
@@ -855,7 +855,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -863,7 +863,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "list_versions" => {
                     #[derive(serde::Deserialize)]
@@ -873,7 +873,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -881,7 +881,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "create_vector_index" => {
                     #[derive(serde::Deserialize)]
@@ -894,7 +894,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -905,7 +905,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "create_scalar_index" => {
                     #[derive(serde::Deserialize)]
@@ -918,7 +918,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -929,7 +929,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "create_full_text_search_index" => {
                     #[derive(serde::Deserialize)]
@@ -942,7 +942,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -953,7 +953,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "list_indexes" => {
                     #[derive(serde::Deserialize)]
@@ -963,7 +963,7 @@ impl Database {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -971,7 +971,7 @@ impl Database {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -1008,7 +1008,7 @@ impl std::future::IntoFuture for ListTablesRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_tables", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "database.list_tables")
+            crate::support::decode::json_object::<Reply>(reply, "database.list_tables")
                 .map(|r: Reply| r.tables)
         })
     }
@@ -1044,7 +1044,7 @@ impl std::future::IntoFuture for InspectRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "inspect", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "database.inspect")
+            crate::support::decode::json_object::<Reply>(reply, "database.inspect")
                 .map(|r: Reply| r.fields)
         })
     }
@@ -1056,7 +1056,7 @@ pub struct CreateTableRequest {
     #[serde(skip)]
     room: crate::RoomClient,
     #[serde(skip)]
-    batches: crate::runtime::flows::Batches,
+    batches: crate::support::flows::Batches,
     /// Name of the new table.
     name: String,
     /// The table's schema; null to infer it from the rows.
@@ -1108,7 +1108,7 @@ impl std::future::IntoFuture for CreateTableRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::runtime::flows::write_batches(
+            crate::support::flows::write_batches(
                     &self.room,
                     TOOLKIT,
                     "create_table",
@@ -1155,7 +1155,7 @@ impl std::future::IntoFuture for DropTableRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "drop_table", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1188,7 +1188,7 @@ impl std::future::IntoFuture for DropIndexRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "drop_index", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1221,7 +1221,7 @@ impl std::future::IntoFuture for AddColumnsRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "add_columns", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1254,7 +1254,7 @@ impl std::future::IntoFuture for AlterColumnsRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "alter_columns", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1287,7 +1287,7 @@ impl std::future::IntoFuture for DropColumnsRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "drop_columns", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1298,7 +1298,7 @@ pub struct InsertRequest {
     #[serde(skip)]
     room: crate::RoomClient,
     #[serde(skip)]
-    batches: crate::runtime::flows::Batches,
+    batches: crate::support::flows::Batches,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -1321,7 +1321,7 @@ impl std::future::IntoFuture for InsertRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::runtime::flows::write_batches(
+            crate::support::flows::write_batches(
                     &self.room,
                     TOOLKIT,
                     "insert",
@@ -1382,7 +1382,7 @@ impl std::future::IntoFuture for UpdateRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "update", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1416,7 +1416,7 @@ impl std::future::IntoFuture for DeleteRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1427,7 +1427,7 @@ pub struct MergeRequest {
     #[serde(skip)]
     room: crate::RoomClient,
     #[serde(skip)]
-    batches: crate::runtime::flows::Batches,
+    batches: crate::support::flows::Batches,
     /// Name of the table.
     table: String,
     /// The key column matching existing rows.
@@ -1452,7 +1452,7 @@ impl std::future::IntoFuture for MergeRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::runtime::flows::write_batches(
+            crate::support::flows::write_batches(
                     &self.room,
                     TOOLKIT,
                     "merge",
@@ -1503,7 +1503,7 @@ impl std::future::IntoFuture for SqlRequest {
             use futures::StreamExt;
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            let rows = crate::runtime::flows::read_batches(
+            let rows = crate::support::flows::read_batches(
                     &self.room,
                     TOOLKIT,
                     "sql",
@@ -1514,7 +1514,7 @@ impl std::future::IntoFuture for SqlRequest {
                 rows
                     .map(|chunk| {
                         chunk
-                            .and_then(|c| crate::runtime::flows::field::<
+                            .and_then(|c| crate::support::flows::field::<
                                 Vec<crate::types::Row>,
                             >(c, "rows", "database.sql"))
                     })
@@ -1625,7 +1625,7 @@ impl std::future::IntoFuture for SearchRequest {
             use futures::StreamExt;
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            let rows = crate::runtime::flows::read_batches(
+            let rows = crate::support::flows::read_batches(
                     &self.room,
                     TOOLKIT,
                     "search",
@@ -1636,7 +1636,7 @@ impl std::future::IntoFuture for SearchRequest {
                 rows
                     .map(|chunk| {
                         chunk
-                            .and_then(|c| crate::runtime::flows::field::<
+                            .and_then(|c| crate::support::flows::field::<
                                 Vec<crate::types::Row>,
                             >(c, "rows", "database.search"))
                     })
@@ -1717,7 +1717,7 @@ impl std::future::IntoFuture for CountRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "count", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "database.count")
+            crate::support::decode::json_object::<Reply>(reply, "database.count")
                 .map(|r: Reply| r.count)
         })
     }
@@ -1749,7 +1749,7 @@ impl std::future::IntoFuture for OptimizeRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "optimize", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1782,7 +1782,7 @@ impl std::future::IntoFuture for RestoreRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "restore", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1815,7 +1815,7 @@ impl std::future::IntoFuture for CheckoutRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "checkout", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1850,7 +1850,7 @@ impl std::future::IntoFuture for ListVersionsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_versions", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "database.list_versions")
+            crate::support::decode::json_object::<Reply>(reply, "database.list_versions")
                 .map(|r: Reply| r.versions)
         })
     }
@@ -1897,7 +1897,7 @@ impl std::future::IntoFuture for CreateVectorIndexRequest {
                 .room
                 .invoke_json(TOOLKIT, "create_vector_index", &self)
                 .await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1943,7 +1943,7 @@ impl std::future::IntoFuture for CreateScalarIndexRequest {
                 .room
                 .invoke_json(TOOLKIT, "create_scalar_index", &self)
                 .await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1989,7 +1989,7 @@ impl std::future::IntoFuture for CreateFullTextSearchIndexRequest {
                 .room
                 .invoke_json(TOOLKIT, "create_full_text_search_index", &self)
                 .await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -2024,7 +2024,7 @@ impl std::future::IntoFuture for ListIndexesRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_indexes", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "database.list_indexes")
+            crate::support::decode::json_object::<Reply>(reply, "database.list_indexes")
                 .map(|r: Reply| r.indexes)
         })
     }

@@ -78,7 +78,7 @@ impl Developer {
 impl Developer {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -96,12 +96,12 @@ impl Developer {
                         type_: String,
                         data: serde_json::Value,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.log(a.type_, a.data);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "info" => {
                     #[derive(serde::Deserialize)]
@@ -111,7 +111,7 @@ impl Developer {
                         #[serde(default)]
                         extra: Option<serde_json::Value>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -119,7 +119,7 @@ impl Developer {
                     if let Some(v) = a.extra {
                         call = call.extra(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "warning" => {
                     #[derive(serde::Deserialize)]
@@ -129,7 +129,7 @@ impl Developer {
                         #[serde(default)]
                         extra: Option<serde_json::Value>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -137,7 +137,7 @@ impl Developer {
                     if let Some(v) = a.extra {
                         call = call.extra(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "error" => {
                     #[derive(serde::Deserialize)]
@@ -147,7 +147,7 @@ impl Developer {
                         #[serde(default)]
                         extra: Option<serde_json::Value>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -155,18 +155,18 @@ impl Developer {
                     if let Some(v) = a.extra {
                         call = call.extra(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "logs" => {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.logs();
-                    crate::dispatch::collect(call.await).await
+                    crate::support::dispatch::collect(call.await).await
                 }
                 _ => return None,
             },
@@ -191,7 +191,7 @@ impl std::future::IntoFuture for LogRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "log", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -221,7 +221,7 @@ impl std::future::IntoFuture for InfoRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "info", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -251,7 +251,7 @@ impl std::future::IntoFuture for WarningRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "warning", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -281,7 +281,7 @@ impl std::future::IntoFuture for ErrorRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "error", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -300,9 +300,9 @@ impl std::future::IntoFuture for LogsRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let start = None;
-            crate::runtime::flows::server_push(&self.room, TOOLKIT, "logs", start)
+            crate::support::flows::server_push(&self.room, TOOLKIT, "logs", start)
                 .await
-                .map(|s| crate::runtime::flows::log_entries(s, "developer.logs"))
+                .map(|s| crate::support::flows::log_entries(s, "developer.logs"))
         })
     }
 }

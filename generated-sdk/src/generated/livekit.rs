@@ -26,7 +26,7 @@ impl Livekit {
 impl Livekit {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -43,7 +43,7 @@ impl Livekit {
                         #[serde(default)]
                         breakout_room: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -51,7 +51,7 @@ impl Livekit {
                     if let Some(v) = a.breakout_room {
                         call = call.breakout_room(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -83,7 +83,9 @@ impl std::future::IntoFuture for ConnectRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "connect", &self).await?;
-            crate::decode::json_object::<ConnectionInfo>(reply, "livekit.connect")
+            crate::support::decode::json_object::<
+                ConnectionInfo,
+            >(reply, "livekit.connect")
         })
     }
 }

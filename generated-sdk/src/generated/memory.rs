@@ -335,7 +335,7 @@ impl Memory {
 impl Memory {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -352,7 +352,7 @@ impl Memory {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -360,7 +360,7 @@ impl Memory {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "create" => {
                     #[derive(serde::Deserialize)]
@@ -374,7 +374,7 @@ impl Memory {
                         #[serde(default)]
                         ignore_exists: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -388,7 +388,7 @@ impl Memory {
                     if let Some(v) = a.ignore_exists {
                         call = call.ignore_exists(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "drop" => {
                     #[derive(serde::Deserialize)]
@@ -400,7 +400,7 @@ impl Memory {
                         #[serde(default)]
                         ignore_missing: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -411,7 +411,7 @@ impl Memory {
                     if let Some(v) = a.ignore_missing {
                         call = call.ignore_missing(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "inspect" => {
                     #[derive(serde::Deserialize)]
@@ -421,7 +421,7 @@ impl Memory {
                         #[serde(default)]
                         namespace: Option<Vec<String>>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -429,7 +429,7 @@ impl Memory {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "query" => {
                     #[derive(serde::Deserialize)]
@@ -440,7 +440,7 @@ impl Memory {
                         namespace: Option<Vec<String>>,
                         statement: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -448,7 +448,7 @@ impl Memory {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "upsert_table" => {
                     #[derive(serde::Deserialize)]
@@ -464,7 +464,7 @@ impl Memory {
                         #[serde(default)]
                         merge: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -475,7 +475,7 @@ impl Memory {
                     if let Some(v) = a.merge {
                         call = call.merge(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "upsert_nodes" => {
                     #[derive(serde::Deserialize)]
@@ -488,7 +488,7 @@ impl Memory {
                         #[serde(default)]
                         merge: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -499,7 +499,7 @@ impl Memory {
                     if let Some(v) = a.merge {
                         call = call.merge(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "upsert_relationships" => {
                     #[derive(serde::Deserialize)]
@@ -512,7 +512,7 @@ impl Memory {
                         #[serde(default)]
                         merge: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -523,7 +523,7 @@ impl Memory {
                     if let Some(v) = a.merge {
                         call = call.merge(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "ingest_text" => {
                     #[derive(serde::Deserialize)]
@@ -540,7 +540,7 @@ impl Memory {
                         llm_temperature: Option<f64>,
                         text: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -557,7 +557,7 @@ impl Memory {
                     if let Some(v) = a.llm_temperature {
                         call = call.llm_temperature(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "ingest_image" => {
                     #[derive(serde::Deserialize)]
@@ -585,7 +585,7 @@ impl Memory {
                         #[serde(default)]
                         llm_temperature: Option<f64>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -617,7 +617,7 @@ impl Memory {
                     if let Some(v) = a.llm_temperature {
                         call = call.llm_temperature(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "ingest_file" => {
                     #[derive(serde::Deserialize)]
@@ -639,7 +639,7 @@ impl Memory {
                         #[serde(default)]
                         mime_type: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -665,7 +665,7 @@ impl Memory {
                     if let Some(v) = a.mime_type {
                         call = call.mime_type(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "ingest_from_table" => {
                     #[derive(serde::Deserialize)]
@@ -688,7 +688,7 @@ impl Memory {
                         #[serde(default)]
                         limit: Option<i64>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -714,7 +714,7 @@ impl Memory {
                     if let Some(v) = a.limit {
                         call = call.limit(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "ingest_from_storage" => {
                     #[derive(serde::Deserialize)]
@@ -731,7 +731,7 @@ impl Memory {
                         llm_temperature: Option<f64>,
                         paths: Vec<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -748,7 +748,7 @@ impl Memory {
                     if let Some(v) = a.llm_temperature {
                         call = call.llm_temperature(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "recall" => {
                     #[derive(serde::Deserialize)]
@@ -763,7 +763,7 @@ impl Memory {
                         #[serde(default)]
                         include_relationships: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -777,7 +777,7 @@ impl Memory {
                     if let Some(v) = a.include_relationships {
                         call = call.include_relationships(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete_entities" => {
                     #[derive(serde::Deserialize)]
@@ -788,7 +788,7 @@ impl Memory {
                         namespace: Option<Vec<String>>,
                         entity_ids: Vec<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -796,7 +796,7 @@ impl Memory {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete_relationships" => {
                     #[derive(serde::Deserialize)]
@@ -807,7 +807,7 @@ impl Memory {
                         namespace: Option<Vec<String>>,
                         relationships: Vec<MemoryRelationshipSelector>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -815,7 +815,7 @@ impl Memory {
                     if let Some(v) = a.namespace {
                         call = call.namespace(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "optimize" => {
                     #[derive(serde::Deserialize)]
@@ -829,7 +829,7 @@ impl Memory {
                         #[serde(default)]
                         cleanup: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -843,7 +843,7 @@ impl Memory {
                     if let Some(v) = a.cleanup {
                         call = call.cleanup(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -880,7 +880,7 @@ impl std::future::IntoFuture for ListRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "memory.list")
+            crate::support::decode::json_object::<Reply>(reply, "memory.list")
                 .map(|r: Reply| r.memories)
         })
     }
@@ -930,7 +930,7 @@ impl std::future::IntoFuture for CreateRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "create", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -970,7 +970,7 @@ impl std::future::IntoFuture for DropRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "drop", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1001,7 +1001,7 @@ impl std::future::IntoFuture for InspectRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "inspect", &self).await?;
-            crate::decode::json_object::<MemoryDetails>(reply, "memory.inspect")
+            crate::support::decode::json_object::<MemoryDetails>(reply, "memory.inspect")
         })
     }
 }
@@ -1034,7 +1034,9 @@ impl std::future::IntoFuture for QueryRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "query", &self).await?;
-            crate::decode::json_object::<MemoryQueryResult>(reply, "memory.query")
+            crate::support::decode::json_object::<
+                MemoryQueryResult,
+            >(reply, "memory.query")
         })
     }
 }
@@ -1078,7 +1080,7 @@ impl std::future::IntoFuture for UpsertTableRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "upsert_table", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1120,7 +1122,7 @@ impl std::future::IntoFuture for UpsertNodesRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "upsert_nodes", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1165,7 +1167,7 @@ impl std::future::IntoFuture for UpsertRelationshipsRequest {
                 .room
                 .invoke_json(TOOLKIT, "upsert_relationships", &self)
                 .await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -1227,7 +1229,9 @@ impl std::future::IntoFuture for IngestTextRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "ingest_text", &self).await?;
-            crate::decode::json_object::<MemoryIngestResult>(reply, "memory.ingest_text")
+            crate::support::decode::json_object::<
+                MemoryIngestResult,
+            >(reply, "memory.ingest_text")
         })
     }
 }
@@ -1342,7 +1346,7 @@ impl std::future::IntoFuture for IngestImageRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "ingest_image", &self).await?;
-            crate::decode::json_object::<
+            crate::support::decode::json_object::<
                 MemoryIngestResult,
             >(reply, "memory.ingest_image")
         })
@@ -1434,7 +1438,9 @@ impl std::future::IntoFuture for IngestFileRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "ingest_file", &self).await?;
-            crate::decode::json_object::<MemoryIngestResult>(reply, "memory.ingest_file")
+            crate::support::decode::json_object::<
+                MemoryIngestResult,
+            >(reply, "memory.ingest_file")
         })
     }
 }
@@ -1529,7 +1535,7 @@ impl std::future::IntoFuture for IngestFromTableRequest {
                 .room
                 .invoke_json(TOOLKIT, "ingest_from_table", &self)
                 .await?;
-            crate::decode::json_object::<
+            crate::support::decode::json_object::<
                 MemoryIngestResult,
             >(reply, "memory.ingest_from_table")
         })
@@ -1596,7 +1602,7 @@ impl std::future::IntoFuture for IngestFromStorageRequest {
                 .room
                 .invoke_json(TOOLKIT, "ingest_from_storage", &self)
                 .await?;
-            crate::decode::json_object::<
+            crate::support::decode::json_object::<
                 MemoryIngestResult,
             >(reply, "memory.ingest_from_storage")
         })
@@ -1649,7 +1655,9 @@ impl std::future::IntoFuture for RecallRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "recall", &self).await?;
-            crate::decode::json_object::<MemoryRecallResult>(reply, "memory.recall")
+            crate::support::decode::json_object::<
+                MemoryRecallResult,
+            >(reply, "memory.recall")
         })
     }
 }
@@ -1682,7 +1690,7 @@ impl std::future::IntoFuture for DeleteEntitiesRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete_entities", &self).await?;
-            crate::decode::json_object::<
+            crate::support::decode::json_object::<
                 MemoryDeleteEntitiesResult,
             >(reply, "memory.delete_entities")
         })
@@ -1720,7 +1728,7 @@ impl std::future::IntoFuture for DeleteRelationshipsRequest {
                 .room
                 .invoke_json(TOOLKIT, "delete_relationships", &self)
                 .await?;
-            crate::decode::json_object::<
+            crate::support::decode::json_object::<
                 MemoryDeleteRelationshipsResult,
             >(reply, "memory.delete_relationships")
         })
@@ -1771,7 +1779,9 @@ impl std::future::IntoFuture for OptimizeRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "optimize", &self).await?;
-            crate::decode::json_object::<MemoryOptimizeResult>(reply, "memory.optimize")
+            crate::support::decode::json_object::<
+                MemoryOptimizeResult,
+            >(reply, "memory.optimize")
         })
     }
 }

@@ -74,7 +74,7 @@ impl Messaging {
 impl Messaging {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -88,23 +88,23 @@ impl Messaging {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.enable();
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "disable" => {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.disable();
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "send" => {
                     #[derive(serde::Deserialize)]
@@ -117,7 +117,7 @@ impl Messaging {
                         #[serde(default)]
                         attachment_base64: Option<crate::Base64Bytes>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -126,7 +126,7 @@ impl Messaging {
                     if let Some(v) = a.attachment_base64 {
                         call = call.attachment_base64(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "broadcast" => {
                     #[derive(serde::Deserialize)]
@@ -138,7 +138,7 @@ impl Messaging {
                         #[serde(default)]
                         attachment_base64: Option<crate::Base64Bytes>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -146,7 +146,7 @@ impl Messaging {
                     if let Some(v) = a.attachment_base64 {
                         call = call.attachment_base64(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -166,7 +166,7 @@ impl std::future::IntoFuture for EnableRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "enable", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -183,7 +183,7 @@ impl std::future::IntoFuture for DisableRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "disable", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -222,7 +222,7 @@ impl std::future::IntoFuture for SendRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "send", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -259,7 +259,7 @@ impl std::future::IntoFuture for BroadcastRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "broadcast", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }

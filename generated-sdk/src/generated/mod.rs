@@ -140,7 +140,7 @@ impl crate::RoomClient {
     }
     /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
     /// method and returns its typed result as JSON (feature `dispatch`). `input` is what
-    /// a streaming tool's caller feeds in (see [`crate::runtime::dispatch`]); empty otherwise.
+    /// a streaming tool's caller feeds in (see [`crate::support::dispatch`]); empty otherwise.
     #[cfg(feature = "dispatch")]
     pub async fn dispatch(
         &self,
@@ -172,7 +172,7 @@ impl crate::RoomClient {
             "storage" => self.storage().dispatch(tool, args, input).await,
             #[cfg(feature = "sync")]
             "sync" => self.sync().dispatch(tool, args, input).await,
-            "agents" => crate::runtime::agents::dispatch(self, tool, args, input).await,
+            "agents" => crate::surfaces::agents::dispatch(self, tool, args, input).await,
             _ => None,
         };
         found

@@ -94,7 +94,7 @@ impl Queues {
 impl Queues {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -108,12 +108,12 @@ impl Queues {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.list();
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "open" => {
                     #[derive(serde::Deserialize)]
@@ -121,12 +121,12 @@ impl Queues {
                     struct Args {
                         name: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.open(a.name);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "send" => {
                     #[derive(serde::Deserialize)]
@@ -137,7 +137,7 @@ impl Queues {
                         create: Option<bool>,
                         message: serde_json::Value,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -145,7 +145,7 @@ impl Queues {
                     if let Some(v) = a.create {
                         call = call.create(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "drain" => {
                     #[derive(serde::Deserialize)]
@@ -153,12 +153,12 @@ impl Queues {
                     struct Args {
                         name: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.drain(a.name);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "close" => {
                     #[derive(serde::Deserialize)]
@@ -166,12 +166,12 @@ impl Queues {
                     struct Args {
                         name: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.close(a.name);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "receive" => {
                     #[derive(serde::Deserialize)]
@@ -183,7 +183,7 @@ impl Queues {
                         #[serde(default)]
                         wait: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -194,7 +194,7 @@ impl Queues {
                     if let Some(v) = a.wait {
                         call = call.wait(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -218,7 +218,7 @@ impl std::future::IntoFuture for ListRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "queues.list")
+            crate::support::decode::json_object::<Reply>(reply, "queues.list")
                 .map(|r: Reply| r.queues)
         })
     }
@@ -238,7 +238,7 @@ impl std::future::IntoFuture for OpenRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "open", &self).await?;
-            crate::decode::empty(reply, "queues.open")
+            crate::support::decode::empty(reply, "queues.open")
         })
     }
 }
@@ -270,7 +270,7 @@ impl std::future::IntoFuture for SendRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "send", &self).await?;
-            crate::decode::empty(reply, "queues.send")
+            crate::support::decode::empty(reply, "queues.send")
         })
     }
 }
@@ -289,7 +289,7 @@ impl std::future::IntoFuture for DrainRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "drain", &self).await?;
-            crate::decode::empty(reply, "queues.drain")
+            crate::support::decode::empty(reply, "queues.drain")
         })
     }
 }
@@ -308,7 +308,7 @@ impl std::future::IntoFuture for CloseRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "close", &self).await?;
-            crate::decode::empty(reply, "queues.close")
+            crate::support::decode::empty(reply, "queues.close")
         })
     }
 }
@@ -347,7 +347,9 @@ impl std::future::IntoFuture for ReceiveRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "receive", &self).await?;
-            crate::decode::json_or_empty::<serde_json::Value>(reply, "queues.receive")
+            crate::support::decode::json_or_empty::<
+                serde_json::Value,
+            >(reply, "queues.receive")
         })
     }
 }

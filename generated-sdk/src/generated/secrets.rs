@@ -175,7 +175,7 @@ impl Secrets {
 impl Secrets {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -195,7 +195,7 @@ impl Secrets {
                         #[serde(default)]
                         error: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -206,7 +206,7 @@ impl Secrets {
                     if let Some(v) = a.error {
                         call = call.error(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "provide_secret" => {
                     #[derive(serde::Deserialize)]
@@ -218,7 +218,7 @@ impl Secrets {
                         #[serde(default)]
                         data: Option<crate::Base64Bytes>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -229,7 +229,7 @@ impl Secrets {
                     if let Some(v) = a.data {
                         call = call.data(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "get_offline_oauth_token" => {
                     #[derive(serde::Deserialize)]
@@ -244,7 +244,7 @@ impl Secrets {
                         #[serde(default)]
                         delegated_by: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -261,7 +261,7 @@ impl Secrets {
                     if let Some(v) = a.delegated_by {
                         call = call.delegated_by(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "request_oauth_token" => {
                     #[derive(serde::Deserialize)]
@@ -278,7 +278,7 @@ impl Secrets {
                         #[serde(default)]
                         delegate_to: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -296,18 +296,18 @@ impl Secrets {
                     if let Some(v) = a.delegate_to {
                         call = call.delegate_to(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "list_secrets" => {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.list_secrets();
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete_secret" => {
                     #[derive(serde::Deserialize)]
@@ -317,7 +317,7 @@ impl Secrets {
                         #[serde(default)]
                         delegated_to: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -325,7 +325,7 @@ impl Secrets {
                     if let Some(v) = a.delegated_to {
                         call = call.delegated_to(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete_requested_secret" => {
                     #[derive(serde::Deserialize)]
@@ -337,7 +337,7 @@ impl Secrets {
                         #[serde(default)]
                         delegated_to: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -345,7 +345,7 @@ impl Secrets {
                     if let Some(v) = a.delegated_to {
                         call = call.delegated_to(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "request_secret" => {
                     #[derive(serde::Deserialize)]
@@ -360,7 +360,7 @@ impl Secrets {
                         #[serde(default)]
                         delegate_to: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -371,7 +371,7 @@ impl Secrets {
                     if let Some(v) = a.delegate_to {
                         call = call.delegate_to(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "set_secret" => {
                     #[derive(serde::Deserialize)]
@@ -392,7 +392,7 @@ impl Secrets {
                         has_data: Option<bool>,
                         data: crate::Base64Bytes,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -415,7 +415,7 @@ impl Secrets {
                     if let Some(v) = a.has_data {
                         call = call.has_data(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "get_secret" => {
                     #[derive(serde::Deserialize)]
@@ -431,7 +431,7 @@ impl Secrets {
                         #[serde(default)]
                         delegated_to: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -448,7 +448,7 @@ impl Secrets {
                     if let Some(v) = a.delegated_to {
                         call = call.delegated_to(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -495,7 +495,7 @@ impl std::future::IntoFuture for ProvideOauthAuthorizationRequest {
                 .room
                 .invoke_json(TOOLKIT, "provide_oauth_authorization", &self)
                 .await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -544,7 +544,7 @@ impl std::future::IntoFuture for ProvideSecretRequest {
                     self.data.clone().unwrap_or_default(),
                 )
                 .await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -611,7 +611,9 @@ impl std::future::IntoFuture for GetOfflineOauthTokenRequest {
                 .room
                 .invoke_json(TOOLKIT, "get_offline_oauth_token", &self)
                 .await?;
-            crate::decode::json_object::<Reply>(reply, "secrets.get_offline_oauth_token")
+            crate::support::decode::json_object::<
+                Reply,
+            >(reply, "secrets.get_offline_oauth_token")
                 .map(|r: Reply| r.access_token)
         })
     }
@@ -682,7 +684,9 @@ impl std::future::IntoFuture for RequestOauthTokenRequest {
                 .room
                 .invoke_json(TOOLKIT, "request_oauth_token", &self)
                 .await?;
-            crate::decode::json_object::<Reply>(reply, "secrets.request_oauth_token")
+            crate::support::decode::json_object::<
+                Reply,
+            >(reply, "secrets.request_oauth_token")
                 .map(|r: Reply| r.access_token)
         })
     }
@@ -704,7 +708,7 @@ impl std::future::IntoFuture for ListSecretsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list_secrets", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "secrets.list_secrets")
+            crate::support::decode::json_object::<Reply>(reply, "secrets.list_secrets")
                 .map(|r: Reply| r.secrets)
         })
     }
@@ -736,7 +740,7 @@ impl std::future::IntoFuture for DeleteSecretRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete_secret", &self).await?;
-            crate::decode::empty_or_json(reply, "secrets.delete_secret")
+            crate::support::decode::empty_or_json(reply, "secrets.delete_secret")
         })
     }
 }
@@ -773,7 +777,10 @@ impl std::future::IntoFuture for DeleteRequestedSecretRequest {
                 .room
                 .invoke_json(TOOLKIT, "delete_requested_secret", &self)
                 .await?;
-            crate::decode::empty_or_json(reply, "secrets.delete_requested_secret")
+            crate::support::decode::empty_or_json(
+                reply,
+                "secrets.delete_requested_secret",
+            )
         })
     }
 }
@@ -818,7 +825,7 @@ impl std::future::IntoFuture for RequestSecretRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "request_secret", &self).await?;
-            crate::decode::file(reply, "secrets.request_secret")
+            crate::support::decode::file(reply, "secrets.request_secret")
         })
     }
 }
@@ -903,7 +910,7 @@ impl std::future::IntoFuture for SetSecretRequest {
                 .room
                 .invoke_binary(TOOLKIT, "set_secret", &self, self.data.clone())
                 .await?;
-            crate::decode::empty_or_json(reply, "secrets.set_secret")
+            crate::support::decode::empty_or_json(reply, "secrets.set_secret")
         })
     }
 }
@@ -963,7 +970,7 @@ impl std::future::IntoFuture for GetSecretRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "get_secret", &self).await?;
-            crate::decode::file_or_empty(reply, "secrets.get_secret")
+            crate::support::decode::file_or_empty(reply, "secrets.get_secret")
         })
     }
 }

@@ -37,7 +37,7 @@ impl Services {
 impl Services {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -51,12 +51,12 @@ impl Services {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
                     struct Args {}
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.list();
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "restart" => {
                     #[derive(serde::Deserialize)]
@@ -64,12 +64,12 @@ impl Services {
                     struct Args {
                         service_id: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.restart(a.service_id);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -89,7 +89,7 @@ impl std::future::IntoFuture for ListRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json_object::<ListOutput>(reply, "services.list")
+            crate::support::decode::json_object::<ListOutput>(reply, "services.list")
         })
     }
 }
@@ -118,7 +118,7 @@ impl std::future::IntoFuture for RestartRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "restart", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }

@@ -113,7 +113,7 @@ impl Storage {
 impl Storage {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -129,12 +129,12 @@ impl Storage {
                     struct Args {
                         path: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.exists(a.path);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "stat" => {
                     #[derive(serde::Deserialize)]
@@ -142,12 +142,12 @@ impl Storage {
                     struct Args {
                         path: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.stat(a.path);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "list" => {
                     #[derive(serde::Deserialize)]
@@ -155,12 +155,12 @@ impl Storage {
                     struct Args {
                         path: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.list(a.path);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "delete" => {
                     #[derive(serde::Deserialize)]
@@ -170,7 +170,7 @@ impl Storage {
                         #[serde(default)]
                         recursive: Option<bool>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -178,7 +178,7 @@ impl Storage {
                     if let Some(v) = a.recursive {
                         call = call.recursive(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "download_url" => {
                     #[derive(serde::Deserialize)]
@@ -186,12 +186,12 @@ impl Storage {
                     struct Args {
                         path: String,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
                     let call = self.download_url(a.path);
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "upload" => {
                     #[derive(serde::Deserialize)]
@@ -207,11 +207,14 @@ impl Storage {
                         #[serde(default)]
                         size: Option<i64>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
-                    let input = match crate::dispatch::byte_source(tool, input) {
+                    let input = match crate::support::dispatch::byte_source(
+                        tool,
+                        input,
+                    ) {
                         Ok(i) => i,
                         Err(e) => return Some(Err(e)),
                     };
@@ -228,7 +231,7 @@ impl Storage {
                     if let Some(v) = a.size {
                         call = call.size(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "download" => {
                     #[derive(serde::Deserialize)]
@@ -238,7 +241,7 @@ impl Storage {
                         #[serde(default)]
                         chunk_size: Option<i64>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -246,7 +249,7 @@ impl Storage {
                     if let Some(v) = a.chunk_size {
                         call = call.chunk_size(v);
                     }
-                    crate::dispatch::download(call.await).await
+                    crate::support::dispatch::download(call.await).await
                 }
                 _ => return None,
             },
@@ -272,7 +275,7 @@ impl std::future::IntoFuture for ExistsRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "exists", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "storage.exists")
+            crate::support::decode::json_object::<Reply>(reply, "storage.exists")
                 .map(|r: Reply| r.exists)
         })
     }
@@ -292,7 +295,7 @@ impl std::future::IntoFuture for StatRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "stat", &self).await?;
-            crate::decode::json_present_when::<
+            crate::support::decode::json_present_when::<
                 StorageEntry,
             >(reply, "exists", "storage.stat")
         })
@@ -317,7 +320,7 @@ impl std::future::IntoFuture for ListRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "list", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "storage.list")
+            crate::support::decode::json_object::<Reply>(reply, "storage.list")
                 .map(|r: Reply| r.files)
         })
     }
@@ -349,7 +352,7 @@ impl std::future::IntoFuture for DeleteRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -372,7 +375,7 @@ impl std::future::IntoFuture for DownloadUrlRequest {
         }
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "download_url", &self).await?;
-            crate::decode::json_object::<Reply>(reply, "storage.download_url")
+            crate::support::decode::json_object::<Reply>(reply, "storage.download_url")
                 .map(|r: Reply| r.url)
         })
     }
@@ -436,7 +439,7 @@ impl std::future::IntoFuture for UploadRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::runtime::flows::pull_upload(
+            crate::support::flows::pull_upload(
                     &self.room,
                     TOOLKIT,
                     "upload",
@@ -474,7 +477,7 @@ impl std::future::IntoFuture for DownloadRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::runtime::flows::pull_download(&self.room, TOOLKIT, "download", start)
+            crate::support::flows::pull_download(&self.room, TOOLKIT, "download", start)
                 .await
         })
     }

@@ -47,7 +47,7 @@ impl Sync {
 impl Sync {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::runtime::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -69,7 +69,7 @@ impl Sync {
                         #[serde(default)]
                         schema_path: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -83,7 +83,7 @@ impl Sync {
                     if let Some(v) = a.schema_path {
                         call = call.schema_path(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 "describe" => {
                     #[derive(serde::Deserialize)]
@@ -93,7 +93,7 @@ impl Sync {
                         #[serde(default)]
                         schema_path: Option<String>,
                     }
-                    let a: Args = match crate::dispatch::args(tool, args) {
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
                         Ok(a) => a,
                         Err(e) => return Some(Err(e)),
                     };
@@ -101,7 +101,7 @@ impl Sync {
                     if let Some(v) = a.schema_path {
                         call = call.schema_path(v);
                     }
-                    crate::dispatch::result(call.await)
+                    crate::support::dispatch::result(call.await)
                 }
                 _ => return None,
             },
@@ -155,7 +155,7 @@ impl std::future::IntoFuture for CreateRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "create", &self).await?;
-            crate::decode::ignore(reply)
+            crate::support::decode::ignore(reply)
         })
     }
 }
@@ -186,7 +186,7 @@ impl std::future::IntoFuture for DescribeRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "describe", &self).await?;
-            crate::decode::json::<
+            crate::support::decode::json::<
                 indexmap::IndexMap<String, serde_json::Value>,
             >(reply, "sync.describe")
         })

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use meshagent_room::runtime::framing::{encode_message, Message, Reassembler};
-use meshagent_room::runtime::packing::{pack, unpack};
+use meshagent_room::wire::framing::{encode_message, Message, Reassembler};
+use meshagent_room::wire::packing::{pack, unpack};
 use meshagent_room::{ConnectOptions, RoomClient, RoomEvents, Transport};
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
@@ -221,8 +221,7 @@ pub async fn connect_loopback() -> (RoomClient, RoomEvents, Peer<Loopback>) {
     let (listener, url) = listen().await;
     let client = tokio::spawn(RoomClient::connect(url, "token").into_future());
     let ws = WsPeer::accept(&listener).await.ws;
-    let mut peer: Peer<Loopback> =
-        Peer::new(Box::new(meshagent_room::runtime::transport::adapt(ws)));
+    let mut peer: Peer<Loopback> = Peer::new(Box::new(meshagent_room::websocket_transport(ws)));
     peer.handshake().await;
     let (room, events) = within("the client's handshake", client)
         .await

@@ -45,11 +45,11 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::core::client::{new_tool_call_id, RoomClient};
+use crate::core::content::{Content, Control, CLOSE_NORMAL};
+use crate::core::error::{Error, Result};
+use crate::core::packing::pack_header;
 use crate::packets::client as cp;
-use crate::runtime::client::{new_tool_call_id, RoomClient};
-use crate::runtime::content::{Content, Control, CLOSE_NORMAL};
-use crate::runtime::error::{Error, Result};
-use crate::runtime::packing::pack_header;
 
 const TOOL: &str = "containers.exec";
 

@@ -9,7 +9,7 @@ use futures::{future, Sink, SinkExt, Stream, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use url::Url;
 
-use crate::runtime::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 /// A transport failure (the socket broke, a TLS error, ...).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -152,11 +152,11 @@ pub async fn connect_websocket(
             .await
             // tungstenite's errors do not contain the request URL, so the token stays out.
             .map_err(|e| connect_err(e.to_string()))?;
-    Ok(adapt(ws))
+    Ok(websocket_transport(ws))
 }
 
 /// Adapts any tungstenite websocket stream into a [`Transport`].
-pub fn adapt<S>(ws: S) -> impl Transport
+pub fn websocket_transport<S>(ws: S) -> impl Transport
 where
     S: Sink<Message, Error = tokio_tungstenite::tungstenite::Error>
         + Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::runtime::framing::FramingError;
-use crate::runtime::packing::PackError;
+use crate::core::framing::FramingError;
+use crate::core::packing::PackError;
 use crate::ErrorCode;
 
 /// Result of SDK calls.

@@ -15,11 +15,11 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::core::client::{RoomClient, Shared};
+use crate::core::content::Content;
+use crate::core::error::{Error, Result};
+use crate::core::packing::{pack, pack_header, unpack};
 use crate::packets::client as cp;
-use crate::runtime::client::{RoomClient, Shared};
-use crate::runtime::content::Content;
-use crate::runtime::error::{Error, Result};
-use crate::runtime::packing::{pack, pack_header, unpack};
 
 type Handler =
     Arc<dyn Fn(Content) -> BoxFuture<'static, std::result::Result<Content, String>> + Send + Sync>;
@@ -37,7 +37,7 @@ struct Tool {
 ///
 /// ```no_run
 /// # async fn demo(room: meshagent_room::RoomClient) -> meshagent_room::Result<()> {
-/// use meshagent_room::runtime::hosting::Toolkit;
+/// use meshagent_room::Toolkit;
 /// let toolkit = Toolkit::new("greeter", "Greeter", "Says hello.")
 ///     .json_tool("hello", "Greets `name`.", |args| async move {
 ///         Ok::<_, String>(serde_json::json!({"greeting": format!("hello {}", args["name"])}))

@@ -6,8 +6,8 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::runtime::content::{Content, FileContent};
-use crate::runtime::error::{Error, Result};
+use crate::core::content::{Content, FileContent};
+use crate::core::error::{Error, Result};
 
 fn wrong(reply: &Content, tool: &str, expected: &str) -> Error {
     Error::unexpected(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::runtime::client::{RoomClient, Shared};
+use crate::core::client::{RoomClient, Shared};
 use crate::RoomEvent;
 
 /// A participant of the room other than this client, as messaging events describe it.
@@ -97,7 +97,7 @@ pub mod secrets {
     use bytes::Bytes;
     use futures::future::BoxFuture;
 
-    use crate::runtime::client::{RoomClient, Shared};
+    use crate::core::client::{RoomClient, Shared};
     use crate::secrets::{OauthTokenRequested, SecretRequested};
     use crate::RoomEvent;
 

@@ -17,8 +17,8 @@ use bytes::Bytes;
 use futures::{Sink, Stream};
 use tokio::sync::{oneshot, Notify};
 
-use crate::runtime::framing::{Message, Reassembler};
-use crate::runtime::transport::{Transport, TransportError};
+use crate::core::framing::{Message, Reassembler};
+use crate::core::transport::{Transport, TransportError};
 
 /// Queued bytes above which senders wait for the I/O task to drain the queue.
 const QUEUE_LIMIT: usize = 4 << 20;

@@ -11,7 +11,7 @@
 //!   `server_push` tools give a list with one entry per item: text items as strings, log
 //!   entries as `{type, data}`, raw chunks as their JSON header (as on the wire, with
 //!   `type`) plus `data` (base64) when they have a payload. Rows are plain JSON objects
-//!   both ways (see [`crate::runtime::rows`]).
+//!   both ways (see [`crate::support::rows`]).
 
 use base64::Engine;
 use futures::{Stream, StreamExt};
@@ -19,9 +19,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::runtime::content::Content;
-use crate::runtime::error::{Error, Result};
-use crate::runtime::flows::{ByteSource, Download};
+use crate::core::content::Content;
+use crate::core::error::{Error, Result};
+use crate::support::flows::{ByteSource, Download};
 use crate::types::Row;
 
 /// Decodes a tool's JSON arguments (an object with wire names; `null` means none).
@@ -114,14 +114,14 @@ pub trait FromJson: Sized {
     }
 }
 
-/// Rows are plain JSON objects, typed by the SDKs' rules (see [`crate::runtime::rows`]).
+/// Rows are plain JSON objects, typed by the SDKs' rules (see [`crate::support::rows`]).
 /// A single input item is a whole list of records, sent in batches of 128 rows as the
 /// SDKs' `insert(records)` does ([`Row::batches`]); several items are the batches of a
 /// stream, sent as given.
 impl FromJson for Vec<Row> {
     fn from_input(input: Vec<Value>) -> std::result::Result<Vec<Self>, String> {
         match <[Value; 1]>::try_from(input) {
-            Ok([records]) => Ok(crate::runtime::rows::in_batches(Self::from_json(records)?)),
+            Ok([records]) => Ok(crate::support::rows::in_batches(Self::from_json(records)?)),
             Err(batches) => batches.into_iter().map(Self::from_json).collect(),
         }
     }

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use crate::runtime::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 /// Status code of a normal stream close.
 pub const CLOSE_NORMAL: i64 = 1000;

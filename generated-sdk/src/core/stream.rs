@@ -15,11 +15,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
+use crate::core::client::{new_tool_call_id, Reply, RoomClient, Shared};
+use crate::core::content::{Content, Control, CLOSE_NORMAL};
+use crate::core::error::{Error, Result};
+use crate::core::packing::{pack_header, unpack};
 use crate::packets::client as cp;
-use crate::runtime::client::{new_tool_call_id, Reply, RoomClient, Shared};
-use crate::runtime::content::{Content, Control, CLOSE_NORMAL};
-use crate::runtime::error::{Error, Result};
-use crate::runtime::packing::{pack_header, unpack};
 
 /// One open streaming call.
 #[derive(Debug)]

@@ -9,11 +9,11 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::core::client::{new_tool_call_id, RoomClient};
+use crate::core::content::Content;
+use crate::core::error::{Error, Result};
+use crate::core::packing::pack_header;
 use crate::packets::client as cp;
-use crate::runtime::client::{new_tool_call_id, RoomClient};
-use crate::runtime::content::Content;
-use crate::runtime::error::{Error, Result};
-use crate::runtime::packing::pack_header;
 use crate::types::{
     ApiScope, CallRequest, ListToolkitsRequest, ListedTool, ListedToolkit, ToolContentSpec,
 };
@@ -156,7 +156,7 @@ impl IntoFuture for InvokeStreamRequest {
                     self.on_behalf_of_id.as_deref(),
                 )
                 .await?;
-            Ok(crate::runtime::stream::invoke_stream(stream, self.input))
+            Ok(crate::core::stream::invoke_stream(stream, self.input))
         })
     }
 }
@@ -435,18 +435,18 @@ pub(crate) async fn dispatch(
             if let Some(v) = args.get("timeout").and_then(Value::as_i64) {
                 req = req.timeout(v);
             }
-            crate::dispatch::result(req.await)
+            crate::support::dispatch::result(req.await)
         }
         "call" => {
             let body: Result<CallRequest> =
-                crate::dispatch::args("agents.call", Value::Object(args));
+                crate::support::dispatch::args("agents.call", Value::Object(args));
             match body {
                 Ok(body) => {
                     let mut req = agents.call(body.name, body.url, body.arguments);
                     if let Some(api) = body.api {
                         req = req.api(api);
                     }
-                    crate::dispatch::result(req.await)
+                    crate::support::dispatch::result(req.await)
                 }
                 Err(e) => Err(e),
             }

@@ -43,9 +43,9 @@ use tokio::task::JoinHandle;
 use yrs::updates::decoder::Decode;
 use yrs::{AsyncTransact, Doc, Options, Origin, Transact, Update, XmlFragmentRef};
 
-use crate::runtime::content::Content;
-use crate::runtime::error::{Error, Result};
-use crate::runtime::stream::ToolCallStream;
+use crate::core::content::Content;
+use crate::core::error::{Error, Result};
+use crate::core::stream::ToolCallStream;
 use crate::RoomClient;
 
 pub use yrs;

@@ -9,9 +9,9 @@ use futures::{Stream, StreamExt};
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::runtime::content::Content;
-use crate::runtime::error::{Error, Result};
-use crate::runtime::stream::ToolCallStream;
+use crate::core::content::Content;
+use crate::core::error::{Error, Result};
+use crate::core::stream::ToolCallStream;
 use crate::RoomClient;
 
 /// Chunk size used when the server's pull does not name one (the SDKs' default).
@@ -437,7 +437,7 @@ pub async fn server_push(
         let mut start = headers_with_kind("start", start);
         if let Value::Object(h) = &mut start {
             h.entry("request_id")
-                .or_insert_with(|| Value::String(crate::runtime::client::new_tool_call_id()));
+                .or_insert_with(|| Value::String(crate::core::client::new_tool_call_id()));
         }
         stream.send_binary(start, Bytes::new()).await?;
     }

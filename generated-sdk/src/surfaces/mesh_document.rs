@@ -46,8 +46,8 @@ use yrs::{
     XmlFragmentRef, XmlOut, XmlTextPrelim, XmlTextRef,
 };
 
-use crate::runtime::error::{Error, Result};
-use crate::runtime::sync_doc::{SyncDocument, SyncOpen, ROOT_NAME};
+use crate::core::error::{Error, Result};
+use crate::surfaces::sync_doc::{SyncDocument, SyncOpen, ROOT_NAME};
 
 /// The attribute holding an element's id.
 pub const ID_ATTRIBUTE: &str = "$id";

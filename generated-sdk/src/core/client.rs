@@ -23,14 +23,14 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use url::Url;
 
+use crate::core::content::Content;
+use crate::core::error::{Error, Result};
+use crate::core::framing::{encode_message_parts, Limits, Message, Reassembler};
+use crate::core::packing::{pack_header, unpack};
+use crate::core::socket::{Read, Socket};
+use crate::core::transport::{connect_url, connect_websocket, Token, Transport};
+use crate::core::types::UnknownPacket;
 use crate::packets::{client as cp, server as sp};
-use crate::runtime::content::Content;
-use crate::runtime::error::{Error, Result};
-use crate::runtime::framing::{encode_message_parts, Limits, Message, Reassembler};
-use crate::runtime::packing::{pack_header, unpack};
-use crate::runtime::socket::{Read, Socket};
-use crate::runtime::transport::{connect_url, connect_websocket, Token, Transport};
-use crate::runtime::types::UnknownPacket;
 use crate::RoomEvent;
 
 /// Prefix of `room.tool_call.<toolkit>`, the calls to toolkits this client hosts.
@@ -173,14 +173,14 @@ pub(crate) struct State {
     subscribers: Vec<mpsc::UnboundedSender<RoomEvent>>,
     room: Option<RoomInfo>,
     participant: Option<LocalParticipant>,
-    hosted: HashMap<String, Arc<crate::runtime::hosting::Toolkit>>,
+    hosted: HashMap<String, Arc<crate::surfaces::hosting::Toolkit>>,
     /// Remote participants by id, from messaging events.
     pub(crate) participants:
-        indexmap::IndexMap<String, crate::runtime::participants::RemoteParticipant>,
+        indexmap::IndexMap<String, crate::surfaces::participants::RemoteParticipant>,
     /// Who answers the server's secret requests.
     #[cfg(feature = "secrets")]
     pub(crate) secrets_handler:
-        Option<Arc<dyn crate::runtime::participants::secrets::SecretsHandler>>,
+        Option<Arc<dyn crate::surfaces::participants::secrets::SecretsHandler>>,
     /// Open tool-call streams by `tool_call_id`: where their response chunks go.
     pub(crate) streams: HashMap<String, mpsc::UnboundedSender<Result<Content>>>,
 }
@@ -189,7 +189,7 @@ impl State {
     pub(crate) fn hosted_insert(
         &mut self,
         name: String,
-        toolkit: Arc<crate::runtime::hosting::Toolkit>,
+        toolkit: Arc<crate::surfaces::hosting::Toolkit>,
     ) {
         self.hosted.insert(name, toolkit);
     }
@@ -287,12 +287,12 @@ impl Shared {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub(crate) fn hosted(&self, toolkit: &str) -> Option<Arc<crate::runtime::hosting::Toolkit>> {
+    pub(crate) fn hosted(&self, toolkit: &str) -> Option<Arc<crate::surfaces::hosting::Toolkit>> {
         self.lock().hosted.get(toolkit).cloned()
     }
 
     fn publish(self: &Arc<Self>, event: RoomEvent) {
-        crate::runtime::participants::observe(self, &event);
+        crate::surfaces::participants::observe(self, &event);
         self.lock()
             .subscribers
             .retain(|s| s.send(event.clone()).is_ok());
@@ -687,7 +687,7 @@ async fn io_loop(mut reassembler: Reassembler, shared: Arc<Shared>) {
                 }
                 // After a batch, let the tasks these messages woke run first.
                 since_yield += n;
-                if since_yield >= crate::runtime::socket::READ_BATCH {
+                if since_yield >= crate::core::socket::READ_BATCH {
                     since_yield = 0;
                     tokio::task::yield_now().await;
                 }
@@ -738,13 +738,13 @@ fn dispatch(shared: &Arc<Shared>, message: Message) {
             }
             Err(e) => tracing::warn!(error = %e, "ignoring a malformed connected"),
         },
-        hosted if hosted.starts_with(HOSTED_CALL_PREFIX) => crate::runtime::hosting::serve(
+        hosted if hosted.starts_with(HOSTED_CALL_PREFIX) => crate::surfaces::hosting::serve(
             shared.clone(),
             id,
             &hosted[HOSTED_CALL_PREFIX.len()..],
             data,
         ),
-        sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => crate::runtime::stream::route_chunk(shared, data),
+        sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => crate::core::stream::route_chunk(shared, data),
         _ => match unpack(data) {
             Ok(packed) => {
                 // Decoded by reference, so an unknown packet keeps its header without a copy.

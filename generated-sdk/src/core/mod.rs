@@ -1,0 +1,12 @@
+//! The core layer: wire codec (framing, packing, content), transport, socket, client,
+//! stream engine and errors. It depends on nothing above it.
+
+pub(crate) mod client;
+pub(crate) mod content;
+pub(crate) mod error;
+pub mod framing;
+pub mod packing;
+pub(crate) mod socket;
+pub(crate) mod stream;
+pub(crate) mod transport;
+pub(crate) mod types;

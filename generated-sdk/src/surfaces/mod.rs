@@ -1,0 +1,9 @@
+//! Hand-written surfaces over the core: agents, exec sessions, hosted toolkits,
+//! participants and sync documents.
+
+pub(crate) mod agents;
+pub(crate) mod exec;
+pub(crate) mod hosting;
+pub(crate) mod mesh_document;
+pub(crate) mod participants;
+pub(crate) mod sync_doc;
