@@ -1,0 +1,166 @@
+"""Case files (format 1, README.md): YAML rendering and the round-trip check, shared by
+record_python.py and record_typescript.py.
+
+`rec` is a Recording; its scenario needs `id`, `method`, `arguments` and `input` (None when the
+case has none). `sdk` is the case file's `sdk` mapping, e.g.
+{"name": "meshagent-api", "language": "python", "version": "0.35.8"}.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from fake_room import Frame
+
+
+@dataclass
+class Recording:
+    scenario: Any
+    frames: list[Frame]
+    outcome: dict[str, Any]
+    connect: dict[str, Any]
+
+
+class _Flow(dict):
+    """A mapping emitted in YAML flow style ({...}); everything inside it is flow style too."""
+
+
+class _FlowList(list):
+    """A sequence emitted in YAML flow style ([...])."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # Strings with line breaks are written double-quoted with "\n" escapes, so that every frame
+    # and every outcome item stays on one line.
+    if "\n" in data or "\r" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(
+    _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+
+
+def _dump(value: Any) -> str:
+    return yaml.dump(
+        value,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1 << 30,
+        default_flow_style=False,
+    )
+
+
+def _flow(value: Any) -> Any:
+    """Wrap the outermost collection so the whole value is written on one line."""
+    if isinstance(value, dict):
+        return _Flow(value)
+    if isinstance(value, list):
+        return _FlowList(value)
+    return value
+
+
+def _wire_comment(frame: Frame) -> str:
+    data_packets = frame.packets[1:]
+    return (
+        f"  # wire: header packet {frame.packets[0]} B + {len(data_packets)} data packet(s)"
+        f" {data_packets} B\n"
+    )
+
+
+def _frame_dict(f: Frame) -> dict[str, Any]:
+    return {
+        "dir": f.dir,
+        "id": f.id,
+        "type": f.type,
+        "header": f.header,
+        "tail": base64.b64encode(f.tail).decode("ascii"),
+    }
+
+
+def _render_input(items: list[Any]) -> str:
+    """`input:` with one line per item (every item in flow style)."""
+    if not items:
+        return "input: []\n"
+    lines = _dump([_flow(item) for item in items])
+    return "input:\n" + "".join("  " + line + "\n" for line in lines.splitlines())
+
+
+def render_case(rec: Recording, sdk: dict[str, Any]) -> str:
+    sc = rec.scenario
+    head = {
+        "format": 1,
+        "id": sc.id,
+        "sdk": _Flow(sdk),
+        "method": sc.method,
+        "arguments": _Flow(sc.arguments),
+    }
+    out = [_dump(head)]
+    if sc.input is not None:
+        out.append(_render_input(sc.input))
+    out.append("frames:\n")
+    for f in rec.frames:
+        out.append(_wire_comment(f))
+        out.append("  - " + _dump(_Flow(_frame_dict(f))))
+    (key, value), = rec.outcome.items()
+    if key == "events" and not value:
+        outcome_text = "outcome:\n  events: []\n"
+    elif key == "events":
+        outcome_text = "outcome:\n  events:\n" + "".join("    - " + _dump(_Flow(e)) for e in value)
+    else:
+        outcome_text = "outcome:\n  " + _dump({key: _flow(value)})
+    out.append(outcome_text)
+    return "".join(out)
+
+
+def case_document(rec: Recording, sdk: dict[str, Any]) -> dict[str, Any]:
+    """The plain data a case file must load back as (used to check the YAML round trip)."""
+    sc = rec.scenario
+    return {
+        "format": 1,
+        "id": sc.id,
+        "sdk": dict(sdk),
+        "method": sc.method,
+        "arguments": sc.arguments,
+        **({"input": sc.input} if sc.input is not None else {}),
+        "frames": [_frame_dict(f) for f in rec.frames],
+        "outcome": rec.outcome,
+    }
+
+
+def check_round_trip(text: str, expected: dict[str, Any]) -> None:
+    """The YAML must load back to exactly the recorded data, key order and number types included."""
+    loaded = yaml.safe_load(text)
+    a = json.dumps(loaded, ensure_ascii=False)
+    b = json.dumps(expected, ensure_ascii=False)
+    if a != b:
+        raise RuntimeError(f"YAML round trip differs:\n  loaded:   {a}\n  recorded: {b}")
+
+
+def render_connect(connect: dict[str, Any], sdk: dict[str, Any]) -> str:
+    doc = {
+        "format": 1,
+        "sdk": _Flow(sdk),
+        "path": connect["path"],
+        "query": _Flow({k: v for k, v in connect["query"]}),
+        "query_string": connect["query_string"],
+    }
+    return (
+        "# The websocket URL the SDK connected to (ws://127.0.0.1:PORT/rooms/test-room given, token set).\n"
+        + _dump(doc)
+    )
