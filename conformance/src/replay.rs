@@ -301,9 +301,9 @@ async fn exec(room: &RoomClient, case: &Case) -> Result<Value, Error> {
 /// The randomness each recorder pinned for `sync.open` (see `conformance/recorder`): the
 /// Yjs client id of the SDK's document and the `$id` its first `append_child` drew.
 ///
-/// * Python (`record_python.py` `_fixed_doc_ids`): pycrdt client id 2222; `uuid4()` yields
+/// * Python (`py_scenarios/streaming.py` `_fixed_doc_ids`): pycrdt client id 2222; `uuid4()` yields
 ///   `00000000-0000-4000-8000-{n:012}` from n = 1.
-/// * TypeScript (`ts/driver.mjs` `seed_random`, `record_typescript.py` `SYNC_ELEMENT_IDS`):
+/// * TypeScript (`ts/driver.mjs` `seed_random`, `ts_scenarios/streaming.py` `SYNC_ELEMENT_IDS`):
 ///   `crypto.getRandomValues` is an LCG seeded with 7; Yjs draws the document's guid (31
 ///   draws, one per `[018]` of its uuid template) and then its client id, the 32nd draw.
 ///   uuid v4 draws come from the same `00000000-0000-4000-8000-{n:012}` list; the first goes
