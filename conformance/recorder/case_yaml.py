@@ -164,3 +164,21 @@ def render_connect(connect: dict[str, Any], sdk: dict[str, Any]) -> str:
         "# The websocket URL the SDK connected to (ws://127.0.0.1:PORT/rooms/test-room given, token set).\n"
         + _dump(doc)
     )
+
+
+def render_connect_auth(connect_auth: dict[str, Any], sdk: dict[str, Any]) -> str:
+    """`_connect.yaml` of the 0.56 recordings (cases-0.56/): path, query and the Authorization
+    header, the token replaced by <token>; plus the websocket extensions the client offered."""
+    doc = {
+        "format": 1,
+        "sdk": _Flow(sdk),
+        "path": connect_auth["path"],
+        "query": _Flow({k: v for k, v in connect_auth["query"]}),
+        "headers": _Flow(connect_auth["headers"]),
+        "extensions": connect_auth["extensions"],
+    }
+    return (
+        "# The websocket request the SDK connected with (ws://127.0.0.1:PORT/rooms/test-room given,\n"
+        "# token set): where the token travelled (replaced by <token>) and the extensions offered.\n"
+        + _dump(doc)
+    )

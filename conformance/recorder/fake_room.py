@@ -47,8 +47,9 @@ CHUNK_SIZE = 1024
 # Placeholder for the tool_call_id of the stream the client opened (see Step / Push).
 CALL_ID = "$tool_call_id"
 
-# Replies to messages of these types are not expected by the client.
-NO_REPLY_TYPES = {"set_attributes", "room.tool_call_response"}
+# Replies to messages of these types are not expected by the client. room.tool_call_response_chunk
+# is sent by the client only by Python 0.56 (the receiving side of messaging.stream).
+NO_REPLY_TYPES = {"set_attributes", "room.tool_call_response", "room.tool_call_response_chunk"}
 
 
 class FramingError(Exception):
@@ -286,11 +287,18 @@ class FakeRoom:
     participant_id: str = "p-local"
     attributes: dict[str, Any] = field(default_factory=lambda: {"name": "alice"})
     first_server_id: int = 1001
+    # False: room.tool_call_request_chunk steps are not answered with `__response__` (Python 0.56
+    # sends request chunks one-way, since 0.47); their `then` pushes are still sent.
+    ack_chunks: bool = True
+    # The token the driver gave the SDK: replaced by "<token>" in the recorded auth header and query
+    # (connect_auth). None: nothing is redacted.
+    token: str | None = None
 
     def __post_init__(self) -> None:
         self.frames: list[Frame] = []
         self.errors: list[str] = []
         self.connect: dict[str, Any] | None = None
+        self.connect_auth: dict[str, Any] | None = None
         self.connections = 0
         self.closed = asyncio.Event()
         self._server_id = self.first_server_id - 1
@@ -335,6 +343,18 @@ class FakeRoom:
             "path": request.path,
             "query_string": request.query_string,
             "query": [[k, v] for k, v in parse_qsl(request.query_string, keep_blank_values=True)],
+        }
+        # Where the token travelled (0.56 transport): the Authorization header and/or the query,
+        # with the token itself replaced by "<token>"; and the websocket extensions offered.
+        def redact(value: str) -> str:
+            return value.replace(self.token, "<token>") if self.token else value
+
+        auth = request.headers.get("Authorization")
+        self.connect_auth = {
+            "path": request.path,
+            "query": [[k, redact(v)] for k, v in parse_qsl(request.query_string, keep_blank_values=True)],
+            "headers": {"Authorization": redact(auth)} if auth is not None else {},
+            "extensions": request.headers.get("Sec-WebSocket-Extensions"),
         }
         if request.match_info["room"] != self.room_name:
             self.errors.append(f"connected to room {request.match_info['room']!r}")
@@ -397,7 +417,8 @@ class FakeRoom:
         step = self._steps[0] if self._steps else None
         if step is not None and step.matches(raw.type, header, self.tool_call_id):
             self._steps.pop(0)
-            await self._send(ws, "__response__", step.reply, step.reply_tail, message_id=raw.id)
+            if self.ack_chunks or raw.type != "room.tool_call_request_chunk":
+                await self._send(ws, "__response__", step.reply, step.reply_tail, message_id=raw.id)
             for push in step.then:
                 try:
                     push_header = _fill(push.header, self.tool_call_id)

@@ -25,7 +25,7 @@ from meshagent.api import RoomClient, RoomException, WebSocketClientProtocol
 
 from case_yaml import Recording, case_document, check_round_trip, render_case, render_connect
 from fake_room import FakeRoom, Frame
-from py_scenarios import SCENARIOS
+import py_scenarios  # SCENARIOS is built on first use (record_python_056.py imports this module)
 from py_scenarios.common import EventLog, Running, Scenario
 from py_scenarios.outcome import to_jsonable
 
@@ -186,6 +186,7 @@ async def main() -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
+    SCENARIOS = py_scenarios.SCENARIOS
     ids = [s.id for s in SCENARIOS]
     assert len(ids) == len(set(ids)), "duplicate case id"
 
