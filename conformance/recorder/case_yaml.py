@@ -113,7 +113,7 @@ def render_case(rec: Recording, sdk: dict[str, Any]) -> str:
     out = [_dump(head)]
     if sc.input is not None:
         out.append(_render_input(sc.input))
-    out.append("frames:\n")
+    out.append("frames:\n" if rec.frames else "frames: []\n")
     for f in rec.frames:
         out.append(_wire_comment(f))
         out.append("  - " + _dump(_Flow(_frame_dict(f))))

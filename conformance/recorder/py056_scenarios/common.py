@@ -26,3 +26,12 @@ def derive(scenarios: Iterable[Scenario], *, skip: Iterable[str] = (), **changes
         assert sc.id.startswith("py-"), sc.id
         out.append(dataclasses.replace(sc, id=PREFIX + sc.id[len("py-"):], **changes))
     return out
+
+
+@dataclasses.dataclass
+class EventsWithSteps(Scenario):
+    """A push-only case (method `events`) in which the SDK still sends requests of its own, answered
+    by `steps` (e.g. the messaging.disable Python 0.56 sends for an unrequested messaging.enabled)."""
+
+    def script(self):  # type: ignore[override]
+        return list(self.steps or [])
