@@ -54,8 +54,41 @@ case "$sdk" in
     cd "$here"
     exec "$venv/bin/python" record_typescript.py --out "$(cd "$here/.." && pwd)/cases/typescript" "$@"
     ;;
+  python-0.56)
+    # meshagent-api 0.56.0 in its own venv (.venv-0.56), next to the 0.35.8 one. Rewrites
+    # conformance/cases-0.56/python/py056-*.yaml (see README.md, "Protocol 0.56").
+    venv="$here/.venv-0.56"
+    if [ ! -x "$venv/bin/python" ]; then
+      py="${PYTHON:-}"
+      if [ -z "$py" ]; then
+        for candidate in "$HOME/.pyenv/versions/3.13.0/bin/python3.13" python3.13 python3; do
+          if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
+        done
+      fi
+      [ -n "$py" ] || { echo "no python3.13 found (set PYTHON=...)" >&2; exit 1; }
+      "$py" -m venv "$venv"
+    fi
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements-0.56.txt"
+    cd "$here"
+    exec "$venv/bin/python" record_python_056.py --out "$(cd "$here/.." && pwd)/cases-0.56/python" "$@"
+    ;;
+  typescript-0.39)
+    # @meshagent/meshagent 0.39.9 in ts-0.39/ (its own node_modules), driven by ts-0.39/driver.mjs;
+    # the fake room runs in the 0.35.8 venv. Rewrites conformance/cases-0.56/typescript/ts039-*.yaml.
+    venv="$here/.venv"
+    if [ ! -x "$venv/bin/python" ]; then
+      echo "run '$0 python' once first (it creates $venv)" >&2; exit 1
+    fi
+    command -v node >/dev/null 2>&1 || { echo "node not found (Node 20+ and npm are needed)" >&2; exit 1; }
+    have="$(cd "$here/ts-0.39" && node -p 'require("./node_modules/@meshagent/meshagent/package.json").version' 2>/dev/null || true)"
+    if [ "$have" != "0.39.9" ]; then
+      (cd "$here/ts-0.39" && npm ci --no-audit --no-fund)
+    fi
+    cd "$here"
+    exec "$venv/bin/python" record_typescript_039.py --out "$(cd "$here/.." && pwd)/cases-0.56/typescript" "$@"
+    ;;
   *)
-    echo "usage: $0 python [--only CASE_ID ...] [--sdk-logs]" >&2
+    echo "usage: $0 python|typescript|python-0.56|typescript-0.39 [--only CASE_ID ...] [--sdk-logs]" >&2
     exit 2
     ;;
 esac

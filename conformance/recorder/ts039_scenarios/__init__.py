@@ -1,0 +1,16 @@
+"""The TypeScript 0.39.9 scenarios, in recording order (case ids ts039-…)."""
+
+from __future__ import annotations
+
+from ts_scenarios.common import Scenario
+
+from .storage import STORAGE
+from .queues import QUEUES
+from .messaging import MESSAGING, MESSAGING_EVENTS
+from .core import DEVELOPER, SYNC, SERVICES, LIVEKIT, AGENTS, OTHER_EVENTS
+from .rest import MEMORY, SECRETS, CONTAINERS, STREAMS
+
+SCENARIOS: list[Scenario] = [
+    *STORAGE, *QUEUES, *MESSAGING, *DEVELOPER, *SYNC, *SERVICES, *LIVEKIT,
+    *CONTAINERS, *MEMORY, *SECRETS, *AGENTS, *STREAMS, *MESSAGING_EVENTS, *OTHER_EVENTS,
+]
