@@ -7,6 +7,8 @@ from py_scenarios.common import Scenario
 from .storage import STORAGE_SCENARIOS
 from .queues import QUEUES_SCENARIOS
 from .core import MESSAGING_SCENARIOS, DEVELOPER_SCENARIOS, SYNC_SCENARIOS, LIVEKIT_SCENARIOS, SERVICES_SCENARIOS
+from .memory import MEMORY_SCENARIOS
+from .agents import AGENTS_SCENARIOS
 
 SCENARIOS: list[Scenario] = [
     *STORAGE_SCENARIOS,
@@ -16,4 +18,6 @@ SCENARIOS: list[Scenario] = [
     *SYNC_SCENARIOS,
     *SERVICES_SCENARIOS,
     *LIVEKIT_SCENARIOS,
+    *MEMORY_SCENARIOS,
+    *AGENTS_SCENARIOS,
 ]

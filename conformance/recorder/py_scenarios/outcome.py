@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import uuid
 from typing import Any
 
 from pydantic import BaseModel
@@ -68,4 +69,10 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
+    # Only reached by 0.56 values (record_python_056.py): uuid.UUID -> str; the dataset value
+    # wrappers (DatasetStruct, DatasetJson, ...) -> their own to_json().
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if callable(getattr(value, "to_json", None)):
+        return to_jsonable(value.to_json())
     raise TypeError(f"cannot convert {type(value).__name__} to JSON")
