@@ -10,6 +10,8 @@ from .core import MESSAGING_SCENARIOS, DEVELOPER_SCENARIOS, SYNC_SCENARIOS, LIVE
 from .memory import MEMORY_SCENARIOS
 from .agents import AGENTS_SCENARIOS
 from .containers import CONTAINERS_SCENARIOS
+from .mounts import MOUNTS_SCENARIOS
+from .streaming import STREAM_SCENARIOS
 
 SCENARIOS: list[Scenario] = [
     *STORAGE_SCENARIOS,
@@ -21,5 +23,7 @@ SCENARIOS: list[Scenario] = [
     *LIVEKIT_SCENARIOS,
     *CONTAINERS_SCENARIOS,
     *MEMORY_SCENARIOS,
+    *MOUNTS_SCENARIOS,
     *AGENTS_SCENARIOS,
+    *STREAM_SCENARIOS,
 ]
