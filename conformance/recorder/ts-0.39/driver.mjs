@@ -128,6 +128,9 @@ function reviveArg(value, room) {
         mimeType: f.mime_type,
       });
     }
+    if (keys.length === 1 && keys[0] === "$json") {
+      return new JsonContent({ json: value.$json });
+    }
     if (keys.length === 1 && keys[0] === "$datatype") {
       return DataType.fromJson(value.$datatype);
     }

@@ -38,3 +38,8 @@ class Scenario039(Scenario):
         if self.method == "events" and self.steps is not None:
             return list(self.steps)
         return super().script()
+
+    def expect(self):  # type: ignore[override]
+        if self.method == "agents.invoke_nowait":
+            return {"type": "room.invoke_tool", "toolkit": self.arguments["toolkit"], "tool": self.arguments["tool"]}
+        return super().expect()
