@@ -1,7 +1,7 @@
-//! The running side of an exec session: opening it on the stream engine, then two tasks over the
-//! stream's halves. The reader fills stdout, stderr and the exit status; the writer sends
-//! queued input in order, then the request-side close. A phase (running, drain, abort,
-//! dropped) tells the writer how to end.
+//! The running side of an exec session: opening it on the stream engine, then two tasks
+//! over the stream's halves. The reader fills stdout, stderr and the exit status; the
+//! writer sends queued input in order, then the request-side close. A phase (running,
+//! drain, abort, dropped) tells the writer how to end.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -14,7 +14,8 @@ use super::wire::{channel, classify, input_chunk, start_chunk, Step, TOOL, TOOLK
 use super::{ExecRequest, ExitStatus};
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
-use crate::core::stream::{RequestHalf, ResponseHalf};
+use crate::core::invoke::Invoke;
+use crate::core::stream::{RequestChunks, RequestHalf, ResponseHalf};
 
 /// Opens the session: the invoke, then at once (not waiting for `open`) the start chunk,
 /// as Python does; then the initial size, if any. A failure or a dropped future closes
@@ -29,7 +30,9 @@ pub(super) async fn open(req: ExecRequest) -> Result<ExecSession> {
         request_id,
     } = req;
     let request_id = request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut stream = room.open_stream(TOOLKIT, TOOL_NAME).await?;
+    // Acknowledged input, as 0.35.8 speaks it; `ExecStdin` returns once a chunk is acked.
+    let to = Invoke::new(TOOLKIT, TOOL_NAME);
+    let mut stream = room.open_stream_with(&to, RequestChunks::Acked).await?;
     let start = start_chunk(&request_id, container_id, &command, tty);
     stream.send_pipelined(start).await?;
     stream.ensure_open().await?;
