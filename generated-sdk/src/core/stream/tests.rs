@@ -233,3 +233,29 @@ async fn split_halves_close_once_and_unroute() {
         peer.silent().await;
     }
 }
+
+#[tokio::test]
+async fn a_free_running_unacked_pump_sends_everything_then_closes() {
+    let (room, _events, mut peer) = connect().await;
+    let (stream, call) = open(&room, &mut peer, RequestChunks::Unacked).await;
+    let input = futures::stream::iter(["a", "b"].map(text)).boxed();
+    let mut responses = super::invoke_stream(stream, input);
+    // No acknowledgement is ever sent, yet the pump gets through its input and the close.
+    for s in ["a", "b"] {
+        assert_eq!(peer.chunk().await.1, json!({"type": "text", "text": s}));
+    }
+    assert_eq!(peer.chunk().await.1, close(1000));
+    let header = json!({"tool_call_id": call, "chunk": {"type": "text", "text": "r"}});
+    peer.push("room.tool_call_response_chunk", header).await;
+    let done = json!({"tool_call_id": call, "chunk": close(1000)});
+    peer.push("room.tool_call_response_chunk", done).await;
+    let got = tokio::time::timeout(STEP, responses.next())
+        .await
+        .expect("in time");
+    assert!(matches!(got, Some(Ok(Content::Text(t))) if t == "r"));
+    let end = tokio::time::timeout(STEP, responses.next())
+        .await
+        .expect("in time");
+    assert!(end.is_none());
+    peer.silent().await;
+}
