@@ -26,6 +26,7 @@ use url::Url;
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::framing::{encode_message_parts, Limits, Message, Reassembler};
+use crate::core::invoke::{invoke_header, BinaryArguments, Invoke, JsonArguments};
 use crate::core::packing::{pack_header, unpack};
 use crate::core::socket::{Read, Socket};
 use crate::core::transport::{connect_url, connect_websocket, Token, Transport};
@@ -325,24 +326,6 @@ impl fmt::Debug for RoomClient {
     }
 }
 
-#[derive(Serialize)]
-struct InvokeHeader<'a, A: Serialize> {
-    toolkit: &'a str,
-    tool: &'a str,
-    // Python always sends these two, as null when unset; the spec follows Python.
-    participant_id: Option<&'a str>,
-    on_behalf_of_id: Option<&'a str>,
-    arguments: A,
-    tool_call_id: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonArguments<'a, T: Serialize> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    json: &'a T,
-}
-
 impl RoomClient {
     /// Connects to the room at `url` (see [`crate::room_url`]) with a participant token;
     /// `.await` the result to get the client and its first event stream.
@@ -511,15 +494,12 @@ impl RoomClient {
     /// Calls any tool with any content (`room.invoke_tool`) and returns the reply content.
     /// An `error` reply becomes [`Error::Server`].
     pub async fn invoke(&self, toolkit: &str, tool: &str, input: Content) -> Result<Content> {
-        let header = InvokeHeader {
-            toolkit,
-            tool,
-            participant_id: None,
-            on_behalf_of_id: None,
-            arguments: input.header(),
-            tool_call_id: &new_tool_call_id(),
-        };
-        self.request(cp::ROOM_INVOKE_TOOL, &pack_header(&header)?, input.tail())
+        let head = invoke_header(
+            &Invoke::new(toolkit, tool),
+            &input.header(),
+            &new_tool_call_id(),
+        )?;
+        self.request(cp::ROOM_INVOKE_TOOL, &head, input.tail())
             .await
     }
 
@@ -533,25 +513,12 @@ impl RoomClient {
         headers: &T,
         tail: Bytes,
     ) -> Result<Content> {
-        #[derive(Serialize)]
-        struct BinaryArguments<'a, T: Serialize> {
-            #[serde(rename = "type")]
-            kind: &'static str,
-            headers: &'a T,
-        }
-        let header = InvokeHeader {
-            toolkit,
-            tool,
-            participant_id: None,
-            on_behalf_of_id: None,
-            arguments: BinaryArguments {
-                kind: "binary",
-                headers,
-            },
-            tool_call_id: &new_tool_call_id(),
-        };
-        self.request(cp::ROOM_INVOKE_TOOL, &pack_header(&header)?, &tail)
-            .await
+        let head = invoke_header(
+            &Invoke::new(toolkit, tool),
+            &BinaryArguments::new(headers),
+            &new_tool_call_id(),
+        )?;
+        self.request(cp::ROOM_INVOKE_TOOL, &head, &tail).await
     }
 
     /// Calls a tool with a JSON object input; used by the generated methods.
@@ -562,19 +529,12 @@ impl RoomClient {
         tool: &str,
         input: &T,
     ) -> Result<Content> {
-        let header = InvokeHeader {
-            toolkit,
-            tool,
-            participant_id: None,
-            on_behalf_of_id: None,
-            arguments: JsonArguments {
-                kind: "json",
-                json: input,
-            },
-            tool_call_id: &new_tool_call_id(),
-        };
-        self.request(cp::ROOM_INVOKE_TOOL, &pack_header(&header)?, &[])
-            .await
+        let head = invoke_header(
+            &Invoke::new(toolkit, tool),
+            &JsonArguments::new(input),
+            &new_tool_call_id(),
+        )?;
+        self.request(cp::ROOM_INVOKE_TOOL, &head, &[]).await
     }
 
     /// Sends a request message and waits for its `__response__`. Dropping the future

@@ -5,6 +5,7 @@ pub(crate) mod client;
 pub(crate) mod content;
 pub(crate) mod error;
 pub mod framing;
+pub(crate) mod invoke;
 pub mod packing;
 pub(crate) mod socket;
 pub(crate) mod stream;

@@ -6,13 +6,14 @@
 use std::future::IntoFuture;
 
 use futures::future::BoxFuture;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::core::client::{new_tool_call_id, RoomClient};
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
+use crate::core::invoke::{invoke_header, Invoke};
 use crate::core::packing::pack_header;
+use crate::core::stream::RequestChunks;
 use crate::packets::client as cp;
 use crate::types::{
     ApiScope, CallRequest, ListToolkitsRequest, ListedTool, ListedToolkit, ToolContentSpec,
@@ -147,14 +148,14 @@ impl IntoFuture for InvokeStreamRequest {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
+            let to = Invoke {
+                participant_id: self.participant_id.as_deref(),
+                on_behalf_of_id: self.on_behalf_of_id.as_deref(),
+                ..Invoke::new(&self.toolkit, &self.tool)
+            };
             let stream = self
                 .room
-                .open_stream_routed(
-                    &self.toolkit,
-                    &self.tool,
-                    self.participant_id.as_deref(),
-                    self.on_behalf_of_id.as_deref(),
-                )
+                .open_stream_with(&to, RequestChunks::Acked)
                 .await?;
             Ok(crate::core::stream::invoke_stream(stream, self.input))
         })
@@ -172,18 +173,6 @@ pub struct InvokeToolRequest {
     participant_id: Option<String>,
     on_behalf_of_id: Option<String>,
     caller_context: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct InvokeHeader<'a> {
-    toolkit: &'a str,
-    tool: &'a str,
-    participant_id: Option<&'a str>,
-    on_behalf_of_id: Option<&'a str>,
-    arguments: Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    caller_context: Option<&'a Value>,
-    tool_call_id: &'a str,
 }
 
 impl InvokeToolRequest {
@@ -212,15 +201,13 @@ impl IntoFuture for InvokeToolRequest {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let head = pack_header(&InvokeHeader {
-                toolkit: &self.toolkit,
-                tool: &self.tool,
+            let to = Invoke {
                 participant_id: self.participant_id.as_deref(),
                 on_behalf_of_id: self.on_behalf_of_id.as_deref(),
-                arguments: self.input.header(),
                 caller_context: self.caller_context.as_ref(),
-                tool_call_id: &new_tool_call_id(),
-            })?;
+                ..Invoke::new(&self.toolkit, &self.tool)
+            };
+            let head = invoke_header(&to, &self.input.header(), &new_tool_call_id())?;
             self.room
                 .request(cp::ROOM_INVOKE_TOOL, &head, self.input.tail())
                 .await

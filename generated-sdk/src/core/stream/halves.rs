@@ -1,0 +1,316 @@
+//! The two halves of a streaming call. The request half sends request chunks and the one
+//! request-side close; the response half reads the server's `control/open` and response
+//! chunks. A [`ToolCallStream`](super::ToolCallStream) is both; a free-running session
+//! (exec, the request pump of `invoke_stream`) splits it and drives each from its own task.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::core::client::{Reply, RoomClient};
+use crate::core::content::{Content, Control, CLOSE_NORMAL};
+use crate::core::error::{Error, Result};
+use crate::core::packing::pack_header;
+use crate::packets::client as cp;
+
+/// How request chunks are sent, chosen when the stream is opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum RequestChunks {
+    /// Each chunk is a request whose reply (the acknowledgement) is awaited before the
+    /// next; an `error` reply fails the send. Protocol 0.35.8.
+    #[default]
+    Acked,
+    /// Each chunk is sent without waiting: nothing is awaited and any reply is ignored
+    /// (protocol 0.56, Python's `send_nowait`). Chunks still go out in order.
+    #[allow(dead_code)] // selected by the 0.56 flow table
+    Unacked,
+}
+
+/// The request side of a stream: chunks out, then exactly one `control/close`, also when
+/// dropped early.
+#[derive(Debug)]
+pub(crate) struct RequestHalf {
+    room: RoomClient,
+    tool: String,
+    tool_call_id: String,
+    policy: RequestChunks,
+    /// The acknowledgement of the last pipelined chunk, awaited before the next.
+    unacked: Option<Reply>,
+    pub(super) closed: bool,
+}
+
+#[derive(Serialize)]
+struct ChunkHeader<'a> {
+    tool_call_id: &'a str,
+    chunk: Value,
+}
+
+/// The packed `room.tool_call_request_chunk` header of a chunk of `tool_call_id`.
+fn chunk_head(tool_call_id: &str, chunk: Value) -> Result<Vec<u8>> {
+    Ok(pack_header(&ChunkHeader {
+        tool_call_id,
+        chunk,
+    })?)
+}
+
+fn close_head(tool_call_id: &str) -> Result<Vec<u8>> {
+    let close = Content::Control(Control::Close {
+        status_code: CLOSE_NORMAL,
+        message: None,
+    });
+    chunk_head(tool_call_id, close.header())
+}
+
+impl RequestHalf {
+    /// A request half with nothing to close yet (the invoke is not sent).
+    pub(super) fn new(
+        room: RoomClient,
+        tool: String,
+        tool_call_id: String,
+        policy: RequestChunks,
+    ) -> Self {
+        RequestHalf {
+            room,
+            tool,
+            tool_call_id,
+            policy,
+            unacked: None,
+            closed: true,
+        }
+    }
+
+    /// Sends one chunk. Acknowledged chunks wait for their reply (bounded by the client's
+    /// request timeout) and an `error` reply fails the send; unacknowledged ones only wait
+    /// until the chunk is queued.
+    pub(crate) async fn send(&mut self, chunk: Content) -> Result<()> {
+        let head = self.head(chunk.header()).await?;
+        match self.policy {
+            RequestChunks::Acked => self
+                .room
+                .request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, chunk.tail())
+                .await
+                .map(drop),
+            RequestChunks::Unacked => self.send_unacked(&head, &[chunk.tail()]).await,
+        }
+    }
+
+    /// Sends one chunk, given as its JSON header and its payload in pieces (framed as they
+    /// are), without waiting for its acknowledgement: that is awaited before the next
+    /// chunk goes out, or by [`RequestHalf::settle`].
+    pub(crate) async fn send_parts_pipelined(
+        &mut self,
+        chunk_header: Value,
+        payload: &[&[u8]],
+    ) -> Result<()> {
+        let head = self.head(chunk_header).await?;
+        match self.policy {
+            RequestChunks::Acked => {
+                self.unacked = Some(
+                    self.room
+                        .start_request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, payload)
+                        .await?,
+                );
+                Ok(())
+            }
+            RequestChunks::Unacked => self.send_unacked(&head, payload).await,
+        }
+    }
+
+    /// Waits for the acknowledgement of the last pipelined chunk; an `error` reply fails.
+    pub(crate) async fn settle(&mut self) -> Result<()> {
+        match self.unacked.take() {
+            Some(ack) => ack.await.map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends the `control/close` (exactly once; later calls do nothing) after the last
+    /// chunk is acknowledged, and waits for its own acknowledgement.
+    pub(crate) async fn close(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let settled = self.settle().await;
+        self.closed = true;
+        let head = close_head(&self.tool_call_id)?;
+        let closed = match self.policy {
+            RequestChunks::Acked => self
+                .room
+                .request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, &[])
+                .await
+                .map(drop),
+            RequestChunks::Unacked => self.send_unacked(&head, &[]).await,
+        };
+        closed.and(settled)
+    }
+
+    /// Sends the `control/close` now, forgetting an acknowledgement still awaited, and
+    /// returns the close's own acknowledgement for the caller to await or drop (`None`
+    /// when already closed or unacknowledged).
+    #[cfg_attr(not(feature = "containers"), allow(dead_code))] // exec's writer
+    pub(crate) async fn start_close(&mut self) -> Result<Option<Reply>> {
+        if self.closed {
+            return Ok(None);
+        }
+        self.closed = true;
+        self.unacked = None;
+        let head = close_head(&self.tool_call_id)?;
+        match self.policy {
+            RequestChunks::Acked => self
+                .room
+                .start_request(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &head, &[])
+                .await
+                .map(Some),
+            RequestChunks::Unacked => self.send_unacked(&head, &[]).await.map(|()| None),
+        }
+    }
+
+    /// Settles the previous chunk, then packs the header of the next one.
+    async fn head(&mut self, chunk_header: Value) -> Result<Vec<u8>> {
+        self.settle().await?;
+        if self.closed {
+            return Err(Error::InvalidArguments(format!(
+                "{}: the request side is closed",
+                self.tool
+            )));
+        }
+        chunk_head(&self.tool_call_id, chunk_header)
+    }
+
+    /// Sends a chunk as a request whose reply nobody waits for (it is dropped on arrival).
+    async fn send_unacked(&self, head: &[u8], payload: &[&[u8]]) -> Result<()> {
+        let shared = self.room.shared();
+        if self.room.is_closed() {
+            return Err(shared.closed_error());
+        }
+        let mut parts = Vec::with_capacity(payload.len() + 1);
+        parts.push(head);
+        parts.extend_from_slice(payload);
+        shared
+            .send_parts(shared.next_id(), cp::ROOM_TOOL_CALL_REQUEST_CHUNK, &parts)
+            .await
+    }
+}
+
+impl Drop for RequestHalf {
+    fn drop(&mut self) {
+        // Dropped early: still tell the server, so it can free the call.
+        if !self.closed {
+            close_detached(&self.room, &self.tool_call_id);
+        }
+    }
+}
+
+/// Sends the request-side close of `tool_call_id` from a `Drop`: detached, so an
+/// unacknowledged close never keeps the connection alive.
+fn close_detached(room: &RoomClient, tool_call_id: &str) {
+    if room.is_closed() {
+        return;
+    }
+    if let Ok(head) = close_head(tool_call_id) {
+        room.shared()
+            .send_detached(cp::ROOM_TOOL_CALL_REQUEST_CHUNK, head);
+    }
+}
+
+/// The response side of a stream: the server's `control/open`, then response chunks
+/// until its close. Dropping it stops routing chunks to the stream.
+#[derive(Debug)]
+pub(crate) struct ResponseHalf {
+    room: RoomClient,
+    tool: String,
+    tool_call_id: String,
+    /// The reply to the invoke, until it has arrived.
+    pub(super) opened: Option<Reply>,
+    chunks: mpsc::UnboundedReceiver<Result<Content>>,
+    closed: bool,
+}
+
+impl ResponseHalf {
+    /// The response half of a stream already routed to `chunks`.
+    pub(super) fn new(
+        room: RoomClient,
+        tool: String,
+        tool_call_id: String,
+        chunks: mpsc::UnboundedReceiver<Result<Content>>,
+    ) -> Self {
+        ResponseHalf {
+            room,
+            tool,
+            tool_call_id,
+            opened: None,
+            chunks,
+            closed: false,
+        }
+    }
+
+    /// Waits for the server's `control/open` (once); an `error` reply fails.
+    pub(crate) async fn ensure_open(&mut self) -> Result<()> {
+        // Cancel-safe: the reply is kept until it has arrived.
+        if let Some(opened) = self.opened.as_mut() {
+            let reply = opened.await;
+            self.opened = None;
+            match reply? {
+                Content::Control(Control::Open) => {}
+                other => {
+                    return Err(Error::unexpected(
+                        &self.tool,
+                        format!("expected control/open, got {}", other.type_name()),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next response chunk: `Ok(None)` after a normal close, [`Error::StreamClosed`]
+    /// after an abnormal one, `error` chunks as [`Content::Error`].
+    pub(crate) async fn recv(&mut self) -> Result<Option<Content>> {
+        self.ensure_open().await?;
+        if self.closed {
+            return Ok(None);
+        }
+        match self.chunks.recv().await {
+            None => Err(self.room.shared().closed_error()),
+            Some(Err(e)) => {
+                self.closed = true;
+                Err(e)
+            }
+            Some(Ok(Content::Control(Control::Close {
+                status_code,
+                message,
+            }))) => {
+                self.closed = true;
+                if status_code == CLOSE_NORMAL {
+                    Ok(None)
+                } else {
+                    Err(Error::StreamClosed {
+                        status_code,
+                        message,
+                    })
+                }
+            }
+            Some(Ok(chunk)) => Ok(Some(chunk)),
+        }
+    }
+
+    /// Like [`ResponseHalf::recv`], failing with [`Error::Timeout`] after `timeout`.
+    pub(crate) async fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Content>> {
+        tokio::time::timeout(timeout, self.recv())
+            .await
+            .unwrap_or(Err(Error::Timeout(timeout, "a stream chunk")))
+    }
+
+    /// Whether the server has closed its side.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.closed
+    }
+}
+
+impl Drop for ResponseHalf {
+    fn drop(&mut self) {
+        self.room.shared().lock().streams.remove(&self.tool_call_id);
+    }
+}
