@@ -12,6 +12,7 @@ from .agents import AGENTS_SCENARIOS
 from .containers import CONTAINERS_SCENARIOS
 from .mounts import MOUNTS_SCENARIOS
 from .streaming import STREAM_SCENARIOS
+from .dataset import DATASET_SCENARIOS
 
 SCENARIOS: list[Scenario] = [
     *STORAGE_SCENARIOS,
@@ -26,4 +27,5 @@ SCENARIOS: list[Scenario] = [
     *MOUNTS_SCENARIOS,
     *AGENTS_SCENARIOS,
     *STREAM_SCENARIOS,
+    *DATASET_SCENARIOS,
 ]
