@@ -81,6 +81,7 @@ async def run_scenario(sc: Scenario, workdir: Path) -> Recording:
         "expect_events": sc.expect_events,
         "expect_unhandled": sc.expect_unhandled,
         "pre_calls": getattr(sc, "pre_calls", None),
+        "take": getattr(sc, "take", None),
     }
     if sc.steps is not None:
         spec.update(

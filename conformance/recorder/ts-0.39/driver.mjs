@@ -93,6 +93,9 @@ const {
   DataType,
 } = meshagent;
 
+// Arrow values (dataset): the SDK's own apache-arrow module.
+const arrow = require("apache-arrow");
+
 const TIMEOUT_MS = 15000;
 
 function withTimeout(promise, what) {
@@ -127,6 +130,12 @@ function reviveArg(value, room) {
         name: f.name,
         mimeType: f.mime_type,
       });
+    }
+    if (keys.length === 1 && keys[0] === "$arrow_table") {
+      return arrow.tableFromIPC(new Uint8Array(Buffer.from(value.$arrow_table, "base64")));
+    }
+    if (keys.length === 1 && keys[0] === "$arrow_schema") {
+      return arrow.tableFromIPC(new Uint8Array(Buffer.from(value.$arrow_schema, "base64"))).schema;
     }
     if (keys.length === 1 && keys[0] === "$json") {
       return new JsonContent({ json: value.$json });
@@ -197,6 +206,12 @@ function toJsonable(value, opts = {}) {
   }
   if (typeof value === "bigint") return Number(value);
   if (value instanceof Date) return value.toISOString();
+  // apache-arrow: a Table as its rows, a Schema as [{name, type, nullable}] (type: the arrow-js
+  // type's toString()).
+  if (arrow.isArrowTable(value)) return value.toArray().map((row) => rec(row.toJSON()));
+  if (arrow.isArrowSchema(value)) {
+    return value.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
+  }
   if (value instanceof Uint8Array) return bytesToBase64(value); // bytes -> base64 text
   if (Array.isArray(value)) return value.map(rec);
   if (value instanceof Map) {
@@ -247,6 +262,18 @@ async function collect(kind, value, scenario, opts) {
   if (kind === "iterate") {
     const out = [];
     for await (const item of value) out.push(toJsonable(item, opts));
+    return out;
+  }
+  if (kind === "iterate_n") {
+    // An unbounded stream (dataset.watchTable): the first scenario.take items, then stop.
+    const out = [];
+    const iterator = value[Symbol.asyncIterator]();
+    while (out.length < scenario.take) {
+      const next = await iterator.next();
+      if (next.done) break;
+      out.push(toJsonable(next.value, opts));
+    }
+    await iterator.return?.();
     return out;
   }
   if (kind === "log_events") {

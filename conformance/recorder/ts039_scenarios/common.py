@@ -33,6 +33,8 @@ class Scenario039(Scenario):
     still script the requests the SDK makes on its own."""
 
     pre_calls: list[Any] | None = None
+    # collect "iterate_n": how many items of an unbounded stream the driver reads.
+    take: int | None = None
 
     def script(self):  # type: ignore[override]
         if self.method == "events" and self.steps is not None:
