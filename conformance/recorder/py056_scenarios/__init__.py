@@ -13,6 +13,7 @@ from .containers import CONTAINERS_SCENARIOS
 from .mounts import MOUNTS_SCENARIOS
 from .streaming import STREAM_SCENARIOS
 from .dataset import DATASET_SCENARIOS
+from .sqlite import SQLITE_SCENARIOS
 
 SCENARIOS: list[Scenario] = [
     *STORAGE_SCENARIOS,
@@ -28,4 +29,5 @@ SCENARIOS: list[Scenario] = [
     *AGENTS_SCENARIOS,
     *STREAM_SCENARIOS,
     *DATASET_SCENARIOS,
+    *SQLITE_SCENARIOS,
 ]
