@@ -14,11 +14,13 @@ from .mounts import MOUNTS_SCENARIOS
 from .streaming import STREAM_SCENARIOS
 from .dataset import DATASET_SCENARIOS
 from .sqlite import SQLITE_SCENARIOS
+from .messaging_stream import MESSAGING_STREAM_SCENARIOS
 
 SCENARIOS: list[Scenario] = [
     *STORAGE_SCENARIOS,
     *QUEUES_SCENARIOS,
     *MESSAGING_SCENARIOS,
+    *MESSAGING_STREAM_SCENARIOS,
     *DEVELOPER_SCENARIOS,
     *SYNC_SCENARIOS,
     *SERVICES_SCENARIOS,
