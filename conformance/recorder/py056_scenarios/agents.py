@@ -32,7 +32,9 @@ async def _invoke_nowait(room, **kwargs):
 
 
 AGENTS_SCENARIOS: list[Scenario] = [
-    *derive(AGENTS_035, skip=["py-agents-invoke-tool-routing", "py-agents-list-toolkits", "py-agents-call-api"]),
+    # py-agents-list-toolkits (0.35.8 reply with thumbnail_url, pricing, supports_context: ignored by 0.56) and
+    # py-agents-call-api (a 0.35.8 ApiScope) are kept as they are.
+    *derive(AGENTS_035, skip=["py-agents-invoke-tool-routing"]),
     case(
         "py056-agents-invoke-tool-routing",
         "agents.invoke_tool",
