@@ -77,7 +77,7 @@ AGENTS_SCENARIOS: list[Scenario] = [
         run=lambda r: r.agents.list_toolkits(),
     ),
     case(
-        "py056-agents-call-api",
+        "py056-agents-call-api-agent-default",
         "agents.call",
         {
             "url": "https://agents.example.test/hooks/call",
