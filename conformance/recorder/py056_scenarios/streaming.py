@@ -246,23 +246,6 @@ STREAM_SCENARIOS: list[Scenario] = [
 
 # ---- 0.56 additions
 
-def build_logs_steps_056(status: int | None) -> list:
-    """As stream_cases.build_logs_steps, with one channel 2 line (0.56 delivers channel 2 too)."""
-    import json as _json
-
-    from fake_room import open_step, chunk_step, response_chunk
-
-    pushes = [response_chunk(streams.binary(channel=1), line.encode("utf-8")) for line in streams.BUILD_LOG_LINES]
-    pushes.insert(1, response_chunk(streams.binary(channel=2), "warning: pip is old ✗\n".encode("utf-8")))
-    if status is not None:
-        pushes.append(response_chunk(streams.binary(channel=3), _json.dumps({"status": status}).encode("utf-8")))
-    return [
-        open_step("containers", "get_build_logs"),
-        chunk_step(streams.binary(kind="start"), then=[*pushes, streams.server_close()]),
-        streams.client_close(),
-    ]
-
-
 BUILD_CONTEXT = [bytes(range(256)) * 5, b"tail of the archive \xe2\x9c\x93"]
 
 
@@ -288,7 +271,7 @@ STREAM_SCENARIOS += [
         id="py056-containers-get-build-logs-channel-2",
         method="containers.get_build_logs",
         arguments={"build_id": "b-44"},
-        steps=build_logs_steps_056(0),
+        steps=streams.build_logs_steps_channel_2(0),
         run=lambda room: _build_logs(room, build_id="b-44"),
     ),
     Scenario(

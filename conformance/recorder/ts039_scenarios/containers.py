@@ -142,3 +142,44 @@ AGENTS_039: list[Scenario] = [
     plain("ts039-agents-list-toolkits-annotations", "agents.list_toolkits", {}, "agents.listToolkits", [],
           json_reply(_TOOLKITS_039)),
 ]
+
+
+# ---- 0.39 reply shapes for calls that are otherwise unchanged
+import stream_cases as _streams  # noqa: E402
+from ts_scenarios.common import js_json  # noqa: E402
+from ts_scenarios.streaming import LOGS_REQUEST_ID, stream as _stream  # noqa: E402
+
+EXTRA_039: list[Scenario] = [
+    # TS 0.39.9 drops channel 2 (Python 0.56 delivers it).
+    _stream("ts039-containers-get-build-logs-channel-2", "containers.get_build_logs", {"build_id": "b-44"},
+            "containers.getBuildLogs", [{"buildId": "b-44"}],
+            _streams.build_logs_steps_channel_2(0), "log_stream", uuids=[LOGS_REQUEST_ID]),
+    plain("ts039-containers-list-containers-039-fields", "containers.list_containers", {}, "containers.list", [],
+          json_reply({"containers": [{
+              "id": "c-1234", "image": "ghcr.io/example/chatbot:1.2.3", "image_id": "sha256:abc",
+              "status": "Up 5 minutes", "name": "chatbot ✓", "ports": [8080, 9090],
+              "started_by": {"id": "p-local", "name": "alice"}, "state": "RUNNING", "private": False,
+              "service_id": "svc-chatbot", "mounts": {"room": [{"path": "/data", "read_only": False}]},
+              "stats": {"cpu_usage_nano_cores": 1500000, "memory_usage_bytes": 104857600},
+              "exit_status": {"exit_code": 0},
+          }]}), result_keys="wire"),
+    plain("ts039-services-list-with-state-runtime", "services.list", {}, "services.listWithState", [],
+          json_reply({
+              "services_json": [js_json({"version": "v1", "kind": "Service", "id": "svc-web",
+                                         "metadata": {"name": "web"}, "container": {"image": "nginx:1.27"}})],
+              "service_states": [{
+                  "service_id": "svc-web", "state": "running", "container_id": "c-123", "restart_count": 2,
+                  "last_start_error": "image pull backoff ✗", "last_start_error_at": 1717171600.5,
+                  "status": {"ports": [{"num": 8080, "liveness": "/healthz", "liveness_status": "ready",
+                                        "last_checked_at": 1717171720.0, "last_error": None},
+                                       {"num": "*", "liveness_status": "not_configured"}]},
+                  "events": [{"type": "Warning", "reason": "BackOff", "message": "restarting failed container",
+                              "count": 3, "first_timestamp": 1717171000.0, "last_timestamp": 1717171500.0}],
+              }],
+          }), result_keys="wire"),
+    # memory values as typed wrappers (0.37+): TS hands them back undecoded.
+    plain("ts039-memory-query-wrappers", "memory.query", {"name": "kb", "statement": "MATCH (p:person) RETURN p"},
+          "memory.query", [{"name": "kb", "statement": "MATCH (p:person) RETURN p"}],
+          json_reply({"results": [{"name": "Zoë ✓", "photo": {"binary": "iVBORw=="},
+                                   "seen": {"timestamp": "2025-01-02T03:04:05Z"}, "tags": {"list": ["a", "b"]}}]})),
+]
