@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Re-record the conformance cases from an official SDK.
 #   conformance/recorder/record.sh python [--only CASE_ID ...] [--sdk-logs]
+#   conformance/recorder/record.sh typescript | python-0.56 | typescript-0.39 [--only CASE_ID ...]
 # Creates conformance/recorder/.venv if missing, installs requirements.txt into it and runs the
 # driver, which rewrites every conformance/cases/python/*.yaml (all toolkits, the agents surface
 # and the push events; see README.md) and removes stale py-*.yaml files after a clean full run.
