@@ -54,6 +54,31 @@ STORAGE_SCENARIOS: list[Scenario] = [
         replies=[json_reply({"url": "https://files.example.test/a.txt", "expires_at": "2024-01-01T00:00:00Z"})],
     ),
     Scenario(
+        id="py056-storage-exists-extra-key",
+        method="storage.exists",
+        arguments={"path": "docs/a.txt"},
+        replies=[json_reply({"exists": True, "is_folder": False})],
+    ),
+    Scenario(
+        id="py056-storage-list-extra-key",
+        method="storage.list",
+        arguments={"path": "docs"},
+        replies=[json_reply({"files": [], "cursor": None})],
+    ),
+    # Event headers are validated with extra="forbid" too: the push with an extra key is dropped
+    # (the handler raises inside the SDK), the next one is delivered.
+    Scenario(
+        id="py056-storage-events-extra-key",
+        method="events",
+        arguments={},
+        pushes=[
+            Push(type="storage.file.updated", header={"path": "docs/a.txt", "participant_id": "p-remote", "size": 3}),
+            Push(type="storage.file.deleted", header={"path": "docs/b.txt", "participant_id": "p-remote"}),
+        ],
+        listen=["file.updated", "file.deleted"],
+        expect_events=1,
+    ),
+    Scenario(
         id="py056-storage-events-moved",
         method="events",
         arguments={},
