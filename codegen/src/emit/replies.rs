@@ -1,0 +1,154 @@
+//! How a plain tool's reply is decoded into the method's result.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::*;
+use crate::ir::{JsonBody, JsonOutput, Output, Tool, Toolkit, TypeRef};
+use crate::naming::{ident, pascal};
+
+/// The Rust type a tool call resolves to, and the expression that decodes `reply` into it.
+/// The decoding of a reply: the Rust type callers get, a private wrapper declared inside
+/// `into_future`, a public output struct declared in the module, and the decode expression.
+pub(super) struct Decode {
+    pub(super) ret: TokenStream,
+    pub(super) private: TokenStream,
+    pub(super) public: TokenStream,
+    pub(super) expr: TokenStream,
+}
+
+pub(super) fn output_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
+    let d = reply_decode(t, tk, output);
+    let wire = &t.name;
+    let expr = d.expr;
+    let tail = tool_parts(t).and_then(|(input, _)| input.iter().find(|f| tail_field(f)));
+    let invoke = match tail {
+        Some(f) => {
+            let n = ident(&f.rust);
+            let bytes = if f.ty.is_optional() {
+                quote!(self.#n.clone().unwrap_or_default())
+            } else {
+                quote!(self.#n.clone())
+            };
+            quote!(self.room.invoke_binary(TOOLKIT, #wire, &self, #bytes).await?)
+        }
+        None => quote!(self.room.invoke_json(TOOLKIT, #wire, &self).await?),
+    };
+    Decode {
+        expr: quote! {
+            let reply = #invoke;
+            #expr
+        },
+        ..d
+    }
+}
+
+pub(super) fn reply_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
+    let tool_id = format!("{}.{}", tk.name, t.name);
+    let simple = |ret: TokenStream, expr: TokenStream| Decode {
+        ret,
+        private: quote!(),
+        public: quote!(),
+        expr,
+    };
+    match output {
+        Output::Ignore => simple(quote!(()), quote!(crate::support::decode::ignore(reply))),
+        Output::Empty => simple(
+            quote!(()),
+            quote!(crate::support::decode::empty(reply, #tool_id)),
+        ),
+        Output::Text => simple(
+            quote!(String),
+            quote!(crate::support::decode::text(reply, #tool_id)),
+        ),
+        Output::EmptyOrJson => simple(
+            quote!(()),
+            quote!(crate::support::decode::empty_or_json(reply, #tool_id)),
+        ),
+        Output::File { empty_none: false } => simple(
+            quote!(crate::FileContent),
+            quote!(crate::support::decode::file(reply, #tool_id)),
+        ),
+        Output::File { empty_none: true } => simple(
+            quote!(Option<crate::FileContent>),
+            quote!(crate::support::decode::file_or_empty(reply, #tool_id)),
+        ),
+        Output::Json(j) => json_decode(t, j, &tool_id),
+    }
+}
+
+pub(super) fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
+    let returned = match (&j.body, &j.returns) {
+        (JsonBody::Fields(fields), Some(ret)) => fields.iter().find(|f| &f.wire == ret),
+        _ => None,
+    };
+    // `decoded` is what serde reads; `value` what the caller gets (one field of a private
+    // wrapper when the spec says `returns`).
+    let (decoded, private, public, pick, value) = match (&j.body, returned) {
+        (JsonBody::Type(ty), _) => {
+            let r = rust_type(ty);
+            (r.clone(), quote!(), quote!(), None, r)
+        }
+        (JsonBody::Fields(_), Some(f)) => {
+            let n = ident(&f.rust);
+            let decl = struct_field(f, false);
+            let ty = rust_type(&f.ty);
+            let private = quote! {
+                #[derive(serde::Deserialize)]
+                struct Reply { #decl }
+            };
+            (
+                quote!(Reply),
+                private,
+                quote!(),
+                Some(quote!(|r: Reply| r.#n)),
+                ty,
+            )
+        }
+        (JsonBody::Fields(fields), None) => {
+            let name = format_ident!("{}Output", pascal(&t.name));
+            let fields = fields.iter().map(|f| struct_field(f, true));
+            let d = doc(&format!("Reply of `{tool_id}`."));
+            let decl = quote! {
+                #d
+                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                pub struct #name { #(#fields)* }
+            };
+            (quote!(#name), quote!(), decl, None, quote!(#name))
+        }
+    };
+    let object = matches!(
+        &j.body,
+        JsonBody::Fields(_) | JsonBody::Type(TypeRef::Named { .. })
+    );
+    let optional_call = if let Some(key) = &j.present_when {
+        Some(quote!(crate::support::decode::json_present_when::<#decoded>(reply, #key, #tool_id)))
+    } else if j.empty_none {
+        Some(quote!(crate::support::decode::json_or_empty::<#decoded>(reply, #tool_id)))
+    } else {
+        None
+    };
+    let (ret, expr) = match (optional_call, pick) {
+        (Some(call), Some(p)) => (quote!(Option<#value>), quote!(#call.map(|o| o.map(#p)))),
+        (Some(call), None) => (quote!(Option<#value>), call),
+        (None, Some(p)) => (
+            value,
+            quote!(crate::support::decode::json_object::<#decoded>(reply, #tool_id).map(#p)),
+        ),
+        // Named types and inline fields are JSON objects, never arrays.
+        (None, None) if object => (
+            value,
+            quote!(crate::support::decode::json_object::<#decoded>(reply, #tool_id)),
+        ),
+        (None, None) => (
+            value,
+            quote!(crate::support::decode::json::<#decoded>(reply, #tool_id)),
+        ),
+    };
+    Decode {
+        ret,
+        private,
+        public,
+        expr,
+    }
+}

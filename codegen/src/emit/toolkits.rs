@@ -1,0 +1,332 @@
+//! One module per toolkit: the toolkit struct, a method and a request builder per tool.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::*;
+use crate::ir::{Field, JsonBody, JsonOutput, Output, Tool, ToolKind, Toolkit, TypeRef};
+use crate::naming::{ident, pascal, snake};
+use crate::spec::model::{Absent, Flow, PushItem};
+
+/// Every field a toolkit module decodes: types, events and inline replies.
+pub(super) fn decoded_fields(tk: &Toolkit) -> Vec<&Field> {
+    let replies = tk.tools.iter().flat_map(|t| match &t.kind {
+        ToolKind::Plain {
+            output:
+                Output::Json(JsonOutput {
+                    body: JsonBody::Fields(f),
+                    ..
+                }),
+            ..
+        } => f.iter().collect(),
+        _ => Vec::new(),
+    });
+    type_fields(&tk.types)
+        .into_iter()
+        .chain(tk.events.iter().flat_map(|e| e.fields.iter()))
+        .chain(replies)
+        .collect()
+}
+
+pub(super) fn toolkit_rs(tk: &Toolkit) -> TokenStream {
+    let defaults = default_fns(decoded_fields(tk));
+    let s = format_ident!("{}", pascal(&tk.name));
+    let wire = &tk.name;
+    let tk_doc = doc(&format!(
+        "{}\n\nGet it with [`crate::RoomClient::{}`].",
+        tk.summary, tk.name
+    ));
+    let methods = tk.tools.iter().filter_map(|t| tool_method(tk, t));
+    let dispatch = dispatch_impl(tk);
+    let builders = tk.tools.iter().filter_map(|t| tool_builder(tk, t));
+    let events = tk.events.iter().map(|e| event_struct(Some(tk), e));
+    let types = tk.types.iter().map(|t| type_decl(t, false));
+    let streaming: Vec<String> = tk
+        .tools
+        .iter()
+        .filter(|t| matches!(&t.kind, ToolKind::Stream(s) if !generated_flow(s.flow)))
+        .map(|t| format!("`{}`", t.name))
+        .collect();
+    let streaming_note = (!streaming.is_empty()).then(|| {
+        doc(&format!(
+            "\nStreaming tools declared in the spec without a generated method yet: {}. Reach them with [`crate::RoomClient::open_stream`].",
+            streaming.join(", ")
+        ))
+    });
+    let mod_doc = format!(" Toolkit `{wire}`: {}", tk.summary);
+    quote! {
+        #![doc = #mod_doc]
+        #![allow(clippy::too_many_arguments)]
+
+        /// Wire name of this toolkit.
+        pub const TOOLKIT: &str = #wire;
+
+        #tk_doc
+        #streaming_note
+        #[derive(Debug, Clone)]
+        pub struct #s {
+            pub(crate) room: crate::RoomClient,
+        }
+
+        impl #s {
+            #(#methods)*
+        }
+
+        #dispatch
+
+        #(#builders)*
+        #(#events)*
+        #(#types)*
+        #(#defaults)*
+    }
+}
+
+pub(super) fn builder_name(t: &Tool) -> proc_macro2::Ident {
+    format_ident!("{}Request", pascal(&t.name))
+}
+
+pub(super) fn tool_parts(t: &Tool) -> Option<(&[Field], &Output)> {
+    match &t.kind {
+        ToolKind::Plain { input, output, .. } => Some((input, output)),
+        ToolKind::Stream(_) => None,
+    }
+}
+
+/// What a `server_push` tool yields per chunk (`None`: the raw content).
+pub(super) fn push_item(t: &Tool) -> Option<PushItem> {
+    match &t.kind {
+        ToolKind::Stream(s) => s.item,
+        ToolKind::Plain { .. } => None,
+    }
+}
+
+/// How a generated method calls the server.
+pub(super) enum Call<'a> {
+    /// `room.invoke_tool` with a JSON input and a typed reply.
+    Plain(&'a Output),
+    /// A streaming tool with a runtime flow policy.
+    Flow(Flow),
+}
+
+/// The arguments and call kind of a tool that gets a generated method: plain tools, and
+/// streaming tools whose flow policy the runtime implements for generated methods.
+pub(super) fn method_parts(t: &Tool) -> Option<(&[Field], Call<'_>)> {
+    match &t.kind {
+        ToolKind::Plain { input, output, .. } => Some((input, Call::Plain(output))),
+        ToolKind::Stream(s) if generated_flow(s.flow) => {
+            let start = s
+                .request
+                .iter()
+                .find(|c| c.kind == "start")
+                .map_or(&[][..], |c| &c.headers[..]);
+            Some((start, Call::Flow(s.flow)))
+        }
+        ToolKind::Stream(_) => None,
+    }
+}
+
+/// Flow policies with generated methods; the others are reached through `open_stream`.
+pub(super) fn generated_flow(flow: Flow) -> bool {
+    matches!(
+        flow,
+        Flow::PullUpload
+            | Flow::PullDownload
+            | Flow::ServerPush
+            | Flow::WriteBatches
+            | Flow::ReadBatches
+    )
+}
+
+/// The single field of a data chunk: the request chunk other than `start` (writes) or the
+/// response chunk (reads).
+pub(super) fn data_field(t: &Tool, request: bool) -> Option<&Field> {
+    let ToolKind::Stream(s) = &t.kind else {
+        return None;
+    };
+    let chunks = if request { &s.request } else { &s.response };
+    chunks
+        .iter()
+        .filter(|c| c.kind != "start" && c.kind != "pull")
+        .find_map(|c| c.headers.first())
+}
+
+pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
+    let (input, call) = method_parts(t)?;
+    let upload = matches!(call, Call::Flow(Flow::PullUpload));
+    let batches = match call {
+        Call::Flow(Flow::WriteBatches) => data_field(t, true),
+        _ => None,
+    };
+    let batch_param = batches.map(|f| {
+        let ty = rust_type(&f.ty);
+        quote!(batches: impl futures::Stream<Item = #ty> + Send + 'static)
+    });
+    let batch_init = batches.map(|f| {
+        let w = &f.wire;
+        quote!(batches: crate::support::flows::Batches::new(#w, batches),)
+    });
+    let method = ident(&snake(&t.name));
+    let builder = builder_name(t);
+    let required: Vec<&Field> = input.iter().filter(|f| f.is_required()).collect();
+    let params = required
+        .iter()
+        .map(|f| {
+            let n = ident(&f.rust);
+            let (ty, _) = arg(&f.ty);
+            quote!(#n: #ty)
+        })
+        .chain(upload.then(|| quote!(source: impl Into<crate::ByteSource>)))
+        .chain(batch_param);
+    let source_init = upload.then(|| quote!(source: source.into(),));
+    let inits = input.iter().map(|f| {
+        let n = ident(&f.rust);
+        if f.is_required() {
+            if arg(&f.ty).1 {
+                quote!(#n: #n.into())
+            } else {
+                quote!(#n)
+            }
+        } else if let Some(d) = &f.default {
+            let v = default_value(&f.ty, d);
+            quote!(#n: #v)
+        } else {
+            quote!(#n: None)
+        }
+    });
+    let optional: Vec<String> = input
+        .iter()
+        .filter(|f| !f.is_required())
+        .map(|f| format!("[`{}`]({builder}::{})", f.rust, f.rust))
+        .collect();
+    let sends = match call {
+        Call::Plain(_) => "Sends `room.invoke_tool`",
+        Call::Flow(_) => "Streams (`room.invoke_tool` with `control/open`, then chunks)",
+    };
+    let mut text = format!("{}\n\n{sends} for tool `{}.{}`", t.summary, tk.name, t.name);
+    if optional.is_empty() {
+        text.push_str("; `.await` the returned request.");
+    } else {
+        text.push_str(&format!(
+            ". Optional arguments: {}; then `.await`.",
+            optional.join(", ")
+        ));
+    }
+    let arg_docs: Vec<String> = required
+        .iter()
+        .map(|f| format!("- `{}`: {}", f.rust, f.doc))
+        .chain(upload.then(|| "- `source`: the bytes: a buffer, or [`crate::ByteSource::from_stream`] / [`crate::ByteSource::from_reader`]; read only as the server pulls.".to_string()))
+        .chain(batches.map(|_| "- `batches`: the batches to write, one sent per server pull (e.g. `futures::stream::iter(batches)`).".to_string()))
+        .collect();
+    if !arg_docs.is_empty() {
+        text.push_str(&format!("\n\n# Arguments\n{}", arg_docs.join("\n")));
+    }
+    let d = doc(&text);
+    Some(quote! {
+        #d
+        pub fn #method(&self, #(#params),*) -> #builder {
+            #builder { room: self.room.clone(), #source_init #batch_init #(#inits,)* }
+        }
+    })
+}
+
+pub(super) fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
+    let (input, call) = method_parts(t)?;
+    let builder = builder_name(t);
+    let tool_wire = &t.name;
+    let fields = input.iter().map(|f| builder_field(f, false));
+    let setters: Vec<TokenStream> = input
+        .iter()
+        .filter(|f| !f.is_required())
+        .map(|f| {
+            let n = ident(&f.rust);
+            let inner = match &f.ty {
+                TypeRef::Optional(i) => i.as_ref(),
+                other => other,
+            };
+            let (ty, into) = arg(inner);
+            let conv = if into { quote!(#n.into()) } else { quote!(#n) };
+            let value = if f.ty.is_optional() {
+                quote!(Some(#conv))
+            } else {
+                conv
+            };
+            let mut text = f.doc.clone();
+            if let Some(d) = &f.default {
+                text.push_str(&format!("\n\nDefault: `{d}`."));
+            } else {
+                let absent = match f.absent {
+                    Absent::Omit => "left out of the request",
+                    Absent::SendNull => "sent as `null`",
+                };
+                text.push_str(&format!("\n\nWhen not set, `{}` is {absent}.", f.wire));
+            }
+            let d = doc(&text);
+            quote! {
+                #d
+                pub fn #n(mut self, #n: #ty) -> Self {
+                    self.#n = #value;
+                    self
+                }
+            }
+        })
+        .collect();
+    let setters = (!setters.is_empty()).then(|| quote! { impl #builder { #(#setters)* } });
+    let Decode {
+        ret,
+        private,
+        public,
+        expr,
+    } = match call {
+        Call::Plain(output) => output_decode(t, tk, output),
+        Call::Flow(flow) => flow_call(
+            flow,
+            push_item(t),
+            tool_wire,
+            has_start(t),
+            data_field(t, false),
+            &format!("{}.{}", tk.name, t.name),
+        ),
+    };
+    let source_field = match call {
+        Call::Flow(Flow::PullUpload) => Some(quote! {
+            #[serde(skip)]
+            source: crate::ByteSource,
+        }),
+        Call::Flow(Flow::WriteBatches) => Some(quote! {
+            #[serde(skip)]
+            batches: crate::support::flows::Batches,
+        }),
+        _ => None,
+    };
+    let d = doc(&format!(
+        "A call of `{}.{}` ({}); `.await` it to send it and get the typed result.",
+        tk.name,
+        t.name,
+        t.summary.trim_end_matches('.')
+    ));
+    Some(quote! {
+        #d
+        #[derive(Debug, serde::Serialize)]
+        #[must_use = "a request does nothing until it is awaited"]
+        pub struct #builder {
+            #[serde(skip)]
+            room: crate::RoomClient,
+            #source_field
+            #(#fields)*
+        }
+
+        #setters
+
+        impl std::future::IntoFuture for #builder {
+            type Output = crate::Result<#ret>;
+            type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                #private
+                Box::pin(async move { #expr })
+            }
+        }
+
+        #public
+    })
+}
