@@ -8,6 +8,7 @@ pub mod diag;
 pub mod emit;
 pub mod ir;
 pub mod naming;
+pub mod runtime_type;
 pub mod spec;
 
 use std::path::Path;

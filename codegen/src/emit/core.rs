@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 use super::*;
 use crate::ir::Api;
 use crate::naming::{ident, pascal, shouty};
+use crate::runtime_type::{self as rt, Root, Support};
 
 pub(super) fn mod_rs(api: &Api) -> TokenStream {
     let version = &api.version;
@@ -37,10 +38,22 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
         let f = feature(&tk.name);
         quote! { #f #name => self.#m().dispatch(tool, args, input).await, }
     });
+    let flow_shapes = ident(rt::FLOW_SHAPES_MODULE);
+    let (room, result, error) = (
+        Root::RoomClient.tokens(),
+        Root::Result.tokens(),
+        Root::Error.tokens(),
+    );
+    let agents = rt::agents_dispatch();
+    let dispatch_doc = doc(&format!(
+        "Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed\nmethod and returns its typed result as JSON (feature `dispatch`). `input` is what\na streaming tool's caller feeds in (see {}); empty otherwise.",
+        Support::Dispatch.doc_link()
+    ));
     quote! {
         #![doc = " Code generated from the protocol spec: typed toolkits, events, packets and error codes."]
         pub mod error_codes;
         pub mod events;
+        pub(crate) mod #flow_shapes;
         pub mod packets;
         #shared
         #(#modules)*
@@ -48,22 +61,20 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
         /// Version of the official SDKs whose protocol this crate speaks.
         pub const PROTOCOL_VERSION: &str = #version;
 
-        impl crate::RoomClient {
+        impl #room {
             #(#accessors)*
 
-            /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
-            /// method and returns its typed result as JSON (feature `dispatch`). `input` is what
-            /// a streaming tool's caller feeds in (see [`crate::support::dispatch`]); empty otherwise.
+            #dispatch_doc
             #[cfg(feature = "dispatch")]
-            pub async fn dispatch(&self, method: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> crate::Result<serde_json::Value> {
+            pub async fn dispatch(&self, method: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> #result<serde_json::Value> {
                 let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
-                let found: Option<crate::Result<serde_json::Value>> = match toolkit {
+                let found: Option<#result<serde_json::Value>> = match toolkit {
                     #(#dispatch_arms)*
                     // Packet-level surfaces the runtime implements by hand.
-                    "agents" => crate::surfaces::agents::dispatch(self, tool, args, input).await,
+                    "agents" => #agents(self, tool, args, input).await,
                     _ => None,
                 };
-                found.unwrap_or_else(|| Err(crate::Error::InvalidArguments(format!("no generated method `{method}`"))))
+                found.unwrap_or_else(|| Err(#error::InvalidArguments(format!("no generated method `{method}`"))))
             }
         }
     }
@@ -126,10 +137,10 @@ pub(super) fn error_codes_rs(api: &Api) -> TokenStream {
         .map(|e| Literal::i64_unsuffixed(e.code))
         .collect();
     let names = api.error_codes.iter().map(|e| e.name.as_str());
+    let ty_doc = doc(&format!("A known error code. Codes the spec does not list are kept as numbers in\n{}; [`ErrorCode::from_code`] returns `None` for them.", Root::Error.doc_link(Some("Server"))));
     quote! {
         #![doc = " Error codes the server puts in an `error` content's `code`."]
-        /// A known error code. Codes the spec does not list are kept as numbers in
-        /// [`crate::Error::Server`]; [`ErrorCode::from_code`] returns `None` for them.
+        #ty_doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ErrorCode {

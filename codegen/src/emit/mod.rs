@@ -38,6 +38,11 @@ pub fn generate(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         file("packets.rs", &api.core_source, packets_rs(api))?,
         file("error_codes.rs", &api.core_source, error_codes_rs(api))?,
         file("events.rs", "the `events` of each toolkit", events_rs(api))?,
+        file(
+            &format!("{}.rs", crate::runtime_type::FLOW_SHAPES_MODULE),
+            &api.flows_source,
+            flow_shapes_rs(api),
+        )?,
     ];
     if !api.shared_types.is_empty() {
         let sources: Vec<&str> = api.shared_types.iter().map(|(s, _)| s.as_str()).collect();

@@ -5,8 +5,10 @@ use quote::{format_ident, quote};
 
 use super::*;
 use crate::ir::{Field, JsonBody, JsonOutput, Output, Tool, ToolKind, Toolkit, TypeRef};
+use crate::ir::{FlowMethod, Stream};
 use crate::naming::{ident, pascal, snake};
-use crate::spec::model::{Absent, Flow, PushItem};
+use crate::runtime_type::Root;
+use crate::spec::model::Absent;
 
 /// Every field a toolkit module decodes: types, events and inline replies.
 pub(super) fn decoded_fields(tk: &Toolkit) -> Vec<&Field> {
@@ -33,8 +35,9 @@ pub(super) fn toolkit_rs(tk: &Toolkit) -> TokenStream {
     let s = format_ident!("{}", pascal(&tk.name));
     let wire = &tk.name;
     let tk_doc = doc(&format!(
-        "{}\n\nGet it with [`crate::RoomClient::{}`].",
-        tk.summary, tk.name
+        "{}\n\nGet it with {}.",
+        tk.summary,
+        Root::RoomClient.doc_link(Some(&tk.name))
     ));
     let methods = tk.tools.iter().filter_map(|t| tool_method(tk, t));
     let dispatch = dispatch_impl(tk);
@@ -44,16 +47,18 @@ pub(super) fn toolkit_rs(tk: &Toolkit) -> TokenStream {
     let streaming: Vec<String> = tk
         .tools
         .iter()
-        .filter(|t| matches!(&t.kind, ToolKind::Stream(s) if !generated_flow(s.flow)))
+        .filter(|t| matches!(&t.kind, ToolKind::Stream(s) if s.shape.method.is_none()))
         .map(|t| format!("`{}`", t.name))
         .collect();
     let streaming_note = (!streaming.is_empty()).then(|| {
         doc(&format!(
-            "\nStreaming tools declared in the spec without a generated method yet: {}. Reach them with [`crate::RoomClient::open_stream`].",
-            streaming.join(", ")
+            "\nStreaming tools declared in the spec without a generated method yet: {}. Reach them with {}.",
+            streaming.join(", "),
+            Root::RoomClient.doc_link(Some("open_stream"))
         ))
     });
     let mod_doc = format!(" Toolkit `{wire}`: {}", tk.summary);
+    let room = Root::RoomClient.tokens();
     quote! {
         #![doc = #mod_doc]
         #![allow(clippy::too_many_arguments)]
@@ -65,7 +70,7 @@ pub(super) fn toolkit_rs(tk: &Toolkit) -> TokenStream {
         #streaming_note
         #[derive(Debug, Clone)]
         pub struct #s {
-            pub(crate) room: crate::RoomClient,
+            pub(crate) room: #room,
         }
 
         impl #s {
@@ -92,79 +97,46 @@ pub(super) fn tool_parts(t: &Tool) -> Option<(&[Field], &Output)> {
     }
 }
 
-/// What a `server_push` tool yields per chunk (`None`: the raw content).
-pub(super) fn push_item(t: &Tool) -> Option<PushItem> {
-    match &t.kind {
-        ToolKind::Stream(s) => s.item,
-        ToolKind::Plain { .. } => None,
-    }
-}
-
 /// How a generated method calls the server.
 pub(super) enum Call<'a> {
     /// `room.invoke_tool` with a JSON input and a typed reply.
     Plain(&'a Output),
-    /// A streaming tool with a runtime flow policy.
-    Flow(Flow),
+    /// A streaming tool whose flow shape names an engine.
+    Flow(&'a Stream, &'a FlowMethod),
 }
 
 /// The arguments and call kind of a tool that gets a generated method: plain tools, and
-/// streaming tools whose flow policy the runtime implements for generated methods.
+/// streaming tools whose flow shape has a `signature` and an `engine`.
 pub(super) fn method_parts(t: &Tool) -> Option<(&[Field], Call<'_>)> {
     match &t.kind {
         ToolKind::Plain { input, output, .. } => Some((input, Call::Plain(output))),
-        ToolKind::Stream(s) if generated_flow(s.flow) => {
+        ToolKind::Stream(s) => {
+            let method = s.shape.method.as_ref()?;
             let start = s
                 .request
                 .iter()
                 .find(|c| c.kind == "start")
                 .map_or(&[][..], |c| &c.headers[..]);
-            Some((start, Call::Flow(s.flow)))
+            Some((start, Call::Flow(s, method)))
         }
-        ToolKind::Stream(_) => None,
     }
 }
 
-/// Flow policies with generated methods; the others are reached through `open_stream`.
-pub(super) fn generated_flow(flow: Flow) -> bool {
-    matches!(
-        flow,
-        Flow::PullUpload
-            | Flow::PullDownload
-            | Flow::ServerPush
-            | Flow::WriteBatches
-            | Flow::ReadBatches
-    )
-}
-
-/// The single field of a data chunk: the request chunk other than `start` (writes) or the
-/// response chunk (reads).
-pub(super) fn data_field(t: &Tool, request: bool) -> Option<&Field> {
-    let ToolKind::Stream(s) = &t.kind else {
-        return None;
-    };
-    let chunks = if request { &s.request } else { &s.response };
-    chunks
-        .iter()
-        .filter(|c| c.kind != "start" && c.kind != "pull")
-        .find_map(|c| c.headers.first())
+/// The signature's parts of a streaming call (`None` for plain calls).
+pub(super) fn call_flow_parts(tk: &Toolkit, t: &Tool, call: &Call<'_>) -> Option<FlowParts> {
+    match call {
+        Call::Plain(_) => None,
+        Call::Flow(s, m) => Some(flow_parts(tk, t, s, m)),
+    }
 }
 
 pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     let (input, call) = method_parts(t)?;
-    let upload = matches!(call, Call::Flow(Flow::PullUpload));
-    let batches = match call {
-        Call::Flow(Flow::WriteBatches) => data_field(t, true),
-        _ => None,
-    };
-    let batch_param = batches.map(|f| {
-        let ty = rust_type(&f.ty);
-        quote!(batches: impl futures::Stream<Item = #ty> + Send + 'static)
-    });
-    let batch_init = batches.map(|f| {
-        let w = &f.wire;
-        quote!(batches: crate::support::flows::Batches::new(#w, batches),)
-    });
+    let flow = call_flow_parts(tk, t, &call);
+    let extra = flow.as_ref().and_then(|p| p.param.clone());
+    let extra_init = flow
+        .as_ref()
+        .and_then(|p| p.field.as_ref().map(|(_, init)| init.clone()));
     let method = ident(&snake(&t.name));
     let builder = builder_name(t);
     let required: Vec<&Field> = input.iter().filter(|f| f.is_required()).collect();
@@ -175,9 +147,7 @@ pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
             let (ty, _) = arg(&f.ty);
             quote!(#n: #ty)
         })
-        .chain(upload.then(|| quote!(source: impl Into<crate::ByteSource>)))
-        .chain(batch_param);
-    let source_init = upload.then(|| quote!(source: source.into(),));
+        .chain(extra.as_ref().map(|(param, _)| param.clone()));
     let inits = input.iter().map(|f| {
         let n = ident(&f.rust);
         if f.is_required() {
@@ -200,7 +170,7 @@ pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         .collect();
     let sends = match call {
         Call::Plain(_) => "Sends `room.invoke_tool`",
-        Call::Flow(_) => "Streams (`room.invoke_tool` with `control/open`, then chunks)",
+        Call::Flow(..) => "Streams (`room.invoke_tool` with `control/open`, then chunks)",
     };
     let mut text = format!("{}\n\n{sends} for tool `{}.{}`", t.summary, tk.name, t.name);
     if optional.is_empty() {
@@ -214,8 +184,7 @@ pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     let arg_docs: Vec<String> = required
         .iter()
         .map(|f| format!("- `{}`: {}", f.rust, f.doc))
-        .chain(upload.then(|| "- `source`: the bytes: a buffer, or [`crate::ByteSource::from_stream`] / [`crate::ByteSource::from_reader`]; read only as the server pulls.".to_string()))
-        .chain(batches.map(|_| "- `batches`: the batches to write, one sent per server pull (e.g. `futures::stream::iter(batches)`).".to_string()))
+        .chain(extra.map(|(_, doc)| doc))
         .collect();
     if !arg_docs.is_empty() {
         text.push_str(&format!("\n\n# Arguments\n{}", arg_docs.join("\n")));
@@ -224,7 +193,7 @@ pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     Some(quote! {
         #d
         pub fn #method(&self, #(#params),*) -> #builder {
-            #builder { room: self.room.clone(), #source_init #batch_init #(#inits,)* }
+            #builder { room: self.room.clone(), #extra_init #(#inits,)* }
         }
     })
 }
@@ -232,7 +201,6 @@ pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
 pub(super) fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
     let (input, call) = method_parts(t)?;
     let builder = builder_name(t);
-    let tool_wire = &t.name;
     let fields = input.iter().map(|f| builder_field(f, false));
     let setters: Vec<TokenStream> = input
         .iter()
@@ -271,33 +239,21 @@ pub(super) fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         })
         .collect();
     let setters = (!setters.is_empty()).then(|| quote! { impl #builder { #(#setters)* } });
+    let (decode, source_field) = match (&call, call_flow_parts(tk, t, &call)) {
+        (Call::Plain(output), _) => (output_decode(t, tk, output), None),
+        (Call::Flow(..), Some(parts)) => {
+            let field = parts.field.map(|(decl, _)| quote! { #[serde(skip)] #decl });
+            (parts.decode, field)
+        }
+        (Call::Flow(..), None) => return None,
+    };
     let Decode {
         ret,
         private,
         public,
         expr,
-    } = match call {
-        Call::Plain(output) => output_decode(t, tk, output),
-        Call::Flow(flow) => flow_call(
-            flow,
-            push_item(t),
-            tool_wire,
-            has_start(t),
-            data_field(t, false),
-            &format!("{}.{}", tk.name, t.name),
-        ),
-    };
-    let source_field = match call {
-        Call::Flow(Flow::PullUpload) => Some(quote! {
-            #[serde(skip)]
-            source: crate::ByteSource,
-        }),
-        Call::Flow(Flow::WriteBatches) => Some(quote! {
-            #[serde(skip)]
-            batches: crate::support::flows::Batches,
-        }),
-        _ => None,
-    };
+    } = decode;
+    let (room, result) = (Root::RoomClient.tokens(), Root::Result.tokens());
     let d = doc(&format!(
         "A call of `{}.{}` ({}); `.await` it to send it and get the typed result.",
         tk.name,
@@ -310,7 +266,7 @@ pub(super) fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         #[must_use = "a request does nothing until it is awaited"]
         pub struct #builder {
             #[serde(skip)]
-            room: crate::RoomClient,
+            room: #room,
             #source_field
             #(#fields)*
         }
@@ -318,7 +274,7 @@ pub(super) fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         #setters
 
         impl std::future::IntoFuture for #builder {
-            type Output = crate::Result<#ret>;
+            type Output = #result<#ret>;
             type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
 
             fn into_future(self) -> Self::IntoFuture {

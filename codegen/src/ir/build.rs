@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use indexmap::IndexMap;
+
 use super::checks::*;
 use super::model::*;
 use super::types::*;
@@ -26,6 +28,10 @@ pub fn build(files: &[LoadedFile]) -> Result<Api, Vec<Diagnostic>> {
 pub(super) struct Builder {
     pub(super) diags: Vec<Diagnostic>,
     pub(super) shared_names: BTreeSet<String>,
+    /// The flow table, read before any toolkit.
+    pub(super) flows: IndexMap<String, FlowShape>,
+    /// Content type names of the room core file, read before any toolkit.
+    pub(super) content_types: Vec<String>,
 }
 
 /// Where we are: file and key path, for diagnostics.
@@ -83,6 +89,12 @@ impl Builder {
         {
             self.shared_names.extend(f.spec.types.keys().cloned());
         }
+        self.flows = self.flow_table(files);
+        self.content_types = files
+            .iter()
+            .filter_map(|f| f.spec.content_types.as_ref())
+            .flat_map(|c| c.keys().cloned())
+            .collect();
         let mut api = Api {
             version: String::new(),
             core_source: String::new(),
@@ -93,6 +105,12 @@ impl Builder {
             core_events: Vec::new(),
             shared_types: Vec::new(),
             toolkits: Vec::new(),
+            flows: Vec::new(),
+            flows_source: files
+                .iter()
+                .find(|f| f.spec.flows.is_some())
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
         };
         let mut core_seen = false;
         for file in files {
@@ -162,6 +180,7 @@ impl Builder {
         }
         self.cross_checks(files, &api);
         api.toolkits.sort_by(|a, b| a.name.cmp(&b.name));
+        api.flows = self.flows.values().cloned().collect();
         api
     }
 

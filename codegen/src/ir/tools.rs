@@ -5,7 +5,7 @@ use super::checks::*;
 use super::model::*;
 use super::types::*;
 use crate::diag::did_you_mean;
-use crate::spec::model::{self, EmptyMeaning, Flow, OutputContent};
+use crate::spec::model::{self, EmptyMeaning, OutputContent};
 
 impl Builder {
     pub(super) fn tool(
@@ -73,7 +73,7 @@ impl Builder {
                         Some("describe the opening chunk under `stream.request`".into()),
                     );
                 }
-                ToolKind::Stream(self.stream(at, scope, name, stream))
+                ToolKind::Stream(self.stream(at, scope, name, stream)?)
             }
             (Some(_), Some(_)) => {
                 self.err(
@@ -229,24 +229,34 @@ impl Builder {
         scope: &Scope<'_>,
         tool: &str,
         def: &model::StreamDef,
-    ) -> Stream {
+    ) -> Option<Stream> {
+        let Some(shape) = self.flows.get(&def.flow).cloned() else {
+            let d = super::flows::unknown(at, tool, &def.flow, &self.flows);
+            self.diags.push(d);
+            return None;
+        };
+        let content_types = self.content_types.clone();
         let side =
             |b: &mut Self, name: &str, chunks: &indexmap::IndexMap<String, model::ChunkDef>| {
                 let mut out = Vec::new();
                 for (kind, c) in chunks {
                     let path = ["tools", tool, "stream", name, kind.as_str()];
                     let doc = b.required_text(at, &path, &c.doc, &format!("chunk `{kind}`"));
-                    let known_content = at_core_content(&c.content);
-                    if !known_content {
+                    if !content_types.contains(&c.content) {
                         b.err(
                             at,
                             &["tools", tool, "stream", name, kind, "content"],
                             format!("unknown content type `{}`", c.content),
-                            did_you_mean(&c.content, CONTENT_TYPES),
+                            did_you_mean(&c.content, content_types.iter().map(String::as_str)).or(
+                                Some(
+                                    "content types are the `content_types` of the room core file"
+                                        .into(),
+                                ),
+                            ),
                         );
                     }
                     // The request start chunk's headers are method arguments: defaults allowed.
-                    let generated = !matches!(def.flow, Flow::Duplex);
+                    let generated = shape.method.is_some();
                     let rule = if generated && name == "request" && kind == "start" {
                         FieldUse::Input
                     } else {
@@ -270,19 +280,32 @@ impl Builder {
             };
         let request = side(self, "request", &def.request);
         let response = side(self, "response", &def.response);
-        if def.item.is_some() && def.flow != Flow::ServerPush {
+        if def.item.is_some() && !shape.item {
+            let allowing: Vec<&str> = self
+                .flows
+                .values()
+                .filter(|s| s.item)
+                .map(|s| s.name.as_str())
+                .collect();
             self.err(
                 at,
                 &["tools", tool, "stream", "item"],
-                "`item` applies to `server_push` streams only".to_string(),
-                Some("remove `item`, or use `flow: server_push`".to_string()),
+                format!("flow shape `{}` does not allow `item`", shape.name),
+                Some(if allowing.is_empty() {
+                    "remove `item`: no flow shape of the table has `item: true`".to_string()
+                } else {
+                    format!(
+                        "remove `item`, or use a shape with `item: true` ({})",
+                        allowing.join(", ")
+                    )
+                }),
             );
         }
-        Stream {
-            flow: def.flow,
+        Some(Stream {
+            shape,
             item: def.item,
             request,
             response,
-        }
+        })
     }
 }

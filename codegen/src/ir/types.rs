@@ -229,14 +229,6 @@ pub(super) const BUILTIN_TYPES: [&str; 7] = [
     "json",
     "timestamp",
 ];
-pub(super) const CONTENT_TYPES: [&str; 9] = [
-    "json", "text", "file", "binary", "empty", "error", "link", "raw", "control",
-];
-
-pub(super) fn at_core_content(c: &str) -> bool {
-    CONTENT_TYPES.contains(&c)
-}
-
 pub(super) fn default_matches(ty: &TypeRef, v: &Value) -> bool {
     match (ty, v) {
         (TypeRef::String | TypeRef::Timestamp, Value::String(_)) => true,

@@ -1647,7 +1647,13 @@ impl std::future::IntoFuture for LogsRequest {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let start = Some(start);
-            crate::support::flows::server_push(&self.room, TOOLKIT, "logs", start)
+            crate::support::flows::server_push(
+                    &self.room,
+                    &crate::flow_shapes::SERVER_PUSH,
+                    TOOLKIT,
+                    "logs",
+                    start,
+                )
                 .await
                 .map(crate::support::flows::text_items)
         })
@@ -1695,6 +1701,7 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
             let start = Some(start);
             crate::support::flows::server_push(
                     &self.room,
+                    &crate::flow_shapes::SERVER_PUSH,
                     TOOLKIT,
                     "get_build_logs",
                     start,

@@ -1110,6 +1110,7 @@ impl std::future::IntoFuture for CreateTableRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::write_batches(
                     &self.room,
+                    &crate::flow_shapes::WRITE_BATCHES,
                     TOOLKIT,
                     "create_table",
                     start,
@@ -1323,6 +1324,7 @@ impl std::future::IntoFuture for InsertRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::write_batches(
                     &self.room,
+                    &crate::flow_shapes::WRITE_BATCHES,
                     TOOLKIT,
                     "insert",
                     start,
@@ -1454,6 +1456,7 @@ impl std::future::IntoFuture for MergeRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::write_batches(
                     &self.room,
+                    &crate::flow_shapes::WRITE_BATCHES,
                     TOOLKIT,
                     "merge",
                     start,
@@ -1505,6 +1508,7 @@ impl std::future::IntoFuture for SqlRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let rows = crate::support::flows::read_batches(
                     &self.room,
+                    &crate::flow_shapes::READ_BATCHES,
                     TOOLKIT,
                     "sql",
                     start,
@@ -1627,6 +1631,7 @@ impl std::future::IntoFuture for SearchRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let rows = crate::support::flows::read_batches(
                     &self.room,
+                    &crate::flow_shapes::READ_BATCHES,
                     TOOLKIT,
                     "search",
                     start,

@@ -300,7 +300,13 @@ impl std::future::IntoFuture for LogsRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let start = None;
-            crate::support::flows::server_push(&self.room, TOOLKIT, "logs", start)
+            crate::support::flows::server_push(
+                    &self.room,
+                    &crate::flow_shapes::SERVER_PUSH,
+                    TOOLKIT,
+                    "logs",
+                    start,
+                )
                 .await
                 .map(|s| crate::support::flows::log_entries(s, "developer.logs"))
         })

@@ -3,6 +3,7 @@
 //! Code generated from the protocol spec: typed toolkits, events, packets and error codes.
 pub mod error_codes;
 pub mod events;
+pub(crate) mod flow_shapes;
 pub mod packets;
 pub mod types;
 #[cfg(feature = "containers")]

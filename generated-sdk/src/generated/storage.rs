@@ -441,6 +441,7 @@ impl std::future::IntoFuture for UploadRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::pull_upload(
                     &self.room,
+                    &crate::flow_shapes::PULL_UPLOAD,
                     TOOLKIT,
                     "upload",
                     start,
@@ -477,7 +478,13 @@ impl std::future::IntoFuture for DownloadRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::support::flows::pull_download(&self.room, TOOLKIT, "download", start)
+            crate::support::flows::pull_download(
+                    &self.room,
+                    &crate::flow_shapes::PULL_DOWNLOAD,
+                    TOOLKIT,
+                    "download",
+                    start,
+                )
                 .await
         })
     }
