@@ -93,7 +93,9 @@ fn a_new_streaming_tool_of_an_existing_shape_is_yaml_only() {
         start: {content: binary, doc: "Name, MIME type and size", headers: {name: string, mime_type: string, size: int}}
         data: {content: binary, doc: The next chunk, headers: {}}
 "#;
-    let at = yaml.find("\nevents:\n").expect("storage.yaml has an events section");
+    let at = yaml
+        .find("\nevents:\n")
+        .expect("storage.yaml has an events section");
     yaml.insert_str(at, new_tool);
     std::fs::write(&storage, yaml).expect("write");
 
@@ -106,7 +108,9 @@ fn a_new_streaming_tool_of_an_existing_shape_is_yaml_only() {
         .expect("storage.rs")
         .contents;
     assert!(
-        code.contains("pub fn download_preview(&self, path: impl Into<String>) -> DownloadPreviewRequest"),
+        code.contains(
+            "pub fn download_preview(&self, path: impl Into<String>) -> DownloadPreviewRequest"
+        ),
         "{code}"
     );
     assert!(code.contains("type Output = crate::Result<crate::Download>;"));

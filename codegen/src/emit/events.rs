@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 use super::*;
 use crate::ir::{Api, Event, Toolkit};
 use crate::naming::{ident, pascal, snake};
+use crate::runtime_type::{self as rt, Root};
 
 /// Where an event's struct lives: a toolkit module, or `events.rs` for room core events.
 pub(super) type Owner<'a> = Option<&'a Toolkit>;
@@ -25,8 +26,8 @@ pub(super) fn event_path(owner: Owner<'_>, e: &Event) -> TokenStream {
     let s = format_ident!("{}", pascal(&e.name));
     match owner {
         Some(tk) => {
-            let m = ident(&tk.name);
-            quote!(crate::#m::#s)
+            let m = rt::generated_module(&tk.name);
+            quote!(#m::#s)
         }
         None => quote!(#s),
     }
@@ -36,10 +37,10 @@ pub(super) fn event_path(owner: Owner<'_>, e: &Event) -> TokenStream {
 pub(super) fn event_struct(owner: Owner<'_>, e: &Event) -> TokenStream {
     let name = format_ident!("{}", pascal(&e.name));
     let d = doc(&format!(
-        "{}\n\nPushed as `{}`; arrives as [`crate::RoomEvent::{}`].",
+        "{}\n\nPushed as `{}`; arrives as {}.",
         e.summary,
         e.packet,
-        event_variant(owner, e)
+        Root::RoomEvent.doc_link(Some(&event_variant(owner, e).to_string()))
     ));
     let fields = e.fields.iter().map(|f| {
         if e.tail.as_deref() == Some(f.wire.as_str()) {
@@ -115,6 +116,7 @@ pub(super) fn events_rs(api: &Api) -> TokenStream {
             None => quote! { #f #packet => #fallback, },
         }
     });
+    let unknown = Root::UnknownPacket.tokens();
     quote! {
         #![doc = " Typed events the room server pushes."]
         /// An event pushed by the room server.
@@ -123,7 +125,7 @@ pub(super) fn events_rs(api: &Api) -> TokenStream {
         pub enum RoomEvent {
             #(#variants)*
             /// A pushed packet this client does not know (or whose toolkit feature is off), kept as received.
-            Unknown(crate::UnknownPacket),
+            Unknown(#unknown),
         }
 
         impl RoomEvent {

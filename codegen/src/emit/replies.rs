@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 use super::*;
 use crate::ir::{JsonBody, JsonOutput, Output, Tool, Toolkit, TypeRef};
 use crate::naming::{ident, pascal};
+use crate::runtime_type::{Root, Support};
 
 /// The Rust type a tool call resolves to, and the expression that decodes `reply` into it.
 /// The decoding of a reply: the Rust type callers get, a private wrapper declared inside
@@ -51,28 +52,22 @@ pub(super) fn reply_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
         public: quote!(),
         expr,
     };
+    // A decoder of `crate::support::decode` applied to the reply (and the tool id).
+    let call = |f: &str| {
+        let f = Support::Decode.item(f);
+        quote!(#f(reply, #tool_id))
+    };
+    let file = Root::FileContent.tokens();
     match output {
-        Output::Ignore => simple(quote!(()), quote!(crate::support::decode::ignore(reply))),
-        Output::Empty => simple(
-            quote!(()),
-            quote!(crate::support::decode::empty(reply, #tool_id)),
-        ),
-        Output::Text => simple(
-            quote!(String),
-            quote!(crate::support::decode::text(reply, #tool_id)),
-        ),
-        Output::EmptyOrJson => simple(
-            quote!(()),
-            quote!(crate::support::decode::empty_or_json(reply, #tool_id)),
-        ),
-        Output::File { empty_none: false } => simple(
-            quote!(crate::FileContent),
-            quote!(crate::support::decode::file(reply, #tool_id)),
-        ),
-        Output::File { empty_none: true } => simple(
-            quote!(Option<crate::FileContent>),
-            quote!(crate::support::decode::file_or_empty(reply, #tool_id)),
-        ),
+        Output::Ignore => {
+            let f = Support::Decode.item("ignore");
+            simple(quote!(()), quote!(#f(reply)))
+        }
+        Output::Empty => simple(quote!(()), call("empty")),
+        Output::Text => simple(quote!(String), call("text")),
+        Output::EmptyOrJson => simple(quote!(()), call("empty_or_json")),
+        Output::File { empty_none: false } => simple(file, call("file")),
+        Output::File { empty_none: true } => simple(quote!(Option<#file>), call("file_or_empty")),
         Output::Json(j) => json_decode(t, j, &tool_id),
     }
 }
@@ -121,10 +116,13 @@ pub(super) fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
         &j.body,
         JsonBody::Fields(_) | JsonBody::Type(TypeRef::Named { .. })
     );
+    let decoder = |f: &str| Support::Decode.item(f);
+    let (present_when, or_empty) = (decoder("json_present_when"), decoder("json_or_empty"));
+    let (json_object, json) = (decoder("json_object"), decoder("json"));
     let optional_call = if let Some(key) = &j.present_when {
-        Some(quote!(crate::support::decode::json_present_when::<#decoded>(reply, #key, #tool_id)))
+        Some(quote!(#present_when::<#decoded>(reply, #key, #tool_id)))
     } else if j.empty_none {
-        Some(quote!(crate::support::decode::json_or_empty::<#decoded>(reply, #tool_id)))
+        Some(quote!(#or_empty::<#decoded>(reply, #tool_id)))
     } else {
         None
     };
@@ -133,17 +131,11 @@ pub(super) fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
         (Some(call), None) => (quote!(Option<#value>), call),
         (None, Some(p)) => (
             value,
-            quote!(crate::support::decode::json_object::<#decoded>(reply, #tool_id).map(#p)),
+            quote!(#json_object::<#decoded>(reply, #tool_id).map(#p)),
         ),
         // Named types and inline fields are JSON objects, never arrays.
-        (None, None) if object => (
-            value,
-            quote!(crate::support::decode::json_object::<#decoded>(reply, #tool_id)),
-        ),
-        (None, None) => (
-            value,
-            quote!(crate::support::decode::json::<#decoded>(reply, #tool_id)),
-        ),
+        (None, None) if object => (value, quote!(#json_object::<#decoded>(reply, #tool_id))),
+        (None, None) => (value, quote!(#json::<#decoded>(reply, #tool_id))),
     };
     Decode {
         ret,

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::*;
 use crate::ir::{Field, Shape, TypeDecl, TypeRef};
 use crate::naming::{ident, pascal};
+use crate::runtime_type::{self as rt, Root};
 use crate::spec::model::Absent;
 
 /// Every field of the named types (struct fields and union variant fields).
@@ -30,10 +31,10 @@ pub(super) fn rust_type(t: &TypeRef) -> TokenStream {
         TypeRef::Bool => quote!(bool),
         TypeRef::Int => quote!(i64),
         TypeRef::Float => quote!(f64),
-        TypeRef::Bytes => quote!(crate::Base64Bytes),
+        TypeRef::Bytes => Root::Base64Bytes.tokens(),
         TypeRef::Tail => quote!(bytes::Bytes),
         TypeRef::Json => quote!(serde_json::Value),
-        TypeRef::Timestamp => quote!(crate::Timestamp),
+        TypeRef::Timestamp => Root::Timestamp.tokens(),
         TypeRef::List(i) => {
             let i = rust_type(i);
             quote!(Vec<#i>)
@@ -44,19 +45,20 @@ pub(super) fn rust_type(t: &TypeRef) -> TokenStream {
         }
         TypeRef::JsonString(i) => {
             let i = rust_type(i);
-            quote!(crate::JsonString<#i>)
+            let j = Root::JsonString.tokens();
+            quote!(#j<#i>)
         }
         TypeRef::Optional(i) => {
             let i = rust_type(i);
             quote!(Option<#i>)
         }
-        TypeRef::Named { name, shared } => {
+        TypeRef::Named { name, shared: true } => rt::shared_type(name),
+        TypeRef::Named {
+            name,
+            shared: false,
+        } => {
             let n = format_ident!("{name}");
-            if *shared {
-                quote!(crate::types::#n)
-            } else {
-                quote!(#n)
-            }
+            quote!(#n)
         }
     }
 }
@@ -280,7 +282,10 @@ pub(super) fn default_value(ty: &TypeRef, v: &Value) -> TokenStream {
             quote!(#l)
         }
         (TypeRef::String, Value::String(s)) => quote!(#s.into()),
-        (TypeRef::Timestamp, Value::String(s)) => quote!(crate::Timestamp(#s.into())),
+        (TypeRef::Timestamp, Value::String(s)) => {
+            let t = Root::Timestamp.tokens();
+            quote!(#t(#s.into()))
+        }
         (TypeRef::Named { .. }, Value::String(s)) => {
             let t = rust_type(ty);
             quote!(#t::from(#s))
