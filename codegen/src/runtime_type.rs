@@ -110,9 +110,10 @@ impl Support {
         path(&["support", self.name(), item])
     }
 
-    /// An intra-doc link to the module.
-    pub fn doc_link(self) -> String {
-        format!("[`crate::support::{}`]", self.name())
+    /// The module's name for docs. Not a link: support modules are private, and public
+    /// docs must not link to them.
+    pub fn doc_name(self) -> String {
+        format!("`support::{}`", self.name())
     }
 }
 

@@ -35,7 +35,7 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
     let dispatch_arms = api.toolkits.iter().map(|tk| {
         let m = ident(&tk.name);
         let name = &tk.name;
-        let f = feature(&tk.name);
+        let f = arm_feature(&tk.name);
         quote! { #f #name => self.#m().dispatch(tool, args, input).await, }
     });
     let flow_shapes = ident(rt::FLOW_SHAPES_MODULE);
@@ -47,8 +47,9 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
     let agents = rt::agents_dispatch();
     let dispatch_doc = doc(&format!(
         "Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed\nmethod and returns its typed result as JSON (feature `dispatch`). `input` is what\na streaming tool's caller feeds in (see {}); empty otherwise.",
-        Support::Dispatch.doc_link()
+        Support::Dispatch.doc_name()
     ));
+    let dispatch_gate = feature("dispatch");
     quote! {
         #![doc = " Code generated from the protocol spec: typed toolkits, events, packets and error codes."]
         pub mod error_codes;
@@ -65,7 +66,7 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
             #(#accessors)*
 
             #dispatch_doc
-            #[cfg(feature = "dispatch")]
+            #dispatch_gate
             pub async fn dispatch(&self, method: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> #result<serde_json::Value> {
                 let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
                 let found: Option<#result<serde_json::Value>> = match toolkit {
@@ -104,6 +105,9 @@ pub(super) fn packets_rs(api: &Api) -> TokenStream {
         let d = doc(&format!("`{wire}`: {}", c.summary));
         quote! { #d pub const #name: &str = #wire; }
     });
+    // Headers of the packets the runtime decodes itself (the handshake).
+    let headers = api.packet_headers.iter().map(|t| type_decl(t, false));
+    let header_defaults = default_fns(type_fields(&api.packet_headers));
     quote! {
         #![doc = " Wire names of packet types and content types."]
         /// Packet types a client sends.
@@ -113,6 +117,8 @@ pub(super) fn packets_rs(api: &Api) -> TokenStream {
         /// Packet types the server pushes that the runtime handles itself.
         pub mod server {
             #(#server)*
+            #(#headers)*
+            #(#header_defaults)*
         }
         /// Content types (the `type` key of a content header).
         pub mod content {

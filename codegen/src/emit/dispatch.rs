@@ -84,10 +84,11 @@ pub(super) fn dispatch_impl(tk: &Toolkit) -> TokenStream {
             }
         })
     });
-    let d = doc(&format!("Calls `tool` from JSON arguments (wire names) through its typed method and returns\nthe typed result as JSON; a streaming tool reads its input from `input` and\ncollects its output (see {}). `None` when there is no such tool.", Support::Dispatch.doc_link()));
+    let d = doc(&format!("Calls `tool` from JSON arguments (wire names) through its typed method and returns\nthe typed result as JSON; a streaming tool reads its input from `input` and\ncollects its output (see {}). `None` when there is no such tool.", Support::Dispatch.doc_name()));
     let result = Root::Result.tokens();
+    let dispatch_gate = feature("dispatch");
     quote! {
-        #[cfg(feature = "dispatch")]
+        #dispatch_gate
         impl #s {
             #d
             #[allow(unused_variables, unreachable_code)]

@@ -22,6 +22,11 @@ pub(super) fn owner_feature(owner: Owner<'_>) -> TokenStream {
     owner.map(|tk| feature(&tk.name)).unwrap_or_default()
 }
 
+/// The gate of a match arm for an event of `owner`.
+pub(super) fn owner_arm_feature(owner: Owner<'_>) -> TokenStream {
+    owner.map(|tk| arm_feature(&tk.name)).unwrap_or_default()
+}
+
 pub(super) fn event_path(owner: Owner<'_>, e: &Event) -> TokenStream {
     let s = format_ident!("{}", pascal(&e.name));
     match owner {
@@ -54,10 +59,13 @@ pub(super) fn event_struct(owner: Owner<'_>, e: &Event) -> TokenStream {
             struct_field(f, true)
         }
     });
+    let ctor = constructor(&name, &e.fields, e.tail.as_deref());
     quote! {
         #d
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[non_exhaustive]
         pub struct #name { #(#fields)* }
+        #ctor
     }
 }
 
@@ -83,17 +91,17 @@ pub(super) fn events_rs(api: &Api) -> TokenStream {
     });
     let json_arms = all.iter().map(|(tk, e)| {
         let v = event_variant(*tk, e);
-        let f = owner_feature(*tk);
+        let f = owner_arm_feature(*tk);
         quote! { #f RoomEvent::#v(e) => serde_json::to_value(e), }
     });
     let packet_arms = all.iter().map(|(tk, e)| {
         let v = event_variant(*tk, e);
-        let f = owner_feature(*tk);
+        let f = owner_arm_feature(*tk);
         let p = &e.packet;
         quote! { #f RoomEvent::#v(_) => #p, }
     });
     let decode_arms = packet_groups(&all).into_iter().map(|(tk, packet, events)| {
-        let f = owner_feature(tk);
+        let f = owner_arm_feature(tk);
         let selected: Vec<TokenStream> = events
             .iter()
             .filter_map(|e| {
@@ -117,6 +125,7 @@ pub(super) fn events_rs(api: &Api) -> TokenStream {
         }
     });
     let unknown = Root::UnknownPacket.tokens();
+    let dispatch_gate = feature("dispatch");
     quote! {
         #![doc = " Typed events the room server pushes."]
         /// An event pushed by the room server.
@@ -139,7 +148,7 @@ pub(super) fn events_rs(api: &Api) -> TokenStream {
 
             /// The event's header fields as JSON (an unknown packet's header as received;
             /// tail fields are left out). Feature `dispatch`.
-            #[cfg(feature = "dispatch")]
+            #dispatch_gate
             pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
                 match self {
                     #(#json_arms)*

@@ -10,7 +10,8 @@ use crate::ir::{Api, Field, FlowMethod, FlowShape, Stream, Tool, Toolkit};
 use crate::naming::shouty;
 use crate::runtime_type::{self as rt, Root, Support};
 use crate::spec::model::{
-    ChunkEncoding, Initiator, PullEncoding, PushItem, RequestPacing, ResponsePacing, Signature,
+    ChunkEncoding, FreshId, Initiator, PullEncoding, PushItem, RequestPacing, ResponsePacing,
+    Signature,
 };
 
 /// What a streaming tool's signature adds to its method, builder and dispatch arm.
@@ -46,9 +47,31 @@ pub(super) fn flow_parts(tk: &Toolkit, t: &Tool, s: &Stream, method: &FlowMethod
     let (result, error) = (Root::Result.tokens(), Root::Error.tokens());
     let dispatch = |f: &str| Support::Dispatch.item(f);
     let has_start = s.request.iter().any(|c| c.kind == "start");
-    let start = quote! {
-        let start = serde_json::to_value(&self)
-            .map_err(|e| #error::InvalidArguments(e.to_string()))?;
+    // Start headers the caller left unset that the spec marks `fresh` get a drawn id.
+    let fresh: Vec<TokenStream> = s
+        .request
+        .iter()
+        .filter(|c| c.kind == "start")
+        .flat_map(|c| c.headers.iter())
+        .filter_map(|f| {
+            let form = f.fresh?;
+            let fill = Support::Flows.item("fill_fresh_id");
+            let form = variant("FreshId", fresh_form(form));
+            let w = &f.wire;
+            Some(quote!(#fill(&mut start, #w, #form);))
+        })
+        .collect();
+    let start = if fresh.is_empty() {
+        quote! {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| #error::InvalidArguments(e.to_string()))?;
+        }
+    } else {
+        quote! {
+            let mut start = serde_json::to_value(&self)
+                .map_err(|e| #error::InvalidArguments(e.to_string()))?;
+            #(#fresh)*
+        }
     };
     let call = |extra: TokenStream| quote!(#engine(&self.room, &#shape, TOOLKIT, #wire, #extra));
     let mut parts = FlowParts {
@@ -202,6 +225,12 @@ fn variant(ty: &str, v: &str) -> TokenStream {
     let ty = Support::Flows.item(ty);
     let v = crate::naming::ident(v);
     quote!(#ty::#v)
+}
+
+fn fresh_form(v: FreshId) -> &'static str {
+    match v {
+        FreshId::UuidHex => "UuidHex",
+    }
 }
 
 fn initiator(v: Initiator) -> &'static str {

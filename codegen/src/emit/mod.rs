@@ -91,6 +91,15 @@ fn doc(text: &str) -> TokenStream {
     quote! { #(#[doc = #lines])* }
 }
 
-fn feature(tk: &str) -> TokenStream {
-    quote! { #[cfg(feature = #tk)] }
+/// The gate of an item behind cargo feature `name`, shown on docs.rs (`doc_cfg`).
+fn feature(name: &str) -> TokenStream {
+    quote! {
+        #[cfg(feature = #name)]
+        #[cfg_attr(docsrs, doc(cfg(feature = #name)))]
+    }
+}
+
+/// The gate of a match arm behind cargo feature `name` (arms carry no docs).
+fn arm_feature(name: &str) -> TokenStream {
+    quote! { #[cfg(feature = #name)] }
 }

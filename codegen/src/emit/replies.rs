@@ -102,12 +102,15 @@ pub(super) fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
         }
         (JsonBody::Fields(fields), None) => {
             let name = format_ident!("{}Output", pascal(&t.name));
+            let ctor = constructor(&name, fields, None);
             let fields = fields.iter().map(|f| struct_field(f, true));
             let d = doc(&format!("Reply of `{tool_id}`."));
             let decl = quote! {
                 #d
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[non_exhaustive]
                 pub struct #name { #(#fields)* }
+                #ctor
             };
             (quote!(#name), quote!(), decl, None, quote!(#name))
         }

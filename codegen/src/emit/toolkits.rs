@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use super::*;
 use crate::ir::{Field, JsonBody, JsonOutput, Output, Tool, ToolKind, Toolkit, TypeRef};
 use crate::ir::{FlowMethod, Stream};
-use crate::naming::{ident, pascal, snake};
+use crate::naming::{ident, pascal, shouty, snake};
 use crate::runtime_type::Root;
 use crate::spec::model::Absent;
 
@@ -59,12 +59,30 @@ pub(super) fn toolkit_rs(tk: &Toolkit) -> TokenStream {
     });
     let mod_doc = format!(" Toolkit `{wire}`: {}", tk.summary);
     let room = Root::RoomClient.tokens();
+    let constants = tk.constants.iter().map(|g| {
+        let m = ident(&g.name);
+        let d = format!(" {}", g.summary);
+        let values = g.values.iter().map(|(name, value, vdoc)| {
+            let c = ident(&shouty(name));
+            let vd = doc(&format!("`{value}`: {vdoc}"));
+            let v = proc_macro2::Literal::i64_unsuffixed(*value);
+            quote! { #vd pub const #c: i64 = #v; }
+        });
+        quote! {
+            pub mod #m {
+                #![doc = #d]
+                #(#values)*
+            }
+        }
+    });
     quote! {
         #![doc = #mod_doc]
         #![allow(clippy::too_many_arguments)]
 
         /// Wire name of this toolkit.
         pub const TOOLKIT: &str = #wire;
+
+        #(#constants)*
 
         #tk_doc
         #streaming_note
@@ -221,6 +239,11 @@ pub(super) fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
             let mut text = f.doc.clone();
             if let Some(d) = &f.default {
                 text.push_str(&format!("\n\nDefault: `{d}`."));
+            } else if f.fresh.is_some() {
+                text.push_str(&format!(
+                    "\n\nWhen not set, `{}` is a freshly drawn id.",
+                    f.wire
+                ));
             } else {
                 let absent = match f.absent {
                     Absent::Omit => "left out of the request",

@@ -183,11 +183,14 @@ pub(super) fn type_decl(t: &TypeDecl, _shared: bool) -> TokenStream {
     let d = doc(&t.summary);
     match &t.shape {
         Shape::Struct(fields) => {
+            let ctor = constructor(&name, fields, None);
             let fields = fields.iter().map(|f| struct_field(f, true));
             quote! {
                 #d
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+                #[non_exhaustive]
                 pub struct #name { #(#fields)* }
+                #ctor
             }
         }
         Shape::Enum(values) => {
@@ -298,5 +301,73 @@ pub(super) fn default_value(ty: &TypeRef, v: &Value) -> TokenStream {
             let text = v.to_string();
             quote!(serde_json::from_str(#text).unwrap_or_default())
         }
+    }
+}
+
+/// `new` for a generated struct, which is `#[non_exhaustive]` (the spec may add fields):
+/// the required fields are its arguments, in spec order; optional ones start as `None`,
+/// defaulted ones at their default, and the `tail` field (an event's packet tail) empty.
+/// The fields are public, so callers set the others after `new`.
+pub(super) fn constructor(
+    name: &proc_macro2::Ident,
+    fields: &[Field],
+    tail: Option<&str>,
+) -> TokenStream {
+    let is_tail = |f: &Field| tail == Some(f.wire.as_str());
+    let required: Vec<&Field> = fields
+        .iter()
+        .filter(|f| f.is_required() && !is_tail(f))
+        .collect();
+    let params = required.iter().map(|f| {
+        let n = ident(&f.rust);
+        let ty = if f.boxed { field_type(f) } else { arg(&f.ty).0 };
+        quote!(#n: #ty)
+    });
+    let inits = fields.iter().map(|f| {
+        let n = ident(&f.rust);
+        if is_tail(f) {
+            quote!(#n: bytes::Bytes::new())
+        } else if f.is_required() {
+            if !f.boxed && arg(&f.ty).1 {
+                quote!(#n: #n.into())
+            } else {
+                quote!(#n)
+            }
+        } else if let Some(d) = &f.default {
+            let v = default_value(&f.ty, d);
+            quote!(#n: #v)
+        } else {
+            quote!(#n: None)
+        }
+    });
+    let text = if required.is_empty() {
+        format!("A `{name}` with every field at its default; set the public fields after.")
+    } else {
+        let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.rust)).collect();
+        format!(
+            "A `{name}` from its required fields ({}); the others start unset or at their default.",
+            names.join(", ")
+        )
+    };
+    let d = doc(&text);
+    let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let default = required.is_empty().then(|| {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    });
+    quote! {
+        impl #name {
+            #d
+            #many
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits,)* }
+            }
+        }
+        #default
     }
 }

@@ -100,6 +100,7 @@ impl Builder {
             core_source: String::new(),
             client_packets: Vec::new(),
             server_packets: Vec::new(),
+            packet_headers: Vec::new(),
             content_types: Vec::new(),
             error_codes: Vec::new(),
             core_events: Vec::new(),
@@ -143,11 +144,14 @@ impl Builder {
                 if let Some(tk) = self.toolkit(at, header) {
                     api.toolkits.push(tk);
                 }
-            } else if !spec.tools.is_empty() || !spec.events.is_empty() {
+            } else if !spec.tools.is_empty()
+                || !spec.events.is_empty()
+                || !spec.constants.is_empty()
+            {
                 self.err(
                     at,
                     &["tools"],
-                    "tools and events need a `toolkit` section",
+                    "tools, events and constants need a `toolkit` section",
                     Some("add `toolkit: {name: <wire name>, summary: ...}`".into()),
                 );
             } else {
@@ -241,6 +245,36 @@ impl Builder {
                 &p.summary,
                 &format!("packet `{wire}`"),
             );
+            if let Some(h) = &p.header {
+                let path = ["packets", "server", wire.as_str(), "header"];
+                if !is_ident(&h.name, true) || pascal(&h.name) != h.name {
+                    self.err(
+                        at,
+                        &path,
+                        format!("bad type name `{}`", h.name),
+                        Some("header struct names are PascalCase".into()),
+                    );
+                }
+                let (none, shared) = (BTreeSet::new(), self.shared_names.clone());
+                let scope = Scope {
+                    local: &none,
+                    shared: &shared,
+                };
+                let hsummary =
+                    self.required_text(at, &path, &h.summary, &format!("header of `{wire}`"));
+                let fields = self.fields(
+                    at,
+                    &scope,
+                    &["packets", "server", wire, "header", "fields"],
+                    &h.fields,
+                    FieldUse::Public,
+                );
+                api.packet_headers.push(TypeDecl {
+                    name: h.name.clone(),
+                    summary: hsummary,
+                    shape: Shape::Struct(fields),
+                });
+            }
             api.server_packets.push(Described {
                 wire: wire.clone(),
                 summary,
@@ -328,6 +362,7 @@ impl Builder {
             }
         }
         let events = self.events(at, &scope);
+        let constants = self.constants(at);
         mark_boxed(&mut types);
         Some(Toolkit {
             name: header.name.clone(),
@@ -336,7 +371,45 @@ impl Builder {
             tools,
             events,
             types,
+            constants,
         })
+    }
+
+    fn constants(&mut self, at: At<'_>) -> Vec<ConstGroup> {
+        let mut groups = Vec::new();
+        for (name, def) in &at.file.spec.constants {
+            let path = ["constants", name.as_str()];
+            if !is_snake_ident(name) {
+                self.err(
+                    at,
+                    &path,
+                    format!("bad constant group name `{name}`"),
+                    Some("group names are snake_case: they become modules".into()),
+                );
+            }
+            let summary =
+                self.required_text(at, &path, &def.summary, &format!("constants `{name}`"));
+            let mut values = Vec::new();
+            for (v, c) in &def.values {
+                let p = ["constants", name.as_str(), "values", v.as_str()];
+                if !is_snake_ident(v) {
+                    self.err(
+                        at,
+                        &p,
+                        format!("bad constant name `{v}`"),
+                        Some("constant names are snake_case in the spec".into()),
+                    );
+                }
+                let doc = self.required_text(at, &p, &c.doc, &format!("constant `{v}`"));
+                values.push((v.clone(), c.value, doc));
+            }
+            groups.push(ConstGroup {
+                name: name.clone(),
+                summary,
+                values,
+            });
+        }
+        groups
     }
 
     pub(super) fn events(&mut self, at: At<'_>, scope: &Scope<'_>) -> Vec<Event> {

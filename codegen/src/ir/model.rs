@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use crate::spec::model::{
-    Absent, ChunkEncoding, Initiator, PullEncoding, PushItem, RequestPacing, ResponsePacing,
-    Signature,
+    Absent, ChunkEncoding, FreshId, Initiator, PullEncoding, PushItem, RequestPacing,
+    ResponsePacing, Signature,
 };
 
 /// The whole protocol.
@@ -18,6 +18,8 @@ pub struct Api {
     pub client_packets: Vec<ClientPacket>,
     /// Server packet types handled by the runtime.
     pub server_packets: Vec<Described>,
+    /// Headers of server packets the runtime decodes itself (the handshake), as structs.
+    pub packet_headers: Vec<TypeDecl>,
     /// Content types.
     pub content_types: Vec<Described>,
     /// Error codes.
@@ -80,6 +82,19 @@ pub struct Toolkit {
     pub events: Vec<Event>,
     /// Named types in spec order.
     pub types: Vec<TypeDecl>,
+    /// Groups of named protocol numbers, in spec order.
+    pub constants: Vec<ConstGroup>,
+}
+
+/// A group of named protocol numbers (a module of constants).
+#[derive(Debug, Clone)]
+pub struct ConstGroup {
+    /// Group (module) name.
+    pub name: String,
+    /// Description.
+    pub summary: String,
+    /// Name, value and description of each number.
+    pub values: Vec<(String, i64, String)>,
 }
 
 /// A tool.
@@ -188,6 +203,8 @@ pub struct Field {
     pub absent: Absent,
     /// Whether a named type must be boxed here because it contains itself.
     pub boxed: bool,
+    /// The id the runtime draws when the caller leaves this `start` header unset.
+    pub fresh: Option<FreshId>,
 }
 
 impl Field {

@@ -8,6 +8,20 @@ use crate::diag::did_you_mean;
 use crate::spec::model::{self, EmptyMeaning, OutputContent};
 
 impl Builder {
+    /// `fresh` is honoured only on the `start` headers of streams with a generated method.
+    fn no_fresh(&mut self, at: At<'_>, path: &[&str], fields: &[Field]) {
+        for f in fields.iter().filter(|f| f.fresh.is_some()) {
+            let mut p = path.to_vec();
+            p.push(&f.wire);
+            self.err(
+                at,
+                &p,
+                format!("`fresh` on `{}` would not be honoured here", f.wire),
+                Some("`fresh` applies to the request `start` headers of streaming tools whose flow shape has an engine".into()),
+            );
+        }
+    }
+
     pub(super) fn tool(
         &mut self,
         at: At<'_>,
@@ -34,6 +48,7 @@ impl Builder {
                     &def.input,
                     FieldUse::Input,
                 );
+                self.no_fresh(at, &["tools", name, "input"], &input);
                 let output = self.output(at, scope, name, out)?;
                 let mut input = input;
                 if let Some(tail) = &def.input_tail {
@@ -269,6 +284,13 @@ impl Builder {
                         &c.headers,
                         rule,
                     );
+                    if rule != FieldUse::Input {
+                        b.no_fresh(
+                            at,
+                            &["tools", tool, "stream", name, kind, "headers"],
+                            &headers,
+                        );
+                    }
                     out.push(Chunk {
                         kind: kind.clone(),
                         content: c.content.clone(),

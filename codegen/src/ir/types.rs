@@ -74,6 +74,20 @@ impl Builder {
                         Some(format!("write `type: \"{}?\"`", def.ty())),
                     );
                 }
+                if f.fresh.is_some() && ty != TypeRef::Optional(Box::new(TypeRef::String)) {
+                    self.err(
+                        at,
+                        &p,
+                        format!(
+                            "`fresh` applies only to `string?` fields, and `{wire}` is `{}`",
+                            def.ty()
+                        ),
+                        Some(
+                            "the runtime draws a string id when the caller leaves the field unset"
+                                .into(),
+                        ),
+                    );
+                }
             }
             if let Some(d) = &default {
                 // On inputs the default is sent when the caller does not set the field; on
@@ -104,6 +118,10 @@ impl Builder {
                 default,
                 absent,
                 boxed: false,
+                fresh: match def {
+                    FieldDef::Full(f) => f.fresh,
+                    FieldDef::Short(_) => None,
+                },
             });
         }
         out

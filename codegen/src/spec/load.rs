@@ -166,7 +166,7 @@ pub fn load_str(name: &str, text: &str) -> (Option<LoadedFile>, Vec<Diagnostic>)
     )
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "protocol",
     "packets",
     "content_types",
@@ -176,6 +176,7 @@ const SECTIONS: [&str; 9] = [
     "events",
     "types",
     "flows",
+    "constants",
 ];
 
 struct Reader<'a> {
@@ -208,6 +209,7 @@ impl Reader<'_> {
                 "events" => spec.events = self.entries(&key, value),
                 "types" => spec.types = self.entries(&key, value),
                 "flows" => spec.flows = Some(self.entries(&key, value)),
+                "constants" => spec.constants = self.entries(&key, value),
                 other => {
                     let hint = did_you_mean(other, SECTIONS)
                         .or_else(|| Some(format!("the sections are: {}", SECTIONS.join(", "))));

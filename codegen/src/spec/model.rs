@@ -33,9 +33,33 @@ pub struct SpecFile {
     /// Named types, keyed by Rust type name (PascalCase).
     #[serde(default)]
     pub types: IndexMap<String, TypeDef>,
+    /// Groups of named protocol numbers of a toolkit (e.g. the `exec` channels), keyed by
+    /// group name; each group becomes a module of constants.
+    #[serde(default)]
+    pub constants: IndexMap<String, ConstGroupDef>,
     /// The flow table: the shapes streaming tools name in `stream.flow`, keyed by name
     /// (a file of its own, `spec/flows.yaml`).
     pub flows: Option<IndexMap<String, FlowDef>>,
+}
+
+/// A group of named protocol numbers.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConstGroupDef {
+    /// What the numbers are; becomes the module's doc comment.
+    pub summary: Option<String>,
+    /// The numbers, keyed by name (snake_case; the constant is SHOUTY_SNAKE_CASE).
+    pub values: IndexMap<String, ConstDef>,
+}
+
+/// One named protocol number.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConstDef {
+    /// The number on the wire.
+    pub value: i64,
+    /// What it means.
+    pub doc: Option<String>,
 }
 
 /// The protocol version.
@@ -77,6 +101,21 @@ pub struct ClientPacket {
 pub struct ServerPacket {
     /// What the packet carries.
     pub summary: Option<String>,
+    /// The packet's JSON header, for packets the runtime decodes itself (the handshake):
+    /// generated as a struct in `packets::server`.
+    pub header: Option<PacketHeaderDef>,
+}
+
+/// The JSON header of a server packet, generated as a struct.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PacketHeaderDef {
+    /// The struct's Rust name (PascalCase).
+    pub name: String,
+    /// What the struct is; becomes its doc comment.
+    pub summary: Option<String>,
+    /// The header's fields, keyed by wire name.
+    pub fields: IndexMap<String, FieldDef>,
 }
 
 /// A content type.
@@ -156,6 +195,17 @@ pub struct FieldSpec {
     pub default: Option<serde_json::Value>,
     /// What goes on the wire when an optional (`T?`) field is not set. Defaults to `omit`.
     pub absent: Option<Absent>,
+    /// For a `string?` header of a streaming tool's `start` chunk: when the caller leaves it
+    /// unset, the runtime draws a fresh id of this form (e.g. container log `request_id`).
+    pub fresh: Option<FreshId>,
+}
+
+/// The form of an id the runtime draws for an unset field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FreshId {
+    /// A random UUID (v4) as 32 lowercase hex digits without dashes, as Python draws.
+    UuidHex,
 }
 
 /// Wire rule for an unset optional field.

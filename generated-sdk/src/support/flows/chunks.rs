@@ -52,3 +52,23 @@ pub(super) fn json_kind(chunk: &Content) -> Option<&str> {
 pub(super) fn json_chunk(kind: &str, body: Value) -> Content {
     Content::Json(headers_with_kind(kind, body))
 }
+
+/// The forms of ids drawn for `fresh` start headers (`spec`: `fresh: uuid_hex`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreshId {
+    /// A random UUID (v4) as 32 lowercase hex digits, as Python draws.
+    UuidHex,
+}
+
+/// Fills `key` of a start chunk's headers with a fresh id when the caller left it unset.
+pub fn fill_fresh_id(start: &mut Value, key: &str, form: FreshId) {
+    if let Value::Object(h) = start {
+        let unset = h.get(key).is_none_or(Value::is_null);
+        if unset {
+            let id = match form {
+                FreshId::UuidHex => crate::core::client::new_tool_call_id(),
+            };
+            h.insert(key.to_string(), Value::String(id));
+        }
+    }
+}

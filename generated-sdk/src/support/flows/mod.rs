@@ -13,6 +13,7 @@ mod source;
 mod upload;
 
 pub use batches::{field, read_batches, write_batches, Batches};
+pub use chunks::{fill_fresh_id, FreshId};
 pub use download::{pull_download, Download};
 pub use push::{log_entries, server_push, text_items, LogEntry};
 pub use shape::{ChunkEncoding, FlowShape, Initiator, PullEncoding, RequestPacing, ResponsePacing};

@@ -11,8 +11,7 @@ use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::RoomClient;
 
-/// `server_push`: the client sends the `start` chunk if the tool has one (a missing
-/// `request_id` gets a fresh uuid4 hex, as the SDKs draw for container logs), then the
+/// `server_push`: the client sends the `start` chunk if the tool has one, then the
 /// server sends chunks without pulls until it closes; each item is one chunk (`error`
 /// chunks become errors).
 pub async fn server_push(
@@ -25,11 +24,7 @@ pub async fn server_push(
     shape.check(&format!("{toolkit}.{tool}"), ChunkEncoding::Binary)?;
     let mut stream = room.open_stream(toolkit, tool).await?;
     if let Some(start) = start {
-        let mut start = headers_with_kind("start", start);
-        if let Value::Object(h) = &mut start {
-            h.entry("request_id")
-                .or_insert_with(|| Value::String(crate::core::client::new_tool_call_id()));
-        }
+        let start = headers_with_kind("start", start);
         stream.send_binary(start, Bytes::new()).await?;
     }
     Ok(futures::stream::unfold(Some(stream), |s| async move {
