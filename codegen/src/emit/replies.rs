@@ -1,20 +1,23 @@
 //! How a plain tool's reply is decoded into the method's result.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::*;
 use crate::ir::{JsonBody, JsonOutput, Output, Tool, Toolkit, TypeRef};
-use crate::naming::{ident, pascal};
+use crate::naming::ident;
 use crate::runtime_type::{Root, Support};
 
-/// The Rust type a tool call resolves to, and the expression that decodes `reply` into it.
-/// The decoding of a reply: the Rust type callers get, a private wrapper declared inside
-/// `into_future`, a public output struct declared in the module, and the decode expression.
+/// What a generated call resolves to and how: used for plain replies here and for
+/// streaming calls in [`super::flows`].
 pub(super) struct Decode {
+    /// The Rust type callers get (`Output = Result<ret>`).
     pub(super) ret: TokenStream,
+    /// A private wrapper type declared inside `into_future` (for `returns`).
     pub(super) private: TokenStream,
+    /// A public output struct declared in the module (`<Tool>Output`).
     pub(super) public: TokenStream,
+    /// The body of `into_future`'s async block.
     pub(super) expr: TokenStream,
 }
 
@@ -101,7 +104,7 @@ pub(super) fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
             )
         }
         (JsonBody::Fields(fields), None) => {
-            let name = format_ident!("{}Output", pascal(&t.name));
+            let name = ident(&crate::naming::output_struct(&t.name));
             let ctor = constructor(&name, fields, None);
             let fields = fields.iter().map(|f| struct_field(f, true));
             let d = doc(&format!("Reply of `{tool_id}`."));

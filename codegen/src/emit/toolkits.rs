@@ -105,7 +105,7 @@ pub(super) fn toolkit_rs(tk: &Toolkit) -> TokenStream {
 }
 
 pub(super) fn builder_name(t: &Tool) -> proc_macro2::Ident {
-    format_ident!("{}Request", pascal(&t.name))
+    ident(&crate::naming::builder(&t.name))
 }
 
 pub(super) fn tool_parts(t: &Tool) -> Option<(&[Field], &Output)> {

@@ -339,7 +339,7 @@ impl Builder {
         let mut reserved: BTreeSet<String> = spec
             .tools
             .keys()
-            .map(|t| format!("{}Request", pascal(t)))
+            .map(|t| crate::naming::builder(t))
             .chain(spec.events.keys().map(|e| pascal(e)))
             .collect();
         reserved.insert(pascal(&header.name));
