@@ -8,6 +8,7 @@ pub mod diag;
 pub mod emit;
 pub mod ir;
 pub mod naming;
+pub mod runtime_type;
 pub mod spec;
 
 use std::path::Path;
@@ -28,6 +29,22 @@ pub fn load_api(dir: &Path, display_dir: &str) -> Result<ir::Api, Vec<Diagnostic
             Err(diags)
         }
     }
+}
+
+/// Streaming tools whose flow shape has no engine (`toolkit.tool (shape)`): valid, but
+/// they get no generated method and are reached through `RoomClient::open_stream`.
+pub fn tools_without_method(api: &ir::Api) -> Vec<String> {
+    api.toolkits
+        .iter()
+        .flat_map(|tk| {
+            tk.tools.iter().filter_map(move |t| match &t.kind {
+                ir::ToolKind::Stream(s) if s.shape.method.is_none() => {
+                    Some(format!("{}.{} ({})", tk.name, t.name, s.shape.name))
+                }
+                _ => None,
+            })
+        })
+        .collect()
 }
 
 /// The JSON Schema of a spec file, pretty-printed.

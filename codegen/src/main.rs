@@ -106,8 +106,17 @@ fn run(root: &Path, check: bool) -> Result<String, String> {
         std::fs::remove_file(&path)
             .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
     }
+    let without = codegen::tools_without_method(&api);
+    let note = if without.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nnote: streaming tools whose flow shape has no engine get no generated method: {}",
+            without.join(", ")
+        )
+    };
     Ok(format!(
-        "generated {} files ({} changed) for {} toolkits, protocol {}",
+        "generated {} files ({} changed) for {} toolkits, protocol {}{note}",
         outputs.len(),
         stale.len(),
         api.toolkits.len(),

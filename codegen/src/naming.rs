@@ -1,7 +1,11 @@
 //! Naming rules from wire names to Rust names (documented in the README):
 //!
 //! - methods, fields, modules: `snake_case` of the wire name (heck);
-//! - types, variants, builders: `PascalCase` (heck); a tool's builder is `<Tool>Request`;
+//! - types, variants, builders: `PascalCase` (heck);
+//! - request builders share one rule: the builder a method `foo` returns is `FooRequest`
+//!   (`storage.upload` → `UploadRequest`), for generated tools and hand-written surfaces
+//!   alike (no `...RequestBuilder`); its reply struct, when the spec gives inline fields,
+//!   is `FooOutput`. Spec types cannot take these names (a located error says so);
 //! - a name that is a Rust keyword gets a trailing `_` (`type` → `type_`), and the wire
 //!   name is kept with `#[serde(rename)]` whenever the two differ;
 //! - a name that would start with a digit gets a leading `_`.
@@ -45,6 +49,16 @@ pub fn shouty(wire: &str) -> String {
     sanitize(wire.to_shouty_snake_case())
 }
 
+/// The request builder a tool's method returns: `<Tool>Request`.
+pub fn builder(tool: &str) -> String {
+    format!("{}Request", pascal(tool))
+}
+
+/// The struct of a tool's reply with inline fields: `<Tool>Output`.
+pub fn output_struct(tool: &str) -> String {
+    format!("{}Output", pascal(tool))
+}
+
 /// An identifier token.
 pub fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
@@ -64,5 +78,7 @@ mod tests {
         assert_eq!(pascal("self"), "Self_");
         assert_eq!(snake("3d"), "_3d");
         assert_eq!(shouty("PERMISSION_DENIED"), "PERMISSION_DENIED");
+        assert_eq!(builder("list_toolkits"), "ListToolkitsRequest");
+        assert_eq!(output_struct("describe"), "DescribeOutput");
     }
 }

@@ -15,6 +15,7 @@
 //!
 //! Each toolkit is behind a cargo feature of its name (all on by default).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[rustfmt::skip] // generated code is formatted by prettyplease; `codegen --check` owns its bytes
 mod generated;

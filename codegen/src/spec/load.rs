@@ -166,7 +166,7 @@ pub fn load_str(name: &str, text: &str) -> (Option<LoadedFile>, Vec<Diagnostic>)
     )
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 10] = [
     "protocol",
     "packets",
     "content_types",
@@ -175,6 +175,8 @@ const SECTIONS: [&str; 8] = [
     "tools",
     "events",
     "types",
+    "flows",
+    "constants",
 ];
 
 struct Reader<'a> {
@@ -206,6 +208,8 @@ impl Reader<'_> {
                 "tools" => spec.tools = self.entries(&key, value),
                 "events" => spec.events = self.entries(&key, value),
                 "types" => spec.types = self.entries(&key, value),
+                "flows" => spec.flows = Some(self.entries(&key, value)),
+                "constants" => spec.constants = self.entries(&key, value),
                 other => {
                     let hint = did_you_mean(other, SECTIONS)
                         .or_else(|| Some(format!("the sections are: {}", SECTIONS.join(", "))));

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 /// One spec file. A file describes either the room core (`protocol`, `packets`,
 /// `content_types`, `error_codes`), one toolkit (`toolkit`, `tools`, `events`, `types`),
-/// or only shared `types`.
+/// the flow table (`flows`), or only shared `types`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpecFile {
@@ -33,6 +33,33 @@ pub struct SpecFile {
     /// Named types, keyed by Rust type name (PascalCase).
     #[serde(default)]
     pub types: IndexMap<String, TypeDef>,
+    /// Groups of named protocol numbers of a toolkit (e.g. the `exec` channels), keyed by
+    /// group name; each group becomes a module of constants.
+    #[serde(default)]
+    pub constants: IndexMap<String, ConstGroupDef>,
+    /// The flow table: the shapes streaming tools name in `stream.flow`, keyed by name
+    /// (a file of its own, `spec/flows.yaml`).
+    pub flows: Option<IndexMap<String, FlowDef>>,
+}
+
+/// A group of named protocol numbers.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConstGroupDef {
+    /// What the numbers are; becomes the module's doc comment.
+    pub summary: Option<String>,
+    /// The numbers, keyed by name (snake_case; the constant is SHOUTY_SNAKE_CASE).
+    pub values: IndexMap<String, ConstDef>,
+}
+
+/// One named protocol number.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConstDef {
+    /// The number on the wire.
+    pub value: i64,
+    /// What it means.
+    pub doc: Option<String>,
 }
 
 /// The protocol version.
@@ -74,6 +101,21 @@ pub struct ClientPacket {
 pub struct ServerPacket {
     /// What the packet carries.
     pub summary: Option<String>,
+    /// The packet's JSON header, for packets the runtime decodes itself (the handshake):
+    /// generated as a struct in `packets::server`.
+    pub header: Option<PacketHeaderDef>,
+}
+
+/// The JSON header of a server packet, generated as a struct.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PacketHeaderDef {
+    /// The struct's Rust name (PascalCase).
+    pub name: String,
+    /// What the struct is; becomes its doc comment.
+    pub summary: Option<String>,
+    /// The header's fields, keyed by wire name.
+    pub fields: IndexMap<String, FieldDef>,
 }
 
 /// A content type.
@@ -153,6 +195,17 @@ pub struct FieldSpec {
     pub default: Option<serde_json::Value>,
     /// What goes on the wire when an optional (`T?`) field is not set. Defaults to `omit`.
     pub absent: Option<Absent>,
+    /// For a `string?` header of a streaming tool's `start` chunk: when the caller leaves it
+    /// unset, the runtime draws a fresh id of this form (e.g. container log `request_id`).
+    pub fresh: Option<FreshId>,
+}
+
+/// The form of an id the runtime draws for an unset field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FreshId {
+    /// A random UUID (v4) as 32 lowercase hex digits without dashes, as Python draws.
+    UuidHex,
 }
 
 /// Wire rule for an unset optional field.
@@ -214,20 +267,20 @@ pub enum EmptyMeaning {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamDef {
-    /// The flow-control policy, one of a closed set implemented by the runtime.
-    pub flow: Flow,
+    /// The flow shape: a key of the flow table (`spec/flows.yaml`).
+    pub flow: String,
     /// Chunks the client sends, keyed by their `kind`.
     #[serde(default)]
     pub request: IndexMap<String, ChunkDef>,
     /// Chunks the server sends, keyed by their `kind`.
     #[serde(default)]
     pub response: IndexMap<String, ChunkDef>,
-    /// For `server_push`: what each pushed chunk becomes for the caller (without it, the
+    /// For shapes that allow it (`item: true`): what each pushed chunk becomes for the caller (without it, the
     /// raw chunk content).
     pub item: Option<PushItem>,
 }
 
-/// How a `server_push` tool's chunks become typed items, one of a closed set implemented
+/// How a pushed tool's chunks become typed items, one of a closed set implemented
 /// by the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -238,22 +291,119 @@ pub enum PushItem {
     LogEntry,
 }
 
-/// Flow-control policies of streaming tools.
+/// One flow shape: how a streaming tool's chunks go back and forth, described once and
+/// used by validation, by the emitter (signature and engine) and by the runtime (the
+/// generated `flow_shapes` constants the engines read).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDef {
+    /// What the shape is for.
+    pub summary: Option<String>,
+    /// The wire steps, in order (documentation).
+    #[serde(default)]
+    pub steps: Vec<String>,
+    /// Who opens the stream. Defaults to `client`.
+    #[serde(default)]
+    pub initiator: Initiator,
+    /// How request chunks after `start` are paced.
+    pub request: RequestPacing,
+    /// Whether the server answers each request chunk (the client awaits it before the
+    /// next). Defaults to true (0.35.8); 0.56 Python sends them without waiting.
+    #[serde(default = "yes")]
+    pub request_acked: bool,
+    /// How response chunks are paced.
+    pub response: ResponsePacing,
+    /// How data chunks are carried.
+    pub data: ChunkEncoding,
+    /// How pulls are carried, for shapes paced by pulls.
+    pub pull: Option<PullEncoding>,
+    /// Whether tools of this shape may set `stream.item` (typed pushed items).
+    #[serde(default)]
+    pub item: bool,
+    /// The generated method's signature; without it (and `engine`), tools of this shape get
+    /// no generated method and are reached through `RoomClient::open_stream`.
+    pub signature: Option<Signature>,
+    /// The runtime engine that runs the shape: a function of `crate::support::flows`.
+    pub engine: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Who opens a stream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Initiator {
+    /// The client invokes the tool.
+    #[default]
+    Client,
+    /// The server calls a toolkit this client hosts (`room.tool_call.<toolkit>`).
+    Server,
+}
+
+/// How request chunks after `start` are paced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Flow {
-    /// The client sends data only when the server pulls, sized to the pulled chunk size.
-    PullUpload,
-    /// The server announces the size, the client pulls while bytes remain.
-    PullDownload,
-    /// One batch of rows per server pull.
-    WriteBatches,
-    /// An eager first pull, then one pull per chunk of rows received.
-    ReadBatches,
+pub enum RequestPacing {
+    /// Only `start` (and the close).
+    None,
+    /// One data chunk per server pull.
+    Pulled,
+    /// The client sends as fast as it likes.
+    Free,
+}
+
+/// How response chunks are paced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponsePacing {
+    /// Pulls only; the server closes when done.
+    None,
     /// The server pushes without pulls.
-    ServerPush,
-    /// Both sides send freely.
-    Duplex,
+    Pushed,
+    /// The server announces (a `start` chunk), then the client pulls one chunk at a time.
+    Pulled,
+    /// The client pulls at once (when the call is open), then once per chunk received.
+    PulledEager,
+}
+
+/// How data chunks are carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChunkEncoding {
+    /// `json` chunks with a `kind` key.
+    Json,
+    /// `binary` chunks with a `kind` header and the payload in the tail.
+    Binary,
+}
+
+/// How pulls are carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PullEncoding {
+    /// `json` `{kind: pull}`.
+    Json,
+    /// `binary` with `kind: pull` (and `chunk_size` for byte uploads).
+    Binary,
+    /// Either (0.56 record batches).
+    JsonOrBinary,
+}
+
+/// The signature of a generated method, one of a closed set the emitter implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Signature {
+    /// Takes a `ByteSource`, returns `()`.
+    Upload,
+    /// Returns a `Download`.
+    Download,
+    /// Takes a stream of batches (the request data chunk's field), returns `()`.
+    WriteBatches,
+    /// Returns a stream of the response data chunk's field.
+    ReadBatches,
+    /// Returns a stream of pushed items (`stream.item`, or the raw content).
+    Push,
 }
 
 /// One kind of stream chunk.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -31,22 +31,14 @@ use crate::core::packing::{pack_header, unpack};
 use crate::core::socket::{Read, Socket};
 use crate::core::transport::{connect_url, connect_websocket, Token, Transport};
 use crate::core::types::UnknownPacket;
+// The handshake shapes (`room_ready`, `connected`) are generated from spec/room.yaml.
+use crate::packets::server::Connected;
+pub use crate::packets::server::RoomInfo;
 use crate::packets::{client as cp, server as sp};
 use crate::RoomEvent;
 
 /// Prefix of `room.tool_call.<toolkit>`, the calls to toolkits this client hosts.
 const HOSTED_CALL_PREFIX: &str = "room.tool_call.";
-
-/// What `room_ready` says about the room.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct RoomInfo {
-    /// The room's name.
-    pub room_name: String,
-    /// The room's URL as the server sees it.
-    pub room_url: String,
-    /// This connection's session id.
-    pub session_id: String,
-}
 
 /// The participant this client is, from the `connected` packet.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,16 +47,6 @@ pub struct LocalParticipant {
     pub id: String,
     /// Attributes the server gave it at connect.
     pub attributes: Map<String, Value>,
-}
-
-#[derive(Deserialize)]
-struct Connected {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(rename = "participantId")]
-    participant_id: String,
-    #[serde(default)]
-    attributes: Map<String, Value>,
 }
 
 /// Options for [`RoomClient::connect`].
@@ -686,15 +668,15 @@ fn dispatch(shared: &Arc<Shared>, message: Message) {
             .map_err(Error::from)
             .and_then(|p| decode_header::<Connected>(p.header))
         {
-            Ok(c) if c.kind == "init" => {
+            Ok(c) if c.type_ == "init" => {
                 shared.lock().participant = Some(LocalParticipant {
                     id: c.participant_id,
-                    attributes: c.attributes,
+                    attributes: c.attributes.into_iter().collect(),
                 });
                 shared.handshake.send_replace(());
             }
             Ok(c) => {
-                tracing::debug!(kind = %c.kind, "ignoring a connected packet that is not init")
+                tracing::debug!(kind = %c.type_, "ignoring a connected packet that is not init")
             }
             Err(e) => tracing::warn!(error = %e, "ignoring a malformed connected"),
         },

@@ -4,6 +4,26 @@
 #![allow(clippy::too_many_arguments)]
 /// Wire name of this toolkit.
 pub const TOOLKIT: &str = "containers";
+pub mod exec_input_channel {
+    //! Channels of `exec` request chunks (`headers.channel`).
+    /// `1`: Stdin bytes in the payload.
+    pub const STDIN: i64 = 1;
+    /// `4`: Resize the terminal to `width` x `height` (empty payload).
+    pub const RESIZE: i64 = 4;
+    /// `5`: Kill the process.
+    pub const KILL: i64 = 5;
+    /// `255`: Close stdin: the command reads EOF (Python only).
+    pub const CLOSE_STDIN: i64 = 255;
+}
+pub mod exec_output_channel {
+    //! Channels of `exec` response chunks (`headers.channel`); other channels are ignored.
+    /// `1`: Bytes the command wrote to stdout.
+    pub const STDOUT: i64 = 1;
+    /// `2`: Bytes the command wrote to stderr.
+    pub const STDERR: i64 = 2;
+    /// `3`: The exit status, UTF-8 JSON `{"status": int}`; the session is over.
+    pub const STATUS: i64 = 3;
+}
 /// Container images, containers, image builds and interactive sessions run by the room.
 ///
 /// Get it with [`crate::RoomClient::containers`].
@@ -323,10 +343,11 @@ impl Containers {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Containers {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -1613,7 +1634,7 @@ impl std::future::IntoFuture for DeleteBuildRequest {
 pub struct LogsRequest {
     #[serde(skip)]
     room: crate::RoomClient,
-    /// Id of this log request; the runtime draws a fresh one (uuid4 hex, as Python) when not set.
+    /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
     /// The container whose logs to stream.
@@ -1622,9 +1643,9 @@ pub struct LogsRequest {
     follow: bool,
 }
 impl LogsRequest {
-    /// Id of this log request; the runtime draws a fresh one (uuid4 hex, as Python) when not set.
+    /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     ///
-    /// When not set, `request_id` is left out of the request.
+    /// When not set, `request_id` is a freshly drawn id.
     pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
         self.request_id = Some(request_id.into());
         self
@@ -1644,10 +1665,21 @@ impl std::future::IntoFuture for LogsRequest {
     type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let start = serde_json::to_value(&self)
+            let mut start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::fill_fresh_id(
+                &mut start,
+                "request_id",
+                crate::support::flows::FreshId::UuidHex,
+            );
             let start = Some(start);
-            crate::support::flows::server_push(&self.room, TOOLKIT, "logs", start)
+            crate::support::flows::server_push(
+                    &self.room,
+                    &crate::flow_shapes::SERVER_PUSH,
+                    TOOLKIT,
+                    "logs",
+                    start,
+                )
                 .await
                 .map(crate::support::flows::text_items)
         })
@@ -1659,7 +1691,7 @@ impl std::future::IntoFuture for LogsRequest {
 pub struct GetBuildLogsRequest {
     #[serde(skip)]
     room: crate::RoomClient,
-    /// Id of this log request; the runtime draws a fresh one (uuid4 hex, as Python) when not set.
+    /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
     /// The build whose logs to stream.
@@ -1668,9 +1700,9 @@ pub struct GetBuildLogsRequest {
     follow: bool,
 }
 impl GetBuildLogsRequest {
-    /// Id of this log request; the runtime draws a fresh one (uuid4 hex, as Python) when not set.
+    /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     ///
-    /// When not set, `request_id` is left out of the request.
+    /// When not set, `request_id` is a freshly drawn id.
     pub fn request_id(mut self, request_id: impl Into<String>) -> Self {
         self.request_id = Some(request_id.into());
         self
@@ -1690,11 +1722,17 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
     type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let start = serde_json::to_value(&self)
+            let mut start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::fill_fresh_id(
+                &mut start,
+                "request_id",
+                crate::support::flows::FreshId::UuidHex,
+            );
             let start = Some(start);
             crate::support::flows::server_push(
                     &self.room,
+                    &crate::flow_shapes::SERVER_PUSH,
                     TOOLKIT,
                     "get_build_logs",
                     start,
@@ -1706,6 +1744,7 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
 }
 /// A container image stored in the room.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContainerImage {
     /// The image id, e.g. `sha256:...`.
     pub id: String,
@@ -1716,16 +1755,43 @@ pub struct ContainerImage {
     /// The image's labels, by key.
     pub labels: indexmap::IndexMap<String, String>,
 }
+impl ContainerImage {
+    /// A `ContainerImage` from its required fields (`id`, `tags`, `size`, `labels`); the others start unset or at their default.
+    pub fn new(
+        id: impl Into<String>,
+        tags: Vec<String>,
+        size: i64,
+        labels: indexmap::IndexMap<String, String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            tags,
+            size,
+            labels,
+        }
+    }
+}
 /// The result of importing an image archive.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ImportedImage {
     /// The main image reference the archive resolved to.
     pub resolved_ref: String,
     /// Every image reference the archive created.
     pub refs: Vec<String>,
 }
+impl ImportedImage {
+    /// A `ImportedImage` from its required fields (`resolved_ref`, `refs`); the others start unset or at their default.
+    pub fn new(resolved_ref: impl Into<String>, refs: Vec<String>) -> Self {
+        Self {
+            resolved_ref: resolved_ref.into(),
+            refs,
+        }
+    }
+}
 /// A login for a container registry.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DockerSecret {
     /// Registry host, e.g. `ghcr.io`; null for the default registry.
     #[serde(default)]
@@ -1735,24 +1801,52 @@ pub struct DockerSecret {
     /// Password or access token.
     pub password: String,
 }
+impl DockerSecret {
+    /// A `DockerSecret` from its required fields (`username`, `password`); the others start unset or at their default.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            registry: None,
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+}
 /// One environment variable of a container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EnvVar {
     /// Variable name.
     pub key: String,
     /// Variable value.
     pub value: String,
 }
+impl EnvVar {
+    /// A `EnvVar` from its required fields (`key`, `value`); the others start unset or at their default.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
 /// A container port published on the host.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PortMapping {
     /// Port inside the container.
     pub container_port: i64,
     /// Port on the host.
     pub host_port: i64,
 }
+impl PortMapping {
+    /// A `PortMapping` from its required fields (`container_port`, `host_port`); the others start unset or at their default.
+    pub fn new(container_port: i64, host_port: i64) -> Self {
+        Self { container_port, host_port }
+    }
+}
 /// What to mount into a container; every list is optional.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContainerMountSpec {
     /// Folders of the room's storage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1770,8 +1864,26 @@ pub struct ContainerMountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty_dirs: Option<Vec<EmptyDirMount>>,
 }
+impl ContainerMountSpec {
+    /// A `ContainerMountSpec` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            room: None,
+            project: None,
+            images: None,
+            files: None,
+            empty_dirs: None,
+        }
+    }
+}
+impl Default for ContainerMountSpec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Mounts the room's storage (FUSE) at a path in the container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RoomStorageMount {
     /// Path inside the container.
     pub path: String,
@@ -1781,8 +1893,19 @@ pub struct RoomStorageMount {
     /// Mount read-only (Python default false).
     pub read_only: bool,
 }
+impl RoomStorageMount {
+    /// A `RoomStorageMount` from its required fields (`path`, `read_only`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>, read_only: bool) -> Self {
+        Self {
+            path: path.into(),
+            subpath: None,
+            read_only,
+        }
+    }
+}
 /// Mounts the project's shared storage (FUSE) at a path in the container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ProjectStorageMount {
     /// Path inside the container.
     pub path: String,
@@ -1792,8 +1915,19 @@ pub struct ProjectStorageMount {
     /// Mount read-only (Python default true).
     pub read_only: bool,
 }
+impl ProjectStorageMount {
+    /// A `ProjectStorageMount` from its required fields (`path`, `read_only`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>, read_only: bool) -> Self {
+        Self {
+            path: path.into(),
+            subpath: None,
+            read_only,
+        }
+    }
+}
 /// Mounts the contents of a container image at a path in the container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ImageMount {
     /// Reference of the image to mount.
     pub image: String,
@@ -1805,8 +1939,24 @@ pub struct ImageMount {
     /// Mount read-only (Python default true).
     pub read_only: bool,
 }
+impl ImageMount {
+    /// A `ImageMount` from its required fields (`image`, `path`, `read_only`); the others start unset or at their default.
+    pub fn new(
+        image: impl Into<String>,
+        path: impl Into<String>,
+        read_only: bool,
+    ) -> Self {
+        Self {
+            image: image.into(),
+            path: path.into(),
+            subpath: None,
+            read_only,
+        }
+    }
+}
 /// Mounts a static text file at a path in the container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileMount {
     /// Path of the file inside the container.
     pub path: String,
@@ -1815,16 +1965,41 @@ pub struct FileMount {
     /// Mount read-only (Python default true).
     pub read_only: bool,
 }
+impl FileMount {
+    /// A `FileMount` from its required fields (`path`, `text`, `read_only`); the others start unset or at their default.
+    pub fn new(
+        path: impl Into<String>,
+        text: impl Into<String>,
+        read_only: bool,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            text: text.into(),
+            read_only,
+        }
+    }
+}
 /// Mounts a writable temporary folder at a path in the container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmptyDirMount {
     /// Path inside the container.
     pub path: String,
     /// Mount read-only (Python default false).
     pub read_only: bool,
 }
+impl EmptyDirMount {
+    /// A `EmptyDirMount` from its required fields (`path`, `read_only`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>, read_only: bool) -> Self {
+        Self {
+            path: path.into(),
+            read_only,
+        }
+    }
+}
 /// A container of the room.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RoomContainer {
     /// The container's id.
     pub id: String,
@@ -1847,13 +2022,43 @@ pub struct RoomContainer {
     #[serde(default)]
     pub service_id: Option<String>,
 }
+impl RoomContainer {
+    /// A `RoomContainer` from its required fields (`id`, `started_by`, `state`, `private`); the others start unset or at their default.
+    pub fn new(
+        id: impl Into<String>,
+        started_by: ContainerStartedBy,
+        state: ContainerState,
+        private: bool,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            image: None,
+            status: None,
+            name: None,
+            started_by,
+            state,
+            private,
+            service_id: None,
+        }
+    }
+}
 /// The participant that started a container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContainerStartedBy {
     /// Participant id.
     pub id: String,
     /// Participant name.
     pub name: String,
+}
+impl ContainerStartedBy {
+    /// A `ContainerStartedBy` from its required fields (`id`, `name`); the others start unset or at their default.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
 }
 /// Lifecycle state of a container (Python checks these four values; TypeScript accepts any string).
 ///
@@ -1908,6 +2113,7 @@ impl<'de> serde::Deserialize<'de> for ContainerState {
 }
 /// An image build.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BuildJob {
     /// The build's id.
     pub id: String,
@@ -1918,6 +2124,21 @@ pub struct BuildJob {
     /// Exit code of the build once it has finished.
     #[serde(default)]
     pub exit_code: Option<i64>,
+}
+impl BuildJob {
+    /// A `BuildJob` from its required fields (`id`, `tag`, `status`); the others start unset or at their default.
+    pub fn new(
+        id: impl Into<String>,
+        tag: impl Into<String>,
+        status: BuildStatus,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            tag: tag.into(),
+            status,
+            exit_code: None,
+        }
+    }
 }
 /// Status of an image build.
 ///

@@ -414,10 +414,11 @@ impl Database {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Database {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -1110,6 +1111,7 @@ impl std::future::IntoFuture for CreateTableRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::write_batches(
                     &self.room,
+                    &crate::flow_shapes::WRITE_BATCHES,
                     TOOLKIT,
                     "create_table",
                     start,
@@ -1323,6 +1325,7 @@ impl std::future::IntoFuture for InsertRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::write_batches(
                     &self.room,
+                    &crate::flow_shapes::WRITE_BATCHES,
                     TOOLKIT,
                     "insert",
                     start,
@@ -1454,6 +1457,7 @@ impl std::future::IntoFuture for MergeRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::write_batches(
                     &self.room,
+                    &crate::flow_shapes::WRITE_BATCHES,
                     TOOLKIT,
                     "merge",
                     start,
@@ -1505,6 +1509,7 @@ impl std::future::IntoFuture for SqlRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let rows = crate::support::flows::read_batches(
                     &self.room,
+                    &crate::flow_shapes::READ_BATCHES,
                     TOOLKIT,
                     "sql",
                     start,
@@ -1627,6 +1632,7 @@ impl std::future::IntoFuture for SearchRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             let rows = crate::support::flows::read_batches(
                     &self.room,
+                    &crate::flow_shapes::READ_BATCHES,
                     TOOLKIT,
                     "search",
                     start,
@@ -2078,6 +2084,7 @@ impl<'de> serde::Deserialize<'de> for CreateMode {
 }
 /// A column to add: exactly one of `value_sql` (a SQL expression filling it) or `data_type` (an empty column of that type) is set.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NewColumn {
     /// Name of the new column.
     pub name: String,
@@ -2088,24 +2095,58 @@ pub struct NewColumn {
     #[serde(default)]
     pub data_type: Option<crate::types::DataType>,
 }
+impl NewColumn {
+    /// A `NewColumn` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value_sql: None,
+            data_type: None,
+        }
+    }
+}
 /// A column set to a literal value by `update`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ColumnValue {
     /// Name of the column.
     pub column: String,
     /// The value, sent as JSON text; bytes are written as `{"encoding": "base64", "data": <base64>}`.
     pub value_json: crate::JsonString<serde_json::Value>,
 }
+impl ColumnValue {
+    /// A `ColumnValue` from its required fields (`column`, `value_json`); the others start unset or at their default.
+    pub fn new(
+        column: impl Into<String>,
+        value_json: impl Into<crate::JsonString<serde_json::Value>>,
+    ) -> Self {
+        Self {
+            column: column.into(),
+            value_json: value_json.into(),
+        }
+    }
+}
 /// A column set to a SQL expression by `update`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ColumnExpression {
     /// Name of the column.
     pub column: String,
     /// SQL expression giving the new value, e.g. `score + 1`.
     pub expression: String,
 }
+impl ColumnExpression {
+    /// A `ColumnExpression` from its required fields (`column`, `expression`); the others start unset or at their default.
+    pub fn new(column: impl Into<String>, expression: impl Into<String>) -> Self {
+        Self {
+            column: column.into(),
+            expression: expression.into(),
+        }
+    }
+}
 /// A table a SQL query reads, with the alias it is known by in the query.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SqlTableReference {
     /// Name of the table.
     pub name: String,
@@ -2116,8 +2157,19 @@ pub struct SqlTableReference {
     #[serde(default)]
     pub alias: Option<String>,
 }
+impl SqlTableReference {
+    /// A `SqlTableReference` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            namespace: None,
+            alias: None,
+        }
+    }
+}
 /// One version of a table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TableVersion {
     /// The version number.
     pub version: i64,
@@ -2126,8 +2178,25 @@ pub struct TableVersion {
     /// The version's metadata, a JSON object sent as JSON text.
     pub metadata_json: crate::JsonString<indexmap::IndexMap<String, serde_json::Value>>,
 }
+impl TableVersion {
+    /// A `TableVersion` from its required fields (`version`, `timestamp`, `metadata_json`); the others start unset or at their default.
+    pub fn new(
+        version: i64,
+        timestamp: impl Into<crate::Timestamp>,
+        metadata_json: impl Into<
+            crate::JsonString<indexmap::IndexMap<String, serde_json::Value>>,
+        >,
+    ) -> Self {
+        Self {
+            version,
+            timestamp: timestamp.into(),
+            metadata_json: metadata_json.into(),
+        }
+    }
+}
 /// An index of a table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TableIndex {
     /// Name of the index.
     pub name: String,
@@ -2136,4 +2205,18 @@ pub struct TableIndex {
     /// Kind of index, as the server names it.
     #[serde(rename = "type")]
     pub type_: String,
+}
+impl TableIndex {
+    /// A `TableIndex` from its required fields (`name`, `columns`, `type_`); the others start unset or at their default.
+    pub fn new(
+        name: impl Into<String>,
+        columns: Vec<String>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            columns,
+            type_: type_.into(),
+        }
+    }
 }

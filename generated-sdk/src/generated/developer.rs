@@ -75,10 +75,11 @@ impl Developer {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Developer {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -300,7 +301,13 @@ impl std::future::IntoFuture for LogsRequest {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let start = None;
-            crate::support::flows::server_push(&self.room, TOOLKIT, "logs", start)
+            crate::support::flows::server_push(
+                    &self.room,
+                    &crate::flow_shapes::SERVER_PUSH,
+                    TOOLKIT,
+                    "logs",
+                    start,
+                )
                 .await
                 .map(|s| crate::support::flows::log_entries(s, "developer.logs"))
         })
@@ -310,6 +317,7 @@ impl std::future::IntoFuture for LogsRequest {
 ///
 /// Pushed as `developer.log`; arrives as [`crate::RoomEvent::DeveloperLog`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Log {
     #[serde(default = "default_string_unknown_93b09421")]
     /// The entry's type (`unknown` when missing).
@@ -318,6 +326,20 @@ pub struct Log {
     #[serde(default = "default_json_6b59d700")]
     /// The entry's data, a JSON object (`{}` when missing).
     pub data: serde_json::Value,
+}
+impl Log {
+    /// A `Log` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            type_: "unknown".into(),
+            data: serde_json::from_str("{}").unwrap_or_default(),
+        }
+    }
+}
+impl Default for Log {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 fn default_json_6b59d700() -> serde_json::Value {
     serde_json::from_str("{}").unwrap_or_default()

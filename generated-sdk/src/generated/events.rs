@@ -8,33 +8,43 @@ pub enum RoomEvent {
     /// The room's status changed. Its shape is not fixed by the SDKs: TypeScript reads `status`, Python passes every header field on. Pushed as `room.status`.
     RoomStatus(RoomStatus),
     #[cfg(feature = "developer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
     /// A developer log entry pushed by the server outside a `logs` stream (the legacy push). Pushed as `developer.log`.
     DeveloperLog(crate::developer::Log),
     #[cfg(feature = "messaging")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
     /// Messaging is enabled for the local participant; lists the participants already present. Pushed as `messaging.send`.
     MessagingEnabled(crate::messaging::Enabled),
     #[cfg(feature = "messaging")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
     /// A participant enabled messaging (joined); replaces any participant with the same id. Pushed as `messaging.send`.
     MessagingParticipantEnabled(crate::messaging::ParticipantEnabled),
     #[cfg(feature = "messaging")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
     /// A participant disabled messaging (left); it is offline from now on. Pushed as `messaging.send`.
     MessagingParticipantDisabled(crate::messaging::ParticipantDisabled),
     #[cfg(feature = "messaging")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
     /// A participant changed some of its attributes; the participant is `from_participant_id`, and the new values merge into the ones known. Pushed as `messaging.send`.
     MessagingParticipantAttributes(crate::messaging::ParticipantAttributes),
     #[cfg(feature = "messaging")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
     /// A message from another participant (any `type` other than the system ones), with its attachment. Pushed as `messaging.send`.
     MessagingMessage(crate::messaging::Message),
     #[cfg(feature = "secrets")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
     /// The server asks this participant (usually a person's UI) to authorize an OAuth client for someone's `request_oauth_token`. Answer with `provide_oauth_authorization(request_id)` and `code`, or `error` to refuse; the packet itself gets no reply. Pushed as `secrets.request_oauth_token`.
     SecretsOauthTokenRequested(crate::secrets::OauthTokenRequested),
     #[cfg(feature = "secrets")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
     /// The server asks this participant for a secret for someone's `request_secret`. Answer with `provide_secret(request_id)` and the bytes as `data`, or `error` to refuse; the packet itself gets no reply. Pushed as `secrets.request_secret`.
     SecretsSecretRequested(crate::secrets::SecretRequested),
     #[cfg(feature = "storage")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
     /// A file was written or changed. Pushed as `storage.file.updated`.
     StorageFileUpdated(crate::storage::FileUpdated),
     #[cfg(feature = "storage")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
     /// A file was deleted. Pushed as `storage.file.deleted`.
     StorageFileDeleted(crate::storage::FileDeleted),
     /// A pushed packet this client does not know (or whose toolkit feature is off), kept as received.
@@ -71,6 +81,7 @@ impl RoomEvent {
     /// The event's header fields as JSON (an unknown packet's header as received;
     /// tail fields are left out). Feature `dispatch`.
     #[cfg(feature = "dispatch")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
     pub fn to_json(&self) -> serde_json::Result<serde_json::Value> {
         match self {
             RoomEvent::RoomStatus(e) => serde_json::to_value(e),
@@ -191,8 +202,20 @@ impl RoomEvent {
 ///
 /// Pushed as `room.status`; arrives as [`crate::RoomEvent::RoomStatus`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RoomStatus {
     /// The status value (TypeScript reads only this field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<serde_json::Value>,
+}
+impl RoomStatus {
+    /// A `RoomStatus` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { status: None }
+    }
+}
+impl Default for RoomStatus {
+    fn default() -> Self {
+        Self::new()
+    }
 }

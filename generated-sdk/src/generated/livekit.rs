@@ -23,10 +23,11 @@ impl Livekit {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Livekit {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -91,9 +92,19 @@ impl std::future::IntoFuture for ConnectRequest {
 }
 /// Where and how to connect to LiveKit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConnectionInfo {
     /// URL of the LiveKit server (e.g. `wss://...`).
     pub url: String,
     /// A LiveKit access token for the room; keep it secret.
     pub token: String,
+}
+impl ConnectionInfo {
+    /// A `ConnectionInfo` from its required fields (`url`, `token`); the others start unset or at their default.
+    pub fn new(url: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            token: token.into(),
+        }
+    }
 }

@@ -332,10 +332,11 @@ impl Memory {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Memory {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -1830,6 +1831,7 @@ impl<'de> serde::Deserialize<'de> for MemoryIngestStrategy {
 }
 /// The records of a memory query: either `results` (plain JSON records) or, from servers that answer with typed rows, `kind` `rows` and `rows`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryQueryResult {
     /// Records as JSON objects; bytes appear as `{"encoding": "base64", "data": <base64>}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1841,8 +1843,24 @@ pub struct MemoryQueryResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<Vec<crate::types::Row>>,
 }
+impl MemoryQueryResult {
+    /// A `MemoryQueryResult` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            results: None,
+            kind: None,
+            rows: None,
+        }
+    }
+}
+impl Default for MemoryQueryResult {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// A memory and its datasets.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryDetails {
     /// Name of the memory.
     pub name: String,
@@ -1855,8 +1873,20 @@ pub struct MemoryDetails {
     /// The memory's datasets (entities, relationships, tables).
     pub datasets: Vec<MemoryDatasetSummary>,
 }
+impl MemoryDetails {
+    /// A `MemoryDetails` from its required fields (`name`, `path`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            namespace: None,
+            path: path.into(),
+            datasets: vec![],
+        }
+    }
+}
 /// One dataset of a memory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryDatasetSummary {
     /// Name of the dataset.
     pub name: String,
@@ -1866,8 +1896,19 @@ pub struct MemoryDatasetSummary {
     /// Names of its columns.
     pub columns: Vec<String>,
 }
+impl MemoryDatasetSummary {
+    /// A `MemoryDatasetSummary` from its required fields (`name`, `rows`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, rows: i64) -> Self {
+        Self {
+            name: name.into(),
+            rows,
+            columns: vec![],
+        }
+    }
+}
 /// An entity (graph node) to upsert. Every key is sent; unset ones as null.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryEntityRecord {
     /// Id of the entity; null lets the server assign one.
     #[serde(default)]
@@ -1893,8 +1934,24 @@ pub struct MemoryEntityRecord {
     #[serde(default)]
     pub metadata: Option<indexmap::IndexMap<String, String>>,
 }
+impl MemoryEntityRecord {
+    /// A `MemoryEntityRecord` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            entity_id: None,
+            name: name.into(),
+            entity_type: None,
+            context: None,
+            confidence: None,
+            created_at: None,
+            valid_at: None,
+            metadata: None,
+        }
+    }
+}
 /// A relationship (graph edge) to upsert. Every key is sent; unset ones as null.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryRelationshipRecord {
     /// Id of the entity the relationship starts from.
     pub source_entity_id: String,
@@ -1931,8 +1988,31 @@ pub struct MemoryRelationshipRecord {
     #[serde(default)]
     pub metadata: Option<indexmap::IndexMap<String, String>>,
 }
+impl MemoryRelationshipRecord {
+    /// A `MemoryRelationshipRecord` from its required fields (`source_entity_id`, `target_entity_id`); the others start unset or at their default.
+    pub fn new(
+        source_entity_id: impl Into<String>,
+        target_entity_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            source_entity_id: source_entity_id.into(),
+            target_entity_id: target_entity_id.into(),
+            relationship_type: "RELATED_TO".into(),
+            description: None,
+            confidence: None,
+            created_at: None,
+            valid_at: None,
+            expired_at: None,
+            invalid_at: None,
+            source_entity_name: None,
+            target_entity_name: None,
+            metadata: None,
+        }
+    }
+}
 /// Selects relationships to delete by their endpoints and, optionally, their kind.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryRelationshipSelector {
     /// Id of the source entity.
     pub source_entity_id: String,
@@ -1942,8 +2022,22 @@ pub struct MemoryRelationshipSelector {
     #[serde(default)]
     pub relationship_type: Option<String>,
 }
+impl MemoryRelationshipSelector {
+    /// A `MemoryRelationshipSelector` from its required fields (`source_entity_id`, `target_entity_id`); the others start unset or at their default.
+    pub fn new(
+        source_entity_id: impl Into<String>,
+        target_entity_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            source_entity_id: source_entity_id.into(),
+            target_entity_id: target_entity_id.into(),
+            relationship_type: None,
+        }
+    }
+}
 /// What an ingest tool added to a memory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryIngestResult {
     /// Name of the memory.
     pub name: String,
@@ -1953,8 +2047,19 @@ pub struct MemoryIngestResult {
     /// Ids of the entities added or updated.
     pub entity_ids: Vec<String>,
 }
+impl MemoryIngestResult {
+    /// A `MemoryIngestResult` from its required fields (`name`, `stats`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, stats: MemoryIngestStats) -> Self {
+        Self {
+            name: name.into(),
+            stats,
+            entity_ids: vec![],
+        }
+    }
+}
 /// Counts of what an ingest added.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryIngestStats {
     #[serde(default)]
     /// Entities added or updated.
@@ -1966,8 +2071,24 @@ pub struct MemoryIngestStats {
     /// Sources (documents, images, rows) ingested.
     pub sources: i64,
 }
+impl MemoryIngestStats {
+    /// A `MemoryIngestStats` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            entities: 0i64,
+            relationships: 0i64,
+            sources: 0i64,
+        }
+    }
+}
+impl Default for MemoryIngestStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// The entities recalled for a query.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryRecallResult {
     /// Name of the memory.
     pub name: String,
@@ -1977,8 +2098,19 @@ pub struct MemoryRecallResult {
     /// The recalled entities, best first.
     pub items: Vec<MemoryRecallItem>,
 }
+impl MemoryRecallResult {
+    /// A `MemoryRecallResult` from its required fields (`name`, `query`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, query: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            query: query.into(),
+            items: vec![],
+        }
+    }
+}
 /// A recalled entity with its score and relationships.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryRecallItem {
     /// Id of the entity.
     pub entity_id: String,
@@ -2004,8 +2136,30 @@ pub struct MemoryRecallItem {
     /// The entity's relationships (empty unless requested).
     pub relationships: Vec<MemoryRecallRelationship>,
 }
+impl MemoryRecallItem {
+    /// A `MemoryRecallItem` from its required fields (`entity_id`, `name`, `entity_type`, `score`); the others start unset or at their default.
+    pub fn new(
+        entity_id: impl Into<String>,
+        name: impl Into<String>,
+        entity_type: impl Into<String>,
+        score: f64,
+    ) -> Self {
+        Self {
+            entity_id: entity_id.into(),
+            name: name.into(),
+            entity_type: entity_type.into(),
+            context: None,
+            confidence: None,
+            created_at: None,
+            valid_at: None,
+            score,
+            relationships: vec![],
+        }
+    }
+}
 /// A relationship of a recalled entity.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryRecallRelationship {
     /// Id of the source entity.
     pub source_entity_id: String,
@@ -2029,8 +2183,28 @@ pub struct MemoryRecallRelationship {
     #[serde(default)]
     pub invalid_at: Option<crate::Timestamp>,
 }
+impl MemoryRecallRelationship {
+    /// A `MemoryRecallRelationship` from its required fields (`source_entity_id`, `target_entity_id`, `relationship_type`); the others start unset or at their default.
+    pub fn new(
+        source_entity_id: impl Into<String>,
+        target_entity_id: impl Into<String>,
+        relationship_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            source_entity_id: source_entity_id.into(),
+            target_entity_id: target_entity_id.into(),
+            relationship_type: relationship_type.into(),
+            description: None,
+            created_at: None,
+            valid_at: None,
+            expired_at: None,
+            invalid_at: None,
+        }
+    }
+}
 /// What `delete_entities` removed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryDeleteEntitiesResult {
     /// Name of the memory.
     pub name: String,
@@ -2041,8 +2215,19 @@ pub struct MemoryDeleteEntitiesResult {
     /// Number of relationships deleted with them.
     pub deleted_relationships: i64,
 }
+impl MemoryDeleteEntitiesResult {
+    /// A `MemoryDeleteEntitiesResult` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            deleted_entities: 0i64,
+            deleted_relationships: 0i64,
+        }
+    }
+}
 /// What `delete_relationships` removed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryDeleteRelationshipsResult {
     /// Name of the memory.
     pub name: String,
@@ -2050,8 +2235,18 @@ pub struct MemoryDeleteRelationshipsResult {
     /// Number of relationships deleted.
     pub deleted_relationships: i64,
 }
+impl MemoryDeleteRelationshipsResult {
+    /// A `MemoryDeleteRelationshipsResult` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            deleted_relationships: 0i64,
+        }
+    }
+}
 /// What `optimize` did to each dataset of a memory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryOptimizeResult {
     /// Name of the memory.
     pub name: String,
@@ -2059,8 +2254,18 @@ pub struct MemoryOptimizeResult {
     /// Statistics per dataset.
     pub datasets: Vec<MemoryOptimizeDatasetStats>,
 }
+impl MemoryOptimizeResult {
+    /// A `MemoryOptimizeResult` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            datasets: vec![],
+        }
+    }
+}
 /// What `optimize` did to one dataset.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryOptimizeDatasetStats {
     /// Name of the dataset.
     pub dataset: String,
@@ -2082,6 +2287,20 @@ pub struct MemoryOptimizeDatasetStats {
     #[serde(default)]
     /// Bytes freed.
     pub bytes_removed: i64,
+}
+impl MemoryOptimizeDatasetStats {
+    /// A `MemoryOptimizeDatasetStats` from its required fields (`dataset`); the others start unset or at their default.
+    pub fn new(dataset: impl Into<String>) -> Self {
+        Self {
+            dataset: dataset.into(),
+            fragments_added: 0i64,
+            fragments_removed: 0i64,
+            files_added: 0i64,
+            files_removed: 0i64,
+            old_versions_removed: 0i64,
+            bytes_removed: 0i64,
+        }
+    }
 }
 fn default_string_related_to_3c7455d2() -> String {
     "RELATED_TO".into()

@@ -71,10 +71,11 @@ impl Messaging {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Messaging {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -267,6 +268,7 @@ impl std::future::IntoFuture for BroadcastRequest {
 ///
 /// Pushed as `messaging.send`; arrives as [`crate::RoomEvent::MessagingEnabled`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Enabled {
     /// Who sent the push (the server, e.g. `server`).
     pub from_participant_id: String,
@@ -276,10 +278,25 @@ pub struct Enabled {
     /// The participants present when messaging was enabled.
     pub message: ParticipantList,
 }
+impl Enabled {
+    /// A `Enabled` from its required fields (`from_participant_id`, `type_`, `message`); the others start unset or at their default.
+    pub fn new(
+        from_participant_id: impl Into<String>,
+        type_: impl Into<String>,
+        message: ParticipantList,
+    ) -> Self {
+        Self {
+            from_participant_id: from_participant_id.into(),
+            type_: type_.into(),
+            message,
+        }
+    }
+}
 /// A participant enabled messaging (joined); replaces any participant with the same id.
 ///
 /// Pushed as `messaging.send`; arrives as [`crate::RoomEvent::MessagingParticipantEnabled`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ParticipantEnabled {
     /// Who sent the push (the server, e.g. `server`).
     pub from_participant_id: String,
@@ -289,10 +306,25 @@ pub struct ParticipantEnabled {
     /// The participant that joined.
     pub message: Participant,
 }
+impl ParticipantEnabled {
+    /// A `ParticipantEnabled` from its required fields (`from_participant_id`, `type_`, `message`); the others start unset or at their default.
+    pub fn new(
+        from_participant_id: impl Into<String>,
+        type_: impl Into<String>,
+        message: Participant,
+    ) -> Self {
+        Self {
+            from_participant_id: from_participant_id.into(),
+            type_: type_.into(),
+            message,
+        }
+    }
+}
 /// A participant disabled messaging (left); it is offline from now on.
 ///
 /// Pushed as `messaging.send`; arrives as [`crate::RoomEvent::MessagingParticipantDisabled`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ParticipantDisabled {
     /// Who sent the push (the server, e.g. `server`).
     pub from_participant_id: String,
@@ -302,10 +334,25 @@ pub struct ParticipantDisabled {
     /// The participant that left.
     pub message: ParticipantGone,
 }
+impl ParticipantDisabled {
+    /// A `ParticipantDisabled` from its required fields (`from_participant_id`, `type_`, `message`); the others start unset or at their default.
+    pub fn new(
+        from_participant_id: impl Into<String>,
+        type_: impl Into<String>,
+        message: ParticipantGone,
+    ) -> Self {
+        Self {
+            from_participant_id: from_participant_id.into(),
+            type_: type_.into(),
+            message,
+        }
+    }
+}
 /// A participant changed some of its attributes; the participant is `from_participant_id`, and the new values merge into the ones known.
 ///
 /// Pushed as `messaging.send`; arrives as [`crate::RoomEvent::MessagingParticipantAttributes`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ParticipantAttributes {
     /// The participant whose attributes changed.
     pub from_participant_id: String,
@@ -315,10 +362,25 @@ pub struct ParticipantAttributes {
     /// The attributes that changed.
     pub message: AttributesChange,
 }
+impl ParticipantAttributes {
+    /// A `ParticipantAttributes` from its required fields (`from_participant_id`, `type_`, `message`); the others start unset or at their default.
+    pub fn new(
+        from_participant_id: impl Into<String>,
+        type_: impl Into<String>,
+        message: AttributesChange,
+    ) -> Self {
+        Self {
+            from_participant_id: from_participant_id.into(),
+            type_: type_.into(),
+            message,
+        }
+    }
+}
 /// A message from another participant (any `type` other than the system ones), with its attachment.
 ///
 /// Pushed as `messaging.send`; arrives as [`crate::RoomEvent::MessagingMessage`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Message {
     /// The participant that sent the message.
     pub from_participant_id: String,
@@ -333,8 +395,24 @@ pub struct Message {
     #[serde(skip)]
     pub attachment: bytes::Bytes,
 }
+impl Message {
+    /// A `Message` from its required fields (`from_participant_id`, `type_`, `message`); the others start unset or at their default.
+    pub fn new(
+        from_participant_id: impl Into<String>,
+        type_: impl Into<String>,
+        message: serde_json::Value,
+    ) -> Self {
+        Self {
+            from_participant_id: from_participant_id.into(),
+            type_: type_.into(),
+            message,
+            attachment: bytes::Bytes::new(),
+        }
+    }
+}
 /// A remote participant as messaging announces it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Participant {
     /// The participant's id.
     pub id: String,
@@ -343,21 +421,56 @@ pub struct Participant {
     /// The participant's attributes (e.g. `name`), by name.
     pub attributes: indexmap::IndexMap<String, serde_json::Value>,
 }
+impl Participant {
+    /// A `Participant` from its required fields (`id`, `role`, `attributes`); the others start unset or at their default.
+    pub fn new(
+        id: impl Into<String>,
+        role: impl Into<String>,
+        attributes: indexmap::IndexMap<String, serde_json::Value>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            role: role.into(),
+            attributes,
+        }
+    }
+}
 /// The participants present when messaging was enabled.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ParticipantList {
     /// Every participant that has messaging enabled.
     pub participants: Vec<Participant>,
 }
+impl ParticipantList {
+    /// A `ParticipantList` from its required fields (`participants`); the others start unset or at their default.
+    pub fn new(participants: Vec<Participant>) -> Self {
+        Self { participants }
+    }
+}
 /// Names a participant that left.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ParticipantGone {
     /// Id of the participant that left.
     pub id: String,
 }
+impl ParticipantGone {
+    /// A `ParticipantGone` from its required fields (`id`); the others start unset or at their default.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into() }
+    }
+}
 /// Attributes a participant changed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AttributesChange {
     /// The changed attributes, by name; they merge into the ones known.
     pub attributes: indexmap::IndexMap<String, serde_json::Value>,
+}
+impl AttributesChange {
+    /// A `AttributesChange` from its required fields (`attributes`); the others start unset or at their default.
+    pub fn new(attributes: indexmap::IndexMap<String, serde_json::Value>) -> Self {
+        Self { attributes }
+    }
 }

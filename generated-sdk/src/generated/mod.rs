@@ -3,45 +3,58 @@
 //! Code generated from the protocol spec: typed toolkits, events, packets and error codes.
 pub mod error_codes;
 pub mod events;
+pub(crate) mod flow_shapes;
 pub mod packets;
 pub mod types;
 #[cfg(feature = "containers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
 /// Container images, containers, image builds and interactive sessions run by the room.
 pub mod containers;
 #[cfg(feature = "database")]
+#[cfg_attr(docsrs, doc(cfg(feature = "database")))]
 /// Tables in the room's database, with vector and full-text search and SQL.
 pub mod database;
 #[cfg(feature = "developer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 /// The room's developer log, for debugging agents and tools.
 pub mod developer;
 #[cfg(feature = "livekit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "livekit")))]
 /// Credentials for the room's LiveKit (audio and video) session.
 pub mod livekit;
 #[cfg(feature = "memory")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 /// Knowledge-graph memories of the room: entities, relationships and tables, ingested from text, images, files and tables, and recalled by query.
 pub mod memory;
 #[cfg(feature = "messaging")]
+#[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
 /// Messages between the room's participants, and who is present: participants that enabled messaging see each other and receive `messaging.send` pushes.
 pub mod messaging;
 #[cfg(feature = "queues")]
+#[cfg_attr(docsrs, doc(cfg(feature = "queues")))]
 /// Named message queues shared by the room's participants.
 pub mod queues;
 #[cfg(feature = "secrets")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
 /// Secrets and OAuth tokens kept by the room for participants: store, fetch, delete, and ask another participant (usually a person) for one.
 pub mod secrets;
 #[cfg(feature = "services")]
+#[cfg_attr(docsrs, doc(cfg(feature = "services")))]
 /// The room's managed services: containers and external endpoints that run agents and tools.
 pub mod services;
 #[cfg(feature = "storage")]
+#[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
 /// Files and folders in the room's storage.
 pub mod storage;
 #[cfg(feature = "sync")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sync")))]
 /// Collaborative documents: Yjs (CRDT) documents stored in the room and kept in sync between participants.
 pub mod sync;
 /// Version of the official SDKs whose protocol this crate speaks.
 pub const PROTOCOL_VERSION: &str = "0.35.8";
 impl crate::RoomClient {
     #[cfg(feature = "containers")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
     /// Container images, containers, image builds and interactive sessions run by the room.
     ///
     /// Tools of the `containers` toolkit (cargo feature `containers`).
@@ -51,6 +64,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "database")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "database")))]
     /// Tables in the room's database, with vector and full-text search and SQL.
     ///
     /// Tools of the `database` toolkit (cargo feature `database`).
@@ -60,6 +74,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "developer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
     /// The room's developer log, for debugging agents and tools.
     ///
     /// Tools of the `developer` toolkit (cargo feature `developer`).
@@ -69,6 +84,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "livekit")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "livekit")))]
     /// Credentials for the room's LiveKit (audio and video) session.
     ///
     /// Tools of the `livekit` toolkit (cargo feature `livekit`).
@@ -78,6 +94,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "memory")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
     /// Knowledge-graph memories of the room: entities, relationships and tables, ingested from text, images, files and tables, and recalled by query.
     ///
     /// Tools of the `memory` toolkit (cargo feature `memory`).
@@ -87,6 +104,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "messaging")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
     /// Messages between the room's participants, and who is present: participants that enabled messaging see each other and receive `messaging.send` pushes.
     ///
     /// Tools of the `messaging` toolkit (cargo feature `messaging`).
@@ -96,6 +114,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "queues")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "queues")))]
     /// Named message queues shared by the room's participants.
     ///
     /// Tools of the `queues` toolkit (cargo feature `queues`).
@@ -105,6 +124,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "secrets")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
     /// Secrets and OAuth tokens kept by the room for participants: store, fetch, delete, and ask another participant (usually a person) for one.
     ///
     /// Tools of the `secrets` toolkit (cargo feature `secrets`).
@@ -114,6 +134,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "services")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "services")))]
     /// The room's managed services: containers and external endpoints that run agents and tools.
     ///
     /// Tools of the `services` toolkit (cargo feature `services`).
@@ -123,6 +144,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "storage")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
     /// Files and folders in the room's storage.
     ///
     /// Tools of the `storage` toolkit (cargo feature `storage`).
@@ -132,6 +154,7 @@ impl crate::RoomClient {
         }
     }
     #[cfg(feature = "sync")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sync")))]
     /// Collaborative documents: Yjs (CRDT) documents stored in the room and kept in sync between participants.
     ///
     /// Tools of the `sync` toolkit (cargo feature `sync`).
@@ -140,8 +163,9 @@ impl crate::RoomClient {
     }
     /// Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed
     /// method and returns its typed result as JSON (feature `dispatch`). `input` is what
-    /// a streaming tool's caller feeds in (see [`crate::support::dispatch`]); empty otherwise.
+    /// a streaming tool's caller feeds in (see `support::dispatch`); empty otherwise.
     #[cfg(feature = "dispatch")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
     pub async fn dispatch(
         &self,
         method: &str,

@@ -31,7 +31,7 @@ pub mod client {
     ///
     /// The server answers with `__response__`.
     pub const ROOM_UNREGISTER_TOOLKIT: &str = "room.unregister_toolkit";
-    /// `room.tool_call_response`: Answers a room.tool_call.<toolkit> push, reusing its message id.
+    /// `room.tool_call_response`: Answers a `room.tool_call.<toolkit>` push, reusing its message id.
     ///
     /// No reply.
     pub const ROOM_TOOL_CALL_RESPONSE: &str = "room.tool_call_response";
@@ -48,6 +48,55 @@ pub mod server {
     pub const ROOM_TOOL_CALL_RESPONSE_CHUNK: &str = "room.tool_call_response_chunk";
     /// `room.tool_call.<toolkit>`: Calls a tool of a toolkit this client hosts (`name`, `arguments`); answered with room.tool_call_response.
     pub const ROOM_TOOL_CALL_TOOLKIT: &str = "room.tool_call.<toolkit>";
+    /// What `room_ready` says about the room.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
+    pub struct RoomInfo {
+        /// The room's name.
+        pub room_name: String,
+        /// The room's URL as the server sees it.
+        pub room_url: String,
+        /// This connection's session id.
+        pub session_id: String,
+    }
+    impl RoomInfo {
+        /// A `RoomInfo` from its required fields (`room_name`, `room_url`, `session_id`); the others start unset or at their default.
+        pub fn new(
+            room_name: impl Into<String>,
+            room_url: impl Into<String>,
+            session_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                room_name: room_name.into(),
+                room_url: room_url.into(),
+                session_id: session_id.into(),
+            }
+        }
+    }
+    /// The `connected` packet's header: who the local participant is.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
+    pub struct Connected {
+        /// The kind of notice; the handshake waits for `init`.
+        #[serde(rename = "type")]
+        pub type_: String,
+        /// The local participant's id.
+        #[serde(rename = "participantId")]
+        pub participant_id: String,
+        #[serde(default)]
+        /// Attributes the server gave the participant at connect.
+        pub attributes: indexmap::IndexMap<String, serde_json::Value>,
+    }
+    impl Connected {
+        /// A `Connected` from its required fields (`type_`, `participant_id`); the others start unset or at their default.
+        pub fn new(type_: impl Into<String>, participant_id: impl Into<String>) -> Self {
+            Self {
+                type_: type_.into(),
+                participant_id: participant_id.into(),
+                attributes: serde_json::from_str("{}").unwrap_or_default(),
+            }
+        }
+    }
 }
 /// Content types (the `type` key of a content header).
 pub mod content {

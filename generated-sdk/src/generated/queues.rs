@@ -91,10 +91,11 @@ impl Queues {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Queues {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -355,9 +356,16 @@ impl std::future::IntoFuture for ReceiveRequest {
 }
 /// A queue and how many messages it holds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Queue {
     /// Name of the queue.
     pub name: String,
     /// Number of messages waiting.
     pub size: i64,
+}
+impl Queue {
+    /// A `Queue` from its required fields (`name`, `size`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, size: i64) -> Self {
+        Self { name: name.into(), size }
+    }
 }

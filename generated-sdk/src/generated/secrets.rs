@@ -172,10 +172,11 @@ impl Secrets {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Secrets {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -978,6 +979,7 @@ impl std::future::IntoFuture for GetSecretRequest {
 ///
 /// Pushed as `secrets.request_oauth_token`; arrives as [`crate::RoomEvent::SecretsOauthTokenRequested`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OauthTokenRequested {
     /// Id to quote in the answer.
     pub request_id: String,
@@ -987,18 +989,39 @@ pub struct OauthTokenRequested {
     #[serde(default)]
     pub challenge: Option<String>,
 }
+impl OauthTokenRequested {
+    /// A `OauthTokenRequested` from its required fields (`request_id`, `request`); the others start unset or at their default.
+    pub fn new(request_id: impl Into<String>, request: OAuthTokenRequestInfo) -> Self {
+        Self {
+            request_id: request_id.into(),
+            request,
+            challenge: None,
+        }
+    }
+}
 /// The server asks this participant for a secret for someone's `request_secret`. Answer with `provide_secret(request_id)` and the bytes as `data`, or `error` to refuse; the packet itself gets no reply.
 ///
 /// Pushed as `secrets.request_secret`; arrives as [`crate::RoomEvent::SecretsSecretRequested`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SecretRequested {
     /// Id to quote in the answer.
     pub request_id: String,
     /// The original request.
     pub request: SecretRequestInfo,
 }
+impl SecretRequested {
+    /// A `SecretRequested` from its required fields (`request_id`, `request`); the others start unset or at their default.
+    pub fn new(request_id: impl Into<String>, request: SecretRequestInfo) -> Self {
+        Self {
+            request_id: request_id.into(),
+            request,
+        }
+    }
+}
 /// Names a connector whose OAuth tokens the room keeps.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConnectorRef {
     /// Id of an OpenAI connector.
     #[serde(default)]
@@ -1010,8 +1033,24 @@ pub struct ConnectorRef {
     #[serde(default)]
     pub client_secret_id: Option<String>,
 }
+impl ConnectorRef {
+    /// A `ConnectorRef` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            openai_connector_id: None,
+            server_url: None,
+            client_secret_id: None,
+        }
+    }
+}
+impl Default for ConnectorRef {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// An OAuth client and its provider's endpoints.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OAuthClientConfig {
     /// The OAuth client id.
     #[serde(default)]
@@ -1032,8 +1071,27 @@ pub struct OAuthClientConfig {
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
 }
+impl OAuthClientConfig {
+    /// A `OAuthClientConfig` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            no_pkce: None,
+            scopes: None,
+        }
+    }
+}
+impl Default for OAuthClientConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// What a `request_oauth_token` call asked for, as pushed to the participant who must authorize.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OAuthTokenRequestInfo {
     /// The connector to authorize.
     #[serde(default)]
@@ -1052,8 +1110,25 @@ pub struct OAuthTokenRequestInfo {
     #[serde(default)]
     pub delegate_to: Option<String>,
 }
+impl OAuthTokenRequestInfo {
+    /// A `OAuthTokenRequestInfo` from its required fields (`redirect_uri`, `participant_id`); the others start unset or at their default.
+    pub fn new(
+        redirect_uri: impl Into<String>,
+        participant_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            connector: None,
+            oauth: None,
+            redirect_uri: redirect_uri.into(),
+            participant_id: participant_id.into(),
+            timeout: None,
+            delegate_to: None,
+        }
+    }
+}
 /// What a `request_secret` call asked for, as pushed to the participant who must answer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SecretRequestInfo {
     /// The URL the secret is for.
     pub url: String,
@@ -1069,8 +1144,25 @@ pub struct SecretRequestInfo {
     #[serde(default)]
     pub delegate_to: Option<String>,
 }
+impl SecretRequestInfo {
+    /// A `SecretRequestInfo` from its required fields (`url`, `type_`, `participant_id`); the others start unset or at their default.
+    pub fn new(
+        url: impl Into<String>,
+        type_: impl Into<String>,
+        participant_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            type_: type_.into(),
+            participant_id: participant_id.into(),
+            timeout: None,
+            delegate_to: None,
+        }
+    }
+}
 /// A stored secret's description (without its value).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SecretInfo {
     /// The secret's id.
     pub id: String,
@@ -1082,4 +1174,19 @@ pub struct SecretInfo {
     /// The participant it is delegated to, if any.
     #[serde(default)]
     pub delegated_to: Option<String>,
+}
+impl SecretInfo {
+    /// A `SecretInfo` from its required fields (`id`, `type_`, `name`); the others start unset or at their default.
+    pub fn new(
+        id: impl Into<String>,
+        type_: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            type_: type_.into(),
+            name: name.into(),
+            delegated_to: None,
+        }
+    }
 }

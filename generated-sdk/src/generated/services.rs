@@ -34,10 +34,11 @@ impl Services {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Services {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -95,6 +96,7 @@ impl std::future::IntoFuture for ListRequest {
 }
 /// Reply of `services.list`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ListOutput {
     #[serde(default)]
     /// The services, each a ServiceSpec sent as JSON text in a string.
@@ -102,6 +104,20 @@ pub struct ListOutput {
     #[serde(default)]
     /// The runtime state of each service the controller knows.
     pub service_states: Vec<ServiceRuntimeState>,
+}
+impl ListOutput {
+    /// A `ListOutput` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            services_json: vec![],
+            service_states: vec![],
+        }
+    }
+}
+impl Default for ListOutput {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 /// A call of `services.restart` (Restarts the service `service_id`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
@@ -124,6 +140,7 @@ impl std::future::IntoFuture for RestartRequest {
 }
 /// What the room's service controller knows about a running (or stopped) service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServiceRuntimeState {
     /// Id of the service.
     pub service_id: String,
@@ -147,6 +164,21 @@ pub struct ServiceRuntimeState {
     /// When the service last exited, in seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_exit_at: Option<f64>,
+}
+impl ServiceRuntimeState {
+    /// A `ServiceRuntimeState` from its required fields (`service_id`, `state`); the others start unset or at their default.
+    pub fn new(service_id: impl Into<String>, state: impl Into<String>) -> Self {
+        Self {
+            service_id: service_id.into(),
+            state: state.into(),
+            container_id: None,
+            restart_scheduled_at: None,
+            started_at: None,
+            restart_count: None,
+            last_exit_code: None,
+            last_exit_at: None,
+        }
+    }
 }
 /// Version of the service spec format.
 ///
@@ -228,6 +260,7 @@ impl<'de> serde::Deserialize<'de> for ServiceKind {
 }
 /// A service of the room: its metadata, the agents it exposes, and how it runs (a container, or an external URL).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServiceSpec {
     /// Spec format version, `v1`.
     pub version: ServiceVersion,
@@ -251,8 +284,28 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalServiceSpec>,
 }
+impl ServiceSpec {
+    /// A `ServiceSpec` from its required fields (`version`, `kind`, `metadata`); the others start unset or at their default.
+    pub fn new(
+        version: ServiceVersion,
+        kind: ServiceKind,
+        metadata: ServiceMetadata,
+    ) -> Self {
+        Self {
+            version,
+            kind,
+            id: None,
+            metadata,
+            agents: None,
+            ports: None,
+            container: None,
+            external: None,
+        }
+    }
+}
 /// Name and description of a service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServiceMetadata {
     /// The service's name.
     pub name: String,
@@ -269,8 +322,21 @@ pub struct ServiceMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<indexmap::IndexMap<String, String>>,
 }
+impl ServiceMetadata {
+    /// A `ServiceMetadata` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            repo: None,
+            icon: None,
+            annotations: None,
+        }
+    }
+}
 /// An agent exposed by a service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentSpec {
     /// The agent's name.
     pub name: String,
@@ -284,8 +350,20 @@ pub struct AgentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<ChannelsSpec>,
 }
+impl AgentSpec {
+    /// A `AgentSpec` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            annotations: None,
+            channels: None,
+        }
+    }
+}
 /// The channels an agent listens on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ChannelsSpec {
     /// Email addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -300,8 +378,25 @@ pub struct ChannelsSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toolkit: Option<Vec<ToolkitChannel>>,
 }
+impl ChannelsSpec {
+    /// A `ChannelsSpec` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            email: None,
+            messaging: None,
+            queue: None,
+            toolkit: None,
+        }
+    }
+}
+impl Default for ChannelsSpec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// An email address an agent receives mail on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmailChannel {
     /// Free-form annotations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -312,8 +407,19 @@ pub struct EmailChannel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
 }
+impl EmailChannel {
+    /// A `EmailChannel` from its required fields (`address`); the others start unset or at their default.
+    pub fn new(address: impl Into<String>) -> Self {
+        Self {
+            annotations: None,
+            address: address.into(),
+            private: None,
+        }
+    }
+}
 /// A room queue an agent takes work from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QueueChannel {
     /// Free-form annotations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -327,8 +433,20 @@ pub struct QueueChannel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_schema: Option<serde_json::Value>,
 }
+impl QueueChannel {
+    /// A `QueueChannel` from its required fields (`queue`); the others start unset or at their default.
+    pub fn new(queue: impl Into<String>) -> Self {
+        Self {
+            annotations: None,
+            queue: queue.into(),
+            threading_mode: None,
+            message_schema: None,
+        }
+    }
+}
 /// Room messaging as a channel of an agent.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessagingChannel {
     /// Free-form annotations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -340,8 +458,24 @@ pub struct MessagingChannel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompts: Option<Vec<PromptTemplate>>,
 }
+impl MessagingChannel {
+    /// A `MessagingChannel` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            annotations: None,
+            protocol: None,
+            prompts: None,
+        }
+    }
+}
+impl Default for MessagingChannel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// A toolkit as a channel of an agent.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ToolkitChannel {
     /// Free-form annotations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -349,8 +483,18 @@ pub struct ToolkitChannel {
     /// Name of the toolkit.
     pub name: String,
 }
+impl ToolkitChannel {
+    /// A `ToolkitChannel` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            annotations: None,
+            name: name.into(),
+        }
+    }
+}
 /// A prompt an agent offers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PromptTemplate {
     /// The prompt's name.
     pub name: String,
@@ -363,8 +507,20 @@ pub struct PromptTemplate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<indexmap::IndexMap<String, String>>,
 }
+impl PromptTemplate {
+    /// A `PromptTemplate` from its required fields (`name`, `prompt`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, prompt: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            prompt: prompt.into(),
+            annotations: None,
+        }
+    }
+}
 /// How a container-based service runs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContainerSpec {
     /// The container image tag.
     pub image: String,
@@ -399,8 +555,27 @@ pub struct ContainerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
 }
+impl ContainerSpec {
+    /// A `ContainerSpec` from its required fields (`image`); the others start unset or at their default.
+    pub fn new(image: impl Into<String>) -> Self {
+        Self {
+            image: image.into(),
+            command: None,
+            working_dir: None,
+            environment: None,
+            secrets: None,
+            pull_secret: None,
+            storage: None,
+            api_key: None,
+            on_demand: None,
+            writable_root_fs: None,
+            private: None,
+        }
+    }
+}
 /// An environment variable: a literal value, a participant token, or a secret.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EnvironmentVariable {
     /// The variable's name.
     pub name: String,
@@ -414,8 +589,20 @@ pub struct EnvironmentVariable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretValue>,
 }
+impl EnvironmentVariable {
+    /// A `EnvironmentVariable` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: None,
+            token: None,
+            secret: None,
+        }
+    }
+}
 /// A participant token put into an environment variable.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TokenValue {
     /// The name in the participant token.
     pub identity: String,
@@ -426,16 +613,37 @@ pub struct TokenValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
 }
+impl TokenValue {
+    /// A `TokenValue` from its required fields (`identity`); the others start unset or at their default.
+    pub fn new(identity: impl Into<String>) -> Self {
+        Self {
+            identity: identity.into(),
+            api: None,
+            role: None,
+        }
+    }
+}
 /// A secret put into an environment variable.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SecretValue {
     /// The identity the secret belongs to.
     pub identity: String,
     /// Id of the secret.
     pub id: String,
 }
+impl SecretValue {
+    /// A `SecretValue` from its required fields (`identity`, `id`); the others start unset or at their default.
+    pub fn new(identity: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            identity: identity.into(),
+            id: id.into(),
+        }
+    }
+}
 /// Storage mounted into a container.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContainerMountSpec {
     /// The room's storage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -453,8 +661,26 @@ pub struct ContainerMountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty_dirs: Option<Vec<EmptyDirMountSpec>>,
 }
+impl ContainerMountSpec {
+    /// A `ContainerMountSpec` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            room: None,
+            project: None,
+            images: None,
+            files: None,
+            empty_dirs: None,
+        }
+    }
+}
+impl Default for ContainerMountSpec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// The room's storage mounted at a path (a FUSE mount).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RoomStorageMountSpec {
     /// Where in the container.
     pub path: String,
@@ -465,8 +691,19 @@ pub struct RoomStorageMountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl RoomStorageMountSpec {
+    /// A `RoomStorageMountSpec` from its required fields (`path`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            subpath: None,
+            read_only: None,
+        }
+    }
+}
 /// The project's shared storage mounted at a path (a FUSE mount).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ProjectStorageMountSpec {
     /// Where in the container.
     pub path: String,
@@ -477,8 +714,19 @@ pub struct ProjectStorageMountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl ProjectStorageMountSpec {
+    /// A `ProjectStorageMountSpec` from its required fields (`path`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            subpath: None,
+            read_only: None,
+        }
+    }
+}
 /// The content of a Docker / OCI image mounted at a path.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ImageStorageMountSpec {
     /// Tag of the image to mount.
     pub image: String,
@@ -491,8 +739,20 @@ pub struct ImageStorageMountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl ImageStorageMountSpec {
+    /// A `ImageStorageMountSpec` from its required fields (`image`, `path`); the others start unset or at their default.
+    pub fn new(image: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            image: image.into(),
+            path: path.into(),
+            subpath: None,
+            read_only: None,
+        }
+    }
+}
 /// A static file mounted at a path.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileStorageMountSpec {
     /// Where in the container.
     pub path: String,
@@ -502,8 +762,19 @@ pub struct FileStorageMountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl FileStorageMountSpec {
+    /// A `FileStorageMountSpec` from its required fields (`path`, `text`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            text: text.into(),
+            read_only: None,
+        }
+    }
+}
 /// A writable temporary directory mounted at a path.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EmptyDirMountSpec {
     /// Where in the container.
     pub path: String,
@@ -511,8 +782,18 @@ pub struct EmptyDirMountSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl EmptyDirMountSpec {
+    /// A `EmptyDirMountSpec` from its required fields (`path`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            read_only: None,
+        }
+    }
+}
 /// An API key provisioned for a service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServiceApiKeySpec {
     /// The key's role; `admin` is the only value in 0.35.8.
     pub role: String,
@@ -522,12 +803,34 @@ pub struct ServiceApiKeySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_provision: Option<bool>,
 }
+impl ServiceApiKeySpec {
+    /// A `ServiceApiKeySpec` from its required fields (`role`, `name`); the others start unset or at their default.
+    pub fn new(role: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            role: role.into(),
+            name: name.into(),
+            auto_provision: None,
+        }
+    }
+}
 /// An externally hosted service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ExternalServiceSpec {
     /// The service's URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+impl ExternalServiceSpec {
+    /// A `ExternalServiceSpec` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { url: None }
+    }
+}
+impl Default for ExternalServiceSpec {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 /// Protocol of a port.
 ///
@@ -574,6 +877,7 @@ impl<'de> serde::Deserialize<'de> for PortType {
 }
 /// A port a service exposes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PortSpec {
     /// The port number (a positive integer), or `"*"` for any (Python default `"*"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -598,8 +902,28 @@ pub struct PortSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<indexmap::IndexMap<String, String>>,
 }
+impl PortSpec {
+    /// A `PortSpec` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            num: None,
+            type_: None,
+            endpoints: None,
+            liveness: None,
+            published: None,
+            public: None,
+            annotations: None,
+        }
+    }
+}
+impl Default for PortSpec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// An endpoint exposed under a port.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct EndpointSpec {
     /// The path that receives a webhook call when the service starts.
     pub path: String,
@@ -613,14 +937,35 @@ pub struct EndpointSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<indexmap::IndexMap<String, String>>,
 }
+impl EndpointSpec {
+    /// A `EndpointSpec` from its required fields (`path`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            meshagent: None,
+            mcp: None,
+            annotations: None,
+        }
+    }
+}
 /// A MeshAgent endpoint of a service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MeshagentEndpointSpec {
     /// The name in the participant token given to the endpoint.
     pub identity: String,
     /// The endpoint's API permissions; absent means the default agent permissions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<crate::types::ApiScope>,
+}
+impl MeshagentEndpointSpec {
+    /// A `MeshagentEndpointSpec` from its required fields (`identity`); the others start unset or at their default.
+    pub fn new(identity: impl Into<String>) -> Self {
+        Self {
+            identity: identity.into(),
+            api: None,
+        }
+    }
 }
 /// When an MCP tool call needs approval.
 ///
@@ -667,6 +1012,7 @@ impl<'de> serde::Deserialize<'de> for McpApproval {
 }
 /// An MCP server endpoint of a service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct McpEndpointSpec {
     /// The server's label.
     pub label: String,
@@ -689,8 +1035,23 @@ pub struct McpEndpointSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai_connector_id: Option<String>,
 }
+impl McpEndpointSpec {
+    /// A `McpEndpointSpec` from its required fields (`label`); the others start unset or at their default.
+    pub fn new(label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            description: None,
+            allowed_tools: None,
+            headers: None,
+            require_approval: None,
+            oauth: None,
+            openai_connector_id: None,
+        }
+    }
+}
 /// A filter on the tools of an MCP server.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AllowedMcpToolFilter {
     /// Names of the allowed tools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -699,8 +1060,23 @@ pub struct AllowedMcpToolFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl AllowedMcpToolFilter {
+    /// A `AllowedMcpToolFilter` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            tool_names: None,
+            read_only: None,
+        }
+    }
+}
+impl Default for AllowedMcpToolFilter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// OAuth client settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OAuthClientConfig {
     /// The OAuth client id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -720,4 +1096,22 @@ pub struct OAuthClientConfig {
     /// Scopes to request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+}
+impl OAuthClientConfig {
+    /// A `OAuthClientConfig` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            no_pkce: None,
+            scopes: None,
+        }
+    }
+}
+impl Default for OAuthClientConfig {
+    fn default() -> Self {
+        Self::new()
+    }
 }

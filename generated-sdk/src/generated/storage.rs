@@ -110,10 +110,11 @@ impl Storage {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Storage {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,
@@ -441,6 +442,7 @@ impl std::future::IntoFuture for UploadRequest {
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
             crate::support::flows::pull_upload(
                     &self.room,
+                    &crate::flow_shapes::PULL_UPLOAD,
                     TOOLKIT,
                     "upload",
                     start,
@@ -477,7 +479,13 @@ impl std::future::IntoFuture for DownloadRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::support::flows::pull_download(&self.room, TOOLKIT, "download", start)
+            crate::support::flows::pull_download(
+                    &self.room,
+                    &crate::flow_shapes::PULL_DOWNLOAD,
+                    TOOLKIT,
+                    "download",
+                    start,
+                )
                 .await
         })
     }
@@ -486,24 +494,45 @@ impl std::future::IntoFuture for DownloadRequest {
 ///
 /// Pushed as `storage.file.updated`; arrives as [`crate::RoomEvent::StorageFileUpdated`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileUpdated {
     /// Path of the file.
     pub path: String,
     /// The participant that changed it.
     pub participant_id: String,
 }
+impl FileUpdated {
+    /// A `FileUpdated` from its required fields (`path`, `participant_id`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>, participant_id: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            participant_id: participant_id.into(),
+        }
+    }
+}
 /// A file was deleted.
 ///
 /// Pushed as `storage.file.deleted`; arrives as [`crate::RoomEvent::StorageFileDeleted`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct FileDeleted {
     /// Path of the deleted file.
     pub path: String,
     /// The participant that deleted it.
     pub participant_id: String,
 }
+impl FileDeleted {
+    /// A `FileDeleted` from its required fields (`path`, `participant_id`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>, participant_id: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            participant_id: participant_id.into(),
+        }
+    }
+}
 /// One file or folder in the room's storage.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StorageEntry {
     /// The entry's name (its last path segment).
     pub name: String,
@@ -518,4 +547,16 @@ pub struct StorageEntry {
     /// When the entry was last changed (ISO-8601).
     #[serde(default)]
     pub updated_at: Option<crate::Timestamp>,
+}
+impl StorageEntry {
+    /// A `StorageEntry` from its required fields (`name`, `is_folder`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, is_folder: bool) -> Self {
+        Self {
+            name: name.into(),
+            is_folder,
+            size: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
 }

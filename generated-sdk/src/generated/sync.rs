@@ -44,10 +44,11 @@ impl Sync {
     }
 }
 #[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Sync {
     /// Calls `tool` from JSON arguments (wire names) through its typed method and returns
     /// the typed result as JSON; a streaming tool reads its input from `input` and
-    /// collects its output (see [`crate::support::dispatch`]). `None` when there is no such tool.
+    /// collects its output (see `support::dispatch`). `None` when there is no such tool.
     #[allow(unused_variables, unreachable_code)]
     pub async fn dispatch(
         &self,

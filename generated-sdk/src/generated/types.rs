@@ -3,6 +3,7 @@
 //! Types shared by several toolkits.
 /// The body of `room.list_toolkits`: which participant's toolkits to list, and how long the server may wait for them.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ListToolkitsRequest {
     /// List only the toolkits of this participant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,14 +15,39 @@ pub struct ListToolkitsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
 }
+impl ListToolkitsRequest {
+    /// A `ListToolkitsRequest` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            participant_id: None,
+            participant_name: None,
+            timeout: None,
+        }
+    }
+}
+impl Default for ListToolkitsRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// The reply of `room.list_toolkits` (a `json` content): the room's toolkits by name.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ListToolkitsResponse {
     /// The toolkits by name.
     pub tools: indexmap::IndexMap<String, crate::types::ToolkitDescription>,
 }
+impl ListToolkitsResponse {
+    /// A `ListToolkitsResponse` from its required fields (`tools`); the others start unset or at their default.
+    pub fn new(
+        tools: indexmap::IndexMap<String, crate::types::ToolkitDescription>,
+    ) -> Self {
+        Self { tools }
+    }
+}
 /// A toolkit as `room.list_toolkits` describes it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ToolkitDescription {
     /// A title for people (both SDKs read a missing one as `""`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,8 +65,26 @@ pub struct ToolkitDescription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tools: Option<indexmap::IndexMap<String, crate::types::ToolDescription>>,
 }
+impl ToolkitDescription {
+    /// A `ToolkitDescription` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            title: None,
+            description: None,
+            thumbnail_url: None,
+            participant_id: None,
+            tools: None,
+        }
+    }
+}
+impl Default for ToolkitDescription {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// A tool as `room.list_toolkits` describes it (its name is the key it is listed under).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ToolDescription {
     /// A title for people (both SDKs read a missing one as `""`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +119,29 @@ pub struct ToolDescription {
     /// Whether the tool's input schema is strict (a bool; Python ignores other values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<serde_json::Value>,
+}
+impl ToolDescription {
+    /// A `ToolDescription` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            title: None,
+            description: None,
+            input_spec: None,
+            output_spec: None,
+            input_schema: None,
+            output_schema: None,
+            thumbnail_url: None,
+            defs: None,
+            pricing: None,
+            supports_context: None,
+            strict: None,
+        }
+    }
+}
+impl Default for ToolDescription {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 /// A kind of content a tool takes or answers.
 ///
@@ -137,6 +204,7 @@ impl<'de> serde::Deserialize<'de> for ToolContentType {
 }
 /// The content a tool takes or answers, and whether it streams.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ToolContentSpec {
     /// The content types accepted (at least one).
     pub types: Vec<crate::types::ToolContentType>,
@@ -147,8 +215,19 @@ pub struct ToolContentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<serde_json::Value>,
 }
+impl ToolContentSpec {
+    /// A `ToolContentSpec` from its required fields (`types`); the others start unset or at their default.
+    pub fn new(types: Vec<crate::types::ToolContentType>) -> Self {
+        Self {
+            types,
+            stream: None,
+            schema: None,
+        }
+    }
+}
 /// The body of `room.call`: asks the room to call the agent at `url` into the room under the name `name`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CallRequest {
     /// The agent's webhook URL; the server POSTs `room.call` to it, or opens a websocket to it.
     pub url: String,
@@ -160,8 +239,24 @@ pub struct CallRequest {
     #[serde(default)]
     pub api: Option<crate::types::ApiScope>,
 }
+impl CallRequest {
+    /// A `CallRequest` from its required fields (`url`, `arguments`, `name`); the others start unset or at their default.
+    pub fn new(
+        url: impl Into<String>,
+        arguments: serde_json::Value,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            arguments,
+            name: name.into(),
+            api: None,
+        }
+    }
+}
 /// The API permissions of a participant token, one grant per API; a null grant gives no access to that API.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ApiScope {
     /// LiveKit (audio and video).
     #[serde(default)]
@@ -206,8 +301,35 @@ pub struct ApiScope {
     #[serde(default)]
     pub services: Option<crate::types::ServicesGrant>,
 }
+impl ApiScope {
+    /// A `ApiScope` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            livekit: None,
+            queues: None,
+            messaging: None,
+            database: None,
+            memory: None,
+            sync: None,
+            storage: None,
+            containers: None,
+            developer: None,
+            agents: None,
+            admin: None,
+            secrets: None,
+            tunnels: None,
+            services: None,
+        }
+    }
+}
+impl Default for ApiScope {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on agents and toolkits.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AgentsGrant {
     /// May register agents (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,15 +353,47 @@ pub struct AgentsGrant {
     #[serde(default)]
     pub allowed_toolkits: Option<Vec<String>>,
 }
+impl AgentsGrant {
+    /// A `AgentsGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            register_agent: None,
+            register_public_toolkit: None,
+            register_private_toolkit: None,
+            call: None,
+            use_agents: None,
+            use_tools: None,
+            allowed_toolkits: None,
+        }
+    }
+}
+impl Default for AgentsGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on LiveKit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct LivekitGrant {
     /// Only these breakout rooms; null allows all.
     #[serde(default)]
     pub breakout_rooms: Option<Vec<String>>,
 }
+impl LivekitGrant {
+    /// A `LivekitGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { breakout_rooms: None }
+    }
+}
+impl Default for LivekitGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on queues.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct QueuesGrant {
     /// May send only to these queues; null allows all.
     #[serde(default)]
@@ -251,8 +405,24 @@ pub struct QueuesGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<bool>,
 }
+impl QueuesGrant {
+    /// A `QueuesGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            send: None,
+            receive: None,
+            list: None,
+        }
+    }
+}
+impl Default for QueuesGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on messaging.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessagingGrant {
     /// May broadcast (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,8 +434,24 @@ pub struct MessagingGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send: Option<bool>,
 }
+impl MessagingGrant {
+    /// A `MessagingGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            broadcast: None,
+            list: None,
+            send: None,
+        }
+    }
+}
+impl Default for MessagingGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on one database table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TableGrant {
     /// The table's name.
     pub name: String,
@@ -282,8 +468,21 @@ pub struct TableGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alter: Option<bool>,
 }
+impl TableGrant {
+    /// A `TableGrant` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            namespace: None,
+            write: None,
+            read: None,
+            alter: None,
+        }
+    }
+}
 /// Permissions on the database.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DatabaseGrant {
     /// Only these tables; null allows all.
     #[serde(default)]
@@ -292,8 +491,23 @@ pub struct DatabaseGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_tables: Option<bool>,
 }
+impl DatabaseGrant {
+    /// A `DatabaseGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            tables: None,
+            list_tables: None,
+        }
+    }
+}
+impl Default for DatabaseGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// What may be done with a memory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryPermissions {
     /// Create it (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,8 +534,29 @@ pub struct MemoryPermissions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimize: Option<bool>,
 }
+impl MemoryPermissions {
+    /// A `MemoryPermissions` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            create: None,
+            drop: None,
+            inspect: None,
+            query: None,
+            upsert: None,
+            ingest: None,
+            recall: None,
+            optimize: None,
+        }
+    }
+}
+impl Default for MemoryPermissions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on one memory.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryEntryGrant {
     /// The memory's name.
     pub name: String,
@@ -332,8 +567,19 @@ pub struct MemoryEntryGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<crate::types::MemoryPermissions>,
 }
+impl MemoryEntryGrant {
+    /// A `MemoryEntryGrant` from its required fields (`name`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            namespace: None,
+            permissions: None,
+        }
+    }
+}
 /// Permissions on memories.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MemoryGrant {
     /// May list memories (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,8 +588,20 @@ pub struct MemoryGrant {
     #[serde(default)]
     pub memories: Option<Vec<crate::types::MemoryEntryGrant>>,
 }
+impl MemoryGrant {
+    /// A `MemoryGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { list: None, memories: None }
+    }
+}
+impl Default for MemoryGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on documents under a path.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SyncPathGrant {
     /// A document path, or a prefix ending in `*`.
     pub path: String,
@@ -351,15 +609,37 @@ pub struct SyncPathGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl SyncPathGrant {
+    /// A `SyncPathGrant` from its required fields (`path`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            read_only: None,
+        }
+    }
+}
 /// Permissions on collaborative documents.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SyncGrant {
     /// Only these paths; null allows all.
     #[serde(default)]
     pub paths: Option<Vec<crate::types::SyncPathGrant>>,
 }
+impl SyncGrant {
+    /// A `SyncGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { paths: None }
+    }
+}
+impl Default for SyncGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on storage under a path prefix.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StoragePathGrant {
     /// A path prefix.
     pub path: String,
@@ -367,15 +647,37 @@ pub struct StoragePathGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
 }
+impl StoragePathGrant {
+    /// A `StoragePathGrant` from its required fields (`path`); the others start unset or at their default.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            read_only: None,
+        }
+    }
+}
 /// Permissions on storage.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StorageGrant {
     /// Only these path prefixes; null allows all.
     #[serde(default)]
     pub paths: Option<Vec<crate::types::StoragePathGrant>>,
 }
+impl StorageGrant {
+    /// A `StorageGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { paths: None }
+    }
+}
+impl Default for StorageGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on containers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ContainersGrant {
     /// May read container logs (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -390,51 +692,138 @@ pub struct ContainersGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_containers: Option<bool>,
 }
+impl ContainersGrant {
+    /// A `ContainersGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self {
+            logs: None,
+            pull: None,
+            run: None,
+            use_containers: None,
+        }
+    }
+}
+impl Default for ContainersGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on the developer log.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DeveloperGrant {
     /// May read the developer log (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<bool>,
 }
+impl DeveloperGrant {
+    /// A `DeveloperGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { logs: None }
+    }
+}
+impl Default for DeveloperGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Administrative permissions.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdminGrant {
     /// May change the room's configuration (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<bool>,
 }
+impl AdminGrant {
+    /// A `AdminGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { config: None }
+    }
+}
+impl Default for AdminGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// An OAuth authorization endpoint and client a token may be requested for.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OAuthEndpoint {
     /// The authorization endpoint URL (a trailing `*` matches a prefix).
     pub endpoint: String,
     /// The OAuth client id.
     pub client_id: String,
 }
+impl OAuthEndpoint {
+    /// A `OAuthEndpoint` from its required fields (`endpoint`, `client_id`); the others start unset or at their default.
+    pub fn new(endpoint: impl Into<String>, client_id: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            client_id: client_id.into(),
+        }
+    }
+}
 /// Permissions on secrets.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SecretsGrant {
     /// May request OAuth tokens only for these endpoints; null allows all.
     #[serde(default)]
     pub request_oauth_token: Option<Vec<crate::types::OAuthEndpoint>>,
 }
+impl SecretsGrant {
+    /// A `SecretsGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { request_oauth_token: None }
+    }
+}
+impl Default for SecretsGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on tunnels.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TunnelsGrant {
     /// Only these ports; null allows all.
     #[serde(default)]
     pub ports: Option<Vec<String>>,
 }
+impl TunnelsGrant {
+    /// A `TunnelsGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { ports: None }
+    }
+}
+impl Default for TunnelsGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// Permissions on services.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ServicesGrant {
     /// May list services (Python default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<bool>,
 }
+impl ServicesGrant {
+    /// A `ServicesGrant` with every field at its default; set the public fields after.
+    pub fn new() -> Self {
+        Self { list: None }
+    }
+}
+impl Default for ServicesGrant {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 /// A toolkit of the room, as `room.agents().list_toolkits()` returns it: missing titles and descriptions read as empty, tools in the server's order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ListedToolkit {
     /// The toolkit's name (its key in the reply).
     pub name: String,
@@ -451,8 +840,27 @@ pub struct ListedToolkit {
     #[serde(default)]
     pub participant_id: Option<String>,
 }
+impl ListedToolkit {
+    /// A `ListedToolkit` from its required fields (`name`, `description`, `title`, `tools`); the others start unset or at their default.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        title: impl Into<String>,
+        tools: Vec<crate::types::ListedTool>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            title: title.into(),
+            thumbnail_url: None,
+            tools,
+            participant_id: None,
+        }
+    }
+}
 /// A tool as `room.agents().list_toolkits()` returns it: legacy `input_schema`/`output_schema` and `supportsContext` already folded in, as both SDKs do.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ListedTool {
     /// The tool's name (its key in the reply).
     pub name: String,
@@ -480,6 +888,28 @@ pub struct ListedTool {
     /// Whether the input schema is strict; null unless the server sent a bool (Python only).
     #[serde(default)]
     pub strict: Option<bool>,
+}
+impl ListedTool {
+    /// A `ListedTool` from its required fields (`name`, `description`, `title`, `supports_context`); the others start unset or at their default.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        title: impl Into<String>,
+        supports_context: bool,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            title: title.into(),
+            thumbnail_url: None,
+            input_spec: None,
+            output_spec: None,
+            defs: None,
+            pricing: None,
+            supports_context,
+            strict: None,
+        }
+    }
 }
 /// The data type of a table column: a scalar, a fixed-size vector, a list or a struct.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -597,19 +1027,39 @@ pub enum DataType {
 }
 /// One key/value pair of column or table metadata. Python turns a non-string value into its JSON text (legacy encoding) before sending.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct MetadataEntry {
     /// The metadata key.
     pub key: String,
     /// The metadata value (text; structured values are JSON-encoded).
     pub value: String,
 }
+impl MetadataEntry {
+    /// A `MetadataEntry` from its required fields (`key`, `value`); the others start unset or at their default.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
 /// One named column of a schema (a schema is an ordered list of these), or one field of a struct type.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SchemaField {
     /// The column or field name.
     pub name: String,
     /// Its data type.
     pub data_type: crate::types::DataType,
+}
+impl SchemaField {
+    /// A `SchemaField` from its required fields (`name`, `data_type`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, data_type: crate::types::DataType) -> Self {
+        Self {
+            name: name.into(),
+            data_type,
+        }
+    }
 }
 /// One value in a row of a database stream (or of a memory query), tagged with its type.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -676,15 +1126,29 @@ pub enum TypedValue {
 }
 /// A named typed value: one column of a row, or one field of a struct value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct NamedValue {
     /// The column or field name.
     pub name: String,
     /// Its value.
     pub value: crate::types::TypedValue,
 }
+impl NamedValue {
+    /// A `NamedValue` from its required fields (`name`, `value`); the others start unset or at their default.
+    pub fn new(name: impl Into<String>, value: crate::types::TypedValue) -> Self {
+        Self { name: name.into(), value }
+    }
+}
 /// One row of a rows chunk, as its columns in order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Row {
     /// The row's columns: name and typed value.
     pub columns: Vec<crate::types::NamedValue>,
+}
+impl Row {
+    /// A `Row` from its required fields (`columns`); the others start unset or at their default.
+    pub fn new(columns: Vec<crate::types::NamedValue>) -> Self {
+        Self { columns }
+    }
 }

@@ -1,0 +1,24 @@
+//! Flow engines of streaming tools, one per file, each running the flow shapes of the
+//! spec's flow table (`spec/flows.yaml`) that name it. A generated method passes the start
+//! chunk's headers, its data and its [`FlowShape`] (a constant of `crate::flow_shapes`);
+//! the engine reads the shape for what the table decides: how pulls are carried, whether
+//! the first pull is eager, whether request chunks are acknowledged.
+
+// Which engines generated code calls depends on the toolkit features enabled.
+#![allow(dead_code, unused_imports)]
+
+mod batches;
+mod chunks;
+mod download;
+mod push;
+mod shape;
+mod source;
+mod upload;
+
+pub use batches::{field, read_batches, write_batches, Batches};
+pub use chunks::{fill_fresh_id, FreshId};
+pub use download::{pull_download, Download};
+pub use push::{log_entries, server_push, text_items, LogEntry};
+pub use shape::{ChunkEncoding, FlowShape, Initiator, PullEncoding, RequestPacing, ResponsePacing};
+pub use source::ByteSource;
+pub use upload::pull_upload;

@@ -1,0 +1,170 @@
+//! The type of a flow shape. The table itself is generated from `spec/flows.yaml` into
+//! `crate::flow_shapes` (one constant per shape); generated methods pass their shape to the
+//! engine that runs it, and the engines read it here instead of hard-coding the shape.
+
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+
+use crate::core::content::Content;
+use crate::core::error::{Error, Result};
+
+/// One flow shape of the spec's flow table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowShape {
+    /// Table key, e.g. `pull_upload`.
+    pub name: &'static str,
+    /// Who opens the stream.
+    pub initiator: Initiator,
+    /// Pacing of request chunks after `start`.
+    pub request: RequestPacing,
+    /// Whether each request chunk is answered before the next is sent.
+    pub request_acked: bool,
+    /// Pacing of response chunks.
+    pub response: ResponsePacing,
+    /// How data chunks are carried.
+    pub data: ChunkEncoding,
+    /// How pulls are carried, for shapes paced by pulls.
+    pub pull: Option<PullEncoding>,
+}
+
+/// Who opens the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Initiator {
+    /// The client invokes the tool.
+    Client,
+    /// The server calls a toolkit this client hosts.
+    Server,
+}
+
+/// Pacing of request chunks after `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestPacing {
+    /// Only `start` and the close.
+    None,
+    /// One data chunk per server pull.
+    Pulled,
+    /// The client sends freely.
+    Free,
+}
+
+/// Pacing of response chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponsePacing {
+    /// No data comes back; the server closes when done.
+    None,
+    /// The server pushes without pulls.
+    Pushed,
+    /// The server announces (a `start` chunk), then the client pulls one chunk at a time.
+    Pulled,
+    /// The client pulls as soon as the call is open, then once per chunk received.
+    PulledEager,
+}
+
+/// How data chunks are carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkEncoding {
+    /// `json` chunks with a `kind` key.
+    Json,
+    /// `binary` chunks with a `kind` header.
+    Binary,
+}
+
+/// How pulls are carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullEncoding {
+    /// `json` `{kind: pull}`.
+    Json,
+    /// `binary` with `kind: pull`.
+    Binary,
+    /// Either.
+    JsonOrBinary,
+}
+
+impl FlowShape {
+    /// Fails when an engine is asked to run a shape this runtime cannot drive yet: one
+    /// opened by the server, or with unacknowledged request chunks (0.56; the stream
+    /// transport awaits every request chunk's answer), or with `data` other than `expect`.
+    pub(crate) fn check(&self, tool: &str, expect: ChunkEncoding) -> Result<()> {
+        let problem = if self.initiator == Initiator::Server {
+            Some("is opened by the server")
+        } else if !self.request_acked && self.request != RequestPacing::None {
+            Some("sends request chunks without acknowledgements")
+        } else if self.data != expect {
+            Some("carries its data in another encoding than this engine")
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => Err(Error::unexpected(
+                tool,
+                format!("flow shape `{}` {p}; no engine for it yet", self.name),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The pull chunk this shape sends (`kind: pull`), as JSON or binary.
+    pub(crate) fn pull_chunk(&self) -> Content {
+        match self.pull {
+            Some(PullEncoding::Binary) => Content::Binary {
+                headers: pull_headers(),
+                data: Bytes::new(),
+            },
+            _ => Content::Json(json!({"kind": "pull"})),
+        }
+    }
+
+    /// The headers of `chunk` when it is a pull of this shape.
+    pub(crate) fn pull_of<'a>(&self, chunk: &'a Content) -> Option<&'a Map<String, Value>> {
+        let (headers, json, binary) = match chunk {
+            Content::Json(Value::Object(m)) => (m, true, false),
+            Content::Binary { headers, .. } => (headers, false, true),
+            _ => return None,
+        };
+        let accepted = match self.pull? {
+            PullEncoding::Json => json,
+            PullEncoding::Binary => binary,
+            PullEncoding::JsonOrBinary => true,
+        };
+        (accepted && headers.get("kind").and_then(Value::as_str) == Some("pull")).then_some(headers)
+    }
+
+    /// Whether the first pull goes out as soon as the call is open.
+    pub(crate) fn eager_pull(&self) -> bool {
+        self.response == ResponsePacing::PulledEager
+    }
+}
+
+fn pull_headers() -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("kind".into(), "pull".into());
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow_shapes::{PULL_UPLOAD, READ_BATCHES, WRITE_RECORD_BATCHES};
+
+    #[test]
+    fn pulls_follow_the_shape_encoding() {
+        let json = Content::Json(json!({"kind": "pull"}));
+        let binary = PULL_UPLOAD.pull_chunk();
+        assert!(READ_BATCHES.pull_of(&json).is_some());
+        assert!(READ_BATCHES.pull_of(&binary).is_none());
+        assert!(PULL_UPLOAD.pull_of(&binary).is_some());
+        assert!(PULL_UPLOAD.pull_of(&json).is_none());
+        assert!(WRITE_RECORD_BATCHES.pull_of(&json).is_some());
+        assert!(WRITE_RECORD_BATCHES.pull_of(&binary).is_some());
+        assert_eq!(READ_BATCHES.pull_chunk(), json);
+    }
+
+    #[test]
+    fn shapes_without_an_engine_are_refused() {
+        assert!(PULL_UPLOAD.check("t", ChunkEncoding::Binary).is_ok());
+        assert!(WRITE_RECORD_BATCHES
+            .check("t", ChunkEncoding::Binary)
+            .is_err());
+        assert!(READ_BATCHES.check("t", ChunkEncoding::Binary).is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! Bytes to upload, and the slicer that cuts them to the size each pull asks for.
+
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::core::error::{Error, Result};
+
+/// Chunk size used when the server's pull does not name one (the SDKs' default).
+pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+
+/// Bytes to upload: from a buffer, a `Stream` of `Bytes`, or an `AsyncRead`.
+pub struct ByteSource {
+    pub(super) stream: BoxStream<'static, io::Result<Bytes>>,
+    pub(super) len: Option<u64>,
+}
+
+impl std::fmt::Debug for ByteSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ByteSource")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ByteSource {
+    /// Bytes from a stream of chunks (any sizes; they are re-sliced to what the server pulls).
+    pub fn from_stream(
+        stream: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+    ) -> ByteSource {
+        ByteSource {
+            stream: stream.boxed(),
+            len: None,
+        }
+    }
+
+    /// Bytes read from an `AsyncRead` until its end.
+    pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static) -> ByteSource {
+        let stream = futures::stream::unfold(reader, |mut r| async move {
+            let mut buf = BytesMut::with_capacity(DEFAULT_CHUNK_SIZE);
+            match r.read_buf(&mut buf).await {
+                Ok(0) => None,
+                Ok(_) => Some((Ok(buf.freeze()), r)),
+                Err(e) => Some((Err(e), r)),
+            }
+        });
+        ByteSource::from_stream(stream)
+    }
+
+    /// The total length, when known up front (sent as `size`).
+    pub fn len(&self) -> Option<u64> {
+        self.len
+    }
+
+    /// Whether the source is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == Some(0)
+    }
+}
+
+impl From<Bytes> for ByteSource {
+    fn from(b: Bytes) -> ByteSource {
+        let len = Some(b.len() as u64);
+        let once = futures::stream::iter((!b.is_empty()).then_some(Ok(b)));
+        ByteSource {
+            stream: once.boxed(),
+            len,
+        }
+    }
+}
+
+impl From<Vec<u8>> for ByteSource {
+    fn from(v: Vec<u8>) -> ByteSource {
+        Bytes::from(v).into()
+    }
+}
+
+impl From<&'static [u8]> for ByteSource {
+    fn from(v: &'static [u8]) -> ByteSource {
+        Bytes::from_static(v).into()
+    }
+}
+
+/// Takes exactly `n` bytes (fewer only at the end) from a chunked source.
+pub(super) struct Slicer {
+    pub(super) source: BoxStream<'static, io::Result<Bytes>>,
+    pub(super) pending: Bytes,
+    pub(super) done: bool,
+}
+
+impl Slicer {
+    /// The next `n` bytes of the source (fewer only at its end; none once it is done), as
+    /// the source's own pieces: they are framed without being joined, so no byte is copied
+    /// before the socket write.
+    pub(super) async fn take(&mut self, n: usize) -> Result<Vec<Bytes>> {
+        let mut parts = Vec::new();
+        let mut have = 0;
+        while have < n {
+            if self.pending.is_empty() {
+                if self.done {
+                    break;
+                }
+                match self.source.next().await {
+                    Some(Ok(b)) => self.pending = b,
+                    Some(Err(e)) => {
+                        return Err(Error::Transport(format!("reading the upload source: {e}")))
+                    }
+                    None => self.done = true,
+                }
+                continue;
+            }
+            let piece = self.pending.split_to((n - have).min(self.pending.len()));
+            have += piece.len();
+            parts.push(piece);
+        }
+        Ok(parts)
+    }
+}
