@@ -14,22 +14,11 @@ pub(super) const TOOL_NAME: &str = "exec";
 /// `toolkit.tool`, for errors.
 pub(super) const TOOL: &str = "containers.exec";
 
-/// Every channel number of `containers.exec`, in one place.
+/// Every channel number of `containers.exec`, from the spec (`spec/containers.yaml`
+/// `constants`): input channels on request chunks, output channels on response chunks.
 pub(super) mod channel {
-    /// Input (request side): stdin bytes in the payload.
-    pub(crate) const STDIN: i64 = 1;
-    /// Input: a terminal resize (`width`/`height` set).
-    pub(crate) const RESIZE: i64 = 4;
-    /// Input: kill the command.
-    pub(crate) const KILL: i64 = 5;
-    /// Input: close stdin.
-    pub(crate) const CLOSE_STDIN: i64 = 255;
-    /// Output (response side): stdout bytes.
-    pub(crate) const STDOUT: i64 = 1;
-    /// Output: stderr bytes.
-    pub(crate) const STDERR: i64 = 2;
-    /// Output: the exit status, UTF-8 JSON `{"status": int}`.
-    pub(crate) const STATUS: i64 = 3;
+    pub(crate) use crate::containers::exec_input_channel::{CLOSE_STDIN, KILL, RESIZE, STDIN};
+    pub(crate) use crate::containers::exec_output_channel::{STATUS, STDERR, STDOUT};
 }
 
 /// The start chunk: `{"kind": "start", "request_id", "container_id", "command", "tty"}`,
