@@ -28,9 +28,8 @@ pub use generated::*;
 pub use error_codes::ErrorCode;
 pub use events::RoomEvent;
 
-pub use crate::core::client::{
-    Connect, ConnectOptions, LocalParticipant, RoomClient, RoomEvents, RoomInfo,
-};
+pub use crate::core::client::RoomClient;
+pub use crate::core::connect::{ConnectOptions, LocalParticipant, RoomInfo};
 pub use crate::core::content::{Content, Control, FileContent};
 pub use crate::core::error::{Error, Result};
 pub use crate::core::framing::Limits;
@@ -41,6 +40,8 @@ pub use crate::core::transport::{
 pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 pub use crate::support::flows::{ByteSource, Download, LogEntry};
 pub use crate::surfaces::agents::{Agents, InvokeStreamRequest, InvokeToolRequest};
+pub use crate::surfaces::connect::Connect;
+pub use crate::surfaces::events::RoomEvents;
 #[cfg(feature = "containers")]
 pub use crate::surfaces::exec::{
     ExecCommand, ExecExit, ExecOutput, ExecRequest, ExecSession, ExecStdin, ExitStatus,

@@ -8,6 +8,8 @@
 //! the client always sends exactly one request-side close, also when the stream is
 //! dropped early.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,7 +20,9 @@ use tokio::sync::mpsc;
 use crate::core::client::{new_tool_call_id, Reply, RoomClient, Shared};
 use crate::core::content::{Content, Control, CLOSE_NORMAL};
 use crate::core::error::{Error, Result};
+use crate::core::framing::Message;
 use crate::core::packing::{pack_header, unpack};
+use crate::core::router::Route;
 use crate::packets::client as cp;
 
 /// One open streaming call.
@@ -83,15 +87,7 @@ impl RoomClient {
             tool_call_id: &tool_call_id,
         })?;
         let (tx, chunks) = mpsc::unbounded_channel();
-        {
-            let mut st = self.shared().lock();
-            if let Some(reason) = &st.closed {
-                return Err(Error::Closed {
-                    reason: reason.clone(),
-                });
-            }
-            st.streams.insert(tool_call_id.clone(), tx);
-        }
+        StreamRoutes::of(self)?.insert(tool_call_id.clone(), tx)?;
         let mut stream = ToolCallStream {
             room: self.clone(),
             tool: format!("{toolkit}.{tool}"),
@@ -266,7 +262,7 @@ async fn send_close(room: &RoomClient, tool_call_id: &str) -> Result<()> {
 
 impl Drop for ToolCallStream {
     fn drop(&mut self) {
-        self.room.shared().lock().streams.remove(&self.tool_call_id);
+        StreamRoutes::remove_of(&self.room, &self.tool_call_id);
         // Dropped early: still tell the server, so it can free the call.
         if !self.request_closed {
             close_detached(&self.room, &self.tool_call_id);
@@ -403,8 +399,78 @@ async fn pump_requests(
     send_close(&side.room, &side.tool_call_id).await
 }
 
+/// Where the response chunks of open streams go, by `tool_call_id`: the stream engine's
+/// route for `room.tool_call_response_chunk`.
+#[derive(Default)]
+pub(crate) struct StreamRoutes {
+    state: Mutex<RoutesState>,
+}
+
+#[derive(Default)]
+struct RoutesState {
+    /// Set once the connection closed: no stream opens after that.
+    closed: Option<String>,
+    streams: HashMap<String, mpsc::UnboundedSender<Result<Content>>>,
+}
+
+impl StreamRoutes {
+    fn lock(&self) -> MutexGuard<'_, RoutesState> {
+        // Poisoning only means a panic elsewhere mid-update of a plain map.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The stream routes of `room`'s connection.
+    pub(crate) fn of(room: &RoomClient) -> Result<Arc<StreamRoutes>> {
+        room.shared()
+            .route::<StreamRoutes>()
+            .ok_or_else(|| room.shared().closed_error())
+    }
+
+    /// Routes the chunks of `tool_call_id` to `tx` from now on; fails once closed.
+    pub(crate) fn insert(
+        &self,
+        tool_call_id: String,
+        tx: mpsc::UnboundedSender<Result<Content>>,
+    ) -> Result<()> {
+        let mut st = self.lock();
+        if let Some(reason) = &st.closed {
+            return Err(Error::Closed {
+                reason: reason.clone(),
+            });
+        }
+        st.streams.insert(tool_call_id, tx);
+        Ok(())
+    }
+
+    /// Stops routing the chunks of `tool_call_id` on `room`'s connection.
+    pub(crate) fn remove_of(room: &RoomClient, tool_call_id: &str) {
+        if let Some(routes) = room.shared().route::<StreamRoutes>() {
+            routes.lock().streams.remove(tool_call_id);
+        }
+    }
+}
+
+impl Route for StreamRoutes {
+    fn handle(&self, _shared: &Arc<Shared>, message: Message) {
+        route_chunk(self, message.data);
+    }
+
+    fn closed(&self, reason: &str) {
+        let streams = {
+            let mut st = self.lock();
+            st.closed.get_or_insert_with(|| reason.to_string());
+            std::mem::take(&mut st.streams)
+        };
+        for (_, stream) in streams {
+            let _ = stream.send(Err(Error::Closed {
+                reason: reason.to_string(),
+            }));
+        }
+    }
+}
+
 /// Routes one `room.tool_call_response_chunk` to its stream.
-pub(crate) fn route_chunk(shared: &Shared, data: Bytes) {
+fn route_chunk(routes: &StreamRoutes, data: Bytes) {
     let packed = match unpack(data) {
         Ok(p) => p,
         Err(e) => {
@@ -421,7 +487,7 @@ pub(crate) fn route_chunk(shared: &Shared, data: Bytes) {
         }
     };
     let chunk = chunk_content(header.remove("chunk"), packed.tail);
-    let route = shared.lock().streams.get(&id).cloned();
+    let route = routes.lock().streams.get(&id).cloned();
     match route {
         Some(tx) => {
             let _ = tx.send(Ok(chunk));

@@ -49,6 +49,7 @@ use crate::core::client::{new_tool_call_id, RoomClient};
 use crate::core::content::{Content, Control, CLOSE_NORMAL};
 use crate::core::error::{Error, Result};
 use crate::core::packing::pack_header;
+use crate::core::stream::StreamRoutes;
 use crate::packets::client as cp;
 
 const TOOL: &str = "containers.exec";
@@ -331,7 +332,7 @@ impl Drop for Opening {
         if !self.armed {
             return;
         }
-        self.room.shared().lock().streams.remove(&self.tool_call_id);
+        StreamRoutes::remove_of(&self.room, &self.tool_call_id);
         if self.invoked && !self.room.is_closed() {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 let (room, id) = (self.room.clone(), self.tool_call_id.clone());
@@ -364,15 +365,7 @@ async fn open(req: ExecRequest) -> Result<ExecSession> {
     let request_id = request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let tool_call_id = new_tool_call_id();
     let (route_tx, route_rx) = mpsc::unbounded_channel();
-    {
-        let mut st = room.shared().lock();
-        if let Some(reason) = &st.closed {
-            return Err(Error::Closed {
-                reason: reason.clone(),
-            });
-        }
-        st.streams.insert(tool_call_id.clone(), route_tx);
-    }
+    StreamRoutes::of(&room)?.insert(tool_call_id.clone(), route_tx)?;
     let mut opening = Opening {
         room: room.clone(),
         tool_call_id: tool_call_id.clone(),
@@ -579,7 +572,7 @@ impl Core {
     }
 
     fn unroute(&self) {
-        self.room.shared().lock().streams.remove(&self.tool_call_id);
+        StreamRoutes::remove_of(&self.room, &self.tool_call_id);
     }
 }
 
