@@ -233,7 +233,7 @@ fn lenient_code(v: &Value) -> Option<i64> {
 }
 
 fn bad(msg: String) -> Error {
-    Error::Content(msg)
+    Error::Content(crate::core::error::bounded(msg))
 }
 
 fn take(header: &mut Map<String, Value>, key: &str, ty: &str) -> Result<Value> {

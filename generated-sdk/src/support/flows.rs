@@ -118,7 +118,10 @@ impl Slicer {
                 match self.source.next().await {
                     Some(Ok(b)) => self.pending = b,
                     Some(Err(e)) => {
-                        return Err(Error::Transport(format!("reading the upload source: {e}")))
+                        return Err(Error::Io {
+                            context: "reading the upload source",
+                            source: e,
+                        })
                     }
                     None => self.done = true,
                 }
@@ -348,15 +351,15 @@ impl Download {
     ) -> Result<u64> {
         use tokio::io::AsyncWriteExt;
         while let Some(b) = self.chunk().await? {
-            writer
-                .write_all(&b)
-                .await
-                .map_err(|e| Error::Transport(format!("writing the download: {e}")))?;
+            writer.write_all(&b).await.map_err(|source| Error::Io {
+                context: "writing the download",
+                source,
+            })?;
         }
-        writer
-            .flush()
-            .await
-            .map_err(|e| Error::Transport(format!("writing the download: {e}")))?;
+        writer.flush().await.map_err(|source| Error::Io {
+            context: "writing the download",
+            source,
+        })?;
         Ok(self.received)
     }
 

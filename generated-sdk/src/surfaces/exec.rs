@@ -50,6 +50,7 @@ use crate::core::content::{Content, Control, CLOSE_NORMAL};
 use crate::core::error::{Error, Result};
 use crate::core::packing::pack_header;
 use crate::core::stream::StreamRoutes;
+use crate::core::transport::TransportError;
 use crate::packets::client as cp;
 
 const TOOL: &str = "containers.exec";
@@ -293,10 +294,7 @@ fn dup(e: &Error) -> Error {
             code: *code,
             text: text.clone(),
         },
-        Error::UnexpectedResponse { tool, detail } => Error::UnexpectedResponse {
-            tool: tool.clone(),
-            detail: detail.clone(),
-        },
+        Error::UnexpectedResponse { tool, detail, .. } => Error::unexpected(tool, detail.clone()),
         Error::StreamClosed {
             status_code,
             message,
@@ -309,7 +307,7 @@ fn dup(e: &Error) -> Error {
         },
         Error::InvalidArguments(s) => Error::InvalidArguments(s.clone()),
         Error::Timeout(d, what) => Error::Timeout(*d, what),
-        other => Error::Transport(other.to_string()),
+        other => Error::Transport(TransportError::new(other.to_string())),
     }
 }
 

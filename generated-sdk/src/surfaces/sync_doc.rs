@@ -46,6 +46,7 @@ use yrs::{AsyncTransact, Doc, Options, Origin, Transact, Update, XmlFragmentRef}
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::stream::ToolCallStream;
+use crate::core::transport::TransportError;
 use crate::RoomClient;
 
 pub use yrs;
@@ -448,12 +449,9 @@ fn replicate(e: &Error) -> Error {
         Error::Closed { reason } => Error::Closed {
             reason: reason.clone(),
         },
-        Error::UnexpectedResponse { tool, detail } => Error::UnexpectedResponse {
-            tool: tool.clone(),
-            detail: detail.clone(),
-        },
+        Error::UnexpectedResponse { tool, detail, .. } => Error::unexpected(tool, detail.clone()),
         Error::Timeout(d, what) => Error::Timeout(*d, what),
-        other => Error::Transport(other.to_string()),
+        other => Error::Transport(TransportError::new(other.to_string())),
     }
 }
 
