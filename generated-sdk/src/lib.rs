@@ -15,6 +15,7 @@
 //!
 //! Each toolkit is behind a cargo feature of its name (all on by default).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[rustfmt::skip] // generated code is formatted by prettyplease; `codegen --check` owns its bytes
 mod generated;
@@ -39,10 +40,13 @@ pub use crate::core::transport::{
 };
 pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 pub use crate::support::flows::{ByteSource, Download, LogEntry};
-pub use crate::surfaces::agents::{Agents, InvokeStreamRequest, InvokeToolRequest};
+pub use crate::surfaces::agents::{
+    Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,
+};
 pub use crate::surfaces::connect::Connect;
 pub use crate::surfaces::events::RoomEvents;
 #[cfg(feature = "containers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
 pub use crate::surfaces::exec::{
     ExecCommand, ExecExit, ExecOutput, ExecRequest, ExecSession, ExecStdin, ExitStatus,
     OutputStream,
@@ -51,13 +55,16 @@ pub use crate::surfaces::hosting::{HostedToolkit, Toolkit};
 /// The SDKs' element-tree document layer (Python/TypeScript `MeshDocument`) over a
 /// [`SyncDocument`]: schema, elements, attributes, `to_json()`; same Yjs layout as the SDKs.
 #[cfg(feature = "sync-doc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 pub use crate::surfaces::mesh_document::{
     Element, ElementTree, ElementType, MeshDocument, MeshSchema, Node, Property,
 };
 #[cfg(feature = "secrets")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
 pub use crate::surfaces::participants::secrets::SecretsHandler;
 pub use crate::surfaces::participants::RemoteParticipant;
 #[cfg(feature = "sync-doc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 pub use crate::surfaces::sync_doc::{
     decode_sync_payload, encode_sync_payload, normalize_sync_path, yrs, SyncDocument, SyncOpen,
     REMOTE_ORIGIN, ROOT_NAME,

@@ -15,7 +15,8 @@ use crate::core::error::{Error, Result};
 use crate::core::packing::pack_header;
 use crate::packets::client as cp;
 use crate::types::{
-    ApiScope, CallRequest, ListToolkitsRequest, ListedTool, ListedToolkit, ToolContentSpec,
+    ApiScope, CallRequest as CallBody, ListToolkitsRequest as ListToolkitsBody, ListedTool,
+    ListedToolkit, ToolContentSpec,
 };
 
 /// Tools of every toolkit, toolkit listings and agent calls. Get it with [`RoomClient::agents`].
@@ -75,10 +76,10 @@ impl Agents {
     }
 
     /// Lists the room's toolkits (`room.list_toolkits`); filters are builder methods.
-    pub fn list_toolkits(&self) -> ListToolkitsRequestBuilder {
-        ListToolkitsRequestBuilder {
+    pub fn list_toolkits(&self) -> ListToolkitsRequest {
+        ListToolkitsRequest {
             room: self.room.clone(),
-            body: ListToolkitsRequest {
+            body: ListToolkitsBody {
                 participant_id: None,
                 participant_name: None,
                 timeout: None,
@@ -92,10 +93,10 @@ impl Agents {
         name: impl Into<String>,
         url: impl Into<String>,
         arguments: Value,
-    ) -> CallRequestBuilder {
-        CallRequestBuilder {
+    ) -> CallRequest {
+        CallRequest {
             room: self.room.clone(),
-            body: CallRequest {
+            body: CallBody {
                 url: url.into(),
                 arguments,
                 name: name.into(),
@@ -231,12 +232,12 @@ impl IntoFuture for InvokeToolRequest {
 /// A pending `room.list_toolkits`; `.await` it.
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
-pub struct ListToolkitsRequestBuilder {
+pub struct ListToolkitsRequest {
     room: RoomClient,
-    body: ListToolkitsRequest,
+    body: ListToolkitsBody,
 }
 
-impl ListToolkitsRequestBuilder {
+impl ListToolkitsRequest {
     /// Only the toolkits of this participant.
     pub fn participant_id(mut self, id: impl Into<String>) -> Self {
         self.body.participant_id = Some(id.into());
@@ -256,7 +257,7 @@ impl ListToolkitsRequestBuilder {
     }
 }
 
-impl IntoFuture for ListToolkitsRequestBuilder {
+impl IntoFuture for ListToolkitsRequest {
     type Output = Result<Vec<ListedToolkit>>;
     type IntoFuture = BoxFuture<'static, Self::Output>;
 
@@ -281,12 +282,12 @@ impl IntoFuture for ListToolkitsRequestBuilder {
 /// A pending `room.call`; `.await` it.
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
-pub struct CallRequestBuilder {
+pub struct CallRequest {
     room: RoomClient,
-    body: CallRequest,
+    body: CallBody,
 }
 
-impl CallRequestBuilder {
+impl CallRequest {
     /// The API permissions of the agent's token (the server's defaults when not set).
     pub fn api(mut self, api: ApiScope) -> Self {
         self.body.api = Some(api);
@@ -294,7 +295,7 @@ impl CallRequestBuilder {
     }
 }
 
-impl IntoFuture for CallRequestBuilder {
+impl IntoFuture for CallRequest {
     type Output = Result<()>;
     type IntoFuture = BoxFuture<'static, Result<()>>;
 
@@ -438,7 +439,7 @@ pub(crate) async fn dispatch(
             crate::support::dispatch::result(req.await)
         }
         "call" => {
-            let body: Result<CallRequest> =
+            let body: Result<CallBody> =
                 crate::support::dispatch::args("agents.call", Value::Object(args));
             match body {
                 Ok(body) => {

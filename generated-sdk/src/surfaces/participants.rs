@@ -147,6 +147,7 @@ pub(crate) mod secrets {
     /// The refusal sent when no handler is registered.
     pub const NO_HANDLER: &str = "this client has no handler for secret requests";
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
     impl RoomClient {
         /// Registers the handler that answers the server's secret requests (replacing any).
         pub fn set_secrets_handler(&self, handler: impl SecretsHandler) {

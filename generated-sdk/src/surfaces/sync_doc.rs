@@ -95,6 +95,7 @@ pub fn decode_sync_payload(tail: &[u8]) -> Result<Update> {
     })
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 impl RoomClient {
     /// Opens the collaborative document at `path` (`sync.open`); `.await` the returned
     /// request for a [`SyncDocument`] holding the server's state. Optional arguments:
