@@ -39,7 +39,12 @@ pub use crate::core::transport::{
     memory_pair, room_url, websocket_transport, MemoryTransport, Token, Transport, TransportError,
 };
 pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
-pub use crate::support::flows::{ByteSource, Download, LogEntry};
+#[cfg(feature = "developer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
+pub use crate::support::flows::LogEntry;
+#[cfg(feature = "storage")]
+#[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
+pub use crate::support::flows::{ByteSource, Download};
 pub use crate::surfaces::agents::{
     Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,
 };

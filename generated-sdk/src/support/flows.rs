@@ -1,23 +1,33 @@
 //! Flow-control policies of streaming tools, one function per policy named in the spec
 //! (`stream.flow`). Generated methods pass the start chunk's headers and the data.
 
+#[cfg(feature = "storage")]
 use std::io;
 
-use bytes::{Bytes, BytesMut};
+#[cfg(any(feature = "storage", feature = "containers", feature = "developer"))]
+use bytes::Bytes;
+#[cfg(feature = "storage")]
+use bytes::BytesMut;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
-use serde_json::{json, Map, Value};
+#[cfg(feature = "storage")]
+use serde_json::json;
+use serde_json::{Map, Value};
+#[cfg(feature = "storage")]
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
+#[cfg(feature = "storage")]
 use crate::core::stream::ToolCallStream;
 use crate::RoomClient;
 
 /// Chunk size used when the server's pull does not name one (the SDKs' default).
+#[cfg(feature = "storage")]
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 
 /// A `binary` chunk with only a `kind` header.
+#[cfg(feature = "storage")]
 fn kind_chunk(kind: &str, data: Bytes) -> Content {
     let mut headers = Map::new();
     headers.insert("kind".into(), kind.into());
@@ -25,11 +35,13 @@ fn kind_chunk(kind: &str, data: Bytes) -> Content {
 }
 
 /// Bytes to upload: from a buffer, a `Stream` of `Bytes`, or an `AsyncRead`.
+#[cfg(feature = "storage")]
 pub struct ByteSource {
     stream: BoxStream<'static, io::Result<Bytes>>,
     len: Option<u64>,
 }
 
+#[cfg(feature = "storage")]
 impl std::fmt::Debug for ByteSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ByteSource")
@@ -38,6 +50,7 @@ impl std::fmt::Debug for ByteSource {
     }
 }
 
+#[cfg(feature = "storage")]
 impl ByteSource {
     /// Bytes from a stream of chunks (any sizes; they are re-sliced to what the server pulls).
     pub fn from_stream(
@@ -73,6 +86,7 @@ impl ByteSource {
     }
 }
 
+#[cfg(feature = "storage")]
 impl From<Bytes> for ByteSource {
     fn from(b: Bytes) -> ByteSource {
         let len = Some(b.len() as u64);
@@ -84,12 +98,14 @@ impl From<Bytes> for ByteSource {
     }
 }
 
+#[cfg(feature = "storage")]
 impl From<Vec<u8>> for ByteSource {
     fn from(v: Vec<u8>) -> ByteSource {
         Bytes::from(v).into()
     }
 }
 
+#[cfg(feature = "storage")]
 impl From<&'static [u8]> for ByteSource {
     fn from(v: &'static [u8]) -> ByteSource {
         Bytes::from_static(v).into()
@@ -97,12 +113,14 @@ impl From<&'static [u8]> for ByteSource {
 }
 
 /// Takes exactly `n` bytes (fewer only at the end) from a chunked source.
+#[cfg(feature = "storage")]
 struct Slicer {
     source: BoxStream<'static, io::Result<Bytes>>,
     pending: Bytes,
     done: bool,
 }
 
+#[cfg(feature = "storage")]
 impl Slicer {
     /// The next `n` bytes of the source (fewer only at its end; none once it is done), as
     /// the source's own pieces: they are framed without being joined, so no byte is copied
@@ -135,6 +153,12 @@ impl Slicer {
     }
 }
 
+#[cfg(any(
+    feature = "storage",
+    feature = "containers",
+    feature = "developer",
+    feature = "database"
+))]
 fn headers_with_kind(kind: &str, headers: Value) -> Value {
     let mut m = match headers {
         Value::Object(m) => m,
@@ -147,6 +171,7 @@ fn headers_with_kind(kind: &str, headers: Value) -> Value {
     Value::Object(out)
 }
 
+#[cfg(feature = "storage")]
 fn binary_kind(chunk: &Content) -> Option<(&str, &Map<String, Value>, &Bytes)> {
     match chunk {
         Content::Binary { headers, data } => headers
@@ -157,6 +182,7 @@ fn binary_kind(chunk: &Content) -> Option<(&str, &Map<String, Value>, &Bytes)> {
     }
 }
 
+#[cfg(any(feature = "storage", feature = "developer", feature = "database"))]
 fn chunk_error(tool: &str, chunk: Content) -> Error {
     match chunk {
         Content::Error { text, code } => Error::Server { code, text },
@@ -171,6 +197,7 @@ fn chunk_error(tool: &str, chunk: Content) -> Error {
 /// Start headers the caller left out are filled as the SDKs do: `name` with the last
 /// segment of `path`, `mime_type` guessed from the name's extension ([`guess_mime_type`]),
 /// and `size` with the source's length when known, else `null`.
+#[cfg(feature = "storage")]
 pub async fn pull_upload(
     room: &RoomClient,
     toolkit: &str,
@@ -228,6 +255,7 @@ pub async fn pull_upload(
 /// The MIME type an upload named `name` gets when the caller gives none: the TypeScript
 /// SDK's fixed table (the Python SDK asks the machine's MIME table, which agrees on these
 /// and varies on others), else `application/octet-stream`.
+#[cfg(feature = "storage")]
 pub fn guess_mime_type(name: &str) -> &'static str {
     const BY_EXTENSION: [(&str, &str); 29] = [
         (".tar.gz", "application/x-tar"),
@@ -271,6 +299,7 @@ pub fn guess_mime_type(name: &str) -> &'static str {
 }
 
 /// A file being downloaded: its metadata, then its bytes as a stream.
+#[cfg(feature = "storage")]
 pub struct Download {
     /// File name.
     pub name: String,
@@ -283,6 +312,7 @@ pub struct Download {
     tool: String,
 }
 
+#[cfg(feature = "storage")]
 impl std::fmt::Debug for Download {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Download")
@@ -294,6 +324,7 @@ impl std::fmt::Debug for Download {
     }
 }
 
+#[cfg(feature = "storage")]
 impl Download {
     /// The next piece of the file; `None` once the server closed after the last byte.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
@@ -378,6 +409,7 @@ impl Download {
 
 /// `pull_download`: sends the start chunk, reads the server's start (name, MIME type,
 /// size), then pulls one chunk at a time while bytes remain.
+#[cfg(feature = "storage")]
 pub async fn pull_download(
     room: &RoomClient,
     toolkit: &str,
@@ -429,6 +461,7 @@ pub async fn pull_download(
 /// `request_id` gets a fresh uuid4 hex, as the SDKs draw for container logs), then the
 /// server sends chunks without pulls until it closes; each item is one chunk (`error`
 /// chunks become errors).
+#[cfg(any(feature = "containers", feature = "developer"))]
 pub async fn server_push(
     room: &RoomClient,
     toolkit: &str,
@@ -461,6 +494,7 @@ pub async fn server_push(
 }
 
 /// One entry of a log stream: its type and its data.
+#[cfg(feature = "developer")]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
     /// The entry's type, e.g. `info`.
@@ -473,6 +507,7 @@ pub struct LogEntry {
 /// Pushed chunks as text: the UTF-8 payload of each binary chunk on channel 1 (other
 /// channels, e.g. stderr or an exit status, are skipped). Invalid UTF-8 is replaced, as
 /// a chunk boundary may split a character.
+#[cfg(feature = "containers")]
 pub fn text_items(
     s: impl Stream<Item = Result<Content>> + Send + 'static,
 ) -> BoxStream<'static, Result<String>> {
@@ -490,6 +525,7 @@ pub fn text_items(
 
 /// Pushed chunks as log entries: a binary chunk's `type` header and its payload, UTF-8
 /// JSON of an object (empty means `{}`); anything else is an unexpected-response error.
+#[cfg(feature = "developer")]
 pub fn log_entries(
     s: impl Stream<Item = Result<Content>> + Send + 'static,
     tool: &'static str,
@@ -520,6 +556,7 @@ pub fn log_entries(
     .boxed()
 }
 
+#[cfg(feature = "database")]
 fn json_kind(chunk: &Content) -> Option<&str> {
     match chunk {
         Content::Json(v) => v.get("kind").and_then(Value::as_str),
@@ -527,6 +564,7 @@ fn json_kind(chunk: &Content) -> Option<&str> {
     }
 }
 
+#[cfg(feature = "database")]
 fn json_chunk(kind: &str, body: Value) -> Content {
     Content::Json(headers_with_kind(kind, body))
 }
@@ -534,6 +572,7 @@ fn json_chunk(kind: &str, body: Value) -> Content {
 /// `write_batches`: sends the `start` chunk (JSON), then one batch per server `pull`; when
 /// the batches run out, closes the request side and waits for the server's close.
 /// Each batch is the JSON object of a `rows` chunk (without `kind`).
+#[cfg(feature = "database")]
 pub async fn write_batches(
     room: &RoomClient,
     toolkit: &str,
@@ -558,6 +597,7 @@ pub async fn write_batches(
 
 /// `read_batches`: sends the `start` chunk (JSON) and, once the call is open, a first `pull`, then one
 /// `pull` per `rows` chunk received; yields each rows chunk's JSON until the server closes.
+#[cfg(feature = "database")]
 pub async fn read_batches(
     room: &RoomClient,
     toolkit: &str,
@@ -601,14 +641,17 @@ pub async fn read_batches(
 }
 
 /// Batches to write, each becoming the `rows`-style chunk `{<field>: batch}`.
+#[cfg(feature = "database")]
 pub struct Batches(BoxStream<'static, Result<Value>>);
 
+#[cfg(feature = "database")]
 impl std::fmt::Debug for Batches {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Batches")
     }
 }
 
+#[cfg(feature = "database")]
 impl Batches {
     /// Wraps `batches`; each is serialized under `field` as it is pulled.
     pub fn new<T: serde::Serialize + Send + 'static>(
@@ -637,6 +680,7 @@ impl Batches {
 }
 
 /// Takes `field` out of a chunk's JSON as a `T`.
+#[cfg(feature = "database")]
 pub fn field<T: serde::de::DeserializeOwned>(
     mut chunk: Value,
     field: &str,
@@ -646,7 +690,7 @@ pub fn field<T: serde::de::DeserializeOwned>(
     serde_json::from_value(v).map_err(|e| Error::unexpected(tool, format!("chunk `{field}`: {e}")))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "storage"))]
 mod tests {
     use super::guess_mime_type;
 

@@ -7,31 +7,7 @@
 //! with [`MeshDocument::open`] (`sync.open` with the schema), read it as JSON with
 //! [`MeshDocument::to_json`] and edit it through [`Element`]s.
 //!
-//! # Yjs layout
-//!
-//! The same as the official SDKs' (`meshagent.api.crdt` on pycrdt; the TypeScript runtime on
-//! Yjs), so Rust, Python and TypeScript clients edit one document together:
-//!
-//! * the root element is **not** stored: it is the document's XML fragment
-//!   [`ROOT_NAME`] (`"xml"`), whose children are the
-//!   root element's children; the root therefore has no `$id` and no attributes;
-//! * every other element is a Yjs `XmlElement` named by its tag, with a `"$id"` attribute (a
-//!   dashed uuid v4 unless given) and one attribute per set property; values are stored as
-//!   Yjs `Any` (strings, numbers, booleans, null, arrays, objects);
-//! * children are the element's `XmlElement`s, in order; an element of tag `text` holds one
-//!   `XmlText` (rich text, read as a delta).
-//!
-//! Edits are Yjs transactions as Python makes them, so that they travel as the same updates:
-//! [`Element::append_child`] inserts the element with its `$id` in one transaction, then sets
-//! each attribute in a transaction of its own (in the order given), then, for a `text`
-//! element, inserts its `XmlText`. Every transaction is sent as one sync chunk.
-//!
-//! Remote changes are applied to the same yrs document, so every read (`to_json`,
-//! `children`, `get_attribute`, ...) reflects them; there is no separate mirror to go stale.
-//! Use [`SyncDocument::wait_remote_updates`] or yrs observers to wait for them.
-//!
-//! Reads and edits take a short yrs transaction each: do not call them while holding a
-//! transaction of your own on the same document.
+//! See [`MeshDocument`] for the Yjs layout, shared with the official SDKs.
 #![cfg(feature = "sync-doc")]
 mod element;
 mod schema;
@@ -120,7 +96,35 @@ impl ElementTree {
 }
 
 /// A MeshAgent document open in the room: a [`SyncDocument`] read and edited as an element
-/// tree (the SDKs' `MeshDocument`). See the [module docs](self) for the Yjs layout.
+/// tree (the SDKs' `MeshDocument`).
+///
+/// # Yjs layout
+///
+/// The same as the official SDKs' (`meshagent.api.crdt` on pycrdt; the TypeScript runtime on
+/// Yjs), so Rust, Python and TypeScript clients edit one document together:
+///
+/// * the root element is **not** stored: it is the document's XML fragment
+///   [`ROOT_NAME`] (`"xml"`), whose children are the
+///   root element's children; the root therefore has no `$id` and no attributes;
+/// * every other element is a Yjs `XmlElement` named by its tag, with a `"$id"` attribute (a
+///   dashed uuid v4 unless given) and one attribute per set property; values are stored as
+///   Yjs `Any` (strings, numbers, booleans, null, arrays, objects);
+/// * children are the element's `XmlElement`s, in order; an element of tag `text` holds one
+///   `XmlText` (rich text, read as a delta).
+///
+/// Edits are Yjs transactions as Python makes them, so that they travel as the same updates:
+/// [`Element::append_child`] inserts the element with its `$id` in one transaction, then sets
+/// each attribute in a transaction of its own (in the order given), then, for a `text`
+/// element, inserts its `XmlText`. Every transaction is sent as one sync chunk.
+///
+/// Remote changes are applied to the same yrs document, so every read (`to_json`,
+/// `children`, `get_attribute`, ...) reflects them; there is no separate mirror to go stale.
+/// Use [`SyncDocument::wait_remote_updates`] or yrs observers to wait for them.
+///
+/// Reads and edits take a short yrs transaction each: do not call them while holding a
+/// transaction of your own on the same document.
+///
+/// # Example
 ///
 /// ```no_run
 /// # async fn demo(room: meshagent_room::RoomClient, schema: serde_json::Value) -> meshagent_room::Result<()> {
