@@ -303,10 +303,7 @@ async fn a_socket_closed_during_the_handshake_fails_connect() {
 #[tokio::test]
 async fn a_silent_server_times_out_the_handshake() {
     let (client_io, _server_io) = memory_pair();
-    let options = ConnectOptions {
-        handshake_timeout: Duration::from_millis(50),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::default().handshake_timeout(Duration::from_millis(50));
     let result = RoomClient::with_transport(client_io, options).await;
     assert!(matches!(result, Err(Error::Timeout(..))), "{result:?}");
 }
@@ -546,10 +543,7 @@ async fn a_request_timeout_fails_only_the_slow_call() {
         )
         .await;
     };
-    let options = ConnectOptions {
-        request_timeout: Some(Duration::from_millis(50)),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::default().request_timeout(Duration::from_millis(50));
     let (client, ()) = tokio::join!(RoomClient::with_transport(client_io, options), handshake);
     let (room, _events) = client.expect("handshake");
     let slow = room.queues().receive("jobs").await;

@@ -21,6 +21,7 @@ use crate::packets::{client as cp, server as sp};
 
 /// What `room_ready` says about the room.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct RoomInfo {
     /// The room's name.
     pub room_name: String,
@@ -32,6 +33,7 @@ pub struct RoomInfo {
 
 /// The participant this client is, from the `connected` packet.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LocalParticipant {
     /// Participant id.
     pub id: String,
@@ -49,8 +51,18 @@ struct Connected {
     attributes: Map<String, Value>,
 }
 
-/// Options for [`RoomClient::connect`].
+/// Options for [`RoomClient::connect`] and [`RoomClient::with_transport`]: start from
+/// `ConnectOptions::default()` and set what differs.
+///
+/// ```
+/// # use std::time::Duration;
+/// let options = meshagent_room::ConnectOptions::default()
+///     .handshake_timeout(Duration::from_secs(5))
+///     .request_timeout(Duration::from_secs(60));
+/// assert_eq!(options.request_timeout, Some(Duration::from_secs(60)));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectOptions {
     /// How long to wait for `room_ready` and `connected` (default 30 s).
     pub handshake_timeout: Duration,
@@ -71,6 +83,32 @@ impl Default for ConnectOptions {
             tls: None,
             request_timeout: None,
         }
+    }
+}
+
+impl ConnectOptions {
+    /// Sets how long to wait for the room's handshake.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets the incoming message limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the longest wait for any request's reply.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the TLS configuration used for `wss`.
+    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
     }
 }
 

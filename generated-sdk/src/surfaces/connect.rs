@@ -29,25 +29,25 @@ pub struct Connect {
 impl Connect {
     /// Sets how long to wait for the room's handshake.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.options.handshake_timeout = timeout;
+        self.options = self.options.handshake_timeout(timeout);
         self
     }
 
     /// Sets the incoming message limits.
     pub fn limits(mut self, limits: Limits) -> Self {
-        self.options.limits = limits;
+        self.options = self.options.limits(limits);
         self
     }
 
     /// Sets the longest wait for any request's reply.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.options.request_timeout = Some(timeout);
+        self.options = self.options.request_timeout(timeout);
         self
     }
 
     /// Sets the TLS configuration used for `wss`.
     pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.options.tls = Some(config);
+        self.options = self.options.tls(config);
         self
     }
 }

@@ -11,6 +11,7 @@ use crate::RoomEvent;
 
 /// A participant of the room other than this client, as messaging events describe it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RemoteParticipant {
     /// Participant id.
     pub id: String,

@@ -34,6 +34,7 @@ const HEADER_PREFIX_LEN: usize = PREFIX_LEN + 4;
 
 /// Limits that bound what a peer can make us allocate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest reassembled message, in bytes of data.
     pub max_message_size: usize,
