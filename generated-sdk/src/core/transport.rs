@@ -127,7 +127,7 @@ pub fn room_url(base: &str, room: &str) -> Result<Url> {
 
 /// The URL actually dialled: the room URL plus `token` and `v` query parameters, as the
 /// Python SDK sends them (other query parameters are kept; an existing `token` is replaced).
-pub fn connect_url(room: &Url, token: &Token) -> Url {
+pub(crate) fn connect_url(room: &Url, token: &Token) -> Url {
     let mut url = room.clone();
     let kept: Vec<(String, String)> = room
         .query_pairs()
@@ -143,14 +143,14 @@ pub fn connect_url(room: &Url, token: &Token) -> Url {
 }
 
 /// The URL without its query (safe to log or show: the token lives in the query).
-pub fn redacted(url: &Url) -> String {
+pub(crate) fn redacted(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.to_string()
 }
 
 /// TLS settings for `wss`: rustls with the Mozilla roots (webpki-roots), certificates verified.
-pub fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
+pub(crate) fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -165,7 +165,7 @@ pub fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
 /// Opens a websocket to `url` (already carrying its query) and adapts it to [`Transport`].
 /// Text frames are logged and skipped (the protocol is binary); pings are answered by
 /// tungstenite; a close frame ends the stream.
-pub async fn connect_websocket(
+pub(crate) async fn connect_websocket(
     url: &Url,
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<impl Transport> {

@@ -113,14 +113,14 @@ pub(crate) async fn collect<T: ToJson, S: Stream<Item = Result<T>> + Unpin>(
 
 /// How a stream item appears in a dispatch result.
 #[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
-pub trait ToJson {
+pub(crate) trait ToJson {
     /// The item as JSON.
     fn to_json(self) -> Result<Value>;
 }
 
 /// How a batch for a `write_batches` tool is read from dispatch input.
 #[cfg(feature = "database")]
-pub trait FromJson: Sized {
+pub(crate) trait FromJson: Sized {
     /// The batch from JSON, or why it is not one.
     fn from_json(v: Value) -> std::result::Result<Self, String>;
 

@@ -79,7 +79,7 @@ fn object(fields: &[NamedValue]) -> Map<String, Value> {
 }
 
 /// How many rows the SDKs put in one chunk when handed a whole list of records.
-pub const ROWS_PER_BATCH: usize = 128;
+pub(crate) const ROWS_PER_BATCH: usize = 128;
 
 /// `rows` cut into batches of [`ROWS_PER_BATCH`] (none for no rows).
 pub(crate) fn in_batches(rows: Vec<Row>) -> Vec<Vec<Row>> {

@@ -146,7 +146,7 @@ pub(crate) mod secrets {
     }
 
     /// The refusal sent when no handler is registered.
-    pub const NO_HANDLER: &str = "this client has no handler for secret requests";
+    pub(crate) const NO_HANDLER: &str = "this client has no handler for secret requests";
 
     #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
     impl RoomClient {

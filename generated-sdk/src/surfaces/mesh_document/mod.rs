@@ -31,10 +31,10 @@ pub use element::{Element, Node};
 pub use schema::{ElementType, MeshSchema, Property};
 
 /// The attribute holding an element's id.
-pub const ID_ATTRIBUTE: &str = "$id";
+pub(crate) const ID_ATTRIBUTE: &str = "$id";
 
 /// The tag of rich-text elements, which hold one `XmlText`.
-pub const TEXT_TAG: &str = "text";
+pub(crate) const TEXT_TAG: &str = "text";
 
 /// An element tree over a yrs document, without a connection (what [`MeshDocument`] reads
 /// and edits; also usable on its own, e.g. on a document loaded from an update).
@@ -211,7 +211,7 @@ impl MeshDocument {
 }
 
 /// A JSON value as a Yjs `Any` (integers as integers, as Yjs writes JS integers).
-pub fn json_to_any(value: &Value) -> Any {
+pub(crate) fn json_to_any(value: &Value) -> Any {
     match value {
         Value::Null => Any::Null,
         Value::Bool(b) => Any::Bool(*b),
@@ -231,7 +231,7 @@ pub fn json_to_any(value: &Value) -> Any {
 }
 
 /// A Yjs `Any` as JSON (buffers as arrays of bytes; undefined as null).
-pub fn any_to_json(any: &Any) -> Value {
+pub(crate) fn any_to_json(any: &Any) -> Value {
     match any {
         Any::Null | Any::Undefined => Value::Null,
         Any::Bool(b) => Value::Bool(*b),
