@@ -138,14 +138,14 @@ impl Route for Handshake {
             message_type, data, ..
         } = message;
         match message_type.as_str() {
-            sp::ROOM_READY => match decode_header::<RoomInfo>(data) {
+            sp::ROOM_READY => match decode_header::<RoomInfo>(sp::ROOM_READY, data) {
                 Ok(info) => {
                     self.lock().room = Some(info);
                     self.changed.send_replace(());
                 }
                 Err(e) => tracing::warn!(error = %e, "ignoring a malformed room_ready"),
             },
-            sp::CONNECTED => match decode_header::<Connected>(data) {
+            sp::CONNECTED => match decode_header::<Connected>(sp::CONNECTED, data) {
                 Ok(c) if c.kind == "init" => {
                     self.lock().participant = Some(LocalParticipant {
                         id: c.participant_id,
@@ -167,9 +167,10 @@ impl Route for Handshake {
     }
 }
 
-fn decode_header<T: serde::de::DeserializeOwned>(data: Bytes) -> Result<T> {
+fn decode_header<T: serde::de::DeserializeOwned>(packet: &str, data: Bytes) -> Result<T> {
     let packed = unpack(data)?;
-    serde_json::from_value(Value::Object(packed.header)).map_err(|e| Error::Content(e.to_string()))
+    serde_json::from_value(Value::Object(packed.header))
+        .map_err(|e| Error::mismatch(packet, "malformed handshake", e))
 }
 
 /// Runs the protocol over `transport` with the surfaces' `router` (core adds the handshake
