@@ -70,9 +70,9 @@ impl Router {
 
     /// The registered route of type `R`.
     pub(crate) fn get<R: Route>(&self) -> Option<Arc<R>> {
-        self.routes
-            .iter()
-            .find_map(|r| r.any.clone().downcast::<R>().ok())
+        // `is` first: no reference count is touched for the routes passed over.
+        let found = self.routes.iter().find(|r| r.any.is::<R>())?;
+        found.any.clone().downcast::<R>().ok()
     }
 
     /// Hands `message` to its route; a message no route takes is logged and dropped.
