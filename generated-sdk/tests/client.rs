@@ -142,6 +142,17 @@ async fn a_closed_socket_fails_every_pending_call() {
         None,
         "the event stream ends with the connection"
     );
+    // Routes remember the close: a later subscriber or stream ends at once.
+    let late = tokio::time::timeout(Duration::from_secs(2), room.subscribe().next()).await;
+    assert_eq!(
+        late.ok(),
+        Some(None),
+        "a subscriber after the close gets an ended stream"
+    );
+    assert!(matches!(
+        room.open_stream("t", "x").await,
+        Err(Error::Closed { .. })
+    ));
 }
 
 #[tokio::test]
