@@ -29,9 +29,8 @@ pub use generated::*;
 pub use error_codes::ErrorCode;
 pub use events::RoomEvent;
 
-pub use crate::core::client::{
-    Connect, ConnectOptions, LocalParticipant, RoomClient, RoomEvents, RoomInfo,
-};
+pub use crate::core::client::RoomClient;
+pub use crate::core::connect::{ConnectOptions, LocalParticipant, RoomInfo};
 pub use crate::core::content::{Content, Control, FileContent};
 pub use crate::core::error::{Error, Result};
 pub use crate::core::framing::Limits;
@@ -40,9 +39,19 @@ pub use crate::core::transport::{
     memory_pair, room_url, websocket_transport, MemoryTransport, Token, Transport, TransportError,
 };
 pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
-pub use crate::support::flows::{ByteSource, Download, LogEntry};
-pub use crate::surfaces::agents::{Agents, InvokeStreamRequest, InvokeToolRequest};
+#[cfg(feature = "developer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
+pub use crate::support::flows::LogEntry;
+#[cfg(feature = "storage")]
+#[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
+pub use crate::support::flows::{ByteSource, Download};
+pub use crate::surfaces::agents::{
+    Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,
+};
+pub use crate::surfaces::connect::Connect;
+pub use crate::surfaces::events::RoomEvents;
 #[cfg(feature = "containers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
 pub use crate::surfaces::exec::{
     ExecCommand, ExecExit, ExecOutput, ExecRequest, ExecSession, ExecStdin, ExitStatus,
     OutputStream,
@@ -51,13 +60,16 @@ pub use crate::surfaces::hosting::{HostedToolkit, Toolkit};
 /// The SDKs' element-tree document layer (Python/TypeScript `MeshDocument`) over a
 /// [`SyncDocument`]: schema, elements, attributes, `to_json()`; same Yjs layout as the SDKs.
 #[cfg(feature = "sync-doc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 pub use crate::surfaces::mesh_document::{
     Element, ElementTree, ElementType, MeshDocument, MeshSchema, Node, Property,
 };
 #[cfg(feature = "secrets")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
 pub use crate::surfaces::participants::secrets::SecretsHandler;
 pub use crate::surfaces::participants::RemoteParticipant;
 #[cfg(feature = "sync-doc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 pub use crate::surfaces::sync_doc::{
     decode_sync_payload, encode_sync_payload, normalize_sync_path, yrs, SyncDocument, SyncOpen,
     REMOTE_ORIGIN, ROOT_NAME,

@@ -142,6 +142,17 @@ async fn a_closed_socket_fails_every_pending_call() {
         None,
         "the event stream ends with the connection"
     );
+    // Routes remember the close: a later subscriber or stream ends at once.
+    let late = tokio::time::timeout(Duration::from_secs(2), room.subscribe().next()).await;
+    assert_eq!(
+        late.ok(),
+        Some(None),
+        "a subscriber after the close gets an ended stream"
+    );
+    assert!(matches!(
+        room.open_stream("t", "x").await,
+        Err(Error::Closed { .. })
+    ));
 }
 
 #[tokio::test]
@@ -303,10 +314,7 @@ async fn a_socket_closed_during_the_handshake_fails_connect() {
 #[tokio::test]
 async fn a_silent_server_times_out_the_handshake() {
     let (client_io, _server_io) = memory_pair();
-    let options = ConnectOptions {
-        handshake_timeout: Duration::from_millis(50),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::default().handshake_timeout(Duration::from_millis(50));
     let result = RoomClient::with_transport(client_io, options).await;
     assert!(matches!(result, Err(Error::Timeout(..))), "{result:?}");
 }
@@ -546,10 +554,7 @@ async fn a_request_timeout_fails_only_the_slow_call() {
         )
         .await;
     };
-    let options = ConnectOptions {
-        request_timeout: Some(Duration::from_millis(50)),
-        ..ConnectOptions::default()
-    };
+    let options = ConnectOptions::default().request_timeout(Duration::from_millis(50));
     let (client, ()) = tokio::join!(RoomClient::with_transport(client_io, options), handshake);
     let (room, _events) = client.expect("handshake");
     let slow = room.queues().receive("jobs").await;

@@ -1,13 +1,13 @@
-//! `RoomClient`: the connection, request correlation and event fan-out.
+//! `RoomClient`: the connection and request correlation.
 //!
-//! One background task owns the transport: it sends whole messages from a bounded queue
-//! (so messages never interleave), and reassembles incoming packets, routing
-//! `__response__` to the waiting call and everything else to event subscribers. It ends
-//! when the last `RoomClient` clone is dropped.
+//! Senders write whole messages straight into the shared socket (see `socket`). One
+//! background I/O task finishes queued writes and reassembles incoming packets: a
+//! `__response__` settles the waiting call (request id -> pending oneshot), everything else
+//! goes to the connection's [`Router`]. The task ends when the last `RoomClient` clone is
+//! dropped. The handshake lives in `connect`.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::IntoFuture;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,112 +15,19 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
-use futures::Stream;
 use serde::Serialize;
-use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use url::Url;
 
+use crate::core::connect::RoomInfo;
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
-use crate::core::framing::{encode_message_parts, Limits, Message, Reassembler};
+use crate::core::framing::{encode_message_parts, Message, Reassembler};
 use crate::core::invoke::{invoke_header, BinaryArguments, Invoke, JsonArguments};
-use crate::core::packing::{pack_header, unpack};
+use crate::core::packing::unpack;
+use crate::core::router::{Route, Router};
 use crate::core::socket::{Read, Socket};
-use crate::core::transport::{connect_url, connect_websocket, Token, Transport};
-use crate::core::types::UnknownPacket;
-// The handshake shapes (`room_ready`, `connected`) are generated from spec/room.yaml.
-use crate::packets::server::Connected;
-pub use crate::packets::server::RoomInfo;
 use crate::packets::{client as cp, server as sp};
-use crate::RoomEvent;
-
-/// Prefix of `room.tool_call.<toolkit>`, the calls to toolkits this client hosts.
-const HOSTED_CALL_PREFIX: &str = "room.tool_call.";
-
-/// The participant this client is, from the `connected` packet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocalParticipant {
-    /// Participant id.
-    pub id: String,
-    /// Attributes the server gave it at connect.
-    pub attributes: Map<String, Value>,
-}
-
-/// Options for [`RoomClient::connect`].
-#[derive(Debug, Clone)]
-pub struct ConnectOptions {
-    /// How long to wait for `room_ready` and `connected` (default 30 s).
-    pub handshake_timeout: Duration,
-    /// Bounds on incoming messages (see [`Limits`]).
-    pub limits: Limits,
-    /// TLS settings for `wss` (default: rustls with the Mozilla roots).
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// Longest wait for the reply to any request, [`Error::Timeout`] after (default none: the
-    /// protocol has no timeout of its own, and `queues.receive` may wait on purpose).
-    pub request_timeout: Option<Duration>,
-}
-
-impl Default for ConnectOptions {
-    fn default() -> Self {
-        ConnectOptions {
-            handshake_timeout: Duration::from_secs(30),
-            limits: Limits::default(),
-            tls: None,
-            request_timeout: None,
-        }
-    }
-}
-
-/// A pending connect; set options, then `.await` it.
-#[must_use = "connecting does nothing until awaited"]
-#[derive(Debug)]
-pub struct Connect {
-    url: Url,
-    token: Token,
-    options: ConnectOptions,
-}
-
-impl Connect {
-    /// Sets how long to wait for the room's handshake.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.options.handshake_timeout = timeout;
-        self
-    }
-
-    /// Sets the incoming message limits.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.options.limits = limits;
-        self
-    }
-
-    /// Sets the longest wait for any request's reply.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.options.request_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets the TLS configuration used for `wss`.
-    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.options.tls = Some(config);
-        self
-    }
-}
-
-impl IntoFuture for Connect {
-    type Output = Result<(RoomClient, RoomEvents)>;
-    type IntoFuture = BoxFuture<'static, Self::Output>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            let url = connect_url(&self.url, &self.token);
-            let transport = connect_websocket(&url, self.options.tls.clone()).await?;
-            RoomClient::with_transport(transport, self.options).await
-        })
-    }
-}
 
 /// A connection to a room. Cheap to clone; the connection closes when the last clone
 /// is dropped (or on [`RoomClient::close`]).
@@ -143,43 +50,17 @@ pub(crate) struct Shared {
     /// The client, for work the reader starts (answering pushes); weak so that dropping
     /// the last `RoomClient` still closes the connection.
     client: std::sync::OnceLock<std::sync::Weak<Inner>>,
-    handshake: watch::Sender<()>,
     /// The transport, written by senders directly and read by the I/O task.
     socket: Socket,
     next_id: AtomicU64,
+    /// Where every message that is not a `__response__` goes.
+    router: Router,
 }
 
 #[derive(Default)]
 pub(crate) struct State {
     pending: HashMap<u64, oneshot::Sender<Result<Content>>>,
     pub(crate) closed: Option<String>,
-    subscribers: Vec<mpsc::UnboundedSender<RoomEvent>>,
-    room: Option<RoomInfo>,
-    participant: Option<LocalParticipant>,
-    hosted: HashMap<String, Arc<crate::surfaces::hosting::Toolkit>>,
-    /// Remote participants by id, from messaging events.
-    pub(crate) participants:
-        indexmap::IndexMap<String, crate::surfaces::participants::RemoteParticipant>,
-    /// Who answers the server's secret requests.
-    #[cfg(feature = "secrets")]
-    pub(crate) secrets_handler:
-        Option<Arc<dyn crate::surfaces::participants::secrets::SecretsHandler>>,
-    /// Open tool-call streams by `tool_call_id`: where their response chunks go.
-    pub(crate) streams: HashMap<String, mpsc::UnboundedSender<Result<Content>>>,
-}
-
-impl State {
-    pub(crate) fn hosted_insert(
-        &mut self,
-        name: String,
-        toolkit: Arc<crate::surfaces::hosting::Toolkit>,
-    ) {
-        self.hosted.insert(name, toolkit);
-    }
-
-    pub(crate) fn hosted_remove(&mut self, name: &str) {
-        self.hosted.remove(name);
-    }
 }
 
 impl Shared {
@@ -189,21 +70,15 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Marks the connection closed, fails every pending call and ends event streams.
-    fn close(&self, reason: String) {
+    /// Marks the connection closed, fails every pending call and tells every route.
+    pub(crate) fn close(&self, reason: String) {
         let (pending, reason) = {
             let mut st = self.lock();
             if st.closed.is_none() {
                 tracing::debug!(%reason, "room connection closed");
                 st.closed = Some(reason);
             }
-            st.subscribers.clear();
             let reason = st.closed.clone().unwrap_or_default();
-            for (_, stream) in st.streams.drain() {
-                let _ = stream.send(Err(Error::Closed {
-                    reason: reason.clone(),
-                }));
-            }
             (std::mem::take(&mut st.pending), reason)
         };
         for (_, tx) in pending {
@@ -211,7 +86,7 @@ impl Shared {
                 reason: reason.clone(),
             }));
         }
-        self.handshake.send_replace(());
+        self.router.closed(&reason);
     }
 
     pub(crate) fn closed_error(&self) -> Error {
@@ -251,7 +126,7 @@ impl Shared {
     }
 
     /// The client, while one is alive.
-    #[allow(dead_code)] // used by the secrets feature
+    #[cfg(feature = "secrets")]
     pub(crate) fn client(&self) -> Option<RoomClient> {
         self.client
             .get()
@@ -270,31 +145,9 @@ impl Shared {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub(crate) fn hosted(&self, toolkit: &str) -> Option<Arc<crate::surfaces::hosting::Toolkit>> {
-        self.lock().hosted.get(toolkit).cloned()
-    }
-
-    fn publish(self: &Arc<Self>, event: RoomEvent) {
-        crate::surfaces::participants::observe(self, &event);
-        self.lock()
-            .subscribers
-            .retain(|s| s.send(event.clone()).is_ok());
-    }
-}
-
-/// A stream of server-pushed events. Every subscriber sees every event pushed after it
-/// subscribed; the stream ends when the connection closes. Events wait in an unbounded
-/// queue until read, so none is lost to a slow reader.
-#[derive(Debug)]
-pub struct RoomEvents {
-    rx: mpsc::UnboundedReceiver<RoomEvent>,
-}
-
-impl Stream for RoomEvents {
-    type Item = RoomEvent;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RoomEvent>> {
-        self.rx.poll_recv(cx)
+    /// The connection's route of type `R` (see [`Router::get`]).
+    pub(crate) fn route<R: Route>(&self) -> Option<Arc<R>> {
+        self.router.get::<R>()
     }
 }
 
@@ -309,92 +162,6 @@ impl fmt::Debug for RoomClient {
 }
 
 impl RoomClient {
-    /// Connects to the room at `url` (see [`crate::room_url`]) with a participant token;
-    /// `.await` the result to get the client and its first event stream.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> meshagent_room::Result<()> {
-    /// let url = meshagent_room::room_url("https://api.meshagent.com", "my-room")?;
-    /// let (room, _events) = meshagent_room::RoomClient::connect(url, "jwt").await?;
-    /// let files = room.storage().list("/").await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn connect(url: Url, token: impl Into<Token>) -> Connect {
-        Connect {
-            url,
-            token: token.into(),
-            options: ConnectOptions::default(),
-        }
-    }
-
-    /// Runs the protocol over any [`Transport`] and waits for the room's handshake
-    /// (`room_ready` and `connected`).
-    pub async fn with_transport(
-        transport: impl Transport,
-        options: ConnectOptions,
-    ) -> Result<(RoomClient, RoomEvents)> {
-        let (handshake, mut handshake_rx) = watch::channel(());
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            handshake,
-            socket: Socket::new(transport),
-            next_id: AtomicU64::new(0),
-            client: std::sync::OnceLock::new(),
-        });
-        let (events_tx, events_rx) = mpsc::unbounded_channel();
-        shared.lock().subscribers.push(events_tx);
-
-        let io = tokio::spawn(io_loop(Reassembler::new(options.limits), shared.clone()));
-        // Until the client owns it, the task dies with this future (also when a caller's
-        // timeout drops it mid-handshake).
-        let tasks = AbortOnDrop(io);
-
-        let wait = async {
-            loop {
-                {
-                    let st = shared.lock();
-                    if let Some(reason) = &st.closed {
-                        return Err(Error::Closed {
-                            reason: reason.clone(),
-                        });
-                    }
-                    if let (Some(room), Some(p)) = (&st.room, &st.participant) {
-                        return Ok((room.clone(), p.clone()));
-                    }
-                }
-                if handshake_rx.changed().await.is_err() {
-                    return Err(shared.closed_error());
-                }
-            }
-        };
-        let (info, _participant) = match tokio::time::timeout(options.handshake_timeout, wait).await
-        {
-            Ok(Ok(v)) => v,
-            // Returning drops `tasks`, which stops the background tasks.
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                return Err(Error::Timeout(
-                    options.handshake_timeout,
-                    "room_ready and connected",
-                ))
-            }
-        };
-        let client = RoomClient {
-            inner: Arc::new(Inner {
-                shared,
-                info,
-                request_timeout: options.request_timeout,
-                _tasks: tasks,
-            }),
-        };
-        let _ = client
-            .inner
-            .shared
-            .client
-            .set(Arc::downgrade(&client.inner));
-        Ok((client, RoomEvents { rx: events_rx }))
-    }
-
     /// Room name, URL and session id from `room_ready`.
     pub fn info(&self) -> &RoomInfo {
         &self.inner.info
@@ -415,47 +182,8 @@ impl RoomClient {
         &self.inner.info.session_id
     }
 
-    /// The local participant, with its current attributes.
-    pub fn local_participant(&self) -> LocalParticipant {
-        self.inner
-            .shared
-            .lock()
-            .participant
-            .clone()
-            .unwrap_or_else(|| LocalParticipant {
-                id: String::new(),
-                attributes: Map::new(),
-            })
-    }
-
-    /// Sets one attribute of the local participant (`set_attributes`, no reply), as both
-    /// SDKs do, one key per message.
-    pub async fn set_attribute(&self, name: &str, value: Value) -> Result<()> {
-        let mut header = Map::new();
-        header.insert(name.to_string(), value.clone());
-        let head = pack_header(&header)?;
-        let shared = &self.inner.shared;
-        shared
-            .send(shared.next_id(), cp::SET_ATTRIBUTES, &head, &[])
-            .await?;
-        if let Some(p) = shared.lock().participant.as_mut() {
-            p.attributes.insert(name.to_string(), value);
-        }
-        Ok(())
-    }
-
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.inner.shared
-    }
-
-    /// A new subscriber to server-pushed events (from now on).
-    pub fn subscribe(&self) -> RoomEvents {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let mut st = self.inner.shared.lock();
-        if st.closed.is_none() {
-            st.subscribers.push(tx);
-        }
-        RoomEvents { rx }
     }
 
     /// Whether the connection has closed.
@@ -572,6 +300,61 @@ impl RoomClient {
     }
 }
 
+impl RoomClient {
+    /// Starts the I/O task on `transport`; messages go to `router` from the first one on.
+    /// The client is made by [`Started::into_client`] once the handshake is done.
+    pub(crate) fn start(
+        transport: impl crate::core::transport::Transport,
+        limits: crate::core::framing::Limits,
+        router: Router,
+    ) -> Started {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            socket: Socket::new(transport),
+            next_id: AtomicU64::new(0),
+            client: std::sync::OnceLock::new(),
+            router,
+        });
+        let io = tokio::spawn(io_loop(Reassembler::new(limits), shared.clone()));
+        // Until the client owns it, the task dies with `Started` (also when a caller's
+        // timeout drops the connect future mid-handshake).
+        Started {
+            shared,
+            tasks: AbortOnDrop(io),
+        }
+    }
+}
+
+/// A connection whose I/O runs but whose handshake is not done yet.
+pub(crate) struct Started {
+    pub(crate) shared: Arc<Shared>,
+    tasks: AbortOnDrop,
+}
+
+impl Started {
+    /// The client over this connection.
+    pub(crate) fn into_client(
+        self,
+        info: RoomInfo,
+        request_timeout: Option<Duration>,
+    ) -> RoomClient {
+        let client = RoomClient {
+            inner: Arc::new(Inner {
+                shared: self.shared,
+                info,
+                request_timeout,
+                _tasks: self.tasks,
+            }),
+        };
+        let _ = client
+            .inner
+            .shared
+            .client
+            .set(Arc::downgrade(&client.inner));
+        client
+    }
+}
+
 /// The background I/O task; aborted when dropped (with the client, or with a connect
 /// future dropped mid-handshake).
 struct AbortOnDrop(JoinHandle<()>);
@@ -641,80 +424,15 @@ async fn io_loop(mut reassembler: Reassembler, shared: Arc<Shared>) {
 }
 
 fn dispatch(shared: &Arc<Shared>, message: Message) {
-    let Message {
-        id,
-        message_type,
-        data,
-    } = message;
-    match message_type.as_str() {
-        sp::RESPONSE => {
-            let Some(tx) = shared.lock().pending.remove(&id) else {
-                tracing::debug!(id, "reply for an unknown or forgotten request");
-                return;
-            };
-            let _ = tx.send(response(data));
-        }
-        sp::ROOM_READY => match unpack(data)
-            .map_err(Error::from)
-            .and_then(|p| decode_header::<RoomInfo>(p.header))
-        {
-            Ok(info) => {
-                shared.lock().room = Some(info);
-                shared.handshake.send_replace(());
-            }
-            Err(e) => tracing::warn!(error = %e, "ignoring a malformed room_ready"),
-        },
-        sp::CONNECTED => match unpack(data)
-            .map_err(Error::from)
-            .and_then(|p| decode_header::<Connected>(p.header))
-        {
-            Ok(c) if c.type_ == "init" => {
-                shared.lock().participant = Some(LocalParticipant {
-                    id: c.participant_id,
-                    attributes: c.attributes.into_iter().collect(),
-                });
-                shared.handshake.send_replace(());
-            }
-            Ok(c) => {
-                tracing::debug!(kind = %c.type_, "ignoring a connected packet that is not init")
-            }
-            Err(e) => tracing::warn!(error = %e, "ignoring a malformed connected"),
-        },
-        hosted if hosted.starts_with(HOSTED_CALL_PREFIX) => crate::surfaces::hosting::serve(
-            shared.clone(),
-            id,
-            &hosted[HOSTED_CALL_PREFIX.len()..],
-            data,
-        ),
-        sp::ROOM_TOOL_CALL_RESPONSE_CHUNK => crate::core::stream::route_chunk(shared, data),
-        _ => match unpack(data) {
-            Ok(packed) => {
-                // Decoded by reference, so an unknown packet keeps its header without a copy.
-                let header = Value::Object(packed.header);
-                match RoomEvent::decode(&message_type, &header, packed.tail.clone()) {
-                    Some(Ok(event)) => shared.publish(event),
-                    Some(Err(e)) => {
-                        tracing::warn!(packet = %message_type, error = %e, "skipping a malformed event")
-                    }
-                    None => shared.publish(RoomEvent::Unknown(UnknownPacket {
-                        packet_type: message_type,
-                        header: match header {
-                            Value::Object(m) => m,
-                            _ => Map::new(),
-                        },
-                        tail: packed.tail,
-                    })),
-                }
-            }
-            Err(e) => {
-                tracing::warn!(packet = %message_type, error = %e, "skipping an unpackable packet")
-            }
-        },
+    if message.message_type == sp::RESPONSE {
+        let Some(tx) = shared.lock().pending.remove(&message.id) else {
+            tracing::debug!(id = message.id, "reply for an unknown or forgotten request");
+            return;
+        };
+        let _ = tx.send(response(message.data));
+    } else {
+        shared.router.route(shared, message);
     }
-}
-
-fn decode_header<T: serde::de::DeserializeOwned>(header: Map<String, Value>) -> Result<T> {
-    serde_json::from_value(Value::Object(header)).map_err(|e| Error::Content(e.to_string()))
 }
 
 /// A `__response__` body: a packed content; `error` content fails the call.
@@ -723,16 +441,5 @@ fn response(data: Bytes) -> Result<Content> {
     match Content::from_parts(packed.header, packed.tail)? {
         Content::Error { text, code } => Err(Error::Server { code, text }),
         other => Ok(other),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hosted_call_prefix_matches_the_spec() {
-        assert_eq!(
-            crate::packets::server::ROOM_TOOL_CALL_TOOLKIT.strip_suffix("<toolkit>"),
-            Some(super::HOSTED_CALL_PREFIX)
-        );
     }
 }

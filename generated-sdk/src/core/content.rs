@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::core::error::{Error, Result};
 
 /// Status code of a normal stream close.
-pub const CLOSE_NORMAL: i64 = 1000;
+pub(crate) const CLOSE_NORMAL: i64 = 1000;
 
 /// A value carried by requests, replies and stream chunks.
 #[derive(Debug, Clone, PartialEq)]
@@ -233,7 +233,7 @@ fn lenient_code(v: &Value) -> Option<i64> {
 }
 
 fn bad(msg: String) -> Error {
-    Error::Content(msg)
+    Error::Content(crate::core::error::bounded(msg))
 }
 
 fn take(header: &mut Map<String, Value>, key: &str, ty: &str) -> Result<Value> {

@@ -1,18 +1,39 @@
-//! The one error type of the SDK.
+//! The one error type of the SDK. It keeps the server's error code and wraps the lower
+//! layers' errors (framing, packing, transport, serde, local I/O) as its `source()`.
 
 use std::time::Duration;
 
 use crate::core::framing::FramingError;
 use crate::core::packing::PackError;
+use crate::core::transport::TransportError;
 use crate::ErrorCode;
+
+/// Longest detail an error's text keeps; a longer one (a reply's payload) is cut, so a
+/// large or hostile reply never ends up whole in logs.
+const DETAIL_LIMIT: usize = 300;
+
+/// `detail`, cut to [`DETAIL_LIMIT`] bytes (at a character boundary) with a marker.
+pub(crate) fn bounded(mut detail: String) -> String {
+    if detail.len() > DETAIL_LIMIT {
+        let total = detail.len();
+        let mut cut = DETAIL_LIMIT;
+        while !detail.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        detail.truncate(cut);
+        detail.push_str(&format!("... ({total} bytes)"));
+    }
+    detail
+}
 
 /// Result of SDK calls.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything that can go wrong talking to a room, as one flat enum.
+/// Everything that can go wrong talking to a room, as one enum.
 ///
 /// A server error keeps the server's numeric code ([`Error::code`]); known codes map to
-/// [`ErrorCode`] with [`Error::error_code`].
+/// [`ErrorCode`] with [`Error::error_code`]. Errors of the layers below (transport, framing,
+/// packing, serde, local I/O) are kept whole: [`std::error::Error::source`] returns them.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -29,8 +50,11 @@ pub enum Error {
     UnexpectedResponse {
         /// `toolkit.tool` (or the packet type) that was answered.
         tool: String,
-        /// What was wrong with the reply.
+        /// What was wrong with the reply (payload previews are cut short).
         detail: String,
+        /// The decoding error, when the reply's JSON did not match the spec.
+        #[source]
+        source: Option<serde_json::Error>,
     },
     /// A content header that could not be decoded.
     #[error("malformed content: {0}")]
@@ -50,16 +74,26 @@ pub enum Error {
         reason: String,
     },
     /// Opening the connection failed (the URL's token is never included).
-    #[error("cannot connect to {url}: {reason}")]
+    #[error("cannot connect to {url}: {source}")]
     Connect {
         /// The room URL without its query string.
         url: String,
-        /// Why it failed.
-        reason: String,
+        /// Why it failed (the websocket's error, and beneath it the I/O error).
+        #[source]
+        source: TransportError,
     },
-    /// The websocket failed.
+    /// The transport failed.
     #[error("transport error: {0}")]
-    Transport(String),
+    Transport(#[from] TransportError),
+    /// Local I/O failed: an upload's source, a download's destination.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A packet could not be reassembled.
     #[error(transparent)]
     Framing(#[from] FramingError),
@@ -94,7 +128,41 @@ impl Error {
     pub(crate) fn unexpected(tool: &str, detail: impl Into<String>) -> Error {
         Error::UnexpectedResponse {
             tool: tool.to_string(),
-            detail: detail.into(),
+            detail: bounded(detail.into()),
+            source: None,
         }
+    }
+
+    /// A reply whose JSON does not match the spec: the serde error is kept as the source.
+    pub(crate) fn mismatch(tool: &str, detail: &str, source: serde_json::Error) -> Error {
+        Error::UnexpectedResponse {
+            tool: tool.to_string(),
+            detail: bounded(format!("{detail}: {source}")),
+            source: Some(source),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Error {
+        Error::Io {
+            context: "i/o error",
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_bounded() {
+        let long = "é".repeat(DETAIL_LIMIT);
+        let cut = bounded(long.clone());
+        assert!(cut.len() < long.len() && cut.ends_with(&format!("({} bytes)", long.len())));
+        assert_eq!(bounded("short".into()), "short");
+        let e = Error::unexpected("t.x", "x".repeat(10_000));
+        assert!(e.to_string().len() < 400, "{e}");
     }
 }

@@ -2,11 +2,13 @@
 //! stream engine and errors. It depends on nothing above it.
 
 pub(crate) mod client;
+pub(crate) mod connect;
 pub(crate) mod content;
 pub(crate) mod error;
 pub mod framing;
 pub(crate) mod invoke;
 pub mod packing;
+pub(crate) mod router;
 pub(crate) mod socket;
 pub(crate) mod stream;
 pub(crate) mod transport;

@@ -13,6 +13,7 @@
 
 mod duplex;
 mod halves;
+mod routes;
 #[cfg(test)]
 mod tests;
 
@@ -22,15 +23,15 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
-use crate::core::client::{new_tool_call_id, Reply, RoomClient, Shared};
+use crate::core::client::{new_tool_call_id, Reply, RoomClient};
 use crate::core::content::{Content, Control};
-use crate::core::error::{Error, Result};
+use crate::core::error::Result;
 use crate::core::invoke::{invoke_header, Invoke};
-use crate::core::packing::unpack;
 use crate::packets::client as cp;
 
 pub(crate) use duplex::invoke_stream;
 pub(crate) use halves::{RequestChunks, RequestHalf, ResponseHalf};
+pub(crate) use routes::StreamRoutes;
 
 /// One open streaming call.
 #[derive(Debug)]
@@ -66,15 +67,7 @@ impl RoomClient {
         let open = Content::Control(Control::Open).header();
         let head = invoke_header(to, &open, &tool_call_id)?;
         let (tx, chunks) = mpsc::unbounded_channel();
-        {
-            let mut st = self.shared().lock();
-            if let Some(reason) = &st.closed {
-                return Err(Error::Closed {
-                    reason: reason.clone(),
-                });
-            }
-            st.streams.insert(tool_call_id.clone(), tx);
-        }
+        StreamRoutes::of(self)?.insert(tool_call_id.clone(), tx)?;
         let tool = format!("{}.{}", to.toolkit, to.tool);
         // Unroutes if sending the invoke fails.
         let mut response =
@@ -171,45 +164,5 @@ impl ToolCallStream {
     /// the response half unroutes when dropped.
     pub(crate) fn split(self) -> (RequestHalf, ResponseHalf) {
         (self.request, self.response)
-    }
-}
-
-/// Routes one `room.tool_call_response_chunk` to its stream.
-pub(crate) fn route_chunk(shared: &Shared, data: Bytes) {
-    let packed = match unpack(data) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(error = %e, "skipping an unpackable stream chunk");
-            return;
-        }
-    };
-    let mut header = packed.header;
-    let id = match header.remove("tool_call_id") {
-        Some(Value::String(id)) if !id.is_empty() => id,
-        _ => {
-            tracing::warn!("skipping a stream chunk without tool_call_id");
-            return;
-        }
-    };
-    let chunk = chunk_content(header.remove("chunk"), packed.tail);
-    let route = shared.lock().streams.get(&id).cloned();
-    match route {
-        Some(tx) => {
-            let _ = tx.send(Ok(chunk));
-        }
-        None => tracing::debug!(tool_call_id = %id, "chunk for an unknown or finished stream"),
-    }
-}
-
-/// A chunk as the Python SDK reads it: a content header when it has a known `type`,
-/// otherwise its JSON kept as `json` content (never an error).
-fn chunk_content(chunk: Option<Value>, tail: Bytes) -> Content {
-    match chunk {
-        Some(Value::Object(m)) if m.get("type").is_some_and(Value::is_string) => {
-            Content::from_parts(m.clone(), tail).unwrap_or(Content::Json(Value::Object(m)))
-        }
-        Some(Value::String(s)) => Content::Text(s),
-        None | Some(Value::Null) => Content::Empty,
-        Some(other) => Content::Json(other),
     }
 }

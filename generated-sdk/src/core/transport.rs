@@ -11,10 +11,33 @@ use url::Url;
 
 use crate::core::error::{Error, Result};
 
-/// A transport failure (the socket broke, a TLS error, ...).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(pub String);
+/// A transport failure (the socket broke, a TLS error, ...). The underlying error (the
+/// websocket's, and beneath it the I/O error) is its [`std::error::Error::source`].
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl TransportError {
+    /// A failure described by `message` alone (e.g. a custom transport's peer is gone).
+    pub fn new(message: impl Into<String>) -> TransportError {
+        TransportError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure caused by `source`, described by its text.
+    pub fn from_source(source: impl std::error::Error + Send + Sync + 'static) -> TransportError {
+        TransportError {
+            message: source.to_string(),
+            source: Some(Box::new(source)),
+        }
+    }
+}
 
 /// A bidirectional packet pipe: each item is one protocol packet (one websocket binary
 /// message). Implemented for every matching `Sink + Stream`.
@@ -34,6 +57,19 @@ impl<T> Transport for T where
         + Unpin
         + 'static
 {
+}
+
+/// A websocket error as a [`TransportError`] keeping it as the source, except an HTTP
+/// refusal: its response (headers that may echo the token, a body of any size) is reduced
+/// to the status.
+fn websocket_error(e: tokio_tungstenite::tungstenite::Error) -> TransportError {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    match e {
+        WsError::Http(response) => {
+            TransportError::new(format!("HTTP error: {}", response.status()))
+        }
+        other => TransportError::from_source(other),
+    }
 }
 
 /// A participant token. Its `Debug` never shows the secret.
@@ -91,7 +127,7 @@ pub fn room_url(base: &str, room: &str) -> Result<Url> {
 
 /// The URL actually dialled: the room URL plus `token` and `v` query parameters, as the
 /// Python SDK sends them (other query parameters are kept; an existing `token` is replaced).
-pub fn connect_url(room: &Url, token: &Token) -> Url {
+pub(crate) fn connect_url(room: &Url, token: &Token) -> Url {
     let mut url = room.clone();
     let kept: Vec<(String, String)> = room
         .query_pairs()
@@ -107,20 +143,20 @@ pub fn connect_url(room: &Url, token: &Token) -> Url {
 }
 
 /// The URL without its query (safe to log or show: the token lives in the query).
-pub fn redacted(url: &Url) -> String {
+pub(crate) fn redacted(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.to_string()
 }
 
 /// TLS settings for `wss`: rustls with the Mozilla roots (webpki-roots), certificates verified.
-pub fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
+pub(crate) fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Transport(e.to_string()))?
+        .map_err(|e| Error::Transport(TransportError::from_source(e)))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
@@ -129,13 +165,13 @@ pub fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
 /// Opens a websocket to `url` (already carrying its query) and adapts it to [`Transport`].
 /// Text frames are logged and skipped (the protocol is binary); pings are answered by
 /// tungstenite; a close frame ends the stream.
-pub async fn connect_websocket(
+pub(crate) async fn connect_websocket(
     url: &Url,
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<impl Transport> {
-    let connect_err = |reason: String| Error::Connect {
+    let connect_err = |source: TransportError| Error::Connect {
         url: redacted(url),
-        reason,
+        source,
     };
     let connector = match (url.scheme(), tls) {
         ("wss", Some(cfg)) => Some(tokio_tungstenite::Connector::Rustls(cfg)),
@@ -151,7 +187,7 @@ pub async fn connect_websocket(
         tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, connector)
             .await
             // tungstenite's errors do not contain the request URL, so the token stays out.
-            .map_err(|e| connect_err(e.to_string()))?;
+            .map_err(|e| connect_err(websocket_error(e)))?;
     Ok(websocket_transport(ws))
 }
 
@@ -164,7 +200,7 @@ where
         + Unpin
         + 'static,
 {
-    ws.sink_map_err(|e| TransportError(e.to_string()))
+    ws.sink_map_err(websocket_error)
         .with(|packet: Bytes| future::ready(Ok::<_, TransportError>(Message::Binary(packet))))
         .take_while(|m| future::ready(!matches!(m, Ok(Message::Close(_)))))
         .filter_map(|m| {
@@ -175,7 +211,7 @@ where
                     None
                 }
                 Ok(_) => None,
-                Err(e) => Some(Err(TransportError(e.to_string()))),
+                Err(e) => Some(Err(websocket_error(e))),
             })
         })
 }
@@ -208,14 +244,14 @@ impl Sink<Bytes> for MemoryTransport {
         self.get_mut()
             .tx
             .poll_ready(cx)
-            .map_err(|_| TransportError("peer closed".into()))
+            .map_err(|_| TransportError::new("peer closed"))
     }
 
     fn start_send(self: std::pin::Pin<&mut Self>, item: Bytes) -> Result<(), TransportError> {
         self.get_mut()
             .tx
             .start_send(item)
-            .map_err(|_| TransportError("peer closed".into()))
+            .map_err(|_| TransportError::new("peer closed"))
     }
 
     fn poll_flush(

@@ -17,8 +17,7 @@ fn wrong(reply: &Content, tool: &str, expected: &str) -> Error {
 }
 
 fn from_json<T: DeserializeOwned>(v: Value, tool: &str) -> Result<T> {
-    serde_json::from_value(v)
-        .map_err(|e| Error::unexpected(tool, format!("reply does not match the spec: {e}")))
+    serde_json::from_value(v).map_err(|e| Error::mismatch(tool, "reply does not match the spec", e))
 }
 
 /// Any reply is fine; it is ignored.

@@ -13,15 +13,25 @@
 //!   `type`) plus `data` (base64) when they have a payload. Rows are plain JSON objects
 //!   both ways (see [`crate::support::rows`]).
 
+#[cfg(any(
+    feature = "storage",
+    feature = "containers",
+    feature = "database",
+    feature = "developer"
+))]
 use base64::Engine;
+#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
+#[cfg(feature = "storage")]
 use crate::support::flows::{ByteSource, Download};
+#[cfg(feature = "database")]
 use crate::types::Row;
 
 /// Decodes a tool's JSON arguments (an object with wire names; `null` means none).
@@ -43,6 +53,7 @@ pub(crate) fn result<T: Serialize>(r: Result<T>) -> Result<Value> {
 /// An upload source from base64 strings, one chunk each, handed over as given. One chunk
 /// is a buffer, whose size is known (as the SDKs' `upload(data)`); several are a stream
 /// of unknown size (as `upload_stream(chunks)`).
+#[cfg(feature = "storage")]
 pub(crate) fn byte_source(tool: &str, input: Vec<Value>) -> Result<ByteSource> {
     let chunks = input
         .into_iter()
@@ -63,6 +74,7 @@ pub(crate) fn byte_source(tool: &str, input: Vec<Value>) -> Result<ByteSource> {
 }
 
 /// Batches for a `write_batches` tool, each read as the tool's batch type.
+#[cfg(feature = "database")]
 pub(crate) fn batches<T: FromJson>(
     tool: &str,
     input: Vec<Value>,
@@ -73,6 +85,7 @@ pub(crate) fn batches<T: FromJson>(
 }
 
 /// Reads a whole download: its metadata and every byte.
+#[cfg(feature = "storage")]
 pub(crate) async fn download(d: Result<Download>) -> Result<Value> {
     let d = d?;
     let (name, mime_type, size) = (d.name.clone(), d.mime_type.clone(), d.size);
@@ -86,6 +99,7 @@ pub(crate) async fn download(d: Result<Download>) -> Result<Value> {
 }
 
 /// A stream's items as a JSON list; the first error ends it.
+#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 pub(crate) async fn collect<T: ToJson, S: Stream<Item = Result<T>> + Unpin>(
     s: Result<S>,
 ) -> Result<Value> {
@@ -98,13 +112,15 @@ pub(crate) async fn collect<T: ToJson, S: Stream<Item = Result<T>> + Unpin>(
 }
 
 /// How a stream item appears in a dispatch result.
-pub trait ToJson {
+#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
+pub(crate) trait ToJson {
     /// The item as JSON.
     fn to_json(self) -> Result<Value>;
 }
 
 /// How a batch for a `write_batches` tool is read from dispatch input.
-pub trait FromJson: Sized {
+#[cfg(feature = "database")]
+pub(crate) trait FromJson: Sized {
     /// The batch from JSON, or why it is not one.
     fn from_json(v: Value) -> std::result::Result<Self, String>;
 
@@ -118,6 +134,7 @@ pub trait FromJson: Sized {
 /// A single input item is a whole list of records, sent in batches of 128 rows as the
 /// SDKs' `insert(records)` does ([`Row::batches`]); several items are the batches of a
 /// stream, sent as given.
+#[cfg(feature = "database")]
 impl FromJson for Vec<Row> {
     fn from_input(input: Vec<Value>) -> std::result::Result<Vec<Self>, String> {
         match <[Value; 1]>::try_from(input) {
@@ -139,12 +156,14 @@ impl FromJson for Vec<Row> {
     }
 }
 
+#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 impl ToJson for String {
     fn to_json(self) -> Result<Value> {
         Ok(Value::String(self))
     }
 }
 
+#[cfg(feature = "developer")]
 impl ToJson for crate::LogEntry {
     fn to_json(self) -> Result<Value> {
         result(Ok(self))
@@ -152,6 +171,7 @@ impl ToJson for crate::LogEntry {
 }
 
 /// Rows read back become plain JSON objects, as the SDKs hand them out.
+#[cfg(feature = "database")]
 impl ToJson for Vec<Row> {
     fn to_json(self) -> Result<Value> {
         Ok(Value::Array(
@@ -160,6 +180,7 @@ impl ToJson for Vec<Row> {
     }
 }
 
+#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 impl ToJson for Content {
     fn to_json(self) -> Result<Value> {
         let mut header = self.header();

@@ -4,5 +4,12 @@
 pub(crate) mod decode;
 #[cfg(feature = "dispatch")]
 pub(crate) mod dispatch;
+// Flow engines, each gated on the toolkits whose tools use it.
+#[cfg(any(
+    feature = "storage",
+    feature = "containers",
+    feature = "developer",
+    feature = "database"
+))]
 pub(crate) mod flows;
 pub(crate) mod rows;

@@ -79,7 +79,7 @@ fn object(fields: &[NamedValue]) -> Map<String, Value> {
 }
 
 /// How many rows the SDKs put in one chunk when handed a whole list of records.
-pub const ROWS_PER_BATCH: usize = 128;
+pub(crate) const ROWS_PER_BATCH: usize = 128;
 
 /// `rows` cut into batches of [`ROWS_PER_BATCH`] (none for no rows).
 pub(crate) fn in_batches(rows: Vec<Row>) -> Vec<Vec<Row>> {
@@ -92,7 +92,7 @@ pub(crate) fn in_batches(rows: Vec<Row>) -> Vec<Vec<Row>> {
 }
 
 impl Row {
-    /// A whole list of rows as batches of [`ROWS_PER_BATCH`], as the SDKs' `insert(records)`
+    /// A whole list of rows as batches of 128 rows, as the SDKs' `insert(records)`
     /// sends them: a stream to pass to `insert`, `merge` or `create_table`.
     pub fn batches(rows: Vec<Row>) -> futures::stream::Iter<std::vec::IntoIter<Vec<Row>>> {
         futures::stream::iter(in_batches(rows))
@@ -108,6 +108,12 @@ impl Row {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn batch_size_matches_the_docs() {
+        // `Row::batches`' public docs spell the number out (the constant is private).
+        assert_eq!(ROWS_PER_BATCH, 128);
+    }
 
     #[test]
     fn json_rows_take_the_sdk_types() {

@@ -16,7 +16,8 @@ use crate::core::packing::pack_header;
 use crate::core::stream::RequestChunks;
 use crate::packets::client as cp;
 use crate::types::{
-    ApiScope, CallRequest, ListToolkitsRequest, ListedTool, ListedToolkit, ToolContentSpec,
+    ApiScope, CallRequest as CallBody, ListToolkitsRequest as ListToolkitsBody, ListedTool,
+    ListedToolkit, ToolContentSpec,
 };
 
 /// Tools of every toolkit, toolkit listings and agent calls. Get it with [`RoomClient::agents`].
@@ -76,10 +77,10 @@ impl Agents {
     }
 
     /// Lists the room's toolkits (`room.list_toolkits`); filters are builder methods.
-    pub fn list_toolkits(&self) -> ListToolkitsRequestBuilder {
-        ListToolkitsRequestBuilder {
+    pub fn list_toolkits(&self) -> ListToolkitsRequest {
+        ListToolkitsRequest {
             room: self.room.clone(),
-            body: ListToolkitsRequest {
+            body: ListToolkitsBody {
                 participant_id: None,
                 participant_name: None,
                 timeout: None,
@@ -93,10 +94,10 @@ impl Agents {
         name: impl Into<String>,
         url: impl Into<String>,
         arguments: Value,
-    ) -> CallRequestBuilder {
-        CallRequestBuilder {
+    ) -> CallRequest {
+        CallRequest {
             room: self.room.clone(),
-            body: CallRequest {
+            body: CallBody {
                 url: url.into(),
                 arguments,
                 name: name.into(),
@@ -218,12 +219,12 @@ impl IntoFuture for InvokeToolRequest {
 /// A pending `room.list_toolkits`; `.await` it.
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
-pub struct ListToolkitsRequestBuilder {
+pub struct ListToolkitsRequest {
     room: RoomClient,
-    body: ListToolkitsRequest,
+    body: ListToolkitsBody,
 }
 
-impl ListToolkitsRequestBuilder {
+impl ListToolkitsRequest {
     /// Only the toolkits of this participant.
     pub fn participant_id(mut self, id: impl Into<String>) -> Self {
         self.body.participant_id = Some(id.into());
@@ -243,7 +244,7 @@ impl ListToolkitsRequestBuilder {
     }
 }
 
-impl IntoFuture for ListToolkitsRequestBuilder {
+impl IntoFuture for ListToolkitsRequest {
     type Output = Result<Vec<ListedToolkit>>;
     type IntoFuture = BoxFuture<'static, Self::Output>;
 
@@ -268,12 +269,12 @@ impl IntoFuture for ListToolkitsRequestBuilder {
 /// A pending `room.call`; `.await` it.
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is awaited"]
-pub struct CallRequestBuilder {
+pub struct CallRequest {
     room: RoomClient,
-    body: CallRequest,
+    body: CallBody,
 }
 
-impl CallRequestBuilder {
+impl CallRequest {
     /// The API permissions of the agent's token (the server's defaults when not set).
     pub fn api(mut self, api: ApiScope) -> Self {
         self.body.api = Some(api);
@@ -281,7 +282,7 @@ impl CallRequestBuilder {
     }
 }
 
-impl IntoFuture for CallRequestBuilder {
+impl IntoFuture for CallRequest {
     type Output = Result<()>;
     type IntoFuture = BoxFuture<'static, Result<()>>;
 
@@ -425,7 +426,7 @@ pub(crate) async fn dispatch(
             crate::support::dispatch::result(req.await)
         }
         "call" => {
-            let body: Result<CallRequest> =
+            let body: Result<CallBody> =
                 crate::support::dispatch::args("agents.call", Value::Object(args));
             match body {
                 Ok(body) => {

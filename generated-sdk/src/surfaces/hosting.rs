@@ -3,10 +3,10 @@
 //! `room.tool_call.<toolkit>` with `room.tool_call_response` (reusing the push's message
 //! id), and sends `room.unregister_toolkit` on [`HostedToolkit::unregister`] or drop.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -18,8 +18,54 @@ use serde_json::{json, Map, Value};
 use crate::core::client::{RoomClient, Shared};
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
+use crate::core::framing::Message;
 use crate::core::packing::{pack, pack_header, unpack};
+use crate::core::router::{Match, Route, Router};
 use crate::packets::client as cp;
+
+/// Prefix of `room.tool_call.<toolkit>`, the calls to toolkits this client hosts.
+const HOSTED_CALL_PREFIX: &str = "room.tool_call.";
+
+/// The toolkits this connection hosts, by name: the route of `room.tool_call.<toolkit>`.
+#[derive(Default)]
+pub(crate) struct Hosting {
+    toolkits: Mutex<HashMap<String, Arc<Toolkit>>>,
+}
+
+/// Registers the hosting route with the connection's router.
+pub(crate) fn install(router: &mut Router) {
+    router.register(
+        Arc::new(Hosting::default()),
+        &[Match::Prefix(HOSTED_CALL_PREFIX)],
+    );
+}
+
+impl Hosting {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Toolkit>>> {
+        // Poisoning only means a panic elsewhere mid-update of a plain map.
+        self.toolkits.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn of(room: &RoomClient) -> Option<Arc<Hosting>> {
+        room.shared().route::<Hosting>()
+    }
+
+    fn remove(room: &RoomClient, name: &str) {
+        if let Some(hosting) = Hosting::of(room) {
+            hosting.lock().remove(name);
+        }
+    }
+}
+
+impl Route for Hosting {
+    fn handle(&self, shared: &Arc<Shared>, message: Message) {
+        let Some(toolkit) = message.message_type.strip_prefix(HOSTED_CALL_PREFIX) else {
+            return;
+        };
+        let found = self.lock().get(toolkit).cloned();
+        serve(shared.clone(), message.id, toolkit, found, message.data);
+    }
+}
 
 type Handler =
     Arc<dyn Fn(Content) -> BoxFuture<'static, std::result::Result<Content, String>> + Send + Sync>;
@@ -218,7 +264,7 @@ impl HostedToolkit {
     /// Stops serving and sends `room.unregister_toolkit`.
     pub async fn unregister(mut self) -> Result<()> {
         let id = self.id.take();
-        self.room.shared().lock().hosted_remove(&self.name);
+        Hosting::remove(&self.room, &self.name);
         match id {
             Some(id) => unregister(&self.room, &id).await,
             None => Ok(()),
@@ -228,7 +274,7 @@ impl HostedToolkit {
 
 impl Drop for HostedToolkit {
     fn drop(&mut self) {
-        self.room.shared().lock().hosted_remove(&self.name);
+        Hosting::remove(&self.room, &self.name);
         // Detached: an unanswered unregister never keeps the connection alive.
         if let Some(id) = self.id.take() {
             if let Ok(head) = pack_header(&json!({"id": id})) {
@@ -257,9 +303,8 @@ impl RoomClient {
         let name = toolkit.name.clone();
         let body = pack_header(&toolkit.register_body(public))?;
         // Serve before registering, so a call racing the reply is answered.
-        self.shared()
-            .lock()
-            .hosted_insert(name.clone(), Arc::new(toolkit));
+        let hosting = Hosting::of(self).ok_or_else(|| self.shared().closed_error())?;
+        hosting.lock().insert(name.clone(), Arc::new(toolkit));
         let mut hosted = HostedToolkit {
             room: self.clone(),
             name,
@@ -281,10 +326,8 @@ impl RoomClient {
 }
 
 /// Serves one `room.tool_call.<toolkit>` push in its own task; the reply reuses `id`.
-pub(crate) fn serve(shared: Arc<Shared>, id: u64, toolkit: &str, data: Bytes) {
-    let toolkit = shared
-        .hosted(toolkit)
-        .ok_or_else(|| format!("toolkit `{toolkit}` is not hosted by this client"));
+fn serve(shared: Arc<Shared>, id: u64, name: &str, toolkit: Option<Arc<Toolkit>>, data: Bytes) {
+    let toolkit = toolkit.ok_or_else(|| format!("toolkit `{name}` is not hosted by this client"));
     tokio::spawn(async move {
         let result = match toolkit {
             Ok(tk) => call(&tk, data).await,
@@ -333,5 +376,16 @@ async fn call(tk: &Toolkit, data: Bytes) -> std::result::Result<Content, String>
         Ok(result) => result,
         Err(e) if e.is_panic() => Err(format!("tool `{name}` panicked")),
         Err(e) => Err(format!("tool `{name}` was cancelled: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hosted_call_prefix_matches_the_spec() {
+        assert_eq!(
+            crate::packets::server::ROOM_TOOL_CALL_TOOLKIT.strip_suffix("<toolkit>"),
+            Some(super::HOSTED_CALL_PREFIX)
+        );
     }
 }

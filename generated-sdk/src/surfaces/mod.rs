@@ -2,6 +2,8 @@
 //! participants and sync documents.
 
 pub(crate) mod agents;
+pub(crate) mod connect;
+pub(crate) mod events;
 pub(crate) mod exec;
 pub(crate) mod hosting;
 pub(crate) mod mesh_document;

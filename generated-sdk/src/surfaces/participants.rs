@@ -1,15 +1,17 @@
 //! Room-level state kept from pushed events: the remote participants (from `messaging.send`
 //! system messages) and the answer to the server's secret requests.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
 use crate::core::client::{RoomClient, Shared};
+use crate::core::router::{Route, Router};
 use crate::RoomEvent;
 
 /// A participant of the room other than this client, as messaging events describe it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RemoteParticipant {
     /// Participant id.
     pub id: String,
@@ -21,58 +23,88 @@ pub struct RemoteParticipant {
     pub online: bool,
 }
 
+/// The room state kept from pushed events (the event surface shows it each event first).
+/// Registered without matches: it receives no messages of its own.
+#[derive(Default)]
+pub(crate) struct Participants {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Remote participants by id, in order of appearance.
+    remote: indexmap::IndexMap<String, RemoteParticipant>,
+    /// Who answers the server's secret requests.
+    #[cfg(feature = "secrets")]
+    secrets_handler: Option<Arc<dyn secrets::SecretsHandler>>,
+}
+
+impl Route for Participants {}
+
+/// Registers the participant state with the connection's router.
+pub(crate) fn install(router: &mut Router) -> Arc<Participants> {
+    let participants = Arc::new(Participants::default());
+    router.register(participants.clone(), &[]);
+    participants
+}
+
+impl Participants {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Poisoning only means a panic elsewhere mid-update of plain maps.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies an event to the room state before subscribers see it.
+    pub(crate) fn observe(&self, shared: &Arc<Shared>, event: &RoomEvent) {
+        // Without the messaging and secrets features there is nothing to observe.
+        let _ = shared;
+        #[allow(unreachable_patterns)]
+        match event {
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingEnabled(e) => {
+                let mut st = self.lock();
+                for p in &e.message.participants {
+                    st.remote.insert(p.id.clone(), remote(p));
+                }
+            }
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantEnabled(e) => {
+                self.lock()
+                    .remote
+                    .insert(e.message.id.clone(), remote(&e.message));
+            }
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantDisabled(e) => {
+                if let Some(p) = self.lock().remote.get_mut(&e.message.id) {
+                    p.online = false;
+                }
+            }
+            #[cfg(feature = "messaging")]
+            RoomEvent::MessagingParticipantAttributes(e) => {
+                // Like the Python SDK: merged into the known attributes; unknown senders ignored.
+                if let Some(p) = self.lock().remote.get_mut(&e.from_participant_id) {
+                    p.attributes.extend(e.message.attributes.clone());
+                }
+            }
+            #[cfg(feature = "secrets")]
+            RoomEvent::SecretsOauthTokenRequested(_) | RoomEvent::SecretsSecretRequested(_) => {
+                let handler = self.lock().secrets_handler.clone();
+                secrets::answer(shared, handler, event);
+            }
+            _ => {}
+        }
+    }
+}
+
 impl RoomClient {
     /// The remote participants seen so far, in order of appearance. Filled once messaging
     /// is enabled (`room.messaging().enable()`): the server then pushes the participant
     /// list and every change.
     pub fn remote_participants(&self) -> Vec<RemoteParticipant> {
         self.shared()
-            .lock()
-            .participants
-            .values()
-            .cloned()
-            .collect()
-    }
-}
-
-/// Applies an event to the room state before subscribers see it.
-pub(crate) fn observe(shared: &Arc<Shared>, event: &RoomEvent) {
-    // Without the messaging and secrets features there is nothing to observe.
-    let _ = shared;
-    #[allow(unreachable_patterns)]
-    match event {
-        #[cfg(feature = "messaging")]
-        RoomEvent::MessagingEnabled(e) => {
-            let mut st = shared.lock();
-            for p in &e.message.participants {
-                st.participants.insert(p.id.clone(), remote(p));
-            }
-        }
-        #[cfg(feature = "messaging")]
-        RoomEvent::MessagingParticipantEnabled(e) => {
-            shared
-                .lock()
-                .participants
-                .insert(e.message.id.clone(), remote(&e.message));
-        }
-        #[cfg(feature = "messaging")]
-        RoomEvent::MessagingParticipantDisabled(e) => {
-            if let Some(p) = shared.lock().participants.get_mut(&e.message.id) {
-                p.online = false;
-            }
-        }
-        #[cfg(feature = "messaging")]
-        RoomEvent::MessagingParticipantAttributes(e) => {
-            // Like the Python SDK: merged into the known attributes; unknown senders ignored.
-            if let Some(p) = shared.lock().participants.get_mut(&e.from_participant_id) {
-                p.attributes.extend(e.message.attributes.clone());
-            }
-        }
-        #[cfg(feature = "secrets")]
-        RoomEvent::SecretsOauthTokenRequested(_) | RoomEvent::SecretsSecretRequested(_) => {
-            secrets::answer(shared, event);
-        }
-        _ => {}
+            .route::<Participants>()
+            .map(|p| p.lock().remote.values().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -87,7 +119,7 @@ fn remote(p: &crate::messaging::Participant) -> RemoteParticipant {
 }
 
 #[cfg(feature = "secrets")]
-pub mod secrets {
+pub(crate) mod secrets {
     //! Answering the server's `secrets.request_oauth_token` and `secrets.request_secret`
     //! pushes: a registered handler decides; without one the request is refused at once
     //! (the TypeScript SDK crashes here, the Python SDK leaves the asker waiting).
@@ -97,6 +129,7 @@ pub mod secrets {
     use bytes::Bytes;
     use futures::future::BoxFuture;
 
+    use super::Participants;
     use crate::core::client::{RoomClient, Shared};
     use crate::secrets::{OauthTokenRequested, SecretRequested};
     use crate::RoomEvent;
@@ -113,19 +146,26 @@ pub mod secrets {
     }
 
     /// The refusal sent when no handler is registered.
-    pub const NO_HANDLER: &str = "this client has no handler for secret requests";
+    pub(crate) const NO_HANDLER: &str = "this client has no handler for secret requests";
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
     impl RoomClient {
         /// Registers the handler that answers the server's secret requests (replacing any).
         pub fn set_secrets_handler(&self, handler: impl SecretsHandler) {
-            self.shared().lock().secrets_handler = Some(Arc::new(handler));
+            if let Some(p) = self.shared().route::<Participants>() {
+                p.lock().secrets_handler = Some(Arc::new(handler));
+            }
         }
     }
 
     /// Answers one request in the background through `provide_oauth_authorization` /
     /// `provide_secret`.
-    pub(crate) fn answer(shared: &Arc<Shared>, event: &RoomEvent) {
-        let (Some(room), handler) = (shared.client(), shared.lock().secrets_handler.clone()) else {
+    pub(crate) fn answer(
+        shared: &Arc<Shared>,
+        handler: Option<Arc<dyn SecretsHandler>>,
+        event: &RoomEvent,
+    ) {
+        let Some(room) = shared.client() else {
             return;
         };
         let event = event.clone();

@@ -1,54 +1,28 @@
-//! Live collaborative documents: `sync.open` with a [`yrs::Doc`] (cargo feature `sync`).
-//!
-//! [`RoomClient::sync_open`] opens the document at a path and returns a [`SyncDocument`] once
-//! the server's state has been applied (as the SDKs' `open()` returns after
-//! `doc.synchronized`). From then on a background task, owned by the document:
-//!
-//! * applies every remote update (`sync` chunks) in a transaction whose origin is
-//!   [`REMOTE_ORIGIN`], so yrs observers see them like any other change;
-//! * sends every committed transaction of the document, in order, as one `{kind: sync}`
-//!   request chunk and waits for its acknowledgement before the next.
-//!
-//! Like both official SDKs, whose observers also fire for remote updates, remote updates are
-//! echoed back too, so the first sync chunk sent is the server's own state
-//! ([`SyncOpen::echo_remote_updates`] turns that off). Every sync tail, both directions, is
-//! the ASCII text of standard base64 (with padding) of a Yjs **v1** update. The document has
-//! one root shared type, the XML fragment [`ROOT_NAME`] (`"xml"`), whose children are
-//! `XmlElement`s with a `"$id"` attribute and the element's properties as attributes, and
-//! `XmlText` inside `text` elements.
-//!
-//! Ending: [`SyncDocument::close`] sends what is still queued, then the request-side
-//! `control/close`, and waits for the server's `control/close` (if the server never closes,
-//! it waits forever, as in both SDKs: bound it with a timeout). Dropping the document stops
-//! its task at once; the stream then sends its close on its own, and updates not yet sent are
-//! lost. A disconnect, an `error` chunk or an abnormal close ends the task with that error,
-//! which [`SyncDocument::closed`], [`SyncDocument::flush`] and [`SyncDocument::close`] return.
-//!
-//! Differences from the SDKs: each `sync_open` is its own stream (the SDKs share one stream
-//! per path through a reference count), and chunk headers are checked leniently (`kind` of
-//! `sync` or `state`, a matching `path`; other keys are ignored), as TypeScript does.
+//! Live collaborative documents: `sync.open` with a [`yrs::Doc`] (cargo feature
+//! `sync-doc`). See [`SyncDocument`] for the behaviour and the wire format.
 #![cfg(feature = "sync-doc")]
 
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use yrs::updates::decoder::Decode;
-use yrs::{AsyncTransact, Doc, Options, Origin, Transact, Update, XmlFragmentRef};
+use yrs::{AsyncTransact, Doc, Options, Origin, Transact, XmlFragmentRef};
 
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::stream::ToolCallStream;
+use crate::core::transport::TransportError;
 use crate::RoomClient;
 
 pub use yrs;
+
+mod wire;
+pub use wire::{decode_sync_payload, encode_sync_payload, normalize_sync_path};
 
 /// Toolkit of the stream.
 const TOOLKIT: &str = "sync";
@@ -64,36 +38,7 @@ pub const ROOT_NAME: &str = "xml";
 /// `txn.origin()` in yrs observers to tell them from local changes).
 pub const REMOTE_ORIGIN: &str = "meshagent-room/sync/remote";
 
-/// A path as both SDKs put it on the wire: leading `"./"` stripped repeatedly, then leading
-/// `"/"` repeatedly; `"."` becomes `""`.
-pub fn normalize_sync_path(path: &str) -> String {
-    let mut p = path;
-    while let Some(rest) = p.strip_prefix("./") {
-        p = rest;
-    }
-    let p = p.trim_start_matches('/');
-    if p == "." {
-        String::new()
-    } else {
-        p.to_string()
-    }
-}
-
-/// Base64 text of a Yjs v1 update, as a sync chunk's tail.
-pub fn encode_sync_payload(update_v1: &[u8]) -> Bytes {
-    Bytes::from(STANDARD.encode(update_v1))
-}
-
-/// The Yjs v1 update in a sync chunk's tail (ASCII base64).
-pub fn decode_sync_payload(tail: &[u8]) -> Result<Update> {
-    let bytes = STANDARD
-        .decode(tail)
-        .map_err(|e| Error::unexpected(TOOL_ID, format!("sync payload is not base64: {e}")))?;
-    Update::decode_v1(&bytes).map_err(|e| {
-        Error::unexpected(TOOL_ID, format!("sync payload is not a Yjs v1 update: {e}"))
-    })
-}
-
+#[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 impl RoomClient {
     /// Opens the collaborative document at `path` (`sync.open`); `.await` the returned
     /// request for a [`SyncDocument`] holding the server's state. Optional arguments:
@@ -448,12 +393,9 @@ fn replicate(e: &Error) -> Error {
         Error::Closed { reason } => Error::Closed {
             reason: reason.clone(),
         },
-        Error::UnexpectedResponse { tool, detail } => Error::UnexpectedResponse {
-            tool: tool.clone(),
-            detail: detail.clone(),
-        },
+        Error::UnexpectedResponse { tool, detail, .. } => Error::unexpected(tool, detail.clone()),
         Error::Timeout(d, what) => Error::Timeout(*d, what),
-        other => Error::Transport(other.to_string()),
+        other => Error::Transport(TransportError::new(other.to_string())),
     }
 }
 
@@ -462,6 +404,36 @@ fn replicate(e: &Error) -> Error {
 /// Edit it with ordinary yrs transactions on [`SyncDocument::doc`]; each committed
 /// transaction is sent as one update. Remote changes arrive in transactions whose origin is
 /// [`REMOTE_ORIGIN`]; observe them with yrs (`root().observe_deep(..)`, ...).
+///
+/// # Behaviour
+///
+/// [`RoomClient::sync_open`] opens the document at a path and returns a [`SyncDocument`] once
+/// the server's state has been applied (as the SDKs' `open()` returns after
+/// `doc.synchronized`). From then on a background task, owned by the document:
+///
+/// * applies every remote update (`sync` chunks) in a transaction whose origin is
+///   [`REMOTE_ORIGIN`], so yrs observers see them like any other change;
+/// * sends every committed transaction of the document, in order, as one `{kind: sync}`
+///   request chunk and waits for its acknowledgement before the next.
+///
+/// Like both official SDKs, whose observers also fire for remote updates, remote updates are
+/// echoed back too, so the first sync chunk sent is the server's own state
+/// ([`SyncOpen::echo_remote_updates`] turns that off). Every sync tail, both directions, is
+/// the ASCII text of standard base64 (with padding) of a Yjs **v1** update. The document has
+/// one root shared type, the XML fragment [`ROOT_NAME`] (`"xml"`), whose children are
+/// `XmlElement`s with a `"$id"` attribute and the element's properties as attributes, and
+/// `XmlText` inside `text` elements.
+///
+/// Ending: [`SyncDocument::close`] sends what is still queued, then the request-side
+/// `control/close`, and waits for the server's `control/close` (if the server never closes,
+/// it waits forever, as in both SDKs: bound it with a timeout). Dropping the document stops
+/// its task at once; the stream then sends its close on its own, and updates not yet sent are
+/// lost. A disconnect, an `error` chunk or an abnormal close ends the task with that error,
+/// which [`SyncDocument::closed`], [`SyncDocument::flush`] and [`SyncDocument::close`] return.
+///
+/// Differences from the SDKs: each `sync_open` is its own stream (the SDKs share one stream
+/// per path through a reference count), and chunk headers are checked leniently (`kind` of
+/// `sync` or `state`, a matching `path`; other keys are ignored), as TypeScript does.
 pub struct SyncDocument {
     doc: Doc,
     root: XmlFragmentRef,

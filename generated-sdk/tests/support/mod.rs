@@ -334,3 +334,6 @@ impl WsPeer {
         while self.recv().await.is_some() {}
     }
 }
+
+#[cfg(feature = "sync-doc")]
+pub mod sync;

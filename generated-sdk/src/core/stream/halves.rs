@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::StreamRoutes;
 use crate::core::client::{Reply, RoomClient};
 use crate::core::content::{Content, Control, CLOSE_NORMAL};
 use crate::core::error::{Error, Result};
@@ -311,6 +312,6 @@ impl ResponseHalf {
 
 impl Drop for ResponseHalf {
     fn drop(&mut self) {
-        self.room.shared().lock().streams.remove(&self.tool_call_id);
+        StreamRoutes::remove_of(&self.room, &self.tool_call_id);
     }
 }

@@ -7,13 +7,15 @@ use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 
-use super::RequestChunks;
-use crate::core::client::{ConnectOptions, RoomClient, RoomEvents};
+use super::{RequestChunks, StreamRoutes};
+use crate::core::client::RoomClient;
+use crate::core::connect::{connect as connect_core, ConnectOptions};
 use crate::core::content::Content;
 use crate::core::error::Error;
 use crate::core::framing::{encode_message, Message, Reassembler};
 use crate::core::invoke::Invoke;
 use crate::core::packing::{pack, unpack};
+use crate::core::router::Router;
 use crate::core::transport::{memory_pair, MemoryTransport};
 
 const STEP: Duration = Duration::from_secs(5);
@@ -72,7 +74,8 @@ impl Peer {
     }
 }
 
-async fn connect() -> (RoomClient, RoomEvents, Peer) {
+/// A client with only the core's routes (handshake, stream engine) and a scripted peer.
+async fn connect() -> (RoomClient, Peer) {
     let (client_io, server_io) = memory_pair();
     let mut peer = Peer {
         io: server_io,
@@ -86,11 +89,10 @@ async fn connect() -> (RoomClient, RoomEvents, Peer) {
         peer.push("connected", init).await;
     };
     let (client, ()) = tokio::join!(
-        RoomClient::with_transport(client_io, ConnectOptions::default()),
+        connect_core(client_io, ConnectOptions::default(), Router::default()),
         handshake
     );
-    let (room, events) = client.expect("handshake");
-    (room, events, peer)
+    (client.expect("handshake"), peer)
 }
 
 fn text(s: &str) -> Content {
@@ -125,7 +127,7 @@ async fn open(
 
 #[tokio::test]
 async fn unacked_chunks_do_not_wait_and_stay_ordered() {
-    let (room, _events, mut peer) = connect().await;
+    let (room, mut peer) = connect().await;
     let (mut stream, call) = open(&room, &mut peer, RequestChunks::Unacked).await;
     // Nobody acknowledges anything, yet every send and the close return.
     let sends = async {
@@ -168,7 +170,7 @@ async fn unacked_chunks_do_not_wait_and_stay_ordered() {
 
 #[tokio::test]
 async fn acked_chunks_wait_and_a_refused_chunk_fails_the_send() {
-    let (room, _events, mut peer) = connect().await;
+    let (room, mut peer) = connect().await;
     let (mut stream, _call) = open(&room, &mut peer, RequestChunks::Acked).await;
     let send = stream.send(text("a"));
     let ((id, chunk, _), sent) = tokio::join!(
@@ -212,11 +214,11 @@ async fn acked_chunks_wait_and_a_refused_chunk_fails_the_send() {
 #[tokio::test]
 async fn split_halves_close_once_and_unroute() {
     for policy in [RequestChunks::Acked, RequestChunks::Unacked] {
-        let (room, _events, mut peer) = connect().await;
+        let (room, mut peer) = connect().await;
         let (stream, call) = open(&room, &mut peer, policy).await;
         let (mut request, response) = stream.split();
         drop(response);
-        assert!(!room.shared().lock().streams.contains_key(&call));
+        assert!(!StreamRoutes::of(&room).is_ok_and(|r| r.contains(&call)));
         // The close goes out now; its acknowledgement is the caller's to await.
         let ack = request.start_close().await.expect("sent");
         assert_eq!(ack.is_some(), policy == RequestChunks::Acked);
@@ -236,7 +238,7 @@ async fn split_halves_close_once_and_unroute() {
 
 #[tokio::test]
 async fn a_free_running_unacked_pump_sends_everything_then_closes() {
-    let (room, _events, mut peer) = connect().await;
+    let (room, mut peer) = connect().await;
     let (stream, call) = open(&room, &mut peer, RequestChunks::Unacked).await;
     let input = futures::stream::iter(["a", "b"].map(text)).boxed();
     let mut responses = super::invoke_stream(stream, input);

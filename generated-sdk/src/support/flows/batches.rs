@@ -23,7 +23,7 @@ pub async fn write_batches(
 ) -> Result<()> {
     let id = format!("{toolkit}.{tool}");
     shape.check(&id, ChunkEncoding::Json)?;
-    let mut stream = room.open_stream(toolkit, tool).await?;
+    let mut stream = shape.open(room, toolkit, tool).await?;
     stream.send(json_chunk("start", start)).await?;
     while let Some(chunk) = stream.recv().await? {
         if shape.pull_of(&chunk).is_none() {
@@ -49,7 +49,7 @@ pub async fn read_batches(
     let id = format!("{toolkit}.{tool}");
     shape.check(&id, ChunkEncoding::Json)?;
     let shape = *shape;
-    let mut stream = room.open_stream(toolkit, tool).await?;
+    let mut stream = shape.open(room, toolkit, tool).await?;
     stream.send(json_chunk("start", start)).await?;
     if shape.eager_pull() {
         // The eager first pull waits for the open (an `error` reply means no pull, only

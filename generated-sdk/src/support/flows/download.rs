@@ -90,15 +90,15 @@ impl Download {
     ) -> Result<u64> {
         use tokio::io::AsyncWriteExt;
         while let Some(b) = self.chunk().await? {
-            writer
-                .write_all(&b)
-                .await
-                .map_err(|e| Error::Transport(format!("writing the download: {e}")))?;
+            writer.write_all(&b).await.map_err(|source| Error::Io {
+                context: "writing the download",
+                source,
+            })?;
         }
-        writer
-            .flush()
-            .await
-            .map_err(|e| Error::Transport(format!("writing the download: {e}")))?;
+        writer.flush().await.map_err(|source| Error::Io {
+            context: "writing the download",
+            source,
+        })?;
         Ok(self.received)
     }
 
@@ -126,7 +126,7 @@ pub async fn pull_download(
 ) -> Result<Download> {
     let id = format!("{toolkit}.{tool}");
     shape.check(&id, ChunkEncoding::Binary)?;
-    let mut stream = room.open_stream(toolkit, tool).await?;
+    let mut stream = shape.open(room, toolkit, tool).await?;
     stream
         .send_binary(headers_with_kind("start", start), Bytes::new())
         .await?;

@@ -1,6 +1,6 @@
 //! Flow engines of streaming tools, one per file, each running the flow shapes of the
 //! spec's flow table (`spec/flows.yaml`) that name it. A generated method passes the start
-//! chunk's headers, its data and its [`FlowShape`] (a constant of `crate::flow_shapes`);
+//! chunk's headers, its data and its [`FlowShape`] (a constant of the generated `flow_shapes` module);
 //! the engine reads the shape for what the table decides: how pulls are carried, whether
 //! the first pull is eager, whether request chunks are acknowledged.
 

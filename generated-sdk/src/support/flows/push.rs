@@ -22,7 +22,7 @@ pub async fn server_push(
     start: Option<Value>,
 ) -> Result<impl Stream<Item = Result<Content>> + Send> {
     shape.check(&format!("{toolkit}.{tool}"), ChunkEncoding::Binary)?;
-    let mut stream = room.open_stream(toolkit, tool).await?;
+    let mut stream = shape.open(room, toolkit, tool).await?;
     if let Some(start) = start {
         let start = headers_with_kind("start", start);
         stream.send_binary(start, Bytes::new()).await?;

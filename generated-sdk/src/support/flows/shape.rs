@@ -1,5 +1,5 @@
 //! The type of a flow shape. The table itself is generated from `spec/flows.yaml` into
-//! `crate::flow_shapes` (one constant per shape); generated methods pass their shape to the
+//! the generated `flow_shapes` module (one constant per shape); generated methods pass their shape to the
 //! engine that runs it, and the engines read it here instead of hard-coding the shape.
 
 use bytes::Bytes;
@@ -7,6 +7,9 @@ use serde_json::{json, Map, Value};
 
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
+use crate::core::invoke::Invoke;
+use crate::core::stream::{RequestChunks, ToolCallStream};
+use crate::RoomClient;
 
 /// One flow shape of the spec's flow table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,14 +84,11 @@ pub enum PullEncoding {
 }
 
 impl FlowShape {
-    /// Fails when an engine is asked to run a shape this runtime cannot drive yet: one
-    /// opened by the server, or with unacknowledged request chunks (0.56; the stream
-    /// transport awaits every request chunk's answer), or with `data` other than `expect`.
+    /// Fails when an engine is asked to run a shape it cannot drive: one opened by the
+    /// server, or with `data` other than `expect`.
     pub(crate) fn check(&self, tool: &str, expect: ChunkEncoding) -> Result<()> {
         let problem = if self.initiator == Initiator::Server {
             Some("is opened by the server")
-        } else if !self.request_acked && self.request != RequestPacing::None {
-            Some("sends request chunks without acknowledgements")
         } else if self.data != expect {
             Some("carries its data in another encoding than this engine")
         } else {
@@ -101,6 +101,23 @@ impl FlowShape {
             )),
             None => Ok(()),
         }
+    }
+
+    /// Opens `toolkit.tool` as a stream whose request chunks are acknowledged or not, as
+    /// the shape says.
+    pub(crate) async fn open(
+        &self,
+        room: &RoomClient,
+        toolkit: &str,
+        tool: &str,
+    ) -> Result<ToolCallStream> {
+        let chunks = if self.request_acked {
+            RequestChunks::Acked
+        } else {
+            RequestChunks::Unacked
+        };
+        room.open_stream_with(&Invoke::new(toolkit, tool), chunks)
+            .await
     }
 
     /// The pull chunk this shape sends (`kind: pull`), as JSON or binary.
@@ -144,7 +161,36 @@ fn pull_headers() -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow_shapes::{PULL_UPLOAD, READ_BATCHES, WRITE_RECORD_BATCHES};
+
+    // Shapes as the table declares them (spec/flows.yaml); written out so the engine's
+    // rules are tested on their own, below the generated table.
+    const PULL_UPLOAD: FlowShape = FlowShape {
+        name: "pull_upload",
+        initiator: Initiator::Client,
+        request: RequestPacing::Pulled,
+        request_acked: true,
+        response: ResponsePacing::None,
+        data: ChunkEncoding::Binary,
+        pull: Some(PullEncoding::Binary),
+    };
+    const READ_BATCHES: FlowShape = FlowShape {
+        name: "read_batches",
+        initiator: Initiator::Client,
+        request: RequestPacing::None,
+        request_acked: true,
+        response: ResponsePacing::PulledEager,
+        data: ChunkEncoding::Json,
+        pull: Some(PullEncoding::Json),
+    };
+    const WRITE_RECORD_BATCHES: FlowShape = FlowShape {
+        name: "write_record_batches",
+        initiator: Initiator::Client,
+        request: RequestPacing::Pulled,
+        request_acked: false,
+        response: ResponsePacing::None,
+        data: ChunkEncoding::Binary,
+        pull: Some(PullEncoding::JsonOrBinary),
+    };
 
     #[test]
     fn pulls_follow_the_shape_encoding() {
@@ -160,11 +206,19 @@ mod tests {
     }
 
     #[test]
-    fn shapes_without_an_engine_are_refused() {
+    fn engines_refuse_shapes_they_cannot_drive() {
         assert!(PULL_UPLOAD.check("t", ChunkEncoding::Binary).is_ok());
+        // Unacknowledged request chunks are the stream engine's policy, not a refusal.
         assert!(WRITE_RECORD_BATCHES
             .check("t", ChunkEncoding::Binary)
-            .is_err());
+            .is_ok());
+        // Wrong data encoding for the engine.
         assert!(READ_BATCHES.check("t", ChunkEncoding::Binary).is_err());
+        // Opened by the server: no client engine runs it.
+        let hosted = FlowShape {
+            initiator: Initiator::Server,
+            ..PULL_UPLOAD
+        };
+        assert!(hosted.check("t", ChunkEncoding::Binary).is_err());
     }
 }

@@ -106,7 +106,10 @@ impl Slicer {
                 match self.source.next().await {
                     Some(Ok(b)) => self.pending = b,
                     Some(Err(e)) => {
-                        return Err(Error::Transport(format!("reading the upload source: {e}")))
+                        return Err(Error::Io {
+                            context: "reading the upload source",
+                            source: e,
+                        })
                     }
                     None => self.done = true,
                 }

@@ -41,7 +41,7 @@ pub async fn pull_upload(
         h.entry("size")
             .or_insert(source.len.map_or(Value::Null, Value::from));
     }
-    let mut stream = room.open_stream(toolkit, tool).await?;
+    let mut stream = shape.open(room, toolkit, tool).await?;
     stream.send_binary(start, Bytes::new()).await?;
     let mut slicer = Slicer {
         source: source.stream,

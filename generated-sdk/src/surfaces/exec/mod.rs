@@ -149,6 +149,7 @@ pub struct ExecOutput {
     pub stderr: Bytes,
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
 impl RoomClient {
     /// Runs `command` in the running container `container_id` as an interactive session
     /// (`containers.exec`). Optional: [`tty`](ExecRequest::tty), [`size`](ExecRequest::size);

@@ -16,6 +16,7 @@ use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::invoke::Invoke;
 use crate::core::stream::{RequestChunks, RequestHalf, ResponseHalf};
+use crate::core::transport::TransportError;
 
 /// Opens the session: the invoke, then at once (not waiting for `open`) the start chunk,
 /// as Python does; then the initial size, if any. A failure or a dropped future closes
@@ -315,10 +316,7 @@ pub(super) fn dup(e: &Error) -> Error {
             code: *code,
             text: text.clone(),
         },
-        Error::UnexpectedResponse { tool, detail } => Error::UnexpectedResponse {
-            tool: tool.clone(),
-            detail: detail.clone(),
-        },
+        Error::UnexpectedResponse { tool, detail, .. } => Error::unexpected(tool, detail.clone()),
         Error::StreamClosed {
             status_code,
             message,
@@ -331,7 +329,7 @@ pub(super) fn dup(e: &Error) -> Error {
         },
         Error::InvalidArguments(s) => Error::InvalidArguments(s.clone()),
         Error::Timeout(d, what) => Error::Timeout(*d, what),
-        other => Error::Transport(other.to_string()),
+        other => Error::Transport(TransportError::new(other.to_string())),
     }
 }
 

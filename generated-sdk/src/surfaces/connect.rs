@@ -1,0 +1,100 @@
+//! Connecting: the assembled client. Each surface registers its routes (pushed events,
+//! hosted tool calls, participant state), then core opens the connection with them.
+
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use url::Url;
+
+use crate::core::client::RoomClient;
+use crate::core::connect::ConnectOptions;
+use crate::core::error::Result;
+use crate::core::framing::Limits;
+use crate::core::router::Router;
+use crate::core::transport::{connect_url, connect_websocket, Token, Transport};
+use crate::surfaces::events::{self, RoomEvents};
+use crate::surfaces::{hosting, participants};
+
+/// A pending connect; set options, then `.await` it.
+#[must_use = "connecting does nothing until awaited"]
+#[derive(Debug)]
+pub struct Connect {
+    url: Url,
+    token: Token,
+    options: ConnectOptions,
+}
+
+impl Connect {
+    /// Sets how long to wait for the room's handshake.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.handshake_timeout(timeout);
+        self
+    }
+
+    /// Sets the incoming message limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.options = self.options.limits(limits);
+        self
+    }
+
+    /// Sets the longest wait for any request's reply.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.request_timeout(timeout);
+        self
+    }
+
+    /// Sets the TLS configuration used for `wss`.
+    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.options = self.options.tls(config);
+        self
+    }
+}
+
+impl IntoFuture for Connect {
+    type Output = Result<(RoomClient, RoomEvents)>;
+    type IntoFuture = BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let url = connect_url(&self.url, &self.token);
+            let transport = connect_websocket(&url, self.options.tls.clone()).await?;
+            RoomClient::with_transport(transport, self.options).await
+        })
+    }
+}
+
+impl RoomClient {
+    /// Connects to the room at `url` (see [`crate::room_url`]) with a participant token;
+    /// `.await` the result to get the client and its first event stream.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> meshagent_room::Result<()> {
+    /// let url = meshagent_room::room_url("https://api.meshagent.com", "my-room")?;
+    /// let (room, _events) = meshagent_room::RoomClient::connect(url, "jwt").await?;
+    /// let files = room.storage().list("/").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect(url: Url, token: impl Into<Token>) -> Connect {
+        Connect {
+            url,
+            token: token.into(),
+            options: ConnectOptions::default(),
+        }
+    }
+
+    /// Runs the protocol over any [`Transport`] and waits for the room's handshake
+    /// (`room_ready` and `connected`).
+    pub async fn with_transport(
+        transport: impl Transport,
+        options: ConnectOptions,
+    ) -> Result<(RoomClient, RoomEvents)> {
+        let mut router = Router::default();
+        let participants = participants::install(&mut router);
+        hosting::install(&mut router);
+        let events = events::install(&mut router, participants);
+        let room = crate::core::connect::connect(transport, options, router).await?;
+        Ok((room, events))
+    }
+}
