@@ -136,14 +136,14 @@ impl ToolCallStream {
         self.response.ensure_open().await
     }
 
-    /// The next response chunk: `Ok(None)` after a normal close, [`Error::StreamClosed`]
+    /// The next response chunk: `Ok(None)` after a normal close, [`Error::StreamClosed`](crate::Error::StreamClosed)
     /// after an abnormal one. `error` chunks are returned as [`Content::Error`] (they do not
     /// end the stream); callers decide.
     pub async fn recv(&mut self) -> Result<Option<Content>> {
         self.response.recv().await
     }
 
-    /// Like [`ToolCallStream::recv`], failing with [`Error::Timeout`] after `timeout`.
+    /// Like [`ToolCallStream::recv`], failing with [`Error::Timeout`](crate::Error::Timeout) after `timeout`.
     pub async fn recv_timeout(&mut self, timeout: Duration) -> Result<Option<Content>> {
         self.response.recv_timeout(timeout).await
     }

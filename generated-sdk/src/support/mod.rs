@@ -4,12 +4,7 @@
 pub(crate) mod decode;
 #[cfg(feature = "dispatch")]
 pub(crate) mod dispatch;
-// Flow engines, each gated on the toolkits whose tools use it.
-#[cfg(any(
-    feature = "storage",
-    feature = "containers",
-    feature = "developer",
-    feature = "database"
-))]
+// The flow-shape type (always: the generated table names it) and the flow engines, each
+// gated on the toolkits whose tools use it.
 pub(crate) mod flows;
 pub(crate) mod rows;

@@ -16,7 +16,7 @@ use super::wire::{channel, input_chunk, TOOL};
 use super::{ExecOutput, ExitStatus};
 use crate::core::error::{Error, Result};
 
-/// An interactive session opened by [`RoomClient::exec`].
+/// An interactive session opened by [`RoomClient::exec`](crate::RoomClient::exec).
 ///
 /// The fields can be used side by side (`session.stdin.write(..)` while reading
 /// `session.stdout`) or moved into separate tasks; the session lasts while any part is
