@@ -16,7 +16,7 @@
 //! (7 timed runs after `CALLS_WARMUP`=1), `CALLS_IN_FLIGHT` (100), `CALLS_THREADS` (worker
 //! threads of the multi-thread flavour; default the core count), `CALLS_FLAVOURS`
 //! (`current,multi`), `CALLS_MODES` (`seq,join,tasks`), `CALLS_RAW_FLUSH=batch` (see
-//! `raw.rs`). Without `--bench` (as `cargo test --benches` runs it) it makes a short smoke
+//! `raw.rs`), `CALLS_ONLY=sdk|raw` (one client alone, for profiling). Without `--bench` (as `cargo test --benches` runs it) it makes a short smoke
 //! pass.
 
 mod raw;
@@ -58,6 +58,8 @@ struct Config {
     flavours: Vec<Flavour>,
     modes: Vec<Mode>,
     raw_batch: bool,
+    /// `CALLS_ONLY=sdk|raw` runs one client alone (for profiling).
+    only: Option<String>,
 }
 
 fn env(key: &str) -> Option<String> {
@@ -109,6 +111,7 @@ fn config() -> Config {
         flavours,
         modes,
         raw_batch: env("CALLS_RAW_FLUSH").is_some_and(|v| v == "batch"),
+        only: env("CALLS_ONLY"),
     }
 }
 
@@ -161,20 +164,51 @@ async fn sdk_calls(
     Ok(())
 }
 
-/// Calls per second of each timed run, SDK and raw.
+/// Calls per second and client on-CPU microseconds per call of each timed run, SDK and raw.
 #[derive(Default)]
 struct Rates {
     sdk: Vec<f64>,
     raw: Vec<f64>,
+    sdk_cpu: Vec<f64>,
+    raw_cpu: Vec<f64>,
 }
 
+/// On-CPU nanoseconds of this process's threads but the server's so far, from
+/// `/proc/self/task/*/schedstat` (0 where that is not available). Less sensitive than
+/// the rate to other load on the machine.
+fn client_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim() == server::THREAD {
+            continue;
+        }
+        total += std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
+}
+
+/// Runs `calls`; returns calls per second and client CPU microseconds per call.
 async fn timed<F: std::future::Future<Output = Result<(), BoxError>>>(
     n: usize,
     calls: F,
-) -> Result<f64, BoxError> {
+) -> Result<(f64, f64), BoxError> {
+    let cpu = client_cpu_ns();
     let start = Instant::now();
     calls.await?;
-    Ok(n as f64 / start.elapsed().max(Duration::from_nanos(1)).as_secs_f64())
+    let elapsed = start.elapsed().max(Duration::from_nanos(1));
+    let cpu = client_cpu_ns().saturating_sub(cpu);
+    Ok((
+        n as f64 / elapsed.as_secs_f64(),
+        cpu as f64 / 1e3 / n as f64,
+    ))
 }
 
 /// Runs every mode on one runtime, SDK and raw taking turns.
@@ -190,18 +224,25 @@ async fn run_flavour(cfg: &Config, addr: SocketAddr) -> Result<Vec<(Mode, Rates)
             } else {
                 cfg.in_flight
             };
-            let mut sdk = 0.0;
-            let mut base = 0.0;
+            let mut sdk = (0.0, 0.0);
+            let mut base = (0.0, 0.0);
             for turn in 0..2 {
-                if (turn + run) % 2 == 0 {
+                let sdk_turn = (turn + run) % 2 == 0;
+                let name = if sdk_turn { "sdk" } else { "raw" };
+                if cfg.only.as_deref().is_some_and(|only| only != name) {
+                    continue;
+                }
+                if sdk_turn {
                     sdk = timed(cfg.n, sdk_calls(&room, *mode, cfg.n, in_flight)).await?;
                 } else {
                     base = timed(cfg.n, raw.calls(cfg.n, in_flight)).await?;
                 }
             }
             if run >= cfg.warmup {
-                rates.sdk.push(sdk);
-                rates.raw.push(base);
+                rates.sdk.push(sdk.0);
+                rates.raw.push(base.0);
+                rates.sdk_cpu.push(sdk.1);
+                rates.raw_cpu.push(base.1);
             }
         }
     }
@@ -272,8 +313,11 @@ fn main() -> Result<(), BoxError> {
         }
     );
     println!();
-    println!("| flavour | mode | SDK calls/s | raw calls/s | SDK/raw % (per-run range) |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| flavour | mode | SDK calls/s | raw calls/s | SDK/raw % (per-run range) | \
+         client CPU µs/call, SDK / raw |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (flavour, mode, rates) in &table {
         let ratios: Vec<f64> = rates
             .sdk
@@ -283,7 +327,7 @@ fn main() -> Result<(), BoxError> {
             .collect();
         let (lo, hi) = range(&ratios);
         println!(
-            "| {} | {} | {} | {} | {:.0} % ({:.0}..{:.0}) |",
+            "| {} | {} | {} | {} | {:.0} % ({:.0}..{:.0}) | {:.1} / {:.1} |",
             match flavour {
                 Flavour::CurrentThread => "current-thread",
                 Flavour::MultiThread => "multi-thread",
@@ -297,7 +341,9 @@ fn main() -> Result<(), BoxError> {
             rate_cell(&rates.raw),
             median(&rates.sdk) / median(&rates.raw) * 100.0,
             lo,
-            hi
+            hi,
+            median(&rates.sdk_cpu),
+            median(&rates.raw_cpu)
         );
     }
     println!();

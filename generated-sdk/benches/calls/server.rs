@@ -18,6 +18,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::BoxError;
 
+/// Name of the server's thread (its CPU time is not the client's).
+pub const THREAD: &str = "bench-server";
+
 /// Starts the server on its own thread; returns its address.
 pub fn start() -> Result<SocketAddr, BoxError> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -26,7 +29,7 @@ pub fn start() -> Result<SocketAddr, BoxError> {
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
     std::thread::Builder::new()
-        .name("bench-server".into())
+        .name(THREAD.into())
         .spawn(move || rt.block_on(accept(listener)))?;
     Ok(addr)
 }

@@ -260,9 +260,20 @@ impl Shared {
         packet_type: &str,
         parts: &[&[u8]],
     ) -> Result<()> {
+        self.send_packets(id, packet_type, parts, false).await
+    }
+
+    /// `batch`: other requests are in flight (see `Socket::send`).
+    async fn send_packets(
+        &self,
+        id: u64,
+        packet_type: &str,
+        parts: &[&[u8]],
+        batch: bool,
+    ) -> Result<()> {
         let packets = encode_message_parts(id, packet_type, parts);
         self.socket
-            .send(packets)
+            .send(packets, batch)
             .await
             .map_err(|_| self.closed_error())
     }
@@ -606,7 +617,7 @@ impl RoomClient {
         let shared = &self.inner.shared;
         let id = shared.next_id();
         let (tx, rx) = oneshot::channel();
-        {
+        let others_pending = {
             let mut st = shared.lock();
             if let Some(reason) = &st.closed {
                 return Err(Error::Closed {
@@ -614,7 +625,8 @@ impl RoomClient {
                 });
             }
             st.pending.insert(id, tx);
-        }
+            st.pending.len() > 1
+        };
         let reply = Reply {
             rx,
             _forget: ForgetOnDrop {
@@ -625,7 +637,9 @@ impl RoomClient {
         let mut parts = Vec::with_capacity(tail.len() + 1);
         parts.push(head);
         parts.extend_from_slice(tail);
-        shared.send_parts(id, packet_type, &parts).await?;
+        shared
+            .send_packets(id, packet_type, &parts, others_pending)
+            .await?;
         Ok(reply)
     }
 }
