@@ -632,6 +632,7 @@ impl RoomClient {
             _forget: ForgetOnDrop {
                 shared: shared.clone(),
                 id,
+                answered: false,
             },
         };
         let mut parts = Vec::with_capacity(tail.len() + 1);
@@ -666,7 +667,10 @@ impl std::future::Future for Reply {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Content>> {
         let closed = |s: &Self| s._forget.shared.closed_error();
         match Pin::new(&mut self.rx).poll(cx) {
-            Poll::Ready(Ok(r)) => Poll::Ready(r),
+            Poll::Ready(Ok(r)) => {
+                self._forget.answered = true;
+                Poll::Ready(r)
+            }
             Poll::Ready(Err(_)) => Poll::Ready(Err(closed(&self))),
             Poll::Pending => Poll::Pending,
         }
@@ -677,10 +681,16 @@ impl std::future::Future for Reply {
 struct ForgetOnDrop {
     shared: Arc<Shared>,
     id: u64,
+    /// The reply came, so the I/O task already removed the call: no lock to take (it is
+    /// contended by the I/O task on another thread).
+    answered: bool,
 }
 
 impl Drop for ForgetOnDrop {
     fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
         self.shared.lock().pending.remove(&self.id);
     }
 }
