@@ -703,23 +703,72 @@ pub(crate) fn new_tool_call_id() -> String {
 /// dispatches what arrives, until the connection ends.
 async fn io_loop(mut reassembler: Reassembler, shared: Arc<Shared>) {
     let mut since_yield = 0;
+    let mut answers = Answers::default();
     let reason = loop {
-        match std::future::poll_fn(|cx| shared.socket.poll_io(cx, &mut reassembler)).await {
+        let read = std::future::poll_fn(|cx| {
+            let read = shared.socket.poll_io(cx, &mut reassembler);
+            if read.is_pending() {
+                answers.hand_over();
+            }
+            read
+        })
+        .await;
+        match read {
             Read::Packets(n, message) => {
                 if let Some(message) = message {
-                    dispatch(&shared, message);
+                    if message.message_type == sp::RESPONSE {
+                        answers.add(&shared, message);
+                    } else {
+                        // Replies that came first are handed over first.
+                        answers.hand_over();
+                        dispatch(&shared, message);
+                    }
                 }
                 // After a batch, let the tasks these messages woke run first.
                 since_yield += n;
                 if since_yield >= crate::core::socket::READ_BATCH {
                     since_yield = 0;
+                    answers.hand_over();
                     tokio::task::yield_now().await;
                 }
             }
             Read::Ended(reason) => break reason,
         }
     };
+    answers.hand_over();
     shared.close(reason);
+}
+
+/// Replies read but not yet handed to their calls. While other calls wait, a reply is
+/// handed over once the socket has nothing more to read (or before anything else is
+/// dispatched), so a caller on another thread is woken once per batch of replies rather
+/// than once per reply, and runs while the I/O task sleeps instead of racing it.
+#[derive(Default)]
+struct Answers(Vec<(oneshot::Sender<Result<Content>>, Result<Content>)>);
+
+impl Answers {
+    /// A `__response__`: decoded now, handed over now if no other call is waiting.
+    fn add(&mut self, shared: &Shared, message: Message) {
+        let (tx, others_waiting) = {
+            let mut st = shared.lock();
+            let Some(tx) = st.pending.remove(&message.id) else {
+                tracing::debug!(id = message.id, "reply for an unknown or forgotten request");
+                return;
+            };
+            (tx, !st.pending.is_empty())
+        };
+        self.0.push((tx, response(message.data)));
+        if !others_waiting {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        for (tx, reply) in self.0.drain(..) {
+            // An error only means the call was dropped meanwhile.
+            let _ = tx.send(reply);
+        }
+    }
 }
 
 fn dispatch(shared: &Arc<Shared>, message: Message) {
@@ -729,13 +778,15 @@ fn dispatch(shared: &Arc<Shared>, message: Message) {
         data,
     } = message;
     match message_type.as_str() {
-        sp::RESPONSE => {
-            let Some(tx) = shared.lock().pending.remove(&id) else {
-                tracing::debug!(id, "reply for an unknown or forgotten request");
-                return;
-            };
-            let _ = tx.send(response(data));
-        }
+        // Replies are taken by `io_loop` before dispatch; this only keeps the match whole.
+        sp::RESPONSE => Answers::default().add(
+            shared,
+            Message {
+                id,
+                message_type,
+                data,
+            },
+        ),
         sp::ROOM_READY => match unpack(data)
             .map_err(Error::from)
             .and_then(|p| decode_header::<RoomInfo>(p.header))
