@@ -288,7 +288,7 @@ impl Shared {
     }
 
     /// Sends a message from a `Drop` impl: nothing is awaited and nothing keeps the client
-    /// alive (the message is queued for the I/O task).
+    /// alive (the message is written now, or by whoever holds the transport).
     pub(crate) fn send_detached(self: &Arc<Self>, packet_type: &'static str, head: Vec<u8>) {
         let packets = encode_message_parts(self.next_id(), packet_type, &[&head]);
         self.socket.send_now(packets);

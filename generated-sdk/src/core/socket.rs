@@ -502,4 +502,108 @@ mod tests {
             next[task as usize] += 1;
         }
     }
+
+    /// A transport that delivers what it was given only when flushed.
+    #[derive(Clone, Default)]
+    struct Flushed(Arc<std::sync::Mutex<(Vec<Bytes>, Vec<Bytes>)>>);
+
+    impl Flushed {
+        fn delivered(&self) -> usize {
+            self.0.lock().map(|s| s.1.len()).unwrap_or(0)
+        }
+    }
+
+    impl Sink<Bytes> for Flushed {
+        type Error = TransportError;
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
+            if let Ok(mut s) = self.0.lock() {
+                s.0.push(item);
+            }
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            if let Ok(mut s) = self.0.lock() {
+                let buffered = std::mem::take(&mut s.0);
+                s.1.extend(buffered);
+            }
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl Stream for Flushed {
+        type Item = Result<Bytes, TransportError>;
+        fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Pending
+        }
+    }
+
+    /// Sends whose flush is left to the I/O task (other requests in flight) all reach the
+    /// wire, on both runtime flavours, also while the I/O task is idle.
+    fn batched_sends_are_flushed(rt: tokio::runtime::Runtime) {
+        rt.block_on(async {
+            let io = Flushed::default();
+            let socket = Arc::new(Socket::new(io.clone()));
+            let reader = tokio::spawn({
+                let socket = socket.clone();
+                async move {
+                    let mut reassembler = Reassembler::default();
+                    while let Read::Packets(..) =
+                        std::future::poll_fn(|cx| socket.poll_io(cx, &mut reassembler)).await
+                    {
+                    }
+                }
+            });
+            // Let the I/O task register its waker first, as a connected client's has.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            for round in 0..20u8 {
+                let senders: Vec<_> = (0..10u8)
+                    .map(|task| {
+                        let socket = socket.clone();
+                        tokio::spawn(async move {
+                            let packets = vec![Bytes::from(vec![round, task])];
+                            socket.send(packets, true).await.expect("socket open");
+                        })
+                    })
+                    .collect();
+                for s in senders {
+                    s.await.expect("sender");
+                }
+                let expected = (usize::from(round) + 1) * 10;
+                let waited = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                    while io.delivered() < expected {
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
+                })
+                .await;
+                assert!(
+                    waited.is_ok(),
+                    "round {round}: a batched send was never flushed"
+                );
+            }
+            reader.abort();
+        });
+    }
+
+    #[test]
+    fn batched_sends_are_flushed_on_a_current_thread_runtime() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        batched_sends_are_flushed(rt.expect("runtime"));
+    }
+
+    #[test]
+    fn batched_sends_are_flushed_on_a_multi_thread_runtime() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build();
+        batched_sends_are_flushed(rt.expect("runtime"));
+    }
 }
