@@ -12,10 +12,12 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
+use futures::task::AtomicWaker;
 use futures::{Sink, Stream};
 use tokio::sync::{oneshot, Notify};
 
@@ -36,6 +38,11 @@ pub(crate) struct Socket {
     outbox: Mutex<Outbox>,
     /// Signalled whenever the queue drains or the socket fails.
     space: Notify,
+    /// The I/O task found the transport taken and went to sleep: whoever lets go of it
+    /// wakes the task (it never blocks on a sender's write).
+    io_wanted: AtomicBool,
+    /// The I/O task's waker for that wake-up (registered without the lock).
+    io_wanted_waker: AtomicWaker,
 }
 
 struct State {
@@ -99,6 +106,8 @@ impl Socket {
             }),
             outbox: Mutex::new(Outbox::default()),
             space: Notify::new(),
+            io_wanted: AtomicBool::new(false),
+            io_wanted_waker: AtomicWaker::new(),
         }
     }
 
@@ -162,14 +171,17 @@ impl Socket {
 
     /// Asks for the websocket close; `done` fires once it is sent (or the socket ended).
     pub(crate) fn close(&self, done: oneshot::Sender<()>) {
-        // Under the transport lock: the I/O task marks the end while it holds it.
-        let mut st = self.lock();
-        if self.outbox().ended.is_some() {
-            let _ = done.send(());
-            return;
+        {
+            // Under the transport lock: the I/O task marks the end while it holds it.
+            let mut st = self.lock();
+            if self.outbox().ended.is_some() {
+                let _ = done.send(());
+            } else {
+                st.closing = Some(done);
+                st.wake_io();
+            }
         }
-        st.closing = Some(done);
-        st.wake_io();
+        self.hand_back();
     }
 
     /// Writes the outbox into the transport while no one else holds it. Whoever holds the
@@ -177,40 +189,30 @@ impl Socket {
     /// transport was taken is never left behind.
     fn write_out(&self, batch: bool) {
         loop {
-            let Some(mut st) = self.try_lock() else {
+            let Some(more) = self.try_with(|st| st.write_out(self, batch)) else {
                 return;
             };
-            let Some(waker) = st.io_waker.clone() else {
-                // The I/O task has not started: it writes the queue on its first poll.
-                return;
-            };
-            if st.closing.is_some() || st.failed.is_some() {
-                // The I/O task finishes the close (or ends the connection).
-                st.wake_io();
+            if !more || self.outbox().queue.is_empty() {
                 return;
             }
-            let cx = &mut Context::from_waker(&waker);
-            let defer = batch && (st.io_local || st.io_running);
-            match st.write_queue(self, cx, !defer) {
-                Ok(Wrote::All) if !st.unflushed => {}
-                // The I/O task is between two polls; the next one flushes.
-                Ok(Wrote::All) if st.io_running => return,
-                // The socket is full (the I/O task registered for writability and finishes),
-                // or the flush is left to the I/O task.
-                Ok(_) => {
-                    st.wake_io();
-                    return;
-                }
-                Err(e) => {
-                    st.failed = Some(format!("send failed: {e}"));
-                    st.wake_io();
-                    return;
-                }
-            }
-            drop(st);
-            if self.outbox().queue.is_empty() {
-                return;
-            }
+        }
+    }
+
+    /// Runs `f` on the transport if no one else holds it; then wakes the I/O task if it
+    /// found the transport taken meanwhile.
+    fn try_with<R>(&self, f: impl FnOnce(&mut State) -> R) -> Option<R> {
+        let r = {
+            let mut st = self.try_lock()?;
+            f(&mut st)
+        };
+        self.hand_back();
+        Some(r)
+    }
+
+    /// After letting go of the transport: wakes the I/O task if it found it taken.
+    fn hand_back(&self) {
+        if self.io_wanted.swap(false, Ordering::SeqCst) {
+            self.io_wanted_waker.wake();
         }
     }
 
@@ -223,7 +225,23 @@ impl Socket {
         cx: &mut Context<'_>,
         reassembler: &mut Reassembler,
     ) -> Poll<Read> {
-        let mut st = self.lock();
+        let mut st = match self.try_lock() {
+            Some(st) => st,
+            None => {
+                // A sender is writing; it wakes us when it lets go (see `hand_back`), so
+                // this thread does not sleep on the lock. Asked first, then tried again, so
+                // a release in between is not missed.
+                self.io_wanted_waker.register(cx.waker());
+                self.io_wanted.store(true, Ordering::SeqCst);
+                match self.try_lock() {
+                    Some(st) => {
+                        self.io_wanted.store(false, Ordering::SeqCst);
+                        st
+                    }
+                    None => return Poll::Pending,
+                }
+            }
+        };
         if !st
             .io_waker
             .as_ref()
@@ -302,6 +320,38 @@ impl Outbox {
 }
 
 impl State {
+    /// A sender's turn with the transport (see `Socket::write_out`): writes the outbox,
+    /// flushing unless the I/O task will. `true` if the outbox should be looked at again.
+    fn write_out(&mut self, socket: &Socket, batch: bool) -> bool {
+        let Some(waker) = self.io_waker.clone() else {
+            // The I/O task has not started: it writes the queue on its first poll.
+            return false;
+        };
+        if self.closing.is_some() || self.failed.is_some() {
+            // The I/O task finishes the close (or ends the connection).
+            self.wake_io();
+            return false;
+        }
+        let cx = &mut Context::from_waker(&waker);
+        let defer = batch && (self.io_local || self.io_running);
+        match self.write_queue(socket, cx, !defer) {
+            Ok(Wrote::All) if !self.unflushed => true,
+            // The I/O task is between two polls; the next one flushes.
+            Ok(Wrote::All) if self.io_running => false,
+            // The socket is full (the I/O task registered for writability and finishes),
+            // or the flush is left to the I/O task.
+            Ok(_) => {
+                self.wake_io();
+                false
+            }
+            Err(e) => {
+                self.failed = Some(format!("send failed: {e}"));
+                self.wake_io();
+                false
+            }
+        }
+    }
+
     /// Moves the outbox into the transport, in order, until it is empty or the transport
     /// is full, then flushes once (if `flush`).
     fn write_queue(
