@@ -1,8 +1,9 @@
 //! `RoomClient`: the connection and request correlation.
 //!
-//! Senders write whole messages straight into the shared socket (see `socket`). One
-//! background I/O task finishes queued writes and reassembles incoming packets: a
-//! `__response__` settles the waiting call (request id -> pending oneshot), everything else
+//! Senders queue whole messages in the socket's outbox and write it when the transport is
+//! free (see `socket`). One background I/O task finishes queued writes and reassembles
+//! incoming packets: a `__response__` settles the waiting call (request id -> pending
+//! oneshot; handed over once per batch of reads while other calls wait), everything else
 //! goes to the connection's [`Router`]. The task ends when the last `RoomClient` clone is
 //! dropped. The handshake lives in `connect`.
 
@@ -118,9 +119,20 @@ impl Shared {
         packet_type: &str,
         parts: &[&[u8]],
     ) -> Result<()> {
+        self.send_packets(id, packet_type, parts, false).await
+    }
+
+    /// `batch`: other requests are in flight (see `Socket::send`).
+    async fn send_packets(
+        &self,
+        id: u64,
+        packet_type: &str,
+        parts: &[&[u8]],
+        batch: bool,
+    ) -> Result<()> {
         let packets = encode_message_parts(id, packet_type, parts);
         self.socket
-            .send(packets)
+            .send(packets, batch)
             .await
             .map_err(|_| self.closed_error())
     }
@@ -135,7 +147,7 @@ impl Shared {
     }
 
     /// Sends a message from a `Drop` impl: nothing is awaited and nothing keeps the client
-    /// alive (the message is queued for the I/O task).
+    /// alive (the message is written now, or by whoever holds the transport).
     pub(crate) fn send_detached(self: &Arc<Self>, packet_type: &'static str, head: Vec<u8>) {
         let packets = encode_message_parts(self.next_id(), packet_type, &[&head]);
         self.socket.send_now(packets);
@@ -276,7 +288,7 @@ impl RoomClient {
         let shared = &self.inner.shared;
         let id = shared.next_id();
         let (tx, rx) = oneshot::channel();
-        {
+        let others_pending = {
             let mut st = shared.lock();
             if let Some(reason) = &st.closed {
                 return Err(Error::Closed {
@@ -284,18 +296,22 @@ impl RoomClient {
                 });
             }
             st.pending.insert(id, tx);
-        }
+            st.pending.len() > 1
+        };
         let reply = Reply {
             rx,
             _forget: ForgetOnDrop {
                 shared: shared.clone(),
                 id,
+                answered: false,
             },
         };
         let mut parts = Vec::with_capacity(tail.len() + 1);
         parts.push(head);
         parts.extend_from_slice(tail);
-        shared.send_parts(id, packet_type, &parts).await?;
+        shared
+            .send_packets(id, packet_type, &parts, others_pending)
+            .await?;
         Ok(reply)
     }
 }
@@ -377,7 +393,10 @@ impl std::future::Future for Reply {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Content>> {
         let closed = |s: &Self| s._forget.shared.closed_error();
         match Pin::new(&mut self.rx).poll(cx) {
-            Poll::Ready(Ok(r)) => Poll::Ready(r),
+            Poll::Ready(Ok(r)) => {
+                self._forget.answered = true;
+                Poll::Ready(r)
+            }
             Poll::Ready(Err(_)) => Poll::Ready(Err(closed(&self))),
             Poll::Pending => Poll::Pending,
         }
@@ -388,10 +407,16 @@ impl std::future::Future for Reply {
 struct ForgetOnDrop {
     shared: Arc<Shared>,
     id: u64,
+    /// The reply came, so the I/O task already removed the call: no lock to take (it is
+    /// contended by the I/O task on another thread).
+    answered: bool,
 }
 
 impl Drop for ForgetOnDrop {
     fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
         self.shared.lock().pending.remove(&self.id);
     }
 }
@@ -404,32 +429,78 @@ pub(crate) fn new_tool_call_id() -> String {
 /// dispatches what arrives, until the connection ends.
 async fn io_loop(mut reassembler: Reassembler, shared: Arc<Shared>) {
     let mut since_yield = 0;
+    let mut answers = Answers::default();
     let reason = loop {
-        match std::future::poll_fn(|cx| shared.socket.poll_io(cx, &mut reassembler)).await {
+        let read = std::future::poll_fn(|cx| {
+            let read = shared.socket.poll_io(cx, &mut reassembler);
+            if read.is_pending() {
+                answers.hand_over();
+            }
+            read
+        })
+        .await;
+        match read {
             Read::Packets(n, message) => {
                 if let Some(message) = message {
-                    dispatch(&shared, message);
+                    if message.message_type == sp::RESPONSE {
+                        answers.add(&shared, message);
+                    } else {
+                        // Replies that came first are handed over first.
+                        answers.hand_over();
+                        dispatch(&shared, message);
+                    }
                 }
                 // After a batch, let the tasks these messages woke run first.
                 since_yield += n;
                 if since_yield >= crate::core::socket::READ_BATCH {
                     since_yield = 0;
+                    answers.hand_over();
                     tokio::task::yield_now().await;
                 }
             }
             Read::Ended(reason) => break reason,
         }
     };
+    answers.hand_over();
     shared.close(reason);
+}
+
+/// Replies read but not yet handed to their calls. While other calls wait, a reply is
+/// handed over once the socket has nothing more to read (or before anything else is
+/// dispatched), so a caller on another thread is woken once per batch of replies rather
+/// than once per reply, and runs while the I/O task sleeps instead of racing it.
+#[derive(Default)]
+struct Answers(Vec<(oneshot::Sender<Result<Content>>, Result<Content>)>);
+
+impl Answers {
+    /// A `__response__`: decoded now, handed over now if no other call is waiting.
+    fn add(&mut self, shared: &Shared, message: Message) {
+        let (tx, others_waiting) = {
+            let mut st = shared.lock();
+            let Some(tx) = st.pending.remove(&message.id) else {
+                tracing::debug!(id = message.id, "reply for an unknown or forgotten request");
+                return;
+            };
+            (tx, !st.pending.is_empty())
+        };
+        self.0.push((tx, response(message.data)));
+        if !others_waiting {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        for (tx, reply) in self.0.drain(..) {
+            // An error only means the call was dropped meanwhile.
+            let _ = tx.send(reply);
+        }
+    }
 }
 
 fn dispatch(shared: &Arc<Shared>, message: Message) {
     if message.message_type == sp::RESPONSE {
-        let Some(tx) = shared.lock().pending.remove(&message.id) else {
-            tracing::debug!(id = message.id, "reply for an unknown or forgotten request");
-            return;
-        };
-        let _ = tx.send(response(message.data));
+        // Replies are taken by `io_loop` before dispatch; this only keeps dispatch whole.
+        Answers::default().add(shared, message);
     } else {
         shared.router.route(shared, message);
     }

@@ -1,19 +1,23 @@
 //! The connection's transport, shared by the I/O task and the tasks that send.
 //!
-//! A sender writes its message straight into the transport when nothing is queued ahead of
-//! it (no hand-off to another task, which costs a cross-thread wake-up per message when the
-//! caller runs on another thread, as `#[tokio::main]` code does); otherwise, or when the
-//! socket is full, the rest of the message is queued and the I/O task, which also reads,
-//! finishes writing it. Every write happens inside one lock hold without awaiting, so a
-//! message is taken whole or not at all: cancelling a sender never leaves half a message
-//! on the wire, and messages never interleave.
+//! A sender appends its whole message to the outbox (one short lock) and then writes the
+//! outbox into the transport itself if the transport is free (no hand-off to another task,
+//! which costs a cross-thread wake-up per message when the caller runs on another thread,
+//! as `#[tokio::main]` code does). If another sender or the I/O task holds the transport,
+//! the sender does not wait for it: the holder writes what is in the outbox before it lets
+//! go, so under contention one holder writes many messages with one flush, and no thread
+//! sleeps on the lock. When the socket is full the I/O task, which also reads, finishes the
+//! writing. Messages enter the outbox whole and leave it in order, so a cancelled sender
+//! never leaves half a message on the wire and messages never interleave.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
+use futures::task::AtomicWaker;
 use futures::{Sink, Stream};
 use tokio::sync::{oneshot, Notify};
 
@@ -28,24 +32,45 @@ pub(crate) const READ_BATCH: usize = 256;
 
 /// The shared transport and its write queue.
 pub(crate) struct Socket {
+    /// The transport; held across transport calls (never across an await).
     state: Mutex<State>,
+    /// Whole messages accepted but not yet handed to the transport; held only briefly.
+    outbox: Mutex<Outbox>,
     /// Signalled whenever the queue drains or the socket fails.
     space: Notify,
+    /// The I/O task found the transport taken and went to sleep: whoever lets go of it
+    /// wakes the task (it never blocks on a sender's write).
+    io_wanted: AtomicBool,
+    /// The I/O task's waker for that wake-up (registered without the lock).
+    io_wanted_waker: AtomicWaker,
 }
 
 struct State {
     io: Box<dyn Transport>,
-    /// Packets accepted but not yet handed to the transport, in order.
-    queue: VecDeque<Bytes>,
-    queued_bytes: usize,
     /// The transport holds bytes that still need a flush.
     unflushed: bool,
     /// A close was asked for: acknowledged once the close frame is out.
     closing: Option<oneshot::Sender<()>>,
-    /// Nothing more is written: closed, or failed (with the reason).
-    ended: Option<String>,
+    /// A sender's write failed; the I/O task ends the connection with this reason.
+    failed: Option<String>,
     /// The I/O task, woken when it has writing to finish.
     io_waker: Option<Waker>,
+    /// The I/O task runs on a current-thread runtime: waking it is cheap and it runs after
+    /// the tasks already woken, so a sender with other requests in flight can leave the
+    /// flush to it, and one flush then carries the requests of all those tasks.
+    io_local: bool,
+    /// The I/O task handed out packets and polls again soon (its `poll_io` flushes first):
+    /// a sender with other requests in flight leaves the flush to it, on any runtime.
+    io_running: bool,
+}
+
+#[derive(Default)]
+struct Outbox {
+    /// Packets accepted but not yet handed to the transport, in order.
+    queue: VecDeque<Bytes>,
+    queued_bytes: usize,
+    /// Nothing more is written: closed, or failed (with the reason).
+    ended: Option<String>,
 }
 
 /// What one poll of the I/O task read.
@@ -58,20 +83,31 @@ pub(crate) enum Read {
     Ended(String),
 }
 
+/// Why writing the outbox stopped.
+enum Wrote {
+    /// Everything taken is in the transport (flushed, or the flush is pending).
+    All,
+    /// The transport is full; the rest waits in the outbox for the I/O task.
+    Full,
+}
+
 impl Socket {
     /// Wraps a connected transport.
     pub(crate) fn new(io: impl Transport) -> Socket {
         Socket {
             state: Mutex::new(State {
                 io: Box::new(io),
-                queue: VecDeque::new(),
-                queued_bytes: 0,
                 unflushed: false,
                 closing: None,
-                ended: None,
+                failed: None,
                 io_waker: None,
+                io_local: false,
+                io_running: false,
             }),
+            outbox: Mutex::new(Outbox::default()),
             space: Notify::new(),
+            io_wanted: AtomicBool::new(false),
+            io_wanted_waker: AtomicWaker::new(),
         }
     }
 
@@ -81,45 +117,103 @@ impl Socket {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends a whole message: written now if nothing is queued ahead, else queued for the
-    /// I/O task. Waits only while the queue is over its limit. Errors once the socket ended.
-    pub(crate) async fn send(&self, packets: Vec<Bytes>) -> Result<(), String> {
+    /// The transport if no one else holds it.
+    fn try_lock(&self) -> Option<MutexGuard<'_, State>> {
+        match self.state.try_lock() {
+            Ok(st) => Some(st),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        self.outbox.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends a whole message: queued in the outbox and written now unless someone else is
+    /// writing (who then writes it too). Waits only while the queue is over its limit.
+    /// Errors once the socket ended.
+    ///
+    /// `batch`: other requests are in flight, so on a current-thread runtime the flush may
+    /// wait for the I/O task (see `State::io_local`).
+    pub(crate) async fn send(&self, packets: Vec<Bytes>, batch: bool) -> Result<(), String> {
         loop {
             let space = self.space.notified();
             {
-                let mut st = self.lock();
-                if let Some(reason) = &st.ended {
+                let mut ob = self.outbox();
+                if let Some(reason) = &ob.ended {
                     return Err(reason.clone());
                 }
-                if st.queued_bytes <= QUEUE_LIMIT {
-                    st.accept(packets);
-                    return Ok(());
+                if ob.queued_bytes <= QUEUE_LIMIT {
+                    ob.push(packets);
+                    break;
                 }
             }
             space.await;
         }
+        self.write_out(batch);
+        Ok(())
     }
 
-    /// Sends a whole message without waiting (from `Drop`): queued if it cannot be written
-    /// now; dropped silently once the socket has ended.
+    /// Sends a whole message without waiting (from `Drop`); dropped silently once the
+    /// socket has ended.
     pub(crate) fn send_now(&self, packets: Vec<Bytes>) {
-        let mut st = self.lock();
-        if st.ended.is_none() {
+        {
+            let mut ob = self.outbox();
+            if ob.ended.is_some() {
+                return;
+            }
             // The queue limit is not applied: a drop must not wait, and these are small.
-            st.queue_all(packets);
-            st.wake_io();
+            ob.push(packets);
         }
+        self.write_out(false);
     }
 
     /// Asks for the websocket close; `done` fires once it is sent (or the socket ended).
     pub(crate) fn close(&self, done: oneshot::Sender<()>) {
-        let mut st = self.lock();
-        if st.ended.is_some() {
-            let _ = done.send(());
-            return;
+        {
+            // Under the transport lock: the I/O task marks the end while it holds it.
+            let mut st = self.lock();
+            if self.outbox().ended.is_some() {
+                let _ = done.send(());
+            } else {
+                st.closing = Some(done);
+                st.wake_io();
+            }
         }
-        st.closing = Some(done);
-        st.wake_io();
+        self.hand_back();
+    }
+
+    /// Writes the outbox into the transport while no one else holds it. Whoever holds the
+    /// transport looks at the outbox again after letting go, so a message queued while the
+    /// transport was taken is never left behind.
+    fn write_out(&self, batch: bool) {
+        loop {
+            let Some(more) = self.try_with(|st| st.write_out(self, batch)) else {
+                return;
+            };
+            if !more || self.outbox().queue.is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Runs `f` on the transport if no one else holds it; then wakes the I/O task if it
+    /// found the transport taken meanwhile.
+    fn try_with<R>(&self, f: impl FnOnce(&mut State) -> R) -> Option<R> {
+        let r = {
+            let mut st = self.try_lock()?;
+            f(&mut st)
+        };
+        self.hand_back();
+        Some(r)
+    }
+
+    /// After letting go of the transport: wakes the I/O task if it found it taken.
+    fn hand_back(&self) {
+        if self.io_wanted.swap(false, Ordering::SeqCst) {
+            self.io_wanted_waker.wake();
+        }
     }
 
     /// The I/O task's turn: finish queued writes and the close, then read and reassemble
@@ -131,24 +225,36 @@ impl Socket {
         cx: &mut Context<'_>,
         reassembler: &mut Reassembler,
     ) -> Poll<Read> {
-        let mut st = self.lock();
+        let mut st = match self.try_lock() {
+            Some(st) => st,
+            None => {
+                // A sender is writing; it wakes us when it lets go (see `hand_back`), so
+                // this thread does not sleep on the lock. Asked first, then tried again, so
+                // a release in between is not missed.
+                self.io_wanted_waker.register(cx.waker());
+                self.io_wanted.store(true, Ordering::SeqCst);
+                match self.try_lock() {
+                    Some(st) => {
+                        self.io_wanted.store(false, Ordering::SeqCst);
+                        st
+                    }
+                    None => return Poll::Pending,
+                }
+            }
+        };
         if !st
             .io_waker
             .as_ref()
             .is_some_and(|w| w.will_wake(cx.waker()))
         {
             st.io_waker = Some(cx.waker().clone());
+            st.io_local = tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
         }
-        let was_over = st.queued_bytes > QUEUE_LIMIT;
-        if let Err(e) = st.drive_writes(cx) {
-            let reason = format!("send failed: {e}");
-            st.ended = Some(reason.clone());
-            drop(st);
-            self.space.notify_waiters();
+        if let Err(reason) = st.drive_writes(self, cx) {
+            st.io_running = false;
+            self.end(&reason);
             return Poll::Ready(Read::Ended(reason));
-        }
-        if was_over && st.queued_bytes <= QUEUE_LIMIT {
-            self.space.notify_waiters();
         }
         let mut message = None;
         let mut read = 0;
@@ -174,13 +280,18 @@ impl Socket {
                 Poll::Pending => break,
             }
         }
+        st.io_running = read > 0;
         if let Some(reason) = &ended {
-            st.ended.get_or_insert_with(|| reason.clone());
             if let Some(done) = st.closing.take() {
                 let _ = done.send(());
             }
+            self.end(reason);
+        } else {
             drop(st);
-            self.space.notify_waiters();
+            // Senders that found the transport taken left their messages to us.
+            if !self.outbox().queue.is_empty() {
+                self.write_out(false);
+            }
         }
         match (read, ended) {
             (0, Some(reason)) => Poll::Ready(Read::Ended(reason)),
@@ -188,63 +299,107 @@ impl Socket {
             (n, _) => Poll::Ready(Read::Packets(n, message)),
         }
     }
+
+    /// Nothing more is written; waiting senders learn it. Called with the transport held,
+    /// so `close` cannot miss it.
+    fn end(&self, reason: &str) {
+        self.outbox()
+            .ended
+            .get_or_insert_with(|| reason.to_string());
+        self.space.notify_waiters();
+    }
+}
+
+impl Outbox {
+    fn push(&mut self, packets: Vec<Bytes>) {
+        for p in packets {
+            self.queued_bytes += p.len();
+            self.queue.push_back(p);
+        }
+    }
 }
 
 impl State {
-    /// Writes what it can of `packets` now (only if nothing is queued ahead), queues the
-    /// rest, and hands any unfinished writing to the I/O task. The writes use the I/O
-    /// task's waker: the transport's readiness wake-ups (tokio-tungstenite wakes the last
-    /// writer on every readable event too) must go to the task that finishes writes and
-    /// reads, never to a sender that is not waiting for them.
-    fn accept(&mut self, packets: Vec<Bytes>) {
-        let waker = match &self.io_waker {
-            Some(w) if self.queue.is_empty() && self.closing.is_none() => w.clone(),
-            // Not started yet, or writes queued ahead: the I/O task sends them in order.
-            _ => {
-                self.queue_all(packets);
-                self.wake_io();
-                return;
-            }
+    /// A sender's turn with the transport (see `Socket::write_out`): writes the outbox,
+    /// flushing unless the I/O task will. `true` if the outbox should be looked at again.
+    fn write_out(&mut self, socket: &Socket, batch: bool) -> bool {
+        let Some(waker) = self.io_waker.clone() else {
+            // The I/O task has not started: it writes the queue on its first poll.
+            return false;
         };
+        if self.closing.is_some() || self.failed.is_some() {
+            // The I/O task finishes the close (or ends the connection).
+            self.wake_io();
+            return false;
+        }
         let cx = &mut Context::from_waker(&waker);
-        let mut packets = packets.into_iter();
-        let mut wrote = false;
-        for p in packets.by_ref() {
-            match Pin::new(&mut self.io).poll_ready(cx) {
-                Poll::Ready(Ok(())) => {}
-                // The I/O task meets the error again and ends the connection.
-                Poll::Ready(Err(_)) | Poll::Pending => {
-                    self.queue_one(p);
+        let defer = batch && (self.io_local || self.io_running);
+        match self.write_queue(socket, cx, !defer) {
+            Ok(Wrote::All) if !self.unflushed => true,
+            // The I/O task is between two polls; the next one flushes.
+            Ok(Wrote::All) if self.io_running => false,
+            // The socket is full (the I/O task registered for writability and finishes),
+            // or the flush is left to the I/O task.
+            Ok(_) => {
+                self.wake_io();
+                false
+            }
+            Err(e) => {
+                self.failed = Some(format!("send failed: {e}"));
+                self.wake_io();
+                false
+            }
+        }
+    }
+
+    /// Moves the outbox into the transport, in order, until it is empty or the transport
+    /// is full, then flushes once (if `flush`).
+    fn write_queue(
+        &mut self,
+        socket: &Socket,
+        cx: &mut Context<'_>,
+        flush: bool,
+    ) -> Result<Wrote, TransportError> {
+        loop {
+            let (mut batch, was_over) = {
+                let mut ob = socket.outbox();
+                if ob.queue.is_empty() {
                     break;
                 }
+                let was_over = ob.queued_bytes > QUEUE_LIMIT;
+                ob.queued_bytes = 0;
+                (std::mem::take(&mut ob.queue), was_over)
+            };
+            while let Some(p) = batch.pop_front() {
+                match Pin::new(&mut self.io).poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => return Err(e),
+                    Poll::Pending => {
+                        batch.push_front(p);
+                        // Back in front of anything queued meanwhile, which came later.
+                        let mut ob = socket.outbox();
+                        ob.queued_bytes += batch.iter().map(Bytes::len).sum::<usize>();
+                        batch.append(&mut ob.queue);
+                        ob.queue = batch;
+                        if was_over && ob.queued_bytes <= QUEUE_LIMIT {
+                            socket.space.notify_waiters();
+                        }
+                        return Ok(Wrote::Full);
+                    }
+                }
+                Pin::new(&mut self.io).start_send(p)?;
+                self.unflushed = true;
             }
-            if Pin::new(&mut self.io).start_send(p).is_err() {
-                break;
+            if was_over {
+                socket.space.notify_waiters();
             }
-            wrote = true;
         }
-        self.queue_all(packets.collect());
-        if wrote {
-            self.unflushed = true;
-            if let Poll::Ready(Ok(())) = Pin::new(&mut self.io).poll_flush(cx) {
+        if self.unflushed && flush {
+            if let Poll::Ready(()) = Pin::new(&mut self.io).poll_flush(cx)? {
                 self.unflushed = false;
             }
         }
-        if self.unflushed || !self.queue.is_empty() {
-            // The socket is full: the I/O task registers for writability and finishes.
-            self.wake_io();
-        }
-    }
-
-    fn queue_one(&mut self, p: Bytes) {
-        self.queued_bytes += p.len();
-        self.queue.push_back(p);
-    }
-
-    fn queue_all(&mut self, packets: Vec<Bytes>) {
-        for p in packets {
-            self.queue_one(p);
-        }
+        Ok(Wrote::All)
     }
 
     fn wake_io(&self) {
@@ -254,27 +409,18 @@ impl State {
     }
 
     /// The I/O task's writing: the queue in order, one flush, then a requested close.
-    fn drive_writes(&mut self, cx: &mut Context<'_>) -> Result<(), TransportError> {
-        if self.ended.is_some() {
+    /// An error is the reason the connection ends.
+    fn drive_writes(&mut self, socket: &Socket, cx: &mut Context<'_>) -> Result<(), String> {
+        if socket.outbox().ended.is_some() {
             return Ok(());
         }
-        while let Some(p) = self.queue.front() {
-            match Pin::new(&mut self.io).poll_ready(cx)? {
-                Poll::Ready(()) => {}
-                Poll::Pending => return Ok(()),
-            }
-            let len = p.len();
-            if let Some(p) = self.queue.pop_front() {
-                self.queued_bytes -= len;
-                Pin::new(&mut self.io).start_send(p)?;
-                self.unflushed = true;
-            }
+        if let Some(reason) = self.failed.take() {
+            return Err(reason);
         }
-        if self.unflushed {
-            match Pin::new(&mut self.io).poll_flush(cx)? {
-                Poll::Ready(()) => self.unflushed = false,
-                Poll::Pending => return Ok(()),
-            }
+        match self.write_queue(socket, cx, true) {
+            Ok(Wrote::All) if !self.unflushed => {}
+            Ok(_) => return Ok(()),
+            Err(e) => return Err(format!("send failed: {e}")),
         }
         if let Some(done) = self.closing.take() {
             match Pin::new(&mut self.io).poll_close(cx) {
@@ -282,7 +428,11 @@ impl State {
                 // An error here only means the socket is already gone.
                 Poll::Ready(_) => {
                     let _ = done.send(());
-                    self.ended = Some("closed by the client".into());
+                    socket
+                        .outbox()
+                        .ended
+                        .get_or_insert_with(|| "closed by the client".into());
+                    socket.space.notify_waiters();
                 }
             }
         }
@@ -290,113 +440,7 @@ impl State {
     }
 }
 
+// Kept apart so that this file stays short.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Arc;
-
-    /// A transport that takes `capacity` packets, then is full until the test drains it.
-    #[derive(Default)]
-    struct Slow {
-        sent: Vec<Bytes>,
-        room: usize,
-        writer: Option<Waker>,
-    }
-
-    #[derive(Clone, Default)]
-    struct SlowIo(Arc<std::sync::Mutex<Slow>>);
-
-    impl SlowIo {
-        fn drain(&self, capacity: usize) {
-            let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            s.room = capacity;
-            if let Some(w) = s.writer.take() {
-                w.wake();
-            }
-        }
-    }
-
-    impl Sink<Bytes> for SlowIo {
-        type Error = TransportError;
-        fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-            let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            if s.room > 0 {
-                Poll::Ready(Ok(()))
-            } else {
-                s.writer = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-        fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<(), Self::Error> {
-            let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            s.room -= 1;
-            s.sent.push(item);
-            Ok(())
-        }
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-            Poll::Ready(Ok(()))
-        }
-        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-            Poll::Ready(Ok(()))
-        }
-    }
-
-    impl Stream for SlowIo {
-        type Item = Result<Bytes, TransportError>;
-        fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            Poll::Pending
-        }
-    }
-
-    /// Messages from many senders through a socket that keeps filling up arrive whole, each
-    /// sender's in order: direct writes and the I/O task's queue never interleave.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn messages_stay_whole_and_ordered_when_the_socket_fills() {
-        let io = SlowIo::default();
-        let socket = Arc::new(Socket::new(io.clone()));
-        let reader = tokio::spawn({
-            let socket = socket.clone();
-            async move {
-                let mut reassembler = Reassembler::default();
-                while let Read::Packets(..) =
-                    std::future::poll_fn(|cx| socket.poll_io(cx, &mut reassembler)).await
-                {
-                }
-            }
-        });
-        let senders: Vec<_> = (0u8..8)
-            .map(|task| {
-                let socket = socket.clone();
-                tokio::spawn(async move {
-                    for msg in 0u8..50 {
-                        let packets = (0u8..5).map(|i| Bytes::from(vec![task, msg, i])).collect();
-                        socket.send(packets).await.expect("socket open");
-                        tokio::task::yield_now().await;
-                    }
-                })
-            })
-            .collect();
-        let expected = 8 * 50 * 5;
-        loop {
-            io.drain(7);
-            tokio::task::yield_now().await;
-            if io.0.lock().map(|s| s.sent.len()).unwrap_or(0) == expected {
-                break;
-            }
-        }
-        for s in senders {
-            s.await.expect("sender");
-        }
-        reader.abort();
-        let sent = io.0.lock().map(|s| s.sent.clone()).unwrap_or_default();
-        let mut next = [0u8; 8];
-        for message in sent.chunks(5) {
-            let (task, msg) = (message[0][0], message[0][1]);
-            for (i, p) in message.iter().enumerate() {
-                assert_eq!(&p[..], &[task, msg, i as u8], "a message was split");
-            }
-            assert_eq!(msg, next[task as usize], "sender {task} out of order");
-            next[task as usize] += 1;
-        }
-    }
-}
+#[path = "socket_tests.rs"]
+mod tests;
