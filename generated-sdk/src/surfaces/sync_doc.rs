@@ -487,23 +487,16 @@ impl SyncDocument {
     /// Fails with the stream's error (or [`Error::Closed`]) if it ended before that.
     pub async fn flush(&self) -> Result<()> {
         let target = self.queued.load(Ordering::SeqCst);
-        let mut status = self.status.clone();
-        let s = status
-            .wait_for(|s| s.acked >= target || s.ended.is_some())
-            .await
-            .map_err(|_| self.ended_error())?;
-        if s.acked >= target {
-            return Ok(());
-        }
-        Err(match &s.ended {
-            Some(Err(e)) => replicate(e),
-            _ => Error::Closed {
-                reason: format!(
+        self.wait_status(
+            |s| s.acked >= target,
+            |_| {
+                format!(
                     "sync document {} closed before its updates were sent",
                     self.path
-                ),
+                )
             },
-        })
+        )
+        .await
     }
 
     /// Number of remote updates (`sync` chunks with a payload) applied since the document
@@ -516,22 +509,36 @@ impl SyncDocument {
     /// [`remote_updates`](Self::remote_updates)). Fails with the stream's error (or
     /// [`Error::Closed`]) if it ended before that.
     pub async fn wait_remote_updates(&self, count: u64) -> Result<()> {
+        self.wait_status(
+            |s| s.remote >= count,
+            |s| {
+                format!(
+                    "sync document {} closed after {} of {count} remote updates",
+                    self.path, s.remote
+                )
+            },
+        )
+        .await
+    }
+
+    /// Waits until `done` holds for the status, or fails once the sync task ended first:
+    /// with the stream's error, or [`Error::Closed`] with `closed`'s reason.
+    async fn wait_status(
+        &self,
+        done: impl Fn(&Status) -> bool,
+        closed: impl FnOnce(&Status) -> String,
+    ) -> Result<()> {
         let mut status = self.status.clone();
         let s = status
-            .wait_for(|s| s.remote >= count || s.ended.is_some())
+            .wait_for(|s| done(s) || s.ended.is_some())
             .await
             .map_err(|_| self.ended_error())?;
-        if s.remote >= count {
+        if done(&s) {
             return Ok(());
         }
         Err(match &s.ended {
             Some(Err(e)) => replicate(e),
-            _ => Error::Closed {
-                reason: format!(
-                    "sync document {} closed after {} of {count} remote updates",
-                    self.path, s.remote
-                ),
-            },
+            _ => Error::Closed { reason: closed(&s) },
         })
     }
 
