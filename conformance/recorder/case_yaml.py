@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -182,3 +184,55 @@ def render_connect_auth(connect_auth: dict[str, Any], sdk: dict[str, Any]) -> st
         "# token set): where the token travelled (replaced by <token>) and the extensions offered.\n"
         + _dump(doc)
     )
+
+
+def write_cases(
+    results: list[tuple[Any, Recording | Exception]],
+    out: Path,
+    sdk: dict[str, Any],
+    *,
+    prefix: str,
+    connect_auth: bool,
+    full_run: bool,
+) -> int:
+    """Write one case file per recorded scenario (in scenario order) and `_connect.yaml`; report
+    failures on stderr. After a full run with no failure, remove `<prefix>*.yaml` files no scenario
+    wrote. `connect_auth`: `_connect.yaml` with the auth placement (render_connect_auth).
+    Returns the number of failures."""
+    connect: dict[str, Any] | None = None
+    written: set[str] = set()
+    failures = 0
+    for sc, rec in results:
+        if isinstance(rec, Exception):
+            failures += 1
+            print(f"FAIL {sc.id}: {type(rec).__name__}: {rec}", file=sys.stderr)
+            continue
+        if connect is None:
+            connect = rec.connect
+        elif connect != rec.connect:
+            print(f"FAIL {sc.id}: connect request differs between scenarios", file=sys.stderr)
+            failures += 1
+        name = f"{sc.id}.yaml"
+        text = render_case(rec, sdk)
+        try:
+            check_round_trip(text, case_document(rec, sdk))
+        except RuntimeError as ex:
+            failures += 1
+            print(f"FAIL {sc.id}: {ex}", file=sys.stderr)
+            continue
+        (out / name).write_text(text, encoding="utf-8")
+        written.add(name)
+        print(f"ok   {sc.id}  ({len(rec.frames)} frames, outcome: {next(iter(rec.outcome))})")
+
+    if connect is not None:
+        render = render_connect_auth if connect_auth else render_connect
+        (out / "_connect.yaml").write_text(render(connect, sdk), encoding="utf-8")
+
+    if full_run and failures == 0:
+        for stale in sorted(out.glob(f"{prefix}*.yaml")):
+            if stale.name not in written:
+                print(f"removing stale {stale.name}")
+                stale.unlink()
+
+    print(f"{len(written)} case(s) written to {out}, {failures} failure(s)")
+    return failures

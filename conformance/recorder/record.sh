@@ -53,7 +53,7 @@ case "$sdk" in
       (cd "$here/ts" && npm ci --no-audit --no-fund)
     fi
     cd "$here"
-    exec "$venv/bin/python" record_typescript.py --out "$(cd "$here/.." && pwd)/cases/typescript" "$@"
+    exec "$venv/bin/python" record_typescript.py --sdk 0.35.8 --out "$(cd "$here/.." && pwd)/cases/typescript" "$@"
     ;;
   python-0.56)
     # meshagent-api 0.56.0 in its own venv (.venv-0.56), next to the 0.35.8 one. Rewrites
@@ -74,8 +74,9 @@ case "$sdk" in
     exec "$venv/bin/python" record_python_056.py --out "$(cd "$here/.." && pwd)/cases-0.56/python" "$@"
     ;;
   typescript-0.39)
-    # @meshagent/meshagent 0.39.9 in ts-0.39/ (its own node_modules), driven by ts-0.39/driver.mjs;
-    # the fake room runs in the 0.35.8 venv. Rewrites conformance/cases-0.56/typescript/ts039-*.yaml.
+    # @meshagent/meshagent 0.39.9 in ts-0.39/ (its own node_modules), driven by the shared
+    # ts/driver.mjs; the fake room runs in the 0.35.8 venv. Rewrites
+    # conformance/cases-0.56/typescript/ts039-*.yaml.
     venv="$here/.venv"
     if [ ! -x "$venv/bin/python" ]; then
       echo "run '$0 python' once first (it creates $venv)" >&2; exit 1
@@ -86,7 +87,7 @@ case "$sdk" in
       (cd "$here/ts-0.39" && npm ci --no-audit --no-fund)
     fi
     cd "$here"
-    exec "$venv/bin/python" record_typescript_039.py --out "$(cd "$here/.." && pwd)/cases-0.56/typescript" "$@"
+    exec "$venv/bin/python" record_typescript.py --sdk 0.39.9 --out "$(cd "$here/.." && pwd)/cases-0.56/typescript" "$@"
     ;;
   *)
     echo "usage: $0 python|typescript|python-0.56|typescript-0.39 [--only CASE_ID ...] [--sdk-logs]" >&2

@@ -1,19 +1,23 @@
-"""Record what the official TypeScript SDK (@meshagent/meshagent 0.35.8) puts on the wire.
+"""Record what the official TypeScript SDK (@meshagent/meshagent 0.35.8 or 0.39.9) puts on the wire.
 
 For every scenario: start the fake room (fake_room.py) on a free loopback port, run
 ``node ts/driver.mjs '<scenario JSON>'``, which connects the official SDK's RoomClient to it and makes
 ONE SDK call, and write one YAML case file (format 1, same as the Python cases) with every message
 after the handshake (both directions) and the SDK's outcome.
 
+Both SDK versions share this runner and ts/driver.mjs; what differs per version is data (VERSIONS):
+the folder with the SDK's node_modules, the scenario package, the case id prefix, the output
+folder and how `_connect.yaml` is written (0.39.9: with the auth placement, cases-0.56/).
+
 The SDK prints ``GOT RESPONSE ...`` to stdout for every response; the driver therefore writes its
 outcome to a JSON file instead, and node's stdout is only kept to show it when a scenario fails.
 
-The scenarios are in ts_scenarios/ (one module per toolkit or group), the case file YAML in
-case_yaml.py.
+The scenarios are in ts_scenarios/ (0.35.8) and ts039_scenarios/ (0.39.9), one module per toolkit
+or group; the case file YAML in case_yaml.py.
 
-Usage: python record_typescript.py [--out DIR] [--only CASE_ID ...] [--jobs N]
-       (default out: ../cases/typescript next to this file; needs `npm ci` in ts/ first;
-       record.sh typescript does both)
+Usage: python record_typescript.py [--sdk 0.35.8|0.39.9] [--out DIR] [--only CASE_ID ...] [--jobs N]
+       (default out: ../cases/typescript or ../cases-0.56/typescript; needs `npm ci` in ts/ or
+       ts-0.39/ first; record.sh typescript / typescript-0.39 does both)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import importlib
 import json
 import os
 import sys
@@ -28,13 +33,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from case_yaml import Recording, case_document, check_round_trip, render_case, render_connect
+from dataclasses import dataclass
+
+from case_yaml import Recording, write_cases
 from fake_room import FakeRoom, Frame
-from ts_scenarios import SCENARIOS
 from ts_scenarios.common import Scenario
 
 SDK_NAME = "@meshagent/meshagent"
-SDK_VERSION = "0.35.8"
 ROOM_NAME = "test-room"
 # Same token as record_python.py. Looks like a JWT; the fake room does not validate it.
 TOKEN = (
@@ -45,8 +50,29 @@ TOKEN = (
 PROCESS_TIMEOUT = 30.0
 
 HERE = Path(__file__).resolve().parent
-TS_DIR = HERE / "ts"
-SDK = {"name": SDK_NAME, "language": "typescript", "version": SDK_VERSION}
+DRIVER = HERE / "ts" / "driver.mjs"
+
+
+@dataclass(frozen=True)
+class Version:
+    """What differs between the recorded SDK versions."""
+
+    sdk_version: str
+    sdk_dir: Path  # its package.json and node_modules
+    scenarios: str  # the scenario package
+    prefix: str  # every case id starts with it
+    out: Path  # default output folder
+    # True: `_connect.yaml` also records the Authorization header and the extensions offered
+    # (render_connect_auth, the fake room redacts the token); False: path and query only.
+    connect_auth: bool
+
+
+VERSIONS = {
+    "0.35.8": Version("0.35.8", HERE / "ts", "ts_scenarios", "ts-", HERE.parent / "cases" / "typescript", False),
+    "0.39.9": Version(
+        "0.39.9", HERE / "ts-0.39", "ts039_scenarios", "ts039-", HERE.parent / "cases-0.56" / "typescript", True
+    ),
+}
 
 
 # --------------------------------------------------------------------------- running
@@ -56,13 +82,15 @@ def node_binary() -> str:
     return os.environ.get("NODE", "node")
 
 
-async def run_scenario(sc: Scenario, workdir: Path) -> Recording:
-    server = FakeRoom(script=sc.script(), pushes=sc.pushes, room_name=ROOM_NAME)
+async def run_scenario(sc: Scenario, workdir: Path, version: Version) -> Recording:
+    # Both TS versions await a reply to every request chunk (ack_chunks=True, the default).
+    server = FakeRoom(script=sc.script(), pushes=sc.pushes, room_name=ROOM_NAME, token=TOKEN)
     port = await server.start()
     result_path = workdir / f"{sc.id}.json"
     if result_path.exists():
         result_path.unlink()
     spec = {
+        "sdk_dir": str(version.sdk_dir),
         "url": f"ws://127.0.0.1:{port}/rooms/{ROOM_NAME}",
         "token": TOKEN,
         "result_path": str(result_path),
@@ -73,6 +101,8 @@ async def run_scenario(sc: Scenario, workdir: Path) -> Recording:
         "events_setup": sc.events_setup,
         "expect_events": sc.expect_events,
         "expect_unhandled": sc.expect_unhandled,
+        "pre_calls": getattr(sc, "pre_calls", None),
+        "take": getattr(sc, "take", None),
     }
     if sc.steps is not None:
         spec.update(
@@ -84,9 +114,9 @@ async def run_scenario(sc: Scenario, workdir: Path) -> Recording:
     try:
         proc = await asyncio.create_subprocess_exec(
             node_binary(),
-            "driver.mjs",
+            str(DRIVER),
             json.dumps(spec, ensure_ascii=False),
-            cwd=TS_DIR,
+            cwd=version.sdk_dir,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,  # the SDK's "GOT RESPONSE ..." noise; discarded
             stderr=asyncio.subprocess.PIPE,
@@ -128,7 +158,8 @@ async def run_scenario(sc: Scenario, workdir: Path) -> Recording:
         raise RuntimeError(f"{sc.id}: " + "; ".join(problems) + detail)
 
     assert report is not None and server.connect is not None
-    return Recording(scenario=sc, frames=frames, outcome=report["outcome"], connect=server.connect)
+    connect = server.connect_auth if version.connect_auth else server.connect
+    return Recording(scenario=sc, frames=frames, outcome=report["outcome"], connect=connect)
 
 
 def check_arguments(sc: Scenario, frames: list[Frame]) -> list[str]:
@@ -180,8 +211,8 @@ def check_arguments(sc: Scenario, frames: list[Frame]) -> list[str]:
     return problems
 
 
-def installed_sdk_version() -> str | None:
-    pkg = TS_DIR / "node_modules" / "@meshagent" / "meshagent" / "package.json"
+def installed_sdk_version(sdk_dir: Path) -> str | None:
+    pkg = sdk_dir / "node_modules" / "@meshagent" / "meshagent" / "package.json"
     if not pkg.exists():
         return None
     return json.loads(pkg.read_text(encoding="utf-8")).get("version")
@@ -189,80 +220,54 @@ def installed_sdk_version() -> str | None:
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=HERE.parent / "cases" / "typescript")
+    parser.add_argument("--sdk", choices=sorted(VERSIONS), default="0.35.8", help="the SDK version to record")
+    parser.add_argument("--out", type=Path, help="default: cases/typescript (0.35.8), cases-0.56/typescript (0.39.9)")
     parser.add_argument("--only", action="append", default=[], help="record only these case ids")
     parser.add_argument(
         "--jobs", type=int, default=4, help="scenarios run at once (each has its own fake room and node process)"
     )
     args = parser.parse_args()
+    version = VERSIONS[args.sdk]
+    sdk = {"name": SDK_NAME, "language": "typescript", "version": version.sdk_version}
 
-    version = installed_sdk_version()
-    if version != SDK_VERSION:
+    installed = installed_sdk_version(version.sdk_dir)
+    if installed != version.sdk_version:
         print(
-            f"{SDK_NAME} {version or '(not installed)'} in {TS_DIR}/node_modules, {SDK_VERSION} required"
-            " (run `npm ci` there)",
+            f"{SDK_NAME} {installed or '(not installed)'} in {version.sdk_dir}/node_modules,"
+            f" {version.sdk_version} required (run `npm ci` there)",
             file=sys.stderr,
         )
         return 2
 
-    out: Path = args.out
+    out: Path = args.out or version.out
     out.mkdir(parents=True, exist_ok=True)
 
+    SCENARIOS = importlib.import_module(version.scenarios).SCENARIOS
     ids = [s.id for s in SCENARIOS]
     assert len(ids) == len(set(ids)), "duplicate case id"
+    assert all(i.startswith(version.prefix) for i in ids), f"every {version.sdk_version} case id starts with {version.prefix}"
     unknown = [i for i in args.only if i not in ids]
     if unknown:
         print(f"unknown case id(s): {unknown}", file=sys.stderr)
         return 2
 
     selected = [s for s in SCENARIOS if not args.only or s.id in args.only]
-    connect: dict[str, Any] | None = None
-    written: set[str] = set()
-    failures = 0
     with tempfile.TemporaryDirectory(prefix="record-ts-") as tmp:
         limit = asyncio.Semaphore(max(1, args.jobs))
 
         async def guarded(sc: Scenario) -> Recording | Exception:
             async with limit:
                 try:
-                    return await run_scenario(sc, Path(tmp))
+                    return await run_scenario(sc, Path(tmp), version)
                 except Exception as ex:  # noqa: BLE001 - reported below, in scenario order
                     return ex
 
         results = await asyncio.gather(*(guarded(sc) for sc in selected))
 
-    for sc, rec in zip(selected, results):
-        if isinstance(rec, Exception):
-            failures += 1
-            print(f"FAIL {sc.id}: {type(rec).__name__}: {rec}", file=sys.stderr)
-            continue
-        if connect is None:
-            connect = rec.connect
-        elif connect != rec.connect:
-            print(f"FAIL {sc.id}: connect URL differs between scenarios", file=sys.stderr)
-            failures += 1
-        name = f"{sc.id}.yaml"
-        text = render_case(rec, SDK)
-        try:
-            check_round_trip(text, case_document(rec, SDK))
-        except RuntimeError as ex:
-            failures += 1
-            print(f"FAIL {sc.id}: {ex}", file=sys.stderr)
-            continue
-        (out / name).write_text(text, encoding="utf-8")
-        written.add(name)
-        print(f"ok   {sc.id}  ({len(rec.frames)} frames, outcome: {next(iter(rec.outcome))})")
-
-    if connect is not None:
-        (out / "_connect.yaml").write_text(render_connect(connect, SDK), encoding="utf-8")
-
-    if not args.only and failures == 0:
-        for stale in sorted(out.glob("ts-*.yaml")):
-            if stale.name not in written:
-                print(f"removing stale {stale.name}")
-                stale.unlink()
-
-    print(f"{len(written)} case(s) written to {out}, {failures} failure(s)")
+    failures = write_cases(
+        list(zip(selected, results)), out, sdk,
+        prefix=version.prefix, connect_auth=version.connect_auth, full_run=not args.only,
+    )
     return 1 if failures else 0
 
 

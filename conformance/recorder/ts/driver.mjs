@@ -1,9 +1,17 @@
-// Drives the official TypeScript SDK (@meshagent/meshagent 0.35.8) for ONE conformance scenario.
+// Drives the official TypeScript SDK (@meshagent/meshagent 0.35.8 or 0.39.9) for ONE conformance
+// scenario. Both SDK versions use this driver; the SDK is loaded from the folder named by the
+// scenario's "sdk_dir" (ts/ holds 0.35.8, ts-0.39/ holds 0.39.9, each with its own node_modules).
+// What 0.39.9 does differently (switched on V039 below): RoomClient takes a protocolFactory (it
+// reconnects; reconnectTimeout 0 turns that off), start() waits for `connected` and no initial
+// attributes are echoed, the secrets handlers are RoomClient options, the room-level status event
+// is RoomClient's `room.status`, uuid v4 ids come from the global crypto.randomUUID, and
+// fire-and-forget requests (invokeNowait) are waited for.
 //
 // Usage: node driver.mjs '<scenario JSON>'
 //
 // The scenario JSON is built by ../record_typescript.py:
 //   {
+//     "sdk_dir": "/…/conformance/recorder/ts-0.39",  // where the SDK's node_modules are
 //     "url": "ws://127.0.0.1:PORT/rooms/test-room", "token": "...",
 //     "result_path": "/tmp/.../result.json",        // where the outcome JSON is written
 //     "call": ["storage.delete", ["docs/a.txt", {}]] // SDK method path under RoomClient + positional args
@@ -21,8 +29,10 @@
 //                                                    // connecting (see setupEvents())
 //     "expect_events": N | null,                     // set: the outcome is the N events the callbacks
 //                                                    // received (after the call, if any)
-//     "expect_unhandled": ["..."]                    // messages of unhandled promise rejections the
+//     "expect_unhandled": ["..."],                   // messages of unhandled promise rejections the
 //                                                    // SDK is expected to cause (any other one fails)
+//     "pre_calls": [[path, args], ...] | null,       // 0.39.9: SDK calls made before the recorded one
+//     "take": N | null                               // collect "iterate_n": how many items to read
 //   }
 //
 // Special argument values (the rest is plain JSON):
@@ -31,6 +41,9 @@
 //   {"$file": {"name", "mime_type", "data_base64"}} -> FileContent
 //   {"$datatype": <DataType JSON>} -> DataType.fromJson(...)
 //   {"$async": [...]}             -> an async iterable of the (revived) items
+//   {"$json": <JSON>}             -> JsonContent
+//   {"$arrow_table": "<base64>"}  -> an apache-arrow Table (0.39.9), from an Arrow IPC stream
+//   {"$arrow_schema": "<base64>"} -> that Table's Schema (0.39.9)
 //
 // "livekit.*" calls go to `new LivekitClient({room})` from dist/node/lk-client.js: RoomClient has no
 // livekit member in 0.35.8 and the class is not exported from the package index.
@@ -41,10 +54,16 @@
 //   | {"outcome": {"events": [...]}} | {"failure": "..."} (the recorder then fails the scenario)
 
 import { createRequire } from "node:module";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-const require = createRequire(import.meta.url);
+const SDK_DIR = JSON.parse(process.argv[2]).sdk_dir;
+const require = createRequire(join(SDK_DIR, "package.json"));
+const SDK_VERSION = JSON.parse(
+  readFileSync(join(SDK_DIR, "node_modules", "@meshagent", "meshagent", "package.json"), "utf-8"),
+).version;
+if (SDK_VERSION !== "0.35.8" && SDK_VERSION !== "0.39.9") throw new Error(`unsupported SDK ${SDK_VERSION}`);
+const V039 = SDK_VERSION === "0.39.9";
 
 // "seed_random": a deterministic crypto.getRandomValues, installed before the SDK loads (its bundled
 // Yjs binds it at load time and draws document client ids from it).
@@ -89,6 +108,9 @@ const {
   DataType,
 } = meshagent;
 
+// Arrow values (dataset, 0.39.9): the SDK's own apache-arrow module.
+const arrow = V039 ? require("apache-arrow") : null;
+
 const TIMEOUT_MS = 15000;
 
 function withTimeout(promise, what) {
@@ -123,6 +145,15 @@ function reviveArg(value, room) {
         name: f.name,
         mimeType: f.mime_type,
       });
+    }
+    if (keys.length === 1 && keys[0] === "$arrow_table") {
+      return arrow.tableFromIPC(new Uint8Array(Buffer.from(value.$arrow_table, "base64")));
+    }
+    if (keys.length === 1 && keys[0] === "$arrow_schema") {
+      return arrow.tableFromIPC(new Uint8Array(Buffer.from(value.$arrow_schema, "base64"))).schema;
+    }
+    if (keys.length === 1 && keys[0] === "$json") {
+      return new JsonContent({ json: value.$json });
     }
     if (keys.length === 1 && keys[0] === "$datatype") {
       return DataType.fromJson(value.$datatype);
@@ -190,6 +221,12 @@ function toJsonable(value, opts = {}) {
   }
   if (typeof value === "bigint") return Number(value);
   if (value instanceof Date) return value.toISOString();
+  // apache-arrow: a Table as its rows, a Schema as [{name, type, nullable}] (type: the arrow-js
+  // type's toString()).
+  if (arrow?.isArrowTable(value)) return value.toArray().map((row) => rec(row.toJSON()));
+  if (arrow?.isArrowSchema(value)) {
+    return value.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
+  }
   if (value instanceof Uint8Array) return bytesToBase64(value); // bytes -> base64 text
   if (Array.isArray(value)) return value.map(rec);
   if (value instanceof Map) {
@@ -240,6 +277,18 @@ async function collect(kind, value, scenario, opts) {
   if (kind === "iterate") {
     const out = [];
     for await (const item of value) out.push(toJsonable(item, opts));
+    return out;
+  }
+  if (kind === "iterate_n") {
+    // An unbounded stream (dataset.watchTable): the first scenario.take items, then stop.
+    const out = [];
+    const iterator = value[Symbol.asyncIterator]();
+    while (out.length < scenario.take) {
+      const next = await iterator.next();
+      if (next.done) break;
+      out.push(toJsonable(next.value, opts));
+    }
+    await iterator.return?.();
     return out;
   }
   if (kind === "log_events") {
@@ -354,14 +403,16 @@ function setupEvents(room, kinds, events) {
         events.push({ type: "room.status", fields: toJsonable(fields) });
       });
     } else if (kind === "secrets") {
-      const record = (packetType) => (request) => {
-        events.push({ type: packetType, fields: toJsonable(request, { wireKeys: true }) });
-      };
-      new SecretsClient({
-        room,
-        oauthTokenRequestHandler: record("secrets.request_oauth_token"),
-        secretRequestHandler: record("secrets.request_secret"),
-      });
+      // 0.39.9: registered through the RoomClient options (see run()).
+      if (!V039) {
+        new SecretsClient({
+          room,
+          oauthTokenRequestHandler: (request) => recordSecrets("secrets.request_oauth_token", request),
+          secretRequestHandler: (request) => recordSecrets("secrets.request_secret", request),
+        });
+      }
+    } else if (kind === "room_status") {
+      listenStatus(room, events);
     } else {
       throw new Error(`unknown events_setup ${kind}`);
     }
@@ -376,17 +427,85 @@ const EVENT_SETTLE_MS = 100;
 // the next draws return these fixed values, later ones are random again.
 function fixUuids(values) {
   if (!values || values.length === 0) return;
-  const native = require(join(dirname(require.resolve("uuid")), "native.js")).default;
-  const real = native.randomUUID;
+  if (!V039) {
+    // uuid (0.35.8's dependency) keeps its own reference to crypto.randomUUID in native.js.
+    const native = require(join(dirname(require.resolve("uuid")), "native.js")).default;
+    const realNative = native.randomUUID;
+    const pending = [...values];
+    native.randomUUID = (...args) => (pending.length > 0 ? pending.shift() : realNative(...args));
+    return;
+  }
+  // uuid 14 (0.39.9's dependency) draws v4 ids from the global crypto.randomUUID at call time.
+  const current = globalThis.crypto;
+  const real = current.randomUUID.bind(current);
   const queue = [...values];
-  native.randomUUID = (...args) => (queue.length > 0 ? queue.shift() : real(...args));
+  Object.defineProperty(globalThis, "crypto", {
+    configurable: true,
+    value: new Proxy(current, {
+      get(target, prop) {
+        if (prop === "randomUUID") return () => (queue.length > 0 ? queue.shift() : real());
+        const v = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    }),
+  });
+}
+
+// "pre_calls": SDK calls made before the recorded one (e.g. messaging.enable before a send), in
+// order; their values are not recorded.
+async function preCalls(room, calls) {
+  for (const [path, rawArgs] of calls ?? []) {
+    const parts = path.split(".");
+    let target = room;
+    for (const p of parts.slice(0, -1)) target = target[p];
+    await withTimeout(Promise.resolve(target[parts[parts.length - 1]](...reviveArg(rawArgs, room))), `room.${path}()`);
+  }
+}
+
+// "room_status": RoomClient emits a RoomStatusEvent under the status' own name, so the driver
+// reads them from room.listen().
+function listenStatus(room, events) {
+  (async () => {
+    for await (const ev of room.listen()) {
+      if (ev instanceof meshagent.RoomStatusEvent) events.push({ type: "room.status", fields: toJsonable(ev) });
+    }
+  })().catch(() => undefined);
 }
 
 // ---------------------------------------------------------------------------- main
 
+const events = [];
+function recordSecrets(packetType, request) {
+  events.push({ type: packetType, fields: toJsonable(request, { wireKeys: true }) });
+}
+
+// 0.39.9: RoomClient takes a protocolFactory and would reconnect (reconnectTimeout 0: one
+// connection); the secrets handlers are its options.
+function roomClient039(scenario, protocol) {
+  let factoryCalls = 0;
+  const secretsOptions = {};
+  if ((scenario.events_setup ?? []).includes("secrets")) {
+    secretsOptions.oauthTokenRequestHandler = (request) => {
+      recordSecrets("secrets.request_oauth_token", request);
+    };
+    secretsOptions.secretRequestHandler = (request) => {
+      recordSecrets("secrets.request_secret", request);
+    };
+  }
+  return new RoomClient({
+    protocolFactory: () => {
+      factoryCalls += 1;
+      if (factoryCalls > 1) throw new Error("a second connection was attempted");
+      return protocol;
+    },
+    reconnectTimeout: 0,
+    ...secretsOptions,
+  });
+}
+
 async function run(scenario) {
   const protocol = new WebSocketClientProtocol({ url: scenario.url, token: scenario.token });
-  const room = new RoomClient({ protocol });
+  const room = V039 ? roomClient039(scenario, protocol) : new RoomClient({ protocol });
 
   // Every protocol.send (requests and set_attributes) is tracked so that nothing still queued is
   // lost when the socket is closed at the end. This does not change what goes on the wire.
@@ -410,7 +529,6 @@ async function run(scenario) {
     return response;
   };
 
-  const events = [];
   const listen = scenario.listen ?? [];
   for (const [clientName, eventName] of listen) {
     room[clientName].on(eventName, (ev) => {
@@ -423,10 +541,12 @@ async function run(scenario) {
   let outcome;
   try {
     await withTimeout(room.start(), "room.start()");
-    // start() resolves on room_ready; the LocalParticipant (and the set_attributes echo of the
-    // initial attributes) only exists once "connected" has been handled. Wait for it so that the
-    // echo always comes first and always takes message id 0.
+    // 0.35.8: start() resolves on room_ready; the LocalParticipant (and the set_attributes echo of
+    // the initial attributes) only exists once "connected" has been handled. Wait for it so that
+    // the echo always comes first and always takes message id 0. 0.39.9: start() also waits for
+    // "connected"; nothing is echoed.
     await waitUntil(() => room.localParticipant !== null, "connected/init");
+    await preCalls(room, scenario.pre_calls);
     if (scenario.wait_participant) {
       await waitUntil(
         () => room.messaging.getParticipant(scenario.wait_participant) !== null,
@@ -444,7 +564,9 @@ async function run(scenario) {
         for (const p of parts.slice(0, -1)) target = target[p];
         await withTimeout(target[parts[parts.length - 1]](...reviveArg(rawArgs, room)), `room.${path}()`);
       }
-      await waitUntil(() => events.length >= scenario.expect_events, `${scenario.expect_events} events`);
+      await waitUntil(() => events.length >= scenario.expect_events, `${scenario.expect_events} events`).catch((ex) => {
+        throw new Error(`${ex.message}, got ${events.length}: ${JSON.stringify(events)}`);
+      });
       await new Promise((resolve) => setTimeout(resolve, EVENT_SETTLE_MS));
       if (events.length !== scenario.expect_events) {
         throw new Error(`expected ${scenario.expect_events} events, got ${events.length}: ${JSON.stringify(events)}`);
@@ -490,6 +612,10 @@ async function run(scenario) {
       outcome = { events };
     }
     await withTimeout(Promise.allSettled([...pendingSends]), "pending sends");
+    if (V039) {
+      // Fire-and-forget requests (invokeNowait): wait until their (ignored) replies arrived.
+      await waitUntil(() => room._ignoredResponseLabels.size === 0, "replies to fire-and-forget requests");
+    }
     if (scenario.wait_requests) {
       // Streaming tools: the closing request chunk may be sent after the call returned; wait until
       // every request was answered.
