@@ -28,7 +28,7 @@ case "$sdk" in
     fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
     cd "$here"
-    exec "$venv/bin/python" record_python.py --out "$(cd "$here/.." && pwd)/cases/python" "$@"
+    exec "$venv/bin/python" record_python.py --sdk 0.35.8 --out "$(cd "$here/.." && pwd)/cases/python" "$@"
     ;;
   typescript)
     # @meshagent/meshagent 0.35.8 via node (ts/driver.mjs); the fake room runs in the venv above,
@@ -71,7 +71,7 @@ case "$sdk" in
     fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements-0.56.txt"
     cd "$here"
-    exec "$venv/bin/python" record_python_056.py --out "$(cd "$here/.." && pwd)/cases-0.56/python" "$@"
+    exec "$venv/bin/python" record_python.py --sdk 0.56.0 --out "$(cd "$here/.." && pwd)/cases-0.56/python" "$@"
     ;;
   typescript-0.39)
     # @meshagent/meshagent 0.39.9 in ts-0.39/ (its own node_modules), driven by the shared

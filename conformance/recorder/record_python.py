@@ -1,12 +1,23 @@
-"""Record what the official Python SDK (meshagent-api 0.35.8) puts on the wire.
+"""Record what the official Python SDK (meshagent-api 0.35.8 or 0.56.0) puts on the wire.
 
 For every scenario: start the fake room (fake_room.py) on a free loopback port, connect the
 official SDK's RoomClient to it, make ONE SDK call (or none, for push-only cases), and write one
 YAML case file with every message after the handshake (both directions) and the SDK's outcome.
 
-The scenarios are in py_scenarios/ (one module per toolkit), the case file YAML in case_yaml.py.
+Both SDK versions share this runner (each runs in the venv that has it installed: .venv for
+0.35.8, .venv-0.56 for 0.56.0); what differs is data (VERSIONS):
 
-Usage: python record_python.py [--out DIR] [--only CASE_ID ...]   (default: ../cases/python)
+* the scenario package (py_scenarios/, py056_scenarios/), the case id prefix and the output folder;
+* 0.56.0's RoomClient takes a protocol factory (it reconnects); reconnects are turned off
+  (``reconnect_timeout=0``) so that one scenario is one connection;
+* 0.56.0 sends the token in an ``Authorization: Bearer`` header; its ``_connect.yaml`` records the
+  header and the query with the token replaced by ``<token>``;
+* 0.56.0 sends request chunks one-way: the fake room does not answer them (``ack_chunks=False``).
+
+The case file YAML is in case_yaml.py.
+
+Usage: python record_python.py [--sdk 0.35.8|0.56.0] [--out DIR] [--only CASE_ID ...] [--sdk-logs]
+       (default out: ../cases/python or ../cases-0.56/python)
 """
 
 from __future__ import annotations
@@ -14,22 +25,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import importlib
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import meshagent.api
 from meshagent.api import RoomClient, RoomException, WebSocketClientProtocol
 
-from case_yaml import Recording, case_document, check_round_trip, render_case, render_connect
+from case_yaml import Recording, write_cases
 from fake_room import FakeRoom, Frame
-import py_scenarios  # SCENARIOS is built on first use (record_python_056.py imports this module)
 from py_scenarios.common import EventLog, Running, Scenario
 from py_scenarios.outcome import to_jsonable
 
-SDK_VERSION = "0.35.8"
 ROOM_NAME = "test-room"
 # Looks like a JWT (header.payload.signature); the fake room does not validate it.
 TOKEN = (
@@ -43,7 +54,39 @@ EVENT_SETTLE = 0.1
 
 HERE = Path(__file__).resolve().parent
 
-SDK = {"name": "meshagent-api", "language": "python", "version": SDK_VERSION}
+
+@dataclass(frozen=True)
+class Version:
+    """What differs between the recorded SDK versions."""
+
+    sdk_version: str
+    scenarios: str  # the scenario package
+    prefix: str  # every case id starts with it
+    out: Path  # default output folder
+    # 0.56 transport: RoomClient(protocol_factory=..., reconnect_timeout=0) instead of
+    # RoomClient(protocol=...); `_connect.yaml` with the auth placement (render_connect_auth).
+    protocol_factory: bool
+    # Whether the fake room answers room.tool_call_request_chunk (0.56.0 sends them one-way).
+    ack_chunks: bool
+    # How long to wait after the last reply of a streaming / fire-and-forget call.
+    settle: float
+    # Loggers silenced unless --sdk-logs (the root logger too when `quiet_root`).
+    loggers: tuple[str, ...]
+    quiet_root: bool
+
+
+VERSIONS = {
+    "0.35.8": Version(
+        "0.35.8", "py_scenarios", "py-", HERE.parent / "cases" / "python",
+        protocol_factory=False, ack_chunks=True, settle=0.01,
+        loggers=("room_server_client", "protocol"), quiet_root=False,
+    ),
+    "0.56.0": Version(
+        "0.56.0", "py056_scenarios", "py056-", HERE.parent / "cases-0.56" / "python",
+        protocol_factory=True, ack_chunks=False, settle=0.02,
+        loggers=("room_server_client", "protocol", "meshagent", "websocket_protocol"), quiet_root=True,
+    ),
+}
 
 
 # --------------------------------------------------------------------------- running
@@ -101,16 +144,25 @@ def _legacy_storage_handler(log: EventLog, event_name: str) -> Callable[..., Non
     return handler
 
 
-async def run_scenario(sc: Scenario) -> Recording:
-    server = FakeRoom(script=sc.script(), pushes=sc.pushes, room_name=ROOM_NAME)
+async def run_scenario(sc: Scenario, version: Version) -> Recording:
+    server = FakeRoom(
+        script=sc.script(), pushes=sc.pushes, room_name=ROOM_NAME, ack_chunks=version.ack_chunks, token=TOKEN
+    )
     Running.server = server
     port = await server.start()
     problems: list[str] = []
     try:
-        protocol = WebSocketClientProtocol(url=f"ws://127.0.0.1:{port}/rooms/{ROOM_NAME}", token=TOKEN)
+        url = f"ws://127.0.0.1:{port}/rooms/{ROOM_NAME}"
         log = EventLog()
         room_kwargs = sc.room_kwargs(log) if sc.room_kwargs is not None else {}
-        room = RoomClient(protocol=protocol, **room_kwargs)
+        if version.protocol_factory:
+            room = RoomClient(
+                protocol_factory=lambda: WebSocketClientProtocol(url=url, token=TOKEN),
+                reconnect_timeout=0,
+                **room_kwargs,
+            )
+        else:
+            room = RoomClient(protocol=WebSocketClientProtocol(url=url, token=TOKEN), **room_kwargs)
 
         # Registered before connecting: the fake room pushes right after the handshake.
         for name in sc.listen:
@@ -140,7 +192,7 @@ async def run_scenario(sc: Scenario) -> Recording:
                     await asyncio.wait_for(server.script_done.wait(), CALL_TIMEOUT)
                     while room._pending_requests:
                         await asyncio.sleep(0.01)
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(version.settle)
                 if log.events:
                     problems.append(f"unexpected events: {log.events}")
 
@@ -158,13 +210,15 @@ async def run_scenario(sc: Scenario) -> Recording:
     if problems:
         raise RuntimeError(f"{sc.id}: " + "; ".join(problems))
 
-    return Recording(scenario=sc, frames=frames, outcome=outcome, connect=server.connect)
+    connect = server.connect_auth if version.protocol_factory else server.connect
+    return Recording(scenario=sc, frames=frames, outcome=outcome, connect=connect)
 
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=HERE.parent / "cases" / "python")
+    parser.add_argument("--sdk", choices=sorted(VERSIONS), default="0.35.8", help="the SDK version to record")
+    parser.add_argument("--out", type=Path, help="default: cases/python (0.35.8), cases-0.56/python (0.56.0)")
     parser.add_argument("--only", action="append", default=[], help="record only these case ids")
     parser.add_argument(
         "--sdk-logs",
@@ -172,62 +226,39 @@ async def main() -> int:
         help="show the SDK's own log output (some scenarios make it log expected errors)",
     )
     args = parser.parse_args()
+    version = VERSIONS[args.sdk]
+    sdk = {"name": "meshagent-api", "language": "python", "version": version.sdk_version}
 
     if not args.sdk_logs:
         # e.g. "No secret handler registered", "unable to write developer log": expected in
         # some scenarios, and not part of the recording.
-        for name in ("room_server_client", "protocol"):
+        for name in version.loggers:
             logging.getLogger(name).setLevel(logging.CRITICAL)
+        if version.quiet_root:
+            logging.getLogger().setLevel(logging.CRITICAL)
 
-    if meshagent.api.__version__ != SDK_VERSION:
-        print(f"meshagent-api {meshagent.api.__version__} installed, {SDK_VERSION} required", file=sys.stderr)
+    if meshagent.api.__version__ != version.sdk_version:
+        print(f"meshagent-api {meshagent.api.__version__} installed, {version.sdk_version} required", file=sys.stderr)
         return 2
 
-    out: Path = args.out
+    out: Path = args.out or version.out
     out.mkdir(parents=True, exist_ok=True)
 
-    SCENARIOS = py_scenarios.SCENARIOS
+    SCENARIOS = importlib.import_module(version.scenarios).SCENARIOS
     ids = [s.id for s in SCENARIOS]
     assert len(ids) == len(set(ids)), "duplicate case id"
+    assert all(i.startswith(version.prefix) for i in ids), f"every {version.sdk_version} case id starts with {version.prefix}"
 
     selected = [s for s in SCENARIOS if not args.only or s.id in args.only]
-    connect: dict[str, Any] | None = None
-    written: set[str] = set()
-    failures = 0
+    results: list[tuple[Scenario, Recording | Exception]] = []
     for sc in selected:
         try:
-            rec = await run_scenario(sc)
-        except Exception as ex:  # noqa: BLE001 - report and go on with the other scenarios
-            failures += 1
-            print(f"FAIL {sc.id}: {type(ex).__name__}: {ex}", file=sys.stderr)
-            continue
-        if connect is None:
-            connect = rec.connect
-        elif connect != rec.connect:
-            print(f"FAIL {sc.id}: connect URL differs between scenarios", file=sys.stderr)
-            failures += 1
-        name = f"{sc.id}.yaml"
-        text = render_case(rec, SDK)
-        try:
-            check_round_trip(text, case_document(rec, SDK))
-        except RuntimeError as ex:
-            failures += 1
-            print(f"FAIL {sc.id}: {ex}", file=sys.stderr)
-            continue
-        (out / name).write_text(text, encoding="utf-8")
-        written.add(name)
-        print(f"ok   {sc.id}  ({len(rec.frames)} frames, outcome: {next(iter(rec.outcome))})")
-
-    if connect is not None:
-        (out / "_connect.yaml").write_text(render_connect(connect, SDK), encoding="utf-8")
-
-    if not args.only and failures == 0:
-        for stale in sorted(out.glob("py-*.yaml")):
-            if stale.name not in written:
-                print(f"removing stale {stale.name}")
-                stale.unlink()
-
-    print(f"{len(written)} case(s) written to {out}, {failures} failure(s)")
+            results.append((sc, await run_scenario(sc, version)))
+        except Exception as ex:  # noqa: BLE001 - reported by write_cases; go on with the other scenarios
+            results.append((sc, ex))
+    failures = write_cases(
+        results, out, sdk, prefix=version.prefix, connect_auth=version.protocol_factory, full_run=not args.only
+    )
     return 1 if failures else 0
 
 

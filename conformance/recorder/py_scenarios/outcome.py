@@ -69,7 +69,7 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
-    # Only reached by 0.56 values (record_python_056.py): uuid.UUID -> str; the dataset value
+    # Only reached by 0.56 values (record_python.py --sdk 0.56.0): uuid.UUID -> str; the dataset value
     # wrappers (DatasetStruct, DatasetJson, ...) -> their own to_json().
     if isinstance(value, uuid.UUID):
         return str(value)
