@@ -1,4 +1,9 @@
-"""containers.* scenarios (the non-streaming tools; see streaming.py for the others)."""
+"""containers.* scenarios (the non-streaming tools; see streaming.py for the others).
+
+py056_scenarios/containers.py derives its cases from these, so this module also imports under
+meshagent-api 0.56.0, where ProjectStorageMountSpec became a named VolumeStorageMountSpec (the
+`volumes` mount list): MOUNTS then holds the 0.56 equivalent, and the cases record what 0.56 sends.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,24 @@ from meshagent.api.specs.service import (
     EmptyDirMountSpec,
     FileStorageMountSpec,
     ImageStorageMountSpec,
-    ProjectStorageMountSpec,
     RoomStorageMountSpec,
 )
+
+try:
+    from meshagent.api.specs.service import ProjectStorageMountSpec
+
+    PROJECT_MOUNT: dict[str, Any] = {"project": [ProjectStorageMountSpec(path="/project")]}
+except ImportError:  # meshagent-api 0.56.0
+    from meshagent.api.specs.service import VolumeStorageMountSpec
+
+    PROJECT_MOUNT = {"volumes": [VolumeStorageMountSpec(name="project", path="/project")]}
 
 from .common import LONG_TEXT, Scenario, case, error_reply, json_reply
 
 
 MOUNTS = ContainerMountSpec(
     room=[RoomStorageMountSpec(path="/data", subpath="projects/ünï")],
-    project=[ProjectStorageMountSpec(path="/project")],
+    **PROJECT_MOUNT,
     images=[ImageStorageMountSpec(image="ghcr.io/example/tools:1", path="/tools")],
     files=[FileStorageMountSpec(path="/etc/app/config.toml", text='name = "démo ✓"\n' + LONG_TEXT)],
     empty_dirs=[EmptyDirMountSpec(path="/tmp/scratch")],
