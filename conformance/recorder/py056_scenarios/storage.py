@@ -4,26 +4,12 @@ chunks are one-way in 0.56: the fake room does not answer them)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from meshagent.api import RoomClient
-
-import stream_cases as streams
 from fake_room import Push
-from py_scenarios.common import EMPTY, Scenario, b64, json_reply
+from py_scenarios.common import EMPTY, Scenario, json_reply
 from py_scenarios.storage import STORAGE_SCENARIOS as STORAGE_035
+from py_scenarios.streaming import STORAGE_STREAM_SCENARIOS as STORAGE_STREAMS_035
 
 from .common import derive
-
-
-async def _aiter(items: list[Any]):
-    for item in items:
-        yield item
-
-
-async def _download(room: RoomClient, path: str) -> dict[str, Any]:
-    f = await room.storage.download(path=path)
-    return {"name": f.name, "mime_type": f.mime_type, "size": len(f.data), "data": b64(f.data)}
 
 
 STORAGE_SCENARIOS: list[Scenario] = [
@@ -91,44 +77,6 @@ STORAGE_SCENARIOS: list[Scenario] = [
         ],
         listen=["file.moved", "file.updated"],
     ),
-    Scenario(
-        id="py056-storage-upload-multi-chunk",
-        method="storage.upload",
-        arguments={"path": "docs/notes ✓.txt", "overwrite": True},
-        input=[b64(streams.UPLOAD_TEXT)],
-        steps=streams.upload_sized_steps(streams.UPLOAD_TEXT, streams.UPLOAD_PULL),
-        run=lambda room: room.storage.upload(path="docs/notes ✓.txt", data=streams.UPLOAD_TEXT, overwrite=True),
-    ),
-    Scenario(
-        id="py056-storage-upload-stream-unsized",
-        method="storage.upload",
-        arguments={"path": "media/clip.bin", "name": "clip (1).bin", "mime_type": "video/mp2t"},
-        input=[b64(p) for p in streams.UPLOAD_PARTS],
-        steps=streams.upload_unsized_steps(1),
-        run=lambda room: room.storage.upload_stream(
-            path="media/clip.bin", chunks=_aiter(streams.UPLOAD_PARTS), name="clip (1).bin", mime_type="video/mp2t"
-        ),
-    ),
-    Scenario(
-        id="py056-storage-upload-error-chunk",
-        method="storage.upload",
-        arguments={"path": "docs/big.bin"},
-        input=[b64(streams.UPLOAD_ERROR_DATA)],
-        steps=streams.upload_error_steps(),
-        run=lambda room: room.storage.upload(path="docs/big.bin", data=streams.UPLOAD_ERROR_DATA),
-    ),
-    Scenario(
-        id="py056-storage-download-multi-chunk",
-        method="storage.download",
-        arguments={"path": "reports/rapport ✓.md"},
-        steps=streams.download_steps("rapport ✓.md", "text/markdown", streams.DOWNLOAD_TEXT, streams.DOWNLOAD_PIECE),
-        run=lambda room: _download(room, "reports/rapport ✓.md"),
-    ),
-    Scenario(
-        id="py056-storage-download-empty",
-        method="storage.download",
-        arguments={"path": "docs/empty.txt"},
-        steps=streams.download_steps("empty.txt", "text/plain", b"", 1),
-        run=lambda room: _download(room, "docs/empty.txt"),
-    ),
+    # upload / download streams: the 0.35.8 calls (without the abnormal close)
+    *derive(STORAGE_STREAMS_035, skip=["py-storage-download-abnormal-close"]),
 ]

@@ -1,7 +1,8 @@
 """The Python scenarios, in recording order (case files are written in this order).
 
 SCENARIOS is built on first access, so that the 0.56 recorder (py056_scenarios) can import single
-modules of this package (common, outcome, ...) without the 0.35.8-only ones (database, secrets).
+modules of this package (common, outcome, containers, streaming, ...) without the 0.35.8-only ones
+(database, database_streams, secrets).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def _all() -> list[Any]:
     from .memory import MEMORY_SCENARIOS
     from .secrets import SECRETS_SCENARIOS
     from .containers import CONTAINERS_SCENARIOS
-    from .streaming import STREAM_SCENARIOS
+    from .streaming import STORAGE_STREAM_SCENARIOS, TOOL_STREAM_SCENARIOS
+    from .database_streams import DATABASE_STREAM_SCENARIOS
 
     return [
         *STORAGE_SCENARIOS,
@@ -38,7 +40,9 @@ def _all() -> list[Any]:
         *MEMORY_SCENARIOS,
         *SECRETS_SCENARIOS,
         *CONTAINERS_SCENARIOS,
-        *STREAM_SCENARIOS,
+        *STORAGE_STREAM_SCENARIOS,
+        *DATABASE_STREAM_SCENARIOS,
+        *TOOL_STREAM_SCENARIOS,
     ]
 
 
