@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from py_scenarios.common import Scenario, json_reply
-from py_scenarios.services import SERVICE_SPECS, SERVICES_SCENARIOS as SERVICES_035
+from py_scenarios.services import CHATBOT_STATE, EXTERNAL_STATE, SERVICE_SPECS, SERVICES_SCENARIOS as SERVICES_035
 
 from .common import derive
 
@@ -19,14 +19,7 @@ SERVICES_SCENARIOS: list[Scenario] = [
             "services_json": [json.dumps(s) for s in SERVICE_SPECS],
             "service_states": [
                 {
-                    "service_id": "svc-chatbot",
-                    "state": "running",
-                    "container_id": "c-1234",
-                    "restart_scheduled_at": None,
-                    "started_at": 1717171717.25,
-                    "restart_count": 2,
-                    "last_exit_code": 137,
-                    "last_exit_at": 1717171700.0,
+                    **CHATBOT_STATE,
                     "last_start_error": "image pull backoff ✗",
                     "last_start_error_at": 1717171600.5,
                     "status": {"ports": [
@@ -39,7 +32,7 @@ SERVICES_SCENARIOS: list[Scenario] = [
                          "count": 3, "first_timestamp": 1717171000.0, "last_timestamp": 1717171500.0},
                     ],
                 },
-                {"service_id": "docs-mcp", "state": "external"},
+                EXTERNAL_STATE,
             ],
         })],
         run=lambda r: r.services.list(),

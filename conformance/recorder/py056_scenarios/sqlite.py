@@ -15,35 +15,14 @@ import arrow_cases as ac
 from fake_room import Step, chunk_step, open_step, response_chunk
 from stream_cases import binary, client_close, error_chunk, server_close
 from py_scenarios.common import EMPTY, Scenario, b64, case, error_reply, json_reply
-from py_scenarios.outcome import to_jsonable
+from py_scenarios.streaming import _aiter
 
-PEOPLE = pa.Table.from_pylist(ac.PEOPLE_ROWS, schema=ac.PEOPLE_SCHEMA)
+# The Arrow values and the outcome helpers are those of the dataset cases.
+from .dataset import PEOPLE, QUERY_SCHEMA, _batches, _exec, _execution, _schema
+
 SCHEMA_REPLY = {"type": "binary", "headers": {"kind": "schema"}}
-QUERY_SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("name", pa.string())])
 QUERY_REPLY = {"type": "binary", "headers": {"kind": "query", "query_id": "sq-1"}}
 DB = "app.db"
-
-
-def _rows(table: pa.Table) -> Any:
-    return to_jsonable(table.to_pylist())
-
-
-async def _schema(coro) -> Any:
-    return ac.schema_json(await coro)
-
-
-async def _batches(agen) -> Any:
-    return [_rows(t) async for t in agen]
-
-
-def _execution(value: Any) -> Any:
-    if hasattr(value, "schema"):
-        return {"query_id": value.query_id, "schema": ac.schema_json(value.schema)}
-    return {"rows_affected": value.rows_affected}
-
-
-async def _exec(coro) -> Any:
-    return _execution(await coro)
 
 
 async def _batch(coro) -> Any:
@@ -68,11 +47,6 @@ COMPLETE = {"kind": "complete", "size": BACKUP_SIZE, "sha256": BACKUP_SHA}
 async def _backup(room) -> Any:
     out = [b64(chunk) async for chunk in room.sqlite.backup(database=DB)]
     return out
-
-
-async def _aiter(items):
-    for item in items:
-        yield item
 
 
 SQLITE_SCENARIOS: list[Scenario] = [

@@ -40,6 +40,19 @@ SERVICE_SPECS = [
     },
 ]
 
+# The runtime state of the first service (py056_scenarios/services.py extends it with 0.56 fields).
+CHATBOT_STATE = {
+    "service_id": "svc-chatbot",
+    "state": "running",
+    "container_id": "c-1234",
+    "restart_scheduled_at": None,
+    "started_at": 1717171717.25,
+    "restart_count": 2,
+    "last_exit_code": 137,
+    "last_exit_at": 1717171700.0,
+}
+EXTERNAL_STATE = {"service_id": "docs-mcp", "state": "external"}
+
 SERVICES_SCENARIOS: list[Scenario] = [
     # ServicesClient.list_with_state(); list() returns just its .services.
     case(
@@ -49,19 +62,7 @@ SERVICES_SCENARIOS: list[Scenario] = [
         json_reply(
             {
                 "services_json": [json.dumps(s) for s in SERVICE_SPECS],
-                "service_states": [
-                    {
-                        "service_id": "svc-chatbot",
-                        "state": "running",
-                        "container_id": "c-1234",
-                        "restart_scheduled_at": None,
-                        "started_at": 1717171717.25,
-                        "restart_count": 2,
-                        "last_exit_code": 137,
-                        "last_exit_at": 1717171700.0,
-                    },
-                    {"service_id": "docs-mcp", "state": "external"},
-                ],
+                "service_states": [CHATBOT_STATE, EXTERNAL_STATE],
             }
         ),
         run=lambda r: r.services.list_with_state(),
