@@ -3,30 +3,51 @@
 #   conformance/recorder/record.sh python [--only CASE_ID ...] [--sdk-logs]
 #   conformance/recorder/record.sh typescript | python-0.56 | typescript-0.39 [--only CASE_ID ...]
 # Creates conformance/recorder/.venv if missing, installs requirements.txt into it and runs the
-# driver, which rewrites every conformance/cases/python/*.yaml (all toolkits, the agents surface
-# and the push events; see README.md) and removes stale py-*.yaml files after a clean full run.
+# runner (record_python.py / record_typescript.py with the SDK version), which rewrites every
+# case file of that SDK (all toolkits, the agents surface and the push events; see README.md) and
+# removes stale ones after a clean full run.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 sdk="${1:-}"
 [ $# -gt 0 ] && shift
 
+# make_venv DIR REQUIREMENTS [MIN_PYTHON]: create the venv DIR if missing (with $PYTHON, or
+# ~/.pyenv's 3.13.0, python3.13 or python3; checked to be MIN_PYTHON or later when given) and
+# install REQUIREMENTS into it.
+make_venv() {
+  local venv="$1" requirements="$2" min="${3:-}"
+  if [ ! -x "$venv/bin/python" ]; then
+    local py="${PYTHON:-}"
+    if [ -z "$py" ]; then
+      for candidate in "$HOME/.pyenv/versions/3.13.0/bin/python3.13" python3.13 python3; do
+        if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
+      done
+    fi
+    [ -n "$py" ] || { echo "no python3.13 found (set PYTHON=...)" >&2; exit 1; }
+    if [ -n "$min" ]; then
+      "$py" -c 'import sys; sys.exit(0 if sys.version_info >= tuple(map(int, sys.argv[1].split("."))) else 1)' "$min" \
+        || { echo "$py is older than $min ($(basename "$requirements") needs >= $min)" >&2; exit 1; }
+    fi
+    "$py" -m venv "$venv"
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+}
+
+# npm_sdk DIR VERSION: make sure DIR/node_modules holds @meshagent/meshagent VERSION (npm ci).
+npm_sdk() {
+  local dir="$1" version="$2" have
+  command -v node >/dev/null 2>&1 || { echo "node not found (Node 20+ and npm are needed)" >&2; exit 1; }
+  have="$(cd "$dir" && node -p 'require("./node_modules/@meshagent/meshagent/package.json").version' 2>/dev/null || true)"
+  if [ "$have" != "$version" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund)
+  fi
+}
+
 case "$sdk" in
   python)
     venv="$here/.venv"
-    if [ ! -x "$venv/bin/python" ]; then
-      py="${PYTHON:-}"
-      if [ -z "$py" ]; then
-        for candidate in "$HOME/.pyenv/versions/3.13.0/bin/python3.13" python3.13 python3; do
-          if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
-        done
-      fi
-      [ -n "$py" ] || { echo "no python3.13 found (set PYTHON=...)" >&2; exit 1; }
-      "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13) else 1)' \
-        || { echo "$py is older than 3.13 (meshagent-api 0.35.8 needs >= 3.13)" >&2; exit 1; }
-      "$py" -m venv "$venv"
-    fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+    make_venv "$venv" "$here/requirements.txt" 3.13
     cd "$here"
     exec "$venv/bin/python" record_python.py --sdk 0.35.8 --out "$(cd "$here/.." && pwd)/cases/python" "$@"
     ;;
@@ -34,24 +55,8 @@ case "$sdk" in
     # @meshagent/meshagent 0.35.8 via node (ts/driver.mjs); the fake room runs in the venv above,
     # created the same way if missing. Rewrites conformance/cases/typescript/*.yaml.
     venv="$here/.venv"
-    if [ ! -x "$venv/bin/python" ]; then
-      py="${PYTHON:-}"
-      if [ -z "$py" ]; then
-        for candidate in "$HOME/.pyenv/versions/3.13.0/bin/python3.13" python3.13 python3; do
-          if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
-        done
-      fi
-      [ -n "$py" ] || { echo "no python3.13 found (set PYTHON=...)" >&2; exit 1; }
-      "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13) else 1)' \
-        || { echo "$py is older than 3.13 (requirements.txt needs >= 3.13)" >&2; exit 1; }
-      "$py" -m venv "$venv"
-    fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-    command -v node >/dev/null 2>&1 || { echo "node not found (Node 20+ and npm are needed)" >&2; exit 1; }
-    have="$(cd "$here/ts" && node -p 'require("./node_modules/@meshagent/meshagent/package.json").version' 2>/dev/null || true)"
-    if [ "$have" != "0.35.8" ]; then
-      (cd "$here/ts" && npm ci --no-audit --no-fund)
-    fi
+    make_venv "$venv" "$here/requirements.txt" 3.13
+    npm_sdk "$here/ts" 0.35.8
     cd "$here"
     exec "$venv/bin/python" record_typescript.py --sdk 0.35.8 --out "$(cd "$here/.." && pwd)/cases/typescript" "$@"
     ;;
@@ -59,17 +64,7 @@ case "$sdk" in
     # meshagent-api 0.56.0 in its own venv (.venv-0.56), next to the 0.35.8 one. Rewrites
     # conformance/cases-0.56/python/py056-*.yaml (see README.md, "Protocol 0.56").
     venv="$here/.venv-0.56"
-    if [ ! -x "$venv/bin/python" ]; then
-      py="${PYTHON:-}"
-      if [ -z "$py" ]; then
-        for candidate in "$HOME/.pyenv/versions/3.13.0/bin/python3.13" python3.13 python3; do
-          if command -v "$candidate" >/dev/null 2>&1; then py="$candidate"; break; fi
-        done
-      fi
-      [ -n "$py" ] || { echo "no python3.13 found (set PYTHON=...)" >&2; exit 1; }
-      "$py" -m venv "$venv"
-    fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements-0.56.txt"
+    make_venv "$venv" "$here/requirements-0.56.txt"
     cd "$here"
     exec "$venv/bin/python" record_python.py --sdk 0.56.0 --out "$(cd "$here/.." && pwd)/cases-0.56/python" "$@"
     ;;
@@ -81,11 +76,7 @@ case "$sdk" in
     if [ ! -x "$venv/bin/python" ]; then
       echo "run '$0 python' once first (it creates $venv)" >&2; exit 1
     fi
-    command -v node >/dev/null 2>&1 || { echo "node not found (Node 20+ and npm are needed)" >&2; exit 1; }
-    have="$(cd "$here/ts-0.39" && node -p 'require("./node_modules/@meshagent/meshagent/package.json").version' 2>/dev/null || true)"
-    if [ "$have" != "0.39.9" ]; then
-      (cd "$here/ts-0.39" && npm ci --no-audit --no-fund)
-    fi
+    npm_sdk "$here/ts-0.39" 0.39.9
     cd "$here"
     exec "$venv/bin/python" record_typescript.py --sdk 0.39.9 --out "$(cd "$here/.." && pwd)/cases-0.56/typescript" "$@"
     ;;
