@@ -9,6 +9,7 @@ from meshagent.api.participant import Participant
 from meshagent.api.room_server_client import RemoteParticipant
 
 from fake_room import Push
+from push_cases import MESSAGING_PUSHES
 
 from .common import BLOB, EventLog, Scenario, b64, case, error_reply, py_json
 from .outcome import participant_json, to_jsonable
@@ -23,56 +24,6 @@ def _to(participant_id: str) -> Participant:
 
 CHAT_MESSAGE = {"text": "héllo wörld 👋", "thread": "t-1", "mentions": ["bob"], "n": 1, "ratio": 0.5}
 
-REMOTE_BOB = {"id": "p-remote", "role": "agent", "attributes": {"name": "bob", "status": "idle"}}
-REMOTE_ZOE = {"id": "p-user", "role": "user", "attributes": {"name": "Zoë 🌟", "tags": ["a", "b"]}}
-
-MESSAGING_PUSHES = [
-    Push(
-        type="messaging.send",
-        header={
-            "from_participant_id": "server",
-            "type": "messaging.enabled",
-            "message": {"participants": [REMOTE_BOB, REMOTE_ZOE]},
-        },
-    ),
-    Push(
-        type="messaging.send",
-        header={
-            "from_participant_id": "server",
-            "type": "participant.enabled",
-            "message": {"id": "p-new", "role": "tool", "attributes": {"name": "Ünïcode ✓", "empty": ""}},
-        },
-    ),
-    Push(
-        type="messaging.send",
-        header={
-            "from_participant_id": "p-remote",
-            "type": "participant.attributes",
-            "message": {"attributes": {"status": "busy", "progress": 0.75}},
-        },
-    ),
-    Push(
-        type="messaging.send",
-        header={
-            "from_participant_id": "server",
-            "type": "participant.disabled",
-            "message": {"id": "p-new"},
-        },
-    ),
-    Push(
-        type="messaging.send",
-        header={
-            "from_participant_id": "p-remote",
-            "type": "chat",
-            "message": {"text": "here is the file ✓", "name": "report.bin"},
-        },
-        tail=b"\x00\x01\x02\xfe\xffattachment bytes",
-    ),
-    Push(
-        type="messaging.send",
-        header={"from_participant_id": "p-user", "type": "", "message": {}},
-    ),
-]
 
 
 def listen_messaging(room: RoomClient, log: EventLog) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from meshagent.api import RoomClient
 from meshagent.api.oauth import ConnectorRef, OAuthClientConfig
 
-from fake_room import Push
+from push_cases import OAUTH_PUSH, SECRET_PUSH
 
 from .common import EMPTY, EventLog, Scenario, b64, case, error_reply, json_reply
 from .outcome import to_jsonable
@@ -43,34 +44,8 @@ def oauth_handler_kwargs(log: EventLog) -> dict[str, Any]:
     return {"oauth_token_request_handler": handler}
 
 
-OAUTH_PUSH = Push(
-    type="secrets.request_oauth_token",
-    header={
-        "request_id": "req-oauth-1",
-        "request": {
-            "connector": None,
-            "oauth": OAUTH.model_dump(mode="json"),
-            "redirect_uri": "https://app.example.test/oauth/callback",
-            "participant_id": "p-local",
-            "timeout": 300,
-            "delegate_to": None,
-        },
-        "challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-    },
-)
-SECRET_PUSH = Push(
-    type="secrets.request_secret",
-    header={
-        "request_id": "req-secret-1",
-        "request": {
-            "url": "https://api.example.test",
-            "type": "application/x-api-key",
-            "participant_id": "p-local",
-            "timeout": 120,
-            "delegate_to": "p-agent",
-        },
-    },
-)
+# The pushes carry the same OAuth config, as the SDK's model dumps it.
+assert json.dumps(OAUTH_PUSH.header["request"]["oauth"]) == json.dumps(OAUTH.model_dump(mode="json"))
 
 SECRETS_SCENARIOS: list[Scenario] = [
     case(
