@@ -403,6 +403,21 @@ def build_logs_steps_channel_2(status: int | None) -> list[Step]:
     ]
 
 
+# --------------------------------------------------------------------------- containers.build (0.56)
+
+BUILD_CONTEXT = [bytes(range(256)) * 5, "tail of the archive ✓".encode("utf-8")]
+
+
+def build_steps(open_reply: dict[str, Any], chunks: int, final: list[Push] | None = None) -> list[Step]:
+    """containers.build (a request stream since 0.56): the invoke (control/open) is answered with
+    `open_reply`; the start chunk and `chunks` data chunks come without pulls; after the client's
+    close, `final` is pushed."""
+    steps = [open_step("containers", "build", reply=open_reply), chunk_step(binary(kind="start"))]
+    steps += [chunk_step(binary(kind="data")) for _ in range(chunks)]
+    steps.append(client_close(then=list(final or [])))
+    return steps
+
+
 # --------------------------------------------------------------------------- containers.exec
 
 EXEC_PROMPT = "ready ✓\n".encode("utf-8")

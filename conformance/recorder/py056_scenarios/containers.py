@@ -8,6 +8,7 @@ inspect_image is new."""
 from __future__ import annotations
 
 from py_scenarios.common import Scenario, case, error_reply, json_reply
+from replies_056 import IMAGE_056, INSPECT_IMAGE_REPLY, PUBLISHED_BUILDS_REPLY
 from py_scenarios.containers import CONTAINER, CONTAINERS_SCENARIOS as CONTAINERS_035
 
 from .common import derive
@@ -22,16 +23,6 @@ CONTAINERS_SCENARIOS: list[Scenario] = derive(
     ],
 )
 
-IMAGE_056 = {
-    "id": "sha256:abc",
-    "preferred_ref": "ghcr.io/example/chatbot:1.2.3",
-    "references": ["ghcr.io/example/chatbot:1.2.3", "chatbot:latest"],
-    "labels": {"org.opencontainers.image.title": "chatbot ✓"},
-    "created_at": "2025-01-02T03:04:05Z",
-    "updated_at": "2025-01-03T04:05:06.250000+00:00",
-    "target_media_type": "application/vnd.oci.image.index.v1+json",
-}
-
 CONTAINERS_SCENARIOS += [
     case(
         "py056-containers-list-images-056-fields",
@@ -43,22 +34,7 @@ CONTAINERS_SCENARIOS += [
         "py056-containers-inspect-image",
         "containers.inspect_image",
         {"image_id": "sha256:abc"},
-        json_reply({
-            "image": IMAGE_056,
-            "target": {"digest": "sha256:idx", "media_type": "application/vnd.oci.image.index.v1+json", "size": 1024,
-                       "annotations": {}},
-            "selected_manifest": {"digest": "sha256:man", "media_type": "application/vnd.oci.image.manifest.v1+json",
-                                  "size": 512},
-            "manifests": [
-                {"descriptor": {"digest": "sha256:man", "size": 512}, "platform_os": "linux",
-                 "platform_architecture": "amd64"},
-                {"descriptor": {"digest": "sha256:man2"}, "platform_os": "linux", "platform_architecture": "arm64",
-                 "platform_variant": "v8"},
-            ],
-            "config": {"digest": "sha256:cfg", "size": 2048},
-            "layers": [{"digest": "sha256:l1", "size": 1000000, "annotations": {"org.opencontainers.image.title": "ä"}}],
-            "content_size": 1003584,
-        }),
+        json_reply(INSPECT_IMAGE_REPLY),
     ),
     case(
         "py056-containers-inspect-image-error-not-found",
@@ -91,11 +67,7 @@ CONTAINERS_SCENARIOS += [
         "py056-containers-list-builds-published",
         "containers.list_builds",
         {},
-        json_reply({"builds": [{
-            "id": "b-7", "tag": "chatbot:dev", "status": "succeeded", "exit_code": 0,
-            "published_images": [{"tag": "chatbot:dev", "digest": "sha256:pub", "resolved_ref": "ghcr.io/x/chatbot@sha256:pub",
-                                  "optimized": True}],
-        }]}),
+        json_reply(PUBLISHED_BUILDS_REPLY),
     ),
     case(
         "py056-containers-list-containers-056-fields",

@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable
 from meshagent.api import RoomClient
 
 import stream_cases as streams
+from stream_cases import BUILD_CONTEXT, build_steps
 
 from py_scenarios.common import Scenario, b64
 from py_scenarios.streaming import TOOL_STREAM_SCENARIOS as TOOL_STREAMS_035, _aiter, _build_logs
@@ -18,20 +19,6 @@ from .common import derive
 
 
 # ---- 0.56 additions
-
-BUILD_CONTEXT = [bytes(range(256)) * 5, b"tail of the archive \xe2\x9c\x93"]
-
-
-def build_steps(*, open_reply: dict[str, Any], chunks: int, final: list | None = None) -> list:
-    """containers.build: the invoke (control/open) is answered with `open_reply`; the start chunk
-    and `chunks` data chunks come without pulls; after the client's close, `final` is pushed."""
-    from fake_room import open_step, chunk_step
-
-    steps = [open_step("containers", "build", reply=open_reply), chunk_step(streams.binary(kind="start"))]
-    steps += [chunk_step(streams.binary(kind="data")) for _ in range(chunks)]
-    steps.append(streams.client_close(then=list(final or [])))
-    return steps
-
 
 def _build(**kwargs: Any) -> Callable[[RoomClient], Awaitable[Any]]:
     return lambda room: room.containers.build(chunks=_aiter(BUILD_CONTEXT), **kwargs)

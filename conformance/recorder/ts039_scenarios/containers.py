@@ -4,30 +4,11 @@ without pulls, each acked; the invoke must be answered with json {build_id}), in
 
 from __future__ import annotations
 
-import stream_cases as streams
-from fake_room import chunk_step, open_step
+from replies_056 import IMAGE_056, INSPECT_IMAGE_REPLY, PUBLISHED_BUILDS_REPLY
+from stream_cases import BUILD_CONTEXT, build_steps
 from ts_scenarios.common import Scenario, b64, error_reply, json_reply, plain
 
 from .common import Scenario039
-
-BUILD_CONTEXT = [bytes(range(256)) * 5, "tail of the archive ✓".encode("utf-8")]
-
-IMAGE = {
-    "id": "sha256:abc",
-    "preferred_ref": "ghcr.io/example/chatbot:1.2.3",
-    "references": ["ghcr.io/example/chatbot:1.2.3", "chatbot:latest"],
-    "labels": {"org.opencontainers.image.title": "chatbot ✓"},
-    "created_at": "2025-01-02T03:04:05Z",
-    "updated_at": "2025-01-03T04:05:06.250000+00:00",
-    "target_media_type": "application/vnd.oci.image.index.v1+json",
-}
-
-
-def _build_steps(reply, chunks: int):
-    steps = [open_step("containers", "build", reply=reply), chunk_step(streams.binary(kind="start"))]
-    steps += [chunk_step(streams.binary(kind="data")) for _ in range(chunks)]
-    steps.append(streams.client_close())
-    return steps
 
 
 CONTAINERS_039: list[Scenario] = [
@@ -40,7 +21,7 @@ CONTAINERS_039: list[Scenario] = [
         call=("containers.build", [{"tag": "chatbot:dev", "mountPath": "/data", "contextPath": "src ✓",
                                     "size": sum(len(c) for c in BUILD_CONTEXT),
                                     "chunks": {"$async": [{"$bytes": b64(c)} for c in BUILD_CONTEXT]}}]),
-        steps=_build_steps(json_reply({"build_id": "b-50"}), len(BUILD_CONTEXT)),
+        steps=build_steps(json_reply({"build_id": "b-50"}), len(BUILD_CONTEXT)),
     ),
     Scenario039(
         id="ts039-containers-build-options",
@@ -52,7 +33,7 @@ CONTAINERS_039: list[Scenario] = [
                                     "dockerfilePath": "Dockerfile.dev", "optimizeImage": False, "private": True,
                                     "builderName": "fast ✓",
                                     "chunks": {"$async": [{"$bytes": b64(c)} for c in BUILD_CONTEXT]}}]),
-        steps=_build_steps(json_reply({"build_id": "b-51"}), len(BUILD_CONTEXT)),
+        steps=build_steps(json_reply({"build_id": "b-51"}), len(BUILD_CONTEXT)),
     ),
     # The control/open reply form (Python accepts it): TS rejects it.
     Scenario039(
@@ -62,39 +43,20 @@ CONTAINERS_039: list[Scenario] = [
         input=[b64(c) for c in BUILD_CONTEXT],
         call=("containers.build", [{"tag": "app:3", "mountPath": "/data", "contextPath": ".",
                                     "chunks": {"$async": [{"$bytes": b64(c)} for c in BUILD_CONTEXT]}}]),
-        steps=_build_steps({"type": "control", "method": "open"}, len(BUILD_CONTEXT)),
+        steps=build_steps({"type": "control", "method": "open"}, len(BUILD_CONTEXT)),
     ),
     plain("ts039-containers-list-images-039-fields", "containers.list_images", {}, "containers.listImages", [],
-          json_reply({"images": [IMAGE, {"id": "sha256:def"}]}), result_keys="wire"),
+          json_reply({"images": [IMAGE_056, {"id": "sha256:def"}]}), result_keys="wire"),
     plain("ts039-containers-inspect-image", "containers.inspect_image", {"image_id": "sha256:abc"},
           "containers.inspectImage", [{"imageId": "sha256:abc"}],
-          json_reply({
-              "image": IMAGE,
-              "target": {"digest": "sha256:idx", "media_type": "application/vnd.oci.image.index.v1+json",
-                         "size": 1024, "annotations": {}},
-              "selected_manifest": {"digest": "sha256:man", "media_type": "application/vnd.oci.image.manifest.v1+json",
-                                    "size": 512},
-              "manifests": [
-                  {"descriptor": {"digest": "sha256:man", "size": 512}, "platform_os": "linux",
-                   "platform_architecture": "amd64"},
-                  {"descriptor": {"digest": "sha256:man2"}, "platform_os": "linux", "platform_architecture": "arm64",
-                   "platform_variant": "v8"},
-              ],
-              "config": {"digest": "sha256:cfg", "size": 2048},
-              "layers": [{"digest": "sha256:l1", "size": 1000000, "annotations": {"org.opencontainers.image.title": "ä"}}],
-              "content_size": 1003584,
-          }), result_keys="wire"),
+          json_reply(INSPECT_IMAGE_REPLY), result_keys="wire"),
     plain("ts039-containers-inspect-image-error-not-found", "containers.inspect_image", {"image_id": "sha256:missing"},
           "containers.inspectImage", [{"imageId": "sha256:missing"}], error_reply("image not found", 1003)),
     plain("ts039-containers-wait-for-exit-status", "containers.wait_for_exit", {"container_id": "c-1234"},
           "containers.waitForExit", [{"containerId": "c-1234"}],
           json_reply({"exit_code": 137, "reason": "OOMKilled", "message": "out of memory ✗", "oom_killed": True})),
     plain("ts039-containers-list-builds-published", "containers.list_builds", {}, "containers.listBuilds", [],
-          json_reply({"builds": [{
-              "id": "b-7", "tag": "chatbot:dev", "status": "succeeded", "exit_code": 0,
-              "published_images": [{"tag": "chatbot:dev", "digest": "sha256:pub",
-                                    "resolved_ref": "ghcr.io/x/chatbot@sha256:pub", "optimized": True}],
-          }]}), result_keys="wire"),
+          json_reply(PUBLISHED_BUILDS_REPLY), result_keys="wire"),
 ]
 
 
