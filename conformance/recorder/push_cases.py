@@ -54,6 +54,27 @@ MESSAGING_PUSHES = [
     ),
 ]
 
+# participant.attributes / participant.disabled from, and a chat message of, a participant the SDK
+# does not know.
+UNKNOWN_PARTICIPANT_PUSHES = [
+    Push(
+        type="messaging.send",
+        header={
+            "from_participant_id": "p-ghost",
+            "type": "participant.attributes",
+            "message": {"attributes": {"status": "busy"}},
+        },
+    ),
+    Push(
+        type="messaging.send",
+        header={"from_participant_id": "server", "type": "participant.disabled", "message": {"id": "p-ghost"}},
+    ),
+    Push(
+        type="messaging.send",
+        header={"from_participant_id": "p-ghost", "type": "chat", "message": {"text": "boo 👻"}},
+    ),
+]
+
 OAUTH_PUSH = Push(
     type="secrets.request_oauth_token",
     header={

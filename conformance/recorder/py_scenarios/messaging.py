@@ -8,8 +8,7 @@ from meshagent.api import RoomClient
 from meshagent.api.participant import Participant
 from meshagent.api.room_server_client import RemoteParticipant
 
-from fake_room import Push
-from push_cases import MESSAGING_PUSHES
+from push_cases import MESSAGING_PUSHES, UNKNOWN_PARTICIPANT_PUSHES
 
 from .common import BLOB, EventLog, Scenario, b64, case, error_reply, py_json
 from .outcome import participant_json, to_jsonable
@@ -160,24 +159,7 @@ MESSAGING_SCENARIOS: list[Scenario] = [
         id="py-messaging-events-unknown-participant",
         method="events",
         arguments={},
-        pushes=[
-            Push(
-                type="messaging.send",
-                header={
-                    "from_participant_id": "p-ghost",
-                    "type": "participant.attributes",
-                    "message": {"attributes": {"status": "busy"}},
-                },
-            ),
-            Push(
-                type="messaging.send",
-                header={"from_participant_id": "server", "type": "participant.disabled", "message": {"id": "p-ghost"}},
-            ),
-            Push(
-                type="messaging.send",
-                header={"from_participant_id": "p-ghost", "type": "chat", "message": {"text": "boo 👻"}},
-            ),
-        ],
+        pushes=UNKNOWN_PARTICIPANT_PUSHES,
         setup=listen_messaging,
         expect_events=1,
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fake_room import Push
-from push_cases import MESSAGING_PUSHES, OAUTH_PUSH, SECRET_PUSH
+from push_cases import MESSAGING_PUSHES, OAUTH_PUSH, SECRET_PUSH, UNKNOWN_PARTICIPANT_PUSHES
 
 from .common import EMPTY, Scenario
 
@@ -38,24 +38,7 @@ EVENTS: list[Scenario] = [
     # no specific callback, but `message` still fires for each of the 3 pushes.
     events_case(
         "ts-messaging-events-unknown-participant",
-        [
-            Push(
-                type="messaging.send",
-                header={
-                    "from_participant_id": "p-ghost",
-                    "type": "participant.attributes",
-                    "message": {"attributes": {"status": "busy"}},
-                },
-            ),
-            Push(
-                type="messaging.send",
-                header={"from_participant_id": "server", "type": "participant.disabled", "message": {"id": "p-ghost"}},
-            ),
-            Push(
-                type="messaging.send",
-                header={"from_participant_id": "p-ghost", "type": "chat", "message": {"text": "boo 👻"}},
-            ),
-        ],
+        UNKNOWN_PARTICIPANT_PUSHES,
         ["messaging"],
         3,
     ),
