@@ -377,23 +377,13 @@ BUILD_LOG_LINES = [
 ]
 
 
-def build_logs_steps(status: int | None) -> list[Step]:
-    """channel 1 lines, then (if `status` is not None) channel 3 {"status": N}, then close."""
+def build_logs_steps(status: int | None, *, channel_2: bool = False) -> list[Step]:
+    """channel 1 lines, then (if `status` is not None) channel 3 {"status": N}, then close.
+    `channel_2` (0.56): one channel 2 (stderr) line after the first channel 1 line (Python 0.56
+    delivers channel 2 too; TS 0.39.9 does not)."""
     pushes = [response_chunk(binary(channel=1), line.encode("utf-8")) for line in BUILD_LOG_LINES]
-    if status is not None:
-        pushes.append(response_chunk(binary(channel=3), json.dumps({"status": status}).encode("utf-8")))
-    return [
-        open_step("containers", "get_build_logs"),
-        chunk_step(binary(kind="start"), then=[*pushes, server_close()]),
-        client_close(),
-    ]
-
-
-def build_logs_steps_channel_2(status: int | None) -> list[Step]:
-    """0.56: as build_logs_steps, with one channel 2 (stderr) line after the first channel 1 line
-    (Python 0.56 delivers channel 2 too; TS 0.39.9 does not)."""
-    pushes = [response_chunk(binary(channel=1), line.encode("utf-8")) for line in BUILD_LOG_LINES]
-    pushes.insert(1, response_chunk(binary(channel=2), "warning: pip is old ✗\n".encode("utf-8")))
+    if channel_2:
+        pushes.insert(1, response_chunk(binary(channel=2), "warning: pip is old ✗\n".encode("utf-8")))
     if status is not None:
         pushes.append(response_chunk(binary(channel=3), json.dumps({"status": status}).encode("utf-8")))
     return [

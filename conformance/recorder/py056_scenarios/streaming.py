@@ -32,7 +32,7 @@ STREAM_SCENARIOS: list[Scenario] = [
         id="py056-containers-get-build-logs-channel-2",
         method="containers.get_build_logs",
         arguments={"build_id": "b-44"},
-        steps=streams.build_logs_steps_channel_2(0),
+        steps=streams.build_logs_steps(0, channel_2=True),
         run=lambda room: _build_logs(room, build_id="b-44"),
     ),
     Scenario(

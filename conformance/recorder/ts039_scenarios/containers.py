@@ -115,7 +115,7 @@ EXTRA_039: list[Scenario] = [
     # TS 0.39.9 drops channel 2 (Python 0.56 delivers it).
     _stream("ts039-containers-get-build-logs-channel-2", "containers.get_build_logs", {"build_id": "b-44"},
             "containers.getBuildLogs", [{"buildId": "b-44"}],
-            _streams.build_logs_steps_channel_2(0), "log_stream", uuids=[LOGS_REQUEST_ID]),
+            _streams.build_logs_steps(0, channel_2=True), "log_stream", uuids=[LOGS_REQUEST_ID]),
     plain("ts039-containers-list-containers-039-fields", "containers.list_containers", {}, "containers.list", [],
           json_reply({"containers": [{
               "id": "c-1234", "image": "ghcr.io/example/chatbot:1.2.3", "image_id": "sha256:abc",
