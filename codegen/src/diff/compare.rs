@@ -1,0 +1,570 @@
+//! The walk over two [`Api`]s: core, flow table, shared types, toolkits and, inside a
+//! toolkit, tools, events, types and constants.
+
+use super::fields::{arrow, matched, type_text, Differ, FieldsAre};
+use super::rules;
+use super::{Change, Scope};
+use crate::ir::{
+    Api, Chunk, Event, FlowShape, JsonBody, Output, Stream, Tool, ToolKind, Toolkit, TypeDecl,
+};
+use crate::ir::{ConstGroup, Shape};
+
+/// Every change from `old` to `new`, unordered.
+pub(super) fn api(old: &Api, new: &Api) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut d = Differ {
+        scope: Scope::Core,
+        changes: &mut changes,
+    };
+    core(&mut d, old, new);
+    d.scope = Scope::Flows;
+    flows(&mut d, &old.flows, &new.flows);
+    d.scope = Scope::Shared;
+    let shared = |api: &Api| api.shared_types.iter().map(|(_, t)| t.clone()).collect();
+    let (old_shared, new_shared): (Vec<TypeDecl>, Vec<TypeDecl>) = (shared(old), shared(new));
+    types(&mut d, &old_shared, &new_shared);
+
+    let (removed, added, both) = matched(&old.toolkits, &new.toolkits, |t| t.name.clone());
+    for tk in removed {
+        d.scope = Scope::Toolkit(tk.name.clone());
+        d.push("(the toolkit)", &rules::TOOLKIT_REMOVED, tools_text(tk));
+    }
+    for tk in added {
+        d.scope = Scope::Toolkit(tk.name.clone());
+        d.push("(the toolkit)", &rules::TOOLKIT_ADDED, tools_text(tk));
+    }
+    for (o, n) in both {
+        d.scope = Scope::Toolkit(o.name.clone());
+        toolkit(&mut d, o, n);
+    }
+    changes
+}
+
+fn tools_text(tk: &Toolkit) -> String {
+    match tk.tools.len() {
+        1 => "1 tool".into(),
+        n => format!("{n} tools"),
+    }
+}
+
+fn core(d: &mut Differ<'_>, old: &Api, new: &Api) {
+    let (removed, added, both) =
+        matched(&old.client_packets, &new.client_packets, |p| p.wire.clone());
+    for p in removed {
+        d.push(
+            format!("client packet {}", p.wire),
+            &rules::PACKET_REMOVED,
+            String::new(),
+        );
+    }
+    for p in added {
+        d.push(
+            format!("client packet {}", p.wire),
+            &rules::PACKET_ADDED,
+            String::new(),
+        );
+    }
+    for (o, n) in both {
+        if o.reply != n.reply {
+            let detail = arrow(o.reply, n.reply);
+            d.push(
+                format!("client packet {}", o.wire),
+                &rules::PACKET_REPLY_CHANGED,
+                detail,
+            );
+        }
+    }
+    let (removed, added, _) = matched(&old.server_packets, &new.server_packets, |p| p.wire.clone());
+    for p in removed {
+        d.push(
+            format!("server packet {}", p.wire),
+            &rules::PACKET_REMOVED,
+            String::new(),
+        );
+    }
+    for p in added {
+        d.push(
+            format!("server packet {}", p.wire),
+            &rules::PACKET_ADDED,
+            String::new(),
+        );
+    }
+    let (removed, added, _) = matched(&old.content_types, &new.content_types, |c| c.wire.clone());
+    for c in removed {
+        d.push(
+            format!("content type {}", c.wire),
+            &rules::CONTENT_TYPE_REMOVED,
+            String::new(),
+        );
+    }
+    for c in added {
+        d.push(
+            format!("content type {}", c.wire),
+            &rules::CONTENT_TYPE_ADDED,
+            String::new(),
+        );
+    }
+    let (removed, added, both) = matched(&old.error_codes, &new.error_codes, |e| e.name.clone());
+    for e in removed {
+        d.push(
+            format!("error code {}", e.name),
+            &rules::ERROR_CODE_REMOVED,
+            e.code.to_string(),
+        );
+    }
+    for e in added {
+        d.push(
+            format!("error code {}", e.name),
+            &rules::ERROR_CODE_ADDED,
+            e.code.to_string(),
+        );
+    }
+    for (o, n) in both {
+        if o.code != n.code {
+            let detail = arrow(o.code, n.code);
+            d.push(
+                format!("error code {}", o.name),
+                &rules::ERROR_CODE_CHANGED,
+                detail,
+            );
+        }
+    }
+    events(d, &old.core_events, &new.core_events);
+    types(d, &old.packet_headers, &new.packet_headers);
+}
+
+fn flows(d: &mut Differ<'_>, old: &[FlowShape], new: &[FlowShape]) {
+    let (removed, added, both) = matched(old, new, |f| f.name.clone());
+    for f in removed {
+        d.push(
+            format!("flow {}", f.name),
+            &rules::FLOW_SHAPE_REMOVED,
+            String::new(),
+        );
+    }
+    for f in added {
+        d.push(
+            format!("flow {}", f.name),
+            &rules::FLOW_SHAPE_ADDED,
+            String::new(),
+        );
+    }
+    for (o, n) in both {
+        let path = format!("flow {}", o.name);
+        let method = |f: &FlowShape| {
+            f.method
+                .as_ref()
+                .map_or_else(|| "none".into(), |m| format!("{:?}", m.signature))
+        };
+        if o.method.as_ref().map(|m| m.signature) != n.method.as_ref().map(|m| m.signature) {
+            d.push(
+                path,
+                &rules::FLOW_SHAPE_METHOD_CHANGED,
+                arrow(method(o), method(n)),
+            );
+        } else if wire_shape(o) != wire_shape(n) {
+            d.push(
+                path,
+                &rules::FLOW_SHAPE_CHANGED,
+                arrow(wire_shape(o), wire_shape(n)),
+            );
+        }
+    }
+}
+
+/// The parts of a flow shape that decide the exchange, as text.
+fn wire_shape(f: &FlowShape) -> String {
+    format!(
+        "{:?}/{:?}{}/{:?}/{:?}/{:?}",
+        f.initiator,
+        f.request,
+        if f.request_acked { " acked" } else { "" },
+        f.response,
+        f.data,
+        f.pull
+    )
+}
+
+fn toolkit(d: &mut Differ<'_>, old: &Toolkit, new: &Toolkit) {
+    let (removed, added, both) = matched(&old.tools, &new.tools, |t| t.name.clone());
+    for t in removed {
+        d.push(
+            format!("tool {}", t.name),
+            &rules::TOOL_REMOVED,
+            kind_text(t),
+        );
+    }
+    for t in added {
+        d.push(format!("tool {}", t.name), &rules::TOOL_ADDED, kind_text(t));
+    }
+    for (o, n) in both {
+        tool(d, o, n);
+    }
+    events(d, &old.events, &new.events);
+    types(d, &old.types, &new.types);
+    constants(d, &old.constants, &new.constants);
+}
+
+fn kind_text(t: &Tool) -> String {
+    match &t.kind {
+        ToolKind::Plain { .. } => "plain".into(),
+        ToolKind::Stream(s) => format!("stream {}", s.shape.name),
+    }
+}
+
+fn tool(d: &mut Differ<'_>, old: &Tool, new: &Tool) {
+    let at = format!("tool {}", old.name);
+    match (&old.kind, &new.kind) {
+        (
+            ToolKind::Plain {
+                input: oi,
+                input_tail: ot,
+                output: oo,
+            },
+            ToolKind::Plain {
+                input: ni,
+                input_tail: nt,
+                output: no,
+            },
+        ) => {
+            d.fields(&format!("{at} / input"), oi, ni, FieldsAre::Inputs);
+            if ot != nt {
+                let text = |t: &Option<String>| t.clone().unwrap_or_else(|| "none".into());
+                d.push(
+                    at.clone(),
+                    &rules::INPUT_TAIL_CHANGED,
+                    arrow(text(ot), text(nt)),
+                );
+            }
+            output(d, &at, oo, no);
+        }
+        (ToolKind::Stream(o), ToolKind::Stream(n)) => stream(d, &at, o, n),
+        _ => d.push(
+            at,
+            &rules::TOOL_KIND_CHANGED,
+            arrow(kind_text(old), kind_text(new)),
+        ),
+    }
+}
+
+fn output_text(o: &Output) -> String {
+    match o {
+        Output::Ignore => "any (ignored)".into(),
+        Output::Empty => "empty".into(),
+        Output::EmptyOrJson => "empty or json (ignored)".into(),
+        Output::Text => "text".into(),
+        Output::File { empty_none } => {
+            format!("file{}", if *empty_none { " (empty: none)" } else { "" })
+        }
+        Output::Json(j) => {
+            let mut s = match &j.body {
+                JsonBody::Type(t) => format!("json {}", type_text(t)),
+                JsonBody::Fields(f) => format!("json {{{} fields}}", f.len()),
+            };
+            if let Some(r) = &j.returns {
+                s.push_str(&format!(" returns {r}"));
+            }
+            if let Some(p) = &j.present_when {
+                s.push_str(&format!(" present_when {p}"));
+            }
+            if j.empty_none {
+                s.push_str(" (empty: none)");
+            }
+            s
+        }
+    }
+}
+
+fn output(d: &mut Differ<'_>, at: &str, old: &Output, new: &Output) {
+    let path = format!("{at} / output");
+    let (Output::Json(o), Output::Json(n)) = (old, new) else {
+        if output_text(old) != output_text(new) {
+            d.push(
+                path,
+                &rules::OUTPUT_CHANGED,
+                arrow(output_text(old), output_text(new)),
+            );
+        }
+        return;
+    };
+    if (&o.returns, &o.present_when, o.empty_none) != (&n.returns, &n.present_when, n.empty_none) {
+        d.push(
+            path,
+            &rules::OUTPUT_CHANGED,
+            arrow(output_text(old), output_text(new)),
+        );
+        return;
+    }
+    match (&o.body, &n.body) {
+        (JsonBody::Type(ot), JsonBody::Type(nt)) if ot != nt => {
+            d.push(
+                path,
+                &rules::OUTPUT_TYPE_CHANGED,
+                arrow(type_text(ot), type_text(nt)),
+            );
+        }
+        (JsonBody::Type(_), JsonBody::Type(_)) => {}
+        (JsonBody::Fields(of), JsonBody::Fields(nf)) => match &o.returns {
+            // Only the returned field reaches the caller.
+            Some(r) => {
+                let ty = |fs: &[crate::ir::Field]| {
+                    fs.iter().find(|f| &f.wire == r).map(|f| type_text(&f.ty))
+                };
+                if ty(of) != ty(nf) {
+                    let text = |t: Option<String>| t.unwrap_or_else(|| "missing".into());
+                    let detail = arrow(text(ty(of)), text(ty(nf)));
+                    d.push(format!("{path} {r}"), &rules::OUTPUT_TYPE_CHANGED, detail);
+                }
+            }
+            None => d.fields(&path, of, nf, FieldsAre::Struct),
+        },
+        _ => d.push(
+            path,
+            &rules::OUTPUT_CHANGED,
+            arrow(output_text(old), output_text(new)),
+        ),
+    }
+}
+
+fn stream(d: &mut Differ<'_>, at: &str, old: &Stream, new: &Stream) {
+    if old.shape.name != new.shape.name {
+        let detail = arrow(&old.shape.name, &new.shape.name);
+        d.push(format!("{at} / flow"), &rules::STREAM_FLOW_CHANGED, detail);
+    }
+    if old.item != new.item {
+        let detail = arrow(format!("{:?}", old.item), format!("{:?}", new.item));
+        d.push(format!("{at} / item"), &rules::STREAM_ITEM_CHANGED, detail);
+    }
+    // The request `start` chunk's headers are the method's arguments.
+    let start = |s: &Stream| {
+        s.request
+            .iter()
+            .find(|c| c.kind == "start")
+            .map(|c| c.headers.clone())
+            .unwrap_or_default()
+    };
+    d.fields(
+        &format!("{at} / start"),
+        &start(old),
+        &start(new),
+        FieldsAre::Inputs,
+    );
+    chunks(
+        d,
+        &format!("{at} / request chunk"),
+        &old.request,
+        &new.request,
+        true,
+    );
+    chunks(
+        d,
+        &format!("{at} / response chunk"),
+        &old.response,
+        &new.response,
+        false,
+    );
+}
+
+fn chunks(d: &mut Differ<'_>, at: &str, old: &[Chunk], new: &[Chunk], request: bool) {
+    let (removed, added, both) = matched(old, new, |c| c.kind.clone());
+    for c in removed {
+        d.push(
+            format!("{at} {}", c.kind),
+            &rules::CHUNK_REMOVED,
+            c.content.clone(),
+        );
+    }
+    for c in added {
+        d.push(
+            format!("{at} {}", c.kind),
+            &rules::CHUNK_ADDED,
+            c.content.clone(),
+        );
+    }
+    for (o, n) in both {
+        let path = format!("{at} {}", o.kind);
+        if o.content != n.content {
+            d.push(
+                path.clone(),
+                &rules::CHUNK_CONTENT_CHANGED,
+                arrow(&o.content, &n.content),
+            );
+        }
+        if !(request && o.kind == "start") {
+            d.fields(&path, &o.headers, &n.headers, FieldsAre::Struct);
+        }
+    }
+}
+
+fn events(d: &mut Differ<'_>, old: &[Event], new: &[Event]) {
+    let (removed, added, both) = matched(old, new, |e| e.name.clone());
+    for e in removed {
+        d.push(
+            format!("event {}", e.name),
+            &rules::EVENT_REMOVED,
+            e.packet.clone(),
+        );
+    }
+    for e in added {
+        d.push(
+            format!("event {}", e.name),
+            &rules::EVENT_ADDED,
+            e.packet.clone(),
+        );
+    }
+    for (o, n) in both {
+        let path = format!("event {}", o.name);
+        if o.packet != n.packet {
+            d.push(
+                path.clone(),
+                &rules::EVENT_PACKET_CHANGED,
+                arrow(&o.packet, &n.packet),
+            );
+        }
+        if o.when != n.when {
+            let text = |w: &Option<(String, String)>| {
+                w.as_ref()
+                    .map_or_else(|| "any".into(), |(k, v)| format!("{k}={v}"))
+            };
+            let detail = arrow(text(&o.when), text(&n.when));
+            d.push(path.clone(), &rules::EVENT_SELECTOR_CHANGED, detail);
+        }
+        if o.tail != n.tail {
+            let text = |t: &Option<String>| t.clone().unwrap_or_else(|| "none".into());
+            d.push(
+                path.clone(),
+                &rules::EVENT_TAIL_CHANGED,
+                arrow(text(&o.tail), text(&n.tail)),
+            );
+        }
+        d.fields(
+            &format!("{path} / field"),
+            &o.fields,
+            &n.fields,
+            FieldsAre::Struct,
+        );
+    }
+}
+
+fn shape_text(s: &Shape) -> &'static str {
+    match s {
+        Shape::Struct(_) => "struct",
+        Shape::Enum(_) => "enum",
+        Shape::Union { .. } => "union",
+    }
+}
+
+fn types(d: &mut Differ<'_>, old: &[TypeDecl], new: &[TypeDecl]) {
+    let (removed, added, both) = matched(old, new, |t| t.name.clone());
+    for t in removed {
+        d.push(
+            format!("type {}", t.name),
+            &rules::TYPE_REMOVED,
+            shape_text(&t.shape).into(),
+        );
+    }
+    for t in added {
+        d.push(
+            format!("type {}", t.name),
+            &rules::TYPE_ADDED,
+            shape_text(&t.shape).into(),
+        );
+    }
+    for (o, n) in both {
+        let path = format!("type {}", o.name);
+        match (&o.shape, &n.shape) {
+            (Shape::Struct(of), Shape::Struct(nf)) => {
+                d.fields(&format!("{path} / field"), of, nf, FieldsAre::Struct);
+            }
+            (Shape::Enum(ov), Shape::Enum(nv)) => {
+                let (removed, added, _) = matched(ov, nv, |(v, _)| v.clone());
+                for (v, _) in removed {
+                    d.push(
+                        format!("{path} / value {v}"),
+                        &rules::ENUM_VALUE_REMOVED,
+                        String::new(),
+                    );
+                }
+                for (v, _) in added {
+                    d.push(
+                        format!("{path} / value {v}"),
+                        &rules::ENUM_VALUE_ADDED,
+                        String::new(),
+                    );
+                }
+            }
+            (
+                Shape::Union {
+                    tag: ot,
+                    variants: ov,
+                },
+                Shape::Union {
+                    tag: nt,
+                    variants: nv,
+                },
+            ) => {
+                if ot != nt {
+                    d.push(path.clone(), &rules::UNION_TAG_CHANGED, arrow(ot, nt));
+                }
+                let (removed, added, both) = matched(ov, nv, |(v, _, _)| v.clone());
+                for (v, _, _) in removed {
+                    let p = format!("{path} / variant {v}");
+                    d.push(p, &rules::UNION_VARIANT_REMOVED, String::new());
+                }
+                for (v, _, _) in added {
+                    d.push(
+                        format!("{path} / variant {v}"),
+                        &rules::UNION_VARIANT_ADDED,
+                        String::new(),
+                    );
+                }
+                for ((v, _, of), (_, _, nf)) in both {
+                    let p = format!("{path} / variant {v} field");
+                    d.fields(&p, of, nf, FieldsAre::Variant);
+                }
+            }
+            (os, ns) => {
+                let detail = arrow(shape_text(os), shape_text(ns));
+                d.push(path, &rules::TYPE_KIND_CHANGED, detail);
+            }
+        }
+    }
+}
+
+fn constants(d: &mut Differ<'_>, old: &[ConstGroup], new: &[ConstGroup]) {
+    let flat = |groups: &[ConstGroup]| -> Vec<(String, i64)> {
+        groups
+            .iter()
+            .flat_map(|g| {
+                g.values
+                    .iter()
+                    .map(move |(n, v, _)| (format!("{}::{n}", g.name), *v))
+            })
+            .collect()
+    };
+    let (old, new) = (flat(old), flat(new));
+    let (removed, added, both) = matched(&old, &new, |(n, _)| n.clone());
+    for (n, v) in removed {
+        d.push(
+            format!("constant {n}"),
+            &rules::CONSTANT_REMOVED,
+            v.to_string(),
+        );
+    }
+    for (n, v) in added {
+        d.push(
+            format!("constant {n}"),
+            &rules::CONSTANT_ADDED,
+            v.to_string(),
+        );
+    }
+    for ((n, o), (_, v)) in both {
+        if o != v {
+            d.push(
+                format!("constant {n}"),
+                &rules::CONSTANT_CHANGED,
+                arrow(o, v),
+            );
+        }
+    }
+}
