@@ -1,13 +1,14 @@
 //! The walk over two [`Api`]s: core, flow table, shared types, toolkits and, inside a
 //! toolkit, tools, events, types and constants.
 
+use super::decls::{constants, types};
 use super::fields::{arrow, matched, type_text, Differ, FieldsAre};
 use super::rules;
 use super::{Change, Scope};
 use crate::ir::{
     Api, Chunk, Event, FlowShape, JsonBody, Output, Stream, Tool, ToolKind, Toolkit, TypeDecl,
 };
-use crate::ir::{ConstGroup, Shape};
+use crate::spec::model::PushItem;
 
 /// Every change from `old` to `new`, unordered.
 pub(super) fn api(old: &Api, new: &Api) -> Vec<Change> {
@@ -152,9 +153,10 @@ fn flows(d: &mut Differ<'_>, old: &[FlowShape], new: &[FlowShape]) {
     for (o, n) in both {
         let path = format!("flow {}", o.name);
         let method = |f: &FlowShape| {
-            f.method
-                .as_ref()
-                .map_or_else(|| "none".into(), |m| format!("{:?}", m.signature))
+            f.method.as_ref().map_or_else(
+                || "none".into(),
+                |m| format!("{:?}", m.signature).to_lowercase(),
+            )
         };
         if o.method.as_ref().map(|m| m.signature) != n.method.as_ref().map(|m| m.signature) {
             d.push(
@@ -162,27 +164,36 @@ fn flows(d: &mut Differ<'_>, old: &[FlowShape], new: &[FlowShape]) {
                 &rules::FLOW_SHAPE_METHOD_CHANGED,
                 arrow(method(o), method(n)),
             );
-        } else if wire_shape(o) != wire_shape(n) {
-            d.push(
-                path,
-                &rules::FLOW_SHAPE_CHANGED,
-                arrow(wire_shape(o), wire_shape(n)),
-            );
+        } else {
+            let changes = wire_shape_changes(o, n);
+            if !changes.is_empty() {
+                d.push(path, &rules::FLOW_SHAPE_CHANGED, changes);
+            }
         }
     }
 }
 
-/// The parts of a flow shape that decide the exchange, as text.
-fn wire_shape(f: &FlowShape) -> String {
-    format!(
-        "{:?}/{:?}{}/{:?}/{:?}/{:?}",
-        f.initiator,
-        f.request,
-        if f.request_acked { " acked" } else { "" },
-        f.response,
-        f.data,
-        f.pull
-    )
+/// The parts of a flow shape that decide the exchange and differ between `o` and `n`,
+/// e.g. `data json -> binary`.
+fn wire_shape_changes(o: &FlowShape, n: &FlowShape) -> String {
+    let parts = |f: &FlowShape| {
+        [
+            ("initiator", format!("{:?}", f.initiator)),
+            ("request", format!("{:?}", f.request)),
+            ("request_acked", f.request_acked.to_string()),
+            ("response", format!("{:?}", f.response)),
+            ("data", format!("{:?}", f.data)),
+            ("pull", format!("{:?}", f.pull)),
+            ("item", f.item.to_string()),
+        ]
+    };
+    parts(o)
+        .iter()
+        .zip(parts(n).iter())
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, b)| format!("{} {}", a.0, arrow(a.1.to_lowercase(), b.1.to_lowercase())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn toolkit(d: &mut Differ<'_>, old: &Toolkit, new: &Toolkit) {
@@ -332,7 +343,12 @@ fn stream(d: &mut Differ<'_>, at: &str, old: &Stream, new: &Stream) {
         d.push(format!("{at} / flow"), &rules::STREAM_FLOW_CHANGED, detail);
     }
     if old.item != new.item {
-        let detail = arrow(format!("{:?}", old.item), format!("{:?}", new.item));
+        let text = |i: Option<PushItem>| match i {
+            Some(PushItem::Text) => "text",
+            Some(PushItem::LogEntry) => "log_entry",
+            None => "raw content",
+        };
+        let detail = arrow(text(old.item), text(new.item));
         d.push(format!("{at} / item"), &rules::STREAM_ITEM_CHANGED, detail);
     }
     // The request `start` chunk's headers are the method's arguments.
@@ -443,128 +459,5 @@ fn events(d: &mut Differ<'_>, old: &[Event], new: &[Event]) {
             &n.fields,
             FieldsAre::Struct,
         );
-    }
-}
-
-fn shape_text(s: &Shape) -> &'static str {
-    match s {
-        Shape::Struct(_) => "struct",
-        Shape::Enum(_) => "enum",
-        Shape::Union { .. } => "union",
-    }
-}
-
-fn types(d: &mut Differ<'_>, old: &[TypeDecl], new: &[TypeDecl]) {
-    let (removed, added, both) = matched(old, new, |t| t.name.clone());
-    for t in removed {
-        d.push(
-            format!("type {}", t.name),
-            &rules::TYPE_REMOVED,
-            shape_text(&t.shape).into(),
-        );
-    }
-    for t in added {
-        d.push(
-            format!("type {}", t.name),
-            &rules::TYPE_ADDED,
-            shape_text(&t.shape).into(),
-        );
-    }
-    for (o, n) in both {
-        let path = format!("type {}", o.name);
-        match (&o.shape, &n.shape) {
-            (Shape::Struct(of), Shape::Struct(nf)) => {
-                d.fields(&format!("{path} / field"), of, nf, FieldsAre::Struct);
-            }
-            (Shape::Enum(ov), Shape::Enum(nv)) => {
-                let (removed, added, _) = matched(ov, nv, |(v, _)| v.clone());
-                for (v, _) in removed {
-                    d.push(
-                        format!("{path} / value {v}"),
-                        &rules::ENUM_VALUE_REMOVED,
-                        String::new(),
-                    );
-                }
-                for (v, _) in added {
-                    d.push(
-                        format!("{path} / value {v}"),
-                        &rules::ENUM_VALUE_ADDED,
-                        String::new(),
-                    );
-                }
-            }
-            (
-                Shape::Union {
-                    tag: ot,
-                    variants: ov,
-                },
-                Shape::Union {
-                    tag: nt,
-                    variants: nv,
-                },
-            ) => {
-                if ot != nt {
-                    d.push(path.clone(), &rules::UNION_TAG_CHANGED, arrow(ot, nt));
-                }
-                let (removed, added, both) = matched(ov, nv, |(v, _, _)| v.clone());
-                for (v, _, _) in removed {
-                    let p = format!("{path} / variant {v}");
-                    d.push(p, &rules::UNION_VARIANT_REMOVED, String::new());
-                }
-                for (v, _, _) in added {
-                    d.push(
-                        format!("{path} / variant {v}"),
-                        &rules::UNION_VARIANT_ADDED,
-                        String::new(),
-                    );
-                }
-                for ((v, _, of), (_, _, nf)) in both {
-                    let p = format!("{path} / variant {v} field");
-                    d.fields(&p, of, nf, FieldsAre::Variant);
-                }
-            }
-            (os, ns) => {
-                let detail = arrow(shape_text(os), shape_text(ns));
-                d.push(path, &rules::TYPE_KIND_CHANGED, detail);
-            }
-        }
-    }
-}
-
-fn constants(d: &mut Differ<'_>, old: &[ConstGroup], new: &[ConstGroup]) {
-    let flat = |groups: &[ConstGroup]| -> Vec<(String, i64)> {
-        groups
-            .iter()
-            .flat_map(|g| {
-                g.values
-                    .iter()
-                    .map(move |(n, v, _)| (format!("{}::{n}", g.name), *v))
-            })
-            .collect()
-    };
-    let (old, new) = (flat(old), flat(new));
-    let (removed, added, both) = matched(&old, &new, |(n, _)| n.clone());
-    for (n, v) in removed {
-        d.push(
-            format!("constant {n}"),
-            &rules::CONSTANT_REMOVED,
-            v.to_string(),
-        );
-    }
-    for (n, v) in added {
-        d.push(
-            format!("constant {n}"),
-            &rules::CONSTANT_ADDED,
-            v.to_string(),
-        );
-    }
-    for ((n, o), (_, v)) in both {
-        if o != v {
-            d.push(
-                format!("constant {n}"),
-                &rules::CONSTANT_CHANGED,
-                arrow(o, v),
-            );
-        }
     }
 }

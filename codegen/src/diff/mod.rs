@@ -6,6 +6,7 @@
 //! protocol version diffs two of its versions with the same call.
 
 mod compare;
+mod decls;
 mod fields;
 mod render;
 pub mod rules;
