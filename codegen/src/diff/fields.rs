@@ -97,6 +97,14 @@ fn base(t: &TypeRef) -> &TypeRef {
     }
 }
 
+/// A field's type with its default, e.g. `int = 10`.
+fn field_text(f: &Field) -> String {
+    match &f.default {
+        Some(v) => format!("{} = {v}", type_text(&f.ty)),
+        None => type_text(&f.ty),
+    }
+}
+
 fn value_text(v: &Option<Value>) -> String {
     v.as_ref().map_or_else(|| "none".into(), Value::to_string)
 }
@@ -127,7 +135,7 @@ impl Differ<'_> {
             } else {
                 &rules::FIELD_REMOVED
             };
-            self.push(format!("{at} {}", f.wire), rule, type_text(&f.ty));
+            self.push(format!("{at} {}", f.wire), rule, field_text(f));
         }
         for f in added {
             let rule = match (are, f.is_required()) {
@@ -137,7 +145,7 @@ impl Differ<'_> {
                 (FieldsAre::Struct, true) => &rules::FIELD_ADDED_REQUIRED,
                 (FieldsAre::Struct, false) => &rules::FIELD_ADDED_OPTIONAL,
             };
-            self.push(format!("{at} {}", f.wire), rule, type_text(&f.ty));
+            self.push(format!("{at} {}", f.wire), rule, field_text(f));
         }
         for (o, n) in both {
             self.field(&format!("{at} {}", o.wire), o, n, inputs);
@@ -145,7 +153,7 @@ impl Differ<'_> {
     }
 
     fn field(&mut self, path: &str, o: &Field, n: &Field, inputs: bool) {
-        let types = arrow(type_text(&o.ty), type_text(&n.ty));
+        let types = arrow(field_text(o), field_text(n));
         if base(&o.ty) != base(&n.ty) {
             let rule = if inputs {
                 &rules::INPUT_TYPE_CHANGED

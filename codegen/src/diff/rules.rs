@@ -111,10 +111,10 @@ rules! {
         "code reading or setting the field stops compiling";
     FIELD_TYPE_CHANGED: "a field's type changes (e.g. `json` -> `string`)", true, Source,
         "the field's Rust type changes";
-    FIELD_BECAME_REQUIRED: "an optional field becomes required (narrowed)", true, Source,
-        "`Option<T>` becomes `T`, and data without it no longer decodes";
-    FIELD_BECAME_OPTIONAL: "a required field becomes optional (widened)", true, Source,
-        "`T` becomes `Option<T>`: reads of the field stop compiling";
+    FIELD_BECAME_REQUIRED: "an optional or defaulted field becomes required (narrowed)", true, Source,
+        "`new` gains a parameter (`Option<T>` may become `T`); data without it no longer decodes";
+    FIELD_BECAME_OPTIONAL: "a required field becomes optional or defaulted (widened)", true, Source,
+        "`new` loses a parameter, and `T` may become `Option<T>`: calls and reads stop compiling";
     TYPE_ADDED: "a named type is added", false, Source,
         "a new type; nothing existing changes";
     TYPE_REMOVED: "a named type is removed", true, Source,
