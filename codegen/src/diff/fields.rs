@@ -89,7 +89,8 @@ pub(super) fn type_text(t: &TypeRef) -> String {
     }
 }
 
-/// The type without its outer `?`.
+/// The type without its outer `?`. (`tail` stays apart from `bytes`: the generated
+/// argument is `bytes::Bytes` for a tail and `Base64Bytes` for a JSON field.)
 fn base(t: &TypeRef) -> &TypeRef {
     match t {
         TypeRef::Optional(inner) => inner,

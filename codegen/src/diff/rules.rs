@@ -84,7 +84,7 @@ rules! {
     INPUT_ADDED_REQUIRED: "a required input (or stream `start` header) is added", true, Source,
         "the method gains a positional argument";
     INPUT_ADDED_OPTIONAL: "an optional or defaulted input (or `start` header) is added", false, Source,
-        "a new builder method; existing calls send the default";
+        "a new builder method; existing calls leave it unset (or at its default)";
     INPUT_REMOVED: "an input (or `start` header) is removed", true, Source,
         "its argument or builder method disappears";
     INPUT_TYPE_CHANGED: "an input's type changes", true, Source,
