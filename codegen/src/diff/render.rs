@@ -13,6 +13,12 @@ fn mark(breaking: bool) -> &'static str {
     }
 }
 
+/// `3 changes, 1 breaking`.
+fn counts(all: usize, breaking: usize) -> String {
+    let s = if all == 1 { "" } else { "s" };
+    format!("{all} change{s}, {breaking} breaking")
+}
+
 /// The rules the report's changes name, in table order.
 fn used_rules(report: &Report) -> Vec<&'static Rule> {
     RULES
@@ -25,16 +31,18 @@ fn used_rules(report: &Report) -> Vec<&'static Rule> {
 /// The report as text: a summary line, the changes grouped by scope, then the rules used.
 pub fn render_text(report: &Report) -> String {
     let mut out = format!(
-        "protocol {} -> {}: {} changes, {} breaking\n",
+        "protocol {} -> {}: {}\n",
         report.old_version,
         report.new_version,
-        report.changes.len(),
-        report.breaking_count()
+        counts(report.changes.len(), report.breaking_count())
     );
     let mut scope: Option<&Scope> = None;
     for c in &report.changes {
         if scope != Some(&c.scope) {
-            out.push_str(&format!("\n{}\n", c.scope));
+            let here = report.changes.iter().filter(|o| o.scope == c.scope);
+            let (all, breaking) =
+                here.fold((0, 0), |(a, b), o| (a + 1, b + usize::from(o.breaking())));
+            out.push_str(&format!("\n{} ({})\n", c.scope, counts(all, breaking)));
             scope = Some(&c.scope);
         }
         let detail = if c.detail.is_empty() {
