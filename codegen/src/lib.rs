@@ -5,6 +5,7 @@
 
 pub mod coverage;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod ir;
 pub mod naming;

@@ -24,6 +24,36 @@ enum Command {
     /// Compare the spec with the inventory of the official SDKs (codegen/inventory-0.35.8.yaml);
     /// fails while anything is missing.
     Coverage,
+    /// Report what changed between two specs, each change classified as breaking or not
+    /// for code using the generated crate (rules: `codegen::diff::rules`).
+    #[command(
+        after_help = "Exit status:\n  0  no breaking change (or --allow-breaking)\n  1  breaking changes found\n  2  a spec does not load, or bad arguments"
+    )]
+    Diff(DiffArgs),
+}
+
+/// Arguments of `codegen diff`.
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The old spec directory.
+    old: PathBuf,
+    /// The new spec directory.
+    new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+    /// Exit 0 even when there are breaking changes.
+    #[arg(long)]
+    allow_breaking: bool,
+}
+
+/// Output formats of `codegen diff`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiffFormat {
+    /// Readable text grouped by toolkit.
+    Text,
+    /// JSON in a stable order.
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -32,6 +62,7 @@ fn main() -> ExitCode {
         .root
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
     let result = match args.command {
+        Some(Command::Diff(diff_args)) => return diff(&diff_args),
         Some(Command::Coverage) => coverage(&root),
         None => run(&root, args.check),
     };
@@ -44,6 +75,34 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `codegen diff`: exit 0, 1 (breaking) or 2 (a spec does not load); see its help.
+fn diff(args: &DiffArgs) -> ExitCode {
+    let load = |dir: &Path| {
+        codegen::load_api(dir, &dir.display().to_string()).map_err(|d| codegen::diag::render(&d))
+    };
+    let (old, new) = match (load(&args.old), load(&args.new)) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = codegen::diff::diff(&old, &new);
+    match args.format {
+        DiffFormat::Text => print!("{}", codegen::diff::render_text(&report)),
+        DiffFormat::Json => print!("{}", codegen::diff::render_json(&report)),
+    }
+    if report.is_breaking() && !args.allow_breaking {
+        eprintln!(
+            "{} breaking change(s); pass --allow-breaking to accept them",
+            report.breaking_count()
+        );
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
