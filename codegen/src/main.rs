@@ -68,8 +68,8 @@ fn coverage(root: &Path) -> Result<String, String> {
 }
 
 fn run(root: &Path, check: bool) -> Result<String, String> {
-    let api =
-        codegen::load_api(&root.join("spec"), "spec").map_err(|d| codegen::diag::render(&d))?;
+    let api = codegen::load_api_version(&root.join("spec"), "spec", Some("0.35.8"))
+        .map_err(|d| codegen::diag::render(&d))?;
     check_features(root, &api)?;
     let out_dir = root.join("generated-sdk/src/generated");
     let mut outputs: Vec<(PathBuf, String)> = codegen::emit::generate(&api)?

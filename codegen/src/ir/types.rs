@@ -201,7 +201,11 @@ impl Builder {
                 if v.is_empty() {
                     self.err(at, &path, "an enum needs at least one value", None);
                 }
-                Shape::Enum(v.iter().map(|(k, d)| (k.clone(), d.clone())).collect())
+                Shape::Enum(
+                    v.iter()
+                        .map(|(k, d)| (k.clone(), d.doc().to_string()))
+                        .collect(),
+                )
             }
             (None, None, Some(tag), Some(vars)) => Shape::Union {
                 tag: tag.clone(),
