@@ -155,6 +155,10 @@ pub struct ClientPacket {
     pub reply: bool,
     /// What the packet does.
     pub summary: Option<String>,
+    /// The wire type when it differs from the key (two entries for one packet type in different versions).
+    pub wire: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
     /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
     pub since: Option<String>,
     /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
@@ -167,6 +171,8 @@ pub struct ClientPacket {
 pub struct ServerPacket {
     /// What the packet carries.
     pub summary: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
     /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
     pub since: Option<String>,
     /// Last protocol version that has this item (inclusive); without it, every version from `since` on.

@@ -378,9 +378,9 @@ impl Sel<'_> {
                 |p| Meta {
                     since: p.since.as_deref(),
                     until: p.until.as_deref(),
-                    wire: None,
+                    wire: p.wire.as_deref(),
                 },
-                |_, _, _| {},
+                |_, _, p| fold_notes(&mut p.summary, &p.notes),
             );
             self.map(
                 &["packets", "server"],
@@ -391,6 +391,7 @@ impl Sel<'_> {
                     wire: None,
                 },
                 |s, p, packet| {
+                    fold_notes(&mut packet.summary, &packet.notes);
                     if let Some(h) = &mut packet.header {
                         let mut q = p.to_vec();
                         q.extend(["header", "fields"]);
