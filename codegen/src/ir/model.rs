@@ -133,6 +133,8 @@ pub struct Tool {
     pub summary: String,
     /// Plain or streaming.
     pub kind: ToolKind,
+    /// Fire-and-forget: the invoke is sent and its reply never awaited (plain tools only).
+    pub nowait: bool,
 }
 
 /// How a tool is called.

@@ -331,7 +331,7 @@ impl<'de> Deserialize<'de> for FieldDef {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<FieldDef, A::Error> {
                 FieldSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(FieldDef::Full)
+                    .map(|f| FieldDef::Full(Box::new(f)))
             }
         }
         deserializer.deserialize_any(Visitor)

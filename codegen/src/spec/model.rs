@@ -277,7 +277,7 @@ pub enum FieldDef {
     /// A bare type expression such as `string`, `int?` or `list<StorageEntry>`.
     Short(String),
     /// A type with its description and wire options.
-    Full(FieldSpec),
+    Full(Box<FieldSpec>),
 }
 
 /// A field with its description and wire options.

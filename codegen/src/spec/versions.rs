@@ -247,12 +247,18 @@ impl Sel<'_> {
             return Some(i);
         }
         let names = self.versions.names();
-        let hint = did_you_mean(v, names.iter().copied()).or_else(|| {
+        // A well-formed version that is not declared is not a typo of a declared one.
+        let typo = if parse_version(v).is_some() {
+            None
+        } else {
+            did_you_mean(v, names.iter().copied())
+        };
+        let hint = typo.or_else(|| {
             Some(if names.is_empty() {
                 "the room core file lists no `protocol.versions`".to_string()
             } else {
                 format!(
-                    "the versions (spec/room.yaml `protocol.versions`) are: {}",
+                    "the versions (`protocol.versions` of the room core file) are: {}; declare new ones there",
                     names.join(", ")
                 )
             })
