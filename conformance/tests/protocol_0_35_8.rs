@@ -11,7 +11,8 @@ use std::process::Command;
 
 /// The 0.35.8 build: the version, every 0.35.8 toolkit (through conformance's feature),
 /// dispatch and the sync document layer, as the default build has them.
-const FEATURES: &str = "conformance/protocol-0-35-8,meshagent-room/dispatch,meshagent-room/sync-doc";
+const FEATURES: &str =
+    "conformance/protocol-0-35-8,meshagent-room/dispatch,meshagent-room/sync-doc";
 
 #[test]
 fn the_0_35_8_build_passes_its_tests() {
