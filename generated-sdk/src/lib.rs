@@ -106,6 +106,8 @@ pub mod wire {
 }
 
 /// The repository README's Rust examples, compiled as doctests so they cannot drift.
-#[cfg(doctest)]
+/// They use the 0.35.8 `database` toolkit, so they are compiled in the 0.35.8 build (which
+/// `cargo test --workspace` runs too, see conformance's `protocol_0_35_8` test).
+#[cfg(all(doctest, feature = "protocol-0-35-8"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
