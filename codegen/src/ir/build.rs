@@ -39,7 +39,11 @@ pub fn build_version(files: &[LoadedFile], version: &str) -> Result<Api, Vec<Dia
         }
     }
     let (selected, _) = versions::select(files, &v, version);
-    let mut b = Builder::default();
+    let mut b = Builder {
+        absent_types: versions::absent_types(files, &v, version),
+        version: version.to_string(),
+        ..Builder::default()
+    };
     let mut api = b.api(&selected);
     if let Some(info) = v.get(version) {
         api.version = info.name.clone();
@@ -69,6 +73,10 @@ pub(super) struct Builder {
     pub(super) flows: IndexMap<String, FlowShape>,
     /// Content type names of the room core file, read before any toolkit.
     pub(super) content_types: Vec<String>,
+    /// Types of the spec that the selected version does not have, with their versions.
+    pub(super) absent_types: BTreeMap<String, String>,
+    /// The selected protocol version.
+    pub(super) version: String,
 }
 
 /// Where we are: file and key path, for diagnostics.

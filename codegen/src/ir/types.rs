@@ -146,6 +146,16 @@ impl Builder {
                             .map(String::as_str)
                             .chain(BUILTIN_TYPES)
                             .collect();
+                        if let Some(range) = self.absent_types.get(name) {
+                            let msg = format!(
+                                "type `{name}` is not in protocol {} (it is {range})",
+                                self.version
+                            );
+                            let hint = Some(format!("give this item the same versions (`since`/`until`), or add a `{name}` for {}", self.version));
+                            self.err(at, path, msg, hint);
+                            ok = false;
+                            return;
+                        }
                         let hint = did_you_mean(name, candidates).or(Some("declare it under `types:` or use string, bool, int, float, bytes, json, timestamp, list<T>, map<T>, T?".into()));
                         self.err(at, path, format!("unknown type `{name}`"), hint);
                         ok = false;

@@ -194,6 +194,40 @@ pub fn select(
     (out, diags)
 }
 
+/// Named types that exist in the spec but not in `version`, with the versions they belong
+/// to (e.g. `until 0.35.8`): an unknown type in `version` is then explained.
+pub fn absent_types(
+    files: &[LoadedFile],
+    versions: &Versions,
+    version: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let Some(idx) = versions.index(version) else {
+        return Default::default();
+    };
+    let mut absent = std::collections::BTreeMap::new();
+    let mut present = std::collections::BTreeSet::new();
+    for file in files {
+        for (key, def) in &file.spec.types {
+            let name = def.wire.clone().unwrap_or_else(|| key.clone());
+            let since = def.since.as_deref().and_then(|v| versions.index(v));
+            let until = def.until.as_deref().and_then(|v| versions.index(v));
+            if since.is_none_or(|s| s <= idx) && until.is_none_or(|u| idx <= u) {
+                present.insert(name);
+                continue;
+            }
+            let range = match (&def.since, &def.until) {
+                (Some(s), Some(u)) => format!("{s} to {u}"),
+                (Some(s), None) => format!("since {s}"),
+                (None, Some(u)) => format!("until {u}"),
+                (None, None) => String::new(),
+            };
+            absent.insert(name, range);
+        }
+    }
+    absent.retain(|name, _| !present.contains(name));
+    absent
+}
+
 /// Every version problem of the files, checked in every version.
 pub fn check_all(files: &[LoadedFile], versions: &Versions) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
