@@ -128,6 +128,10 @@ pub enum TokenPlace {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notes {
+    /// First protocol version whose docs show the notes (default: every version of the
+    /// item); e.g. `0.56.0` for a TypeScript 0.39.9 difference on an item 0.35.8 has too,
+    /// so that the 0.35.8 docs stay as they are.
+    pub since: Option<String>,
     /// The TypeScript SDK's difference.
     pub typescript: Option<String>,
     /// The Python SDK's difference.

@@ -390,9 +390,9 @@ impl Sel<'_> {
                     wire: f.wire.as_deref(),
                 },
             },
-            |_, _, f| {
+            |s, p, f| {
                 if let FieldDef::Full(f) = f {
-                    fold_notes(&mut f.doc, &f.notes);
+                    s.fold(p, &mut f.doc, &f.notes);
                 }
             },
         );
@@ -409,7 +409,7 @@ impl Sel<'_> {
             if !self.alive(&["toolkit"], &m) {
                 return false;
             }
-            fold_notes(&mut tk.summary, &tk.notes);
+            self.fold(&["toolkit"], &mut tk.summary, &tk.notes);
         }
         if let Some(packets) = &mut spec.packets {
             self.map(
@@ -420,7 +420,7 @@ impl Sel<'_> {
                     until: p.until.as_deref(),
                     wire: p.wire.as_deref(),
                 },
-                |_, _, p| fold_notes(&mut p.summary, &p.notes),
+                |s, path, p| s.fold(path, &mut p.summary, &p.notes),
             );
             self.map(
                 &["packets", "server"],
@@ -431,7 +431,7 @@ impl Sel<'_> {
                     wire: None,
                 },
                 |s, p, packet| {
-                    fold_notes(&mut packet.summary, &packet.notes);
+                    s.fold(p, &mut packet.summary, &packet.notes);
                     if let Some(h) = &mut packet.header {
                         let mut q = p.to_vec();
                         q.extend(["header", "fields"]);
@@ -473,7 +473,7 @@ impl Sel<'_> {
                 wire: t.wire.as_deref(),
             },
             |s, p, tool| {
-                fold_notes(&mut tool.summary, &tool.notes);
+                s.fold(p, &mut tool.summary, &tool.notes);
                 let mut q = p.to_vec();
                 q.push("input");
                 s.fields(&q, &mut tool.input);
@@ -505,7 +505,7 @@ impl Sel<'_> {
                 wire: e.wire.as_deref(),
             },
             |s, p, event| {
-                fold_notes(&mut event.summary, &event.notes);
+                s.fold(p, &mut event.summary, &event.notes);
                 let mut q = p.to_vec();
                 q.push("fields");
                 s.fields(&q, &mut event.fields);
@@ -525,7 +525,7 @@ impl Sel<'_> {
     }
 
     fn type_def(&mut self, p: &[&str], ty: &mut TypeDef) {
-        fold_notes(&mut ty.summary, &ty.notes);
+        self.fold(p, &mut ty.summary, &ty.notes);
         if let Some(fields) = &mut ty.fields {
             let mut q = p.to_vec();
             q.push("fields");
@@ -545,10 +545,10 @@ impl Sel<'_> {
                         wire: None,
                     },
                 },
-                |_, _, v| {
+                |s, p, v| {
                     if let EnumValueDef::Full(f) = v {
                         let mut doc = Some(f.doc.clone());
-                        fold_notes(&mut doc, &f.notes);
+                        s.fold(p, &mut doc, &f.notes);
                         f.doc = doc.unwrap_or_default();
                     }
                 },
@@ -575,14 +575,27 @@ impl Sel<'_> {
     }
 }
 
-/// Appends the SDK notes to an item's docs, as their own paragraph.
-fn fold_notes(doc: &mut Option<String>, notes: &Option<Notes>) {
-    let Some(notes) = notes else { return };
-    let mut text = doc.clone().unwrap_or_default();
-    for (sdk, note) in [("Python", &notes.python), ("TypeScript", &notes.typescript)] {
-        if let Some(note) = note {
-            text.push_str(&format!("\n\n{sdk} SDK: {}", note.trim()));
+impl Sel<'_> {
+    /// Appends the SDK notes to an item's docs, as their own paragraph, in the versions
+    /// the notes apply to (`notes.since`, default: every version of the item).
+    fn fold(&mut self, path: &[&str], doc: &mut Option<String>, notes: &Option<Notes>) {
+        let Some(notes) = notes else { return };
+        let mut p = path.to_vec();
+        p.push("notes");
+        let meta = Meta {
+            since: notes.since.as_deref(),
+            until: None,
+            wire: None,
+        };
+        if !self.alive(&p, &meta) {
+            return;
         }
+        let mut text = doc.clone().unwrap_or_default();
+        for (sdk, note) in [("Python", &notes.python), ("TypeScript", &notes.typescript)] {
+            if let Some(note) = note {
+                text.push_str(&format!("\n\n{sdk} SDK: {}", note.trim()));
+            }
+        }
+        *doc = Some(text);
     }
-    *doc = Some(text);
 }
