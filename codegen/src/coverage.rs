@@ -1,5 +1,8 @@
-//! `codegen coverage`: compares the spec with the inventory of everything the official SDKs
-//! 0.35.8 put on the wire (`codegen/inventory-0.35.8.yaml`, copied from our protocol notes).
+//! `codegen coverage`: compares the spec, one protocol version at a time, with the
+//! inventory of everything the official SDKs of that version put on the wire
+//! (`codegen/inventory-<version>.yaml`, copied from our protocol notes).
+//!
+//! Toolkits listed in [`DEFERRED`] for a version are reported but do not fail the check.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,14 +35,38 @@ pub struct ClientMessage {
     pub reply: bool,
 }
 
-/// A tool of the inventory: a name, or `{name: stream}`.
+/// A tool of the inventory: a name, or `{name: note}`; the tool streams when a `; `-separated
+/// part of the note is `stream` or starts with `stream:` (other parts, such as
+/// `py 0.56.0 only`, are for readers).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum ToolEntry {
     /// A plain tool.
     Plain(String),
-    /// A streaming tool.
+    /// A tool with a note (a streaming tool, or one only some SDKs send).
     Streaming(BTreeMap<String, String>),
+}
+
+/// Toolkits whose typing is deliberately left to a later issue: `(version, toolkit, why)`.
+/// Their rows are reported, marked deferred, and never fail the check.
+/// An entry is a toolkit (`dataset`) or one tool (`messaging.stream`).
+pub const DEFERRED: &[(&str, &str, &str)] = &[
+    ("0.56.0", "dataset", "Arrow data toolkits: issue 14"),
+    ("0.56.0", "sqlite", "Arrow data toolkits: issue 14"),
+    ("0.56.0", "messaging.stream", "new stream shapes: issue 14"),
+    (
+        "0.56.0",
+        "containers.build",
+        "new stream shapes (request side pushed without pulls): issue 14",
+    ),
+];
+
+/// Why `toolkit` (or `toolkit.tool`) is deferred in `version`, if it is.
+pub fn deferred(version: &str, toolkit: &str) -> Option<&'static str> {
+    DEFERRED
+        .iter()
+        .find(|(v, t, _)| *v == version && *t == toolkit)
+        .map(|(_, _, why)| *why)
 }
 
 /// One line of the report.
@@ -53,6 +80,10 @@ pub struct Row {
     pub total: usize,
     /// What is missing or wrong.
     pub problems: Vec<String>,
+    /// Why the row does not count (deferred to a later issue), when it does not.
+    pub deferred: Option<String>,
+    /// Deferred items of a counted row (reported, not failing).
+    pub notes: Vec<String>,
 }
 
 /// Compares `api` with `inv`, one row per toolkit and per packet/content/code family.
@@ -61,11 +92,18 @@ pub fn compare(api: &Api, inv: &Inventory) -> Vec<Row> {
     for (toolkit, tools) in &inv.toolkits {
         let spec_tk = api.toolkits.iter().find(|t| &t.name == toolkit);
         let mut problems = Vec::new();
+        let mut notes = Vec::new();
         let mut specified = 0;
         for entry in tools {
             let (name, streaming) = match entry {
                 ToolEntry::Plain(n) => (n.clone(), false),
-                ToolEntry::Streaming(m) => (m.keys().next().cloned().unwrap_or_default(), true),
+                ToolEntry::Streaming(m) => {
+                    let streams = m.values().any(|note| {
+                        note.split("; ")
+                            .any(|part| part == "stream" || part.starts_with("stream:"))
+                    });
+                    (m.keys().next().cloned().unwrap_or_default(), streams)
+                }
             };
             match spec_tk.and_then(|t| t.tools.iter().find(|x| x.name == name)) {
                 Some(tool) => {
@@ -76,7 +114,12 @@ pub fn compare(api: &Api, inv: &Inventory) -> Vec<Row> {
                         problems.push(format!("{name}: streaming is {spec_streams} in the spec, {streaming} in the inventory"));
                     }
                 }
-                None => problems.push(format!("{name}: missing")),
+                None => match deferred(&inv.version, &format!("{toolkit}.{name}")) {
+                    Some(why) => {
+                        notes.push(format!("{name}: missing, deferred ({why}); not counted"))
+                    }
+                    None => problems.push(format!("{name}: missing")),
+                },
             }
         }
         if let Some(tk) = spec_tk {
@@ -90,6 +133,25 @@ pub fn compare(api: &Api, inv: &Inventory) -> Vec<Row> {
             specified,
             total: tools.len(),
             problems,
+            deferred: deferred(&inv.version, toolkit).map(str::to_owned),
+            notes,
+        });
+    }
+    for tk in api
+        .toolkits
+        .iter()
+        .filter(|t| !inv.toolkits.contains_key(&t.name))
+    {
+        rows.push(Row {
+            what: format!("toolkit {}", tk.name),
+            specified: 0,
+            total: 0,
+            problems: vec![format!(
+                "toolkit `{}` is in the spec for {} but not in the inventory",
+                tk.name, inv.version
+            )],
+            deferred: None,
+            notes: Vec::new(),
         });
     }
     rows.push(set_row(
@@ -161,10 +223,13 @@ fn set_row(
         specified: expected.intersection(&actual).count(),
         total: expected.len(),
         problems,
+        deferred: None,
+        notes: Vec::new(),
     }
 }
 
-/// Renders the rows as a table; the second value is whether everything is covered.
+/// Renders the rows as a table; the second value is whether everything is covered
+/// (deferred rows aside).
 pub fn render(rows: &[Row]) -> (String, bool) {
     let width = rows.iter().map(|r| r.what.len()).max().unwrap_or(0);
     let mut out = String::new();
@@ -174,16 +239,16 @@ pub fn render(rows: &[Row]) -> (String, bool) {
             tools += r.specified;
             tools_total += r.total;
         }
-        let mark = if r.problems.is_empty() {
-            "ok"
-        } else {
-            "MISSING"
+        let mark = match (&r.deferred, r.problems.is_empty()) {
+            (_, true) => "ok".to_string(),
+            (Some(why), false) => format!("deferred ({why}); not counted"),
+            (None, false) => "MISSING".to_string(),
         };
         out.push_str(&format!(
             "{:width$}  {:>3}/{:<3} {mark}\n",
             r.what, r.specified, r.total
         ));
-        for p in &r.problems {
+        for p in r.problems.iter().chain(&r.notes) {
             out.push_str(&format!("{:width$}    - {p}\n", ""));
         }
     }
@@ -191,5 +256,9 @@ pub fn render(rows: &[Row]) -> (String, bool) {
         "{:width$}  {tools:>3}/{tools_total:<3}\n",
         "tools in all"
     ));
-    (out, rows.iter().all(|r| r.problems.is_empty()))
+    (
+        out,
+        rows.iter()
+            .all(|r| r.problems.is_empty() || r.deferred.is_some()),
+    )
 }

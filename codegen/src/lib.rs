@@ -17,11 +17,33 @@ use std::path::Path;
 pub use diag::Diagnostic;
 pub use emit::GeneratedFile;
 
-/// Loads and validates every spec file in `dir`; `display_dir` prefixes file names in
-/// diagnostics. Returns all problems at once.
+/// Loads and validates every spec file in `dir` for the spec's default protocol version;
+/// `display_dir` prefixes file names in diagnostics. Returns all problems at once.
 pub fn load_api(dir: &Path, display_dir: &str) -> Result<ir::Api, Vec<Diagnostic>> {
+    load_api_version(dir, display_dir, None)
+}
+
+/// The protocol versions the spec in `dir` describes, oldest first (empty when the
+/// spec does not load far enough to say).
+pub fn spec_versions(dir: &Path, display_dir: &str) -> Vec<String> {
+    let (files, _) = spec::load::load_dir(dir, display_dir);
+    let (v, _) = spec::versions::read(&files);
+    v.names().into_iter().map(str::to_owned).collect()
+}
+
+/// Loads and validates every spec file in `dir` as protocol `version` sees it (`None`:
+/// the default version). Returns all problems at once.
+pub fn load_api_version(
+    dir: &Path,
+    display_dir: &str,
+    version: Option<&str>,
+) -> Result<ir::Api, Vec<Diagnostic>> {
     let (files, mut diags) = spec::load::load_dir(dir, display_dir);
-    match ir::build(&files) {
+    let built = match version {
+        Some(v) => ir::build_version(&files, v),
+        None => ir::build(&files),
+    };
+    match built {
         Ok(api) if diags.is_empty() => Ok(api),
         Ok(_) => Err(diags),
         Err(mut more) => {

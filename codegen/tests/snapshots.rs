@@ -40,11 +40,57 @@ fn generation_is_deterministic() {
 #[test]
 fn generated_code_for_real_toolkits() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let api = codegen::load_api(&spec, "spec")
+    let api = codegen::load_api_version(&spec, "spec", Some("0.35.8"))
         .unwrap_or_else(|d| panic!("{}", codegen::diag::render(&d)));
     let files = codegen::emit::generate(&api).expect("generates");
     for name in ["queues.rs", "database.rs", "messaging.rs"] {
         let file = files.iter().find(|f| f.path == name).expect("toolkit file");
         insta::assert_snapshot!(format!("real__{}", name.replace('.', "_")), file.contents);
     }
+}
+
+/// A spec in two versions: each version's tree holds only its items (`since`/`until`),
+/// `wire:` entries share a wire name, `nowait` tools are fire-and-forget and SDK notes
+/// reach the docs.
+#[test]
+fn generated_code_per_version() {
+    let dir = fixture("versioned");
+    assert_eq!(
+        codegen::spec_versions(&dir, "fixtures/versioned"),
+        ["0.1.0", "0.2.0"]
+    );
+    for version in ["0.1.0", "0.2.0"] {
+        let api = codegen::load_api_version(&dir, "fixtures/versioned", Some(version))
+            .unwrap_or_else(|d| panic!("{}", codegen::diag::render(&d)));
+        assert_eq!(api.version, version);
+        assert_eq!(api.default_version, "0.2.0");
+        let files = codegen::emit::generate(&api).expect("generates");
+        for name in ["gadgets.rs", "protocol.rs", "error_codes.rs"] {
+            let file = files.iter().find(|f| f.path == name).expect("file");
+            insta::assert_snapshot!(
+                format!(
+                    "versioned_{}__{}",
+                    version.replace('.', "_"),
+                    name.replace('.', "_")
+                ),
+                file.contents
+            );
+        }
+    }
+    // Without a choice, the default version.
+    let api = codegen::load_api(&dir, "fixtures/versioned").expect("valid");
+    assert_eq!(api.version, "0.2.0");
+}
+
+/// Version mistakes are located, with hints (did-you-mean for versions).
+#[test]
+fn error_report_for_version_mistakes() {
+    let diags = codegen::load_api(&fixture("bad_versions"), "fixtures/bad_versions")
+        .expect_err("the bad spec is rejected");
+    insta::assert_snapshot!("bad_versions_report", codegen::diag::render(&diags));
+    // Selecting a version the spec does not have is an error too.
+    let diags =
+        codegen::load_api_version(&fixture("versioned"), "fixtures/versioned", Some("0.3.0"))
+            .expect_err("unknown version");
+    assert!(codegen::diag::render(&diags).contains("unknown protocol version `0.3.0` selected"));
 }

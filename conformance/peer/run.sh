@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The "real peer" check: the generated Rust client (conformance/examples/python_peer.rs) against
 # python_room.py, a room server built on meshagent-api 0.35.8's own protocol classes.
-#   conformance/peer/run.sh
+#   conformance/peer/run.sh                          # meshagent-api 0.35.8, client built for protocol 0.35.8
+#   PEER_SDK_VERSION=0.56.0 conformance/peer/run.sh  # meshagent-api 0.56.0, client built for 0.56 (default build)
 # Needs Python 3.13 ($PYTHON, python3.13 on PATH, or ~/.pyenv/versions/3.13.*/bin/python3.13);
 # without it, prints "python-peer check SKIPPED: Python 3.13 not found" and exits 0.
 # Exits with the client's status, or 1 if the client passed but the server saw a wire disagreement.
@@ -9,7 +10,25 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-sdk_version="0.35.8"
+sdk_version="${PEER_SDK_VERSION:-0.35.8}"
+# The client speaks the server's protocol version: its cargo features and target folder,
+# and the venv and requirements of that SDK version.
+case "$sdk_version" in
+  0.35.8)
+    cargo_flags=(--no-default-features --features protocol-0-35-8 --target-dir target/protocol-0.35.8)
+    venv_dir="$here/.venv"
+    requirements="$here/requirements.txt"
+    ;;
+  0.56.0)
+    cargo_flags=()
+    venv_dir="$here/.venv-0.56.0"
+    requirements="$here/requirements-0.56.0.txt"
+    ;;
+  *)
+    echo "python-peer check FAILED: no client build for meshagent-api $sdk_version (0.35.8 or 0.56.0)" >&2
+    exit 2
+    ;;
+esac
 startup_timeout=60 # s for the server to print its port (first import of the SDK is slow)
 exit_timeout=10    # s for the server to exit after the client disconnected
 
@@ -20,10 +39,10 @@ has_sdk() {
 sys.exit(0 if m.version("meshagent-api") == sys.argv[1] else 1)' "$sdk_version" >/dev/null 2>&1
 }
 
-# 1. A venv with meshagent-api 0.35.8: the recorder's, ours, or a new one (conformance/peer/.venv,
-#    from requirements.txt).
+# 1. A venv with meshagent-api $sdk_version: the recorder's, ours, or a new one ($venv_dir,
+#    from $requirements).
 venv_py=""
-for candidate in "$root/conformance/recorder/.venv/bin/python" "$here/.venv/bin/python"; do
+for candidate in "$root/conformance/recorder/.venv/bin/python" "$venv_dir/bin/python"; do
   if [ -x "$candidate" ] && is_py313 "$candidate" && has_sdk "$candidate"; then
     venv_py="$candidate"
     break
@@ -46,19 +65,19 @@ if [ -z "$venv_py" ]; then
     echo "(set PYTHON=/path/to/python3.13 to run it)" >&2
     exit 0
   fi
-  echo "== python-peer: installing requirements.txt into $here/.venv (with $py)"
-  [ -x "$here/.venv/bin/python" ] || "$py" -m venv "$here/.venv"
-  "$here/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  venv_py="$here/.venv/bin/python"
+  echo "== python-peer: installing $(basename "$requirements") into $venv_dir (with $py)"
+  [ -x "$venv_dir/bin/python" ] || "$py" -m venv "$venv_dir"
+  "$venv_dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  venv_py="$venv_dir/bin/python"
   if ! has_sdk "$venv_py"; then
-    echo "python-peer check FAILED: meshagent-api $sdk_version does not import in $here/.venv" >&2
+    echo "python-peer check FAILED: meshagent-api $sdk_version does not import in $venv_dir" >&2
     exit 1
   fi
 fi
 
 # 2. Build the client first so the server does not sit waiting for the compiler.
 cd "$root"
-cargo build -q -p conformance --example python_peer
+cargo build -q -p conformance --example python_peer "${cargo_flags[@]}"
 
 # 3. Start the server on a free port; it exits on its own after the first connection (--once).
 #    A 1 s websocket heartbeat makes it ping the client while the client idles.
@@ -91,7 +110,7 @@ echo "== python-peer: $("$venv_py" --version) meshagent-api $sdk_version room at
 
 # 4. The client.
 set +e
-cargo run -q -p conformance --example python_peer -- "$url"
+cargo run -q -p conformance --example python_peer "${cargo_flags[@]}" -- "$url"
 client_rc=$?
 set -e
 

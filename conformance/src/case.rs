@@ -167,10 +167,18 @@ pub struct ConnectRecord {
     pub sdk: Sdk,
     /// The request path, e.g. `/rooms/test-room`.
     pub path: String,
-    /// The decoded query parameters.
+    /// The decoded query parameters (0.56 recordings write the token as `<token>`).
     pub query: BTreeMap<String, String>,
-    /// The raw query string, as sent.
-    pub query_string: String,
+    /// The raw query string, as sent (0.35.8 recordings).
+    #[serde(default)]
+    pub query_string: Option<String>,
+    /// Request headers that carry protocol facts, e.g. `Authorization: Bearer <token>`
+    /// (0.56 recordings).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The websocket extensions the SDK offered (0.56 recordings).
+    #[serde(default)]
+    pub extensions: Option<String>,
 }
 
 fn base64_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {

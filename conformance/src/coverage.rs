@@ -36,13 +36,17 @@ impl SpecMethod {
 /// The tools and events of every toolkit in `spec_dir`, read through the generator's
 /// own loader (so the table always matches what is generated), in toolkit then spec order.
 pub fn spec_methods(spec_dir: &Path) -> Result<Vec<SpecMethod>, LoadError> {
-    let api = codegen::load_api(spec_dir, "spec").map_err(|diags| LoadError::Malformed {
-        path: spec_dir.to_path_buf(),
-        reason: diags
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n"),
+    // The spec as the protocol version this build speaks sees it.
+    let version = Some(meshagent_room::protocol::VERSION);
+    let api = codegen::load_api_version(spec_dir, "spec", version).map_err(|diags| {
+        LoadError::Malformed {
+            path: spec_dir.to_path_buf(),
+            reason: diags
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
     })?;
     let event = |e: &codegen::ir::Event| SpecMethod::Event {
         packet: e.packet.clone(),

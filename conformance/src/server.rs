@@ -75,6 +75,8 @@ pub struct ClientMessage {
 pub struct Transcript {
     /// The websocket request's path and query.
     pub request_uri: String,
+    /// The websocket request's `Authorization` header, if any.
+    pub authorization: Option<String>,
     /// Every message the client sent, in order, including any after the script ended.
     pub messages: Vec<ClientMessage>,
 }
@@ -131,10 +133,16 @@ async fn serve(
 ) -> Result<Transcript, ServerError> {
     let (tcp, _) = within(limit, "the client to connect", listener.accept()).await??;
     let mut request_uri = String::new();
+    let mut authorization = None;
     // The error type is fixed by tungstenite's `Callback` signature; it is never built here.
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| {
         request_uri = req.uri().to_string();
+        authorization = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         Ok(resp)
     };
     let ws = within(
@@ -155,6 +163,7 @@ async fn serve(
     while conn.receive().await?.is_some() {}
     Ok(Transcript {
         request_uri,
+        authorization,
         messages: conn.messages,
     })
 }

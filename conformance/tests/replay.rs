@@ -1,5 +1,6 @@
-//! Replays every recorded case in `cases/` against the generated client over a loopback
-//! websocket: one trial per case file, named by case id (see `conformance::replay`).
+//! Replays every recorded case of the protocol version this build speaks against the
+//! generated client over a loopback websocket: `cases/` for 0.35.8, `cases-0.56/` for
+//! 0.56 (the default). One trial per case file, named by case id (see `conformance::replay`).
 
 use std::path::Path;
 
@@ -7,9 +8,12 @@ use conformance::case::Case;
 use conformance::{coverage, replay};
 use libtest_mimic::Arguments;
 
-/// Cases that are known to fail, with the reason. A listed case that passes fails the
-/// run, so this list only shrinks.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
+#[path = "replay/known_0_56.rs"]
+mod known_0_56;
+
+/// Cases of `cases/` (protocol 0.35.8) that are known to fail, with the reason. A listed
+/// case that passes fails the run, so this list only shrinks.
+const KNOWN_FAILURES_0_35_8: &[(&str, &str)] = &[
     // The SDKs reshape some results after decoding; the Rust methods return the wire shape.
     ("py-database-inspect", "Python returns a dict by column with metadata as a dict; Rust the wire's ordered schema"),
     ("py-database-inspect-namespace", "Python returns a dict by column; Rust the wire's ordered schema"),
@@ -60,12 +64,18 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
 fn main() {
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let suites = replay::load_suites(&root.join("cases")).unwrap_or_else(|e| panic!("{e}"));
-    replay::check_known_failures(&suites, KNOWN_FAILURES).unwrap_or_else(|e| panic!("{e}"));
-    let trials = suites
-        .iter()
-        .flat_map(|s| s.trials(KNOWN_FAILURES))
-        .collect();
+    let (dir, known): (&str, &'static [(&str, &str)]) = match meshagent_room::protocol::VERSION {
+        "0.35.8" => ("cases", KNOWN_FAILURES_0_35_8),
+        "0.56.0" => ("cases-0.56", known_0_56::KNOWN_FAILURES),
+        other => panic!("no recorded cases for protocol {other}"),
+    };
+    println!(
+        "protocol {}: replaying conformance/{dir}/",
+        meshagent_room::protocol::VERSION
+    );
+    let suites = replay::load_suites(&root.join(dir)).unwrap_or_else(|e| panic!("{e}"));
+    replay::check_known_failures(&suites, known).unwrap_or_else(|e| panic!("{e}"));
+    let trials = suites.iter().flat_map(|s| s.trials(known)).collect();
     let conclusion = libtest_mimic::run(&args, trials);
     if !args.list {
         let cases: Vec<Case> = suites.iter().flat_map(|s| s.cases.clone()).collect();

@@ -13,11 +13,34 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Each toolkit is behind a cargo feature of its name (all on by default).
+//! Each toolkit is behind a cargo feature of its name (all on by default). The protocol
+//! version is one feature: `protocol-0-56` (default) or `protocol-0-35-8`
+//! (`default-features = false`); [`protocol`] holds the chosen version's transport facts.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The protocol version is picked with one cargo feature: `protocol-0-56` (default) or
+// `protocol-0-35-8`. Each has its own generated module tree; only the chosen one compiles.
+#[cfg(all(feature = "protocol-0-56", feature = "protocol-0-35-8"))]
+compile_error!(
+    "meshagent-room: the features `protocol-0-56` and `protocol-0-35-8` are both on; pick one \
+     (for 0.35.8: `default-features = false, features = [\"protocol-0-35-8\", ...toolkits]`)"
+);
+#[cfg(not(any(feature = "protocol-0-56", feature = "protocol-0-35-8")))]
+compile_error!(
+    "meshagent-room: no protocol version selected; turn on the feature `protocol-0-56` \
+     (the default) or `protocol-0-35-8`"
+);
+
+// `feature = "protocol-0-35-8"` alone decides which tree compiles (runtime code that differs
+// by version tests the same one), so a wrong choice shows only the error above.
+#[cfg(not(feature = "protocol-0-35-8"))]
 #[rustfmt::skip] // generated code is formatted by prettyplease; `codegen --check` owns its bytes
+#[path = "generated/v0_56_0/mod.rs"]
+mod generated;
+#[cfg(feature = "protocol-0-35-8")]
+#[rustfmt::skip] // generated code is formatted by prettyplease; `codegen --check` owns its bytes
+#[path = "generated/v0_35_8/mod.rs"]
 mod generated;
 
 mod core;
@@ -83,6 +106,8 @@ pub mod wire {
 }
 
 /// The repository README's Rust examples, compiled as doctests so they cannot drift.
-#[cfg(doctest)]
+/// They use the 0.35.8 `database` toolkit, so they are compiled in the 0.35.8 build (which
+/// `cargo test --workspace` runs too, see conformance's `protocol_0_35_8` test).
+#[cfg(all(doctest, feature = "protocol-0-35-8"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;

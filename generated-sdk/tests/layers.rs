@@ -63,11 +63,26 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     // The generated `RoomClient::dispatch` table calls the hand-written agents surface
     // (top layer to top layer, but outside the codegen contract). To go once codegen
     // emits `self.agents().dispatch(..)` like the toolkits' entries.
-    ("generated/mod.rs", "crate::surfaces::agents::dispatch"),
+    // One module tree per protocol version.
+    (
+        "generated/v0_35_8/mod.rs",
+        "crate::surfaces::agents::dispatch",
+    ),
+    (
+        "generated/v0_56_0/mod.rs",
+        "crate::surfaces::agents::dispatch",
+    ),
 ];
 
 /// Generated items that are leaf protocol facts (allowed everywhere).
-const PROTOCOL: &[&str] = &["packets", "error_codes", "ErrorCode", "PROTOCOL_VERSION"];
+/// (`protocol` is the chosen version's transport facts.)
+const PROTOCOL: &[&str] = &[
+    "packets",
+    "error_codes",
+    "ErrorCode",
+    "PROTOCOL_VERSION",
+    "protocol",
+];
 const LAYERS: &[&str] = &["core", "support", "surfaces"];
 
 fn allows(rule: &Rule, target: Target) -> bool {

@@ -274,6 +274,7 @@ async fn server_push_streams_chunks_until_close() {
     );
 }
 
+#[cfg(feature = "protocol-0-35-8")] // `database` is a 0.35.8 toolkit
 fn row(n: i64) -> meshagent_room::types::Row {
     serde_json::from_value(
         json!({"columns": [{"name": "id", "value": {"type": "int", "value": n}}]}),
@@ -281,6 +282,7 @@ fn row(n: i64) -> meshagent_room::types::Row {
     .expect("row")
 }
 
+#[cfg(feature = "protocol-0-35-8")] // `database` is a 0.35.8 toolkit
 #[tokio::test]
 async fn database_insert_sends_one_batch_per_pull() {
     let (room, _e, mut peer) = support::connect_loopback().await;
@@ -320,6 +322,7 @@ async fn database_insert_sends_one_batch_per_pull() {
     call.await.expect("task").expect("insert ok");
 }
 
+#[cfg(feature = "protocol-0-35-8")] // `database` is a 0.35.8 toolkit
 #[tokio::test]
 async fn database_sql_pulls_eagerly_and_once_per_rows_chunk() {
     let (room, _e, mut peer) = support::connect_loopback().await;

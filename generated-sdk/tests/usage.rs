@@ -21,6 +21,8 @@ async fn plain_calls(room: RoomClient) -> meshagent_room::Result<()> {
         .send("p-2", "chat", json!({"text": "hi"}))
         .attachment_base64(vec![1u8, 2])
         .await?;
+    // `database` is a 0.35.8 toolkit (0.56 has `dataset`: issue 14).
+    #[cfg(feature = "protocol-0-35-8")]
     let _tables: Vec<String> = room.database().list_tables().await?;
     let _url: String = room.storage().download_url("a.txt").await?;
     let _file: Option<meshagent_room::FileContent> =
@@ -43,23 +45,27 @@ async fn streams(room: RoomClient) -> meshagent_room::Result<()> {
         .await?
         .write_to(&mut sink)
         .await?;
-    let mut rows = room.database().search("people").limit(10).await?;
-    while let Some(batch) = rows.next().await {
-        let _rows: Vec<meshagent_room::types::Row> = batch?;
+    // `database` is a 0.35.8 toolkit (0.56 has `dataset`: issue 14).
+    #[cfg(feature = "protocol-0-35-8")]
+    {
+        let mut rows = room.database().search("people").limit(10).await?;
+        while let Some(batch) = rows.next().await {
+            let _rows: Vec<meshagent_room::types::Row> = batch?;
+        }
+        room.database()
+            .insert("people", futures::stream::iter(vec![Vec::new()]))
+            .await?;
+        // Plain JSON records, typed and batched as the SDKs' insert(records) does.
+        let records = vec![meshagent_room::types::Row::from(
+            serde_json::json!({"id": 1, "name": "Zoë"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )];
+        room.database()
+            .insert("people", meshagent_room::types::Row::batches(records))
+            .await?;
     }
-    room.database()
-        .insert("people", futures::stream::iter(vec![Vec::new()]))
-        .await?;
-    // Plain JSON records, typed and batched as the SDKs' insert(records) does.
-    let records = vec![meshagent_room::types::Row::from(
-        serde_json::json!({"id": 1, "name": "Zoë"})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    )];
-    room.database()
-        .insert("people", meshagent_room::types::Row::batches(records))
-        .await?;
     let mut logs = room.developer().logs().await?;
     let _first: Option<meshagent_room::Result<meshagent_room::LogEntry>> = logs.next().await;
     let mut text = room.containers().logs("c-1").follow(true).await?;

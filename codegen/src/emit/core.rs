@@ -8,6 +8,32 @@ use crate::ir::Api;
 use crate::naming::{ident, pascal, shouty};
 use crate::runtime_type::{self as rt, Root, Support};
 
+/// The `protocol` leaf module: this version's transport facts, the only place the
+/// runtime reads them from.
+pub(super) fn protocol_rs(api: &Api) -> TokenStream {
+    let version = &api.version;
+    let t = &api.transport;
+    let (header, acks, caller) = (t.token_in_header, t.request_chunk_acks, t.caller_context);
+    let top = format!(
+        " Transport facts of protocol {version} (`protocol.versions` in the spec): the runtime reads\n them from here only."
+    );
+    let top = top.lines().map(|l| l.to_string());
+    quote! {
+        #(#![doc = #top])*
+
+        /// The protocol version this build speaks (the official SDKs' version).
+        pub const VERSION: &str = #version;
+        /// Whether the participant token goes in an `Authorization: Bearer` header (never in
+        /// the query); otherwise it goes in the `token` query parameter.
+        pub const TOKEN_IN_HEADER: bool = #header;
+        /// Whether the server acknowledges each `room.tool_call_request_chunk` (the client
+        /// awaits the reply before the next chunk); otherwise chunks are sent one-way.
+        pub const REQUEST_CHUNK_ACKS: bool = #acks;
+        /// Whether `room.invoke_tool` carries `caller_context`.
+        pub const CALLER_CONTEXT: bool = #caller;
+    }
+}
+
 pub(super) fn mod_rs(api: &Api) -> TokenStream {
     let version = &api.version;
     let shared = (!api.shared_types.is_empty()).then(|| quote! { pub mod types; });
@@ -56,6 +82,7 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
         pub mod events;
         pub(crate) mod #flow_shapes;
         pub mod packets;
+        pub mod protocol;
         #shared
         #(#modules)*
 

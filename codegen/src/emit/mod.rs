@@ -31,11 +31,24 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Generates every file for `api`.
+/// The folder (below `generated/`) of one protocol version's module tree: `v0_56_0`.
+pub fn version_dir(version: &str) -> String {
+    format!("v{}", version.replace(['.', '-'], "_"))
+}
+
+/// The cargo feature of the generated crate that selects a protocol version:
+/// `protocol-0-56` for `0.56.0`, `protocol-0-35-8` for `0.35.8`.
+pub fn version_feature(version: &str) -> String {
+    let short = version.strip_suffix(".0").unwrap_or(version);
+    format!("protocol-{}", short.replace('.', "-"))
+}
+
+/// Generates every file for `api` (one version's module tree).
 pub fn generate(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     let mut files = vec![
         file("mod.rs", "spec/*.yaml", mod_rs(api))?,
         file("packets.rs", &api.core_source, packets_rs(api))?,
+        file("protocol.rs", &api.core_source, protocol_rs(api))?,
         file("error_codes.rs", &api.core_source, error_codes_rs(api))?,
         file("events.rs", "the `events` of each toolkit", events_rs(api))?,
         file(

@@ -22,6 +22,16 @@ pub(super) struct Decode {
 }
 
 pub(super) fn output_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
+    if t.nowait {
+        // Fire-and-forget: the request is sent, its reply never awaited.
+        let wire = &t.name;
+        return Decode {
+            ret: quote!(()),
+            private: quote!(),
+            public: quote!(),
+            expr: quote!(self.room.invoke_json_nowait(TOOLKIT, #wire, &self).await),
+        };
+    }
     let d = reply_decode(t, tk, output);
     let wire = &t.name;
     let expr = d.expr;

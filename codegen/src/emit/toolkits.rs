@@ -187,6 +187,9 @@ pub(super) fn tool_method(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         .map(|f| format!("[`{}`]({builder}::{})", f.rust, f.rust))
         .collect();
     let sends = match call {
+        Call::Plain(_) if t.nowait => {
+            "Sends `room.invoke_tool` without waiting for its reply (fire-and-forget: `.await` returns once the request is sent)"
+        }
         Call::Plain(_) => "Sends `room.invoke_tool`",
         Call::Flow(..) => "Streams (`room.invoke_tool` with `control/open`, then chunks)",
     };

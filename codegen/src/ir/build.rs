@@ -8,19 +8,60 @@ use indexmap::IndexMap;
 use super::checks::*;
 use super::model::*;
 use super::types::*;
-use crate::diag::Diagnostic;
+use crate::diag::{did_you_mean, Diagnostic};
 use crate::naming::{pascal, snake};
 use crate::spec::load::LoadedFile;
 use crate::spec::model::{self};
+use crate::spec::versions;
 
-/// Builds and validates the [`Api`] from loaded files; returns every problem found.
+/// Builds and validates the [`Api`] of the spec's default version from loaded files;
+/// returns every problem found.
 pub fn build(files: &[LoadedFile]) -> Result<Api, Vec<Diagnostic>> {
-    let mut b = Builder::default();
-    let api = b.api(files);
-    if b.diags.is_empty() {
+    let (v, _) = versions::read(files);
+    build_version(files, &v.default)
+}
+
+/// Builds and validates the [`Api`] of one protocol version: only the items alive in
+/// `version`. Version problems anywhere in the spec (in any version) are reported too.
+pub fn build_version(files: &[LoadedFile], version: &str) -> Result<Api, Vec<Diagnostic>> {
+    let (v, mut diags) = versions::read(files);
+    diags.extend(versions::check_all(files, &v));
+    if !v.list.is_empty() && v.get(version).is_none() {
+        if let Some(core) = files.iter().find(|f| f.spec.protocol.is_some()) {
+            let hint = did_you_mean(version, v.names())
+                .or_else(|| Some(format!("the versions are: {}", v.names().join(", "))));
+            diags.push(core.locator.diagnostic(
+                &core.name,
+                &["protocol", "versions"],
+                format!("unknown protocol version `{version}` selected"),
+                hint,
+            ));
+        }
+    }
+    let (selected, _) = versions::select(files, &v, version);
+    let mut b = Builder {
+        absent_types: versions::absent_types(files, &v, version),
+        version: version.to_string(),
+        ..Builder::default()
+    };
+    let mut api = b.api(&selected);
+    if let Some(info) = v.get(version) {
+        api.version = info.name.clone();
+        api.transport = Transport {
+            token_in_header: versions::token_in_header(&info.transport),
+            request_chunk_acks: info.transport.request_chunk_acks,
+            caller_context: info.transport.caller_context,
+        };
+    }
+    api.versions = v.names().into_iter().map(str::to_owned).collect();
+    api.default_version = v.default.clone();
+    diags.append(&mut b.diags);
+    if diags.is_empty() {
         Ok(api)
     } else {
-        Err(b.diags)
+        diags.sort();
+        diags.dedup();
+        Err(diags)
     }
 }
 
@@ -32,6 +73,10 @@ pub(super) struct Builder {
     pub(super) flows: IndexMap<String, FlowShape>,
     /// Content type names of the room core file, read before any toolkit.
     pub(super) content_types: Vec<String>,
+    /// Types of the spec that the selected version does not have, with their versions.
+    pub(super) absent_types: BTreeMap<String, String>,
+    /// The selected protocol version.
+    pub(super) version: String,
 }
 
 /// Where we are: file and key path, for diagnostics.
@@ -97,6 +142,9 @@ impl Builder {
             .collect();
         let mut api = Api {
             version: String::new(),
+            versions: Vec::new(),
+            default_version: String::new(),
+            transport: Transport::default(),
             core_source: String::new(),
             client_packets: Vec::new(),
             server_packets: Vec::new(),
@@ -200,7 +248,7 @@ impl Builder {
             },
         );
         match &spec.protocol {
-            Some(p) => api.version = p.version.clone(),
+            Some(p) => api.version = p.version.clone().unwrap_or_default(),
             None => self.err(
                 at,
                 &[],

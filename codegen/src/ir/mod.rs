@@ -12,6 +12,6 @@ mod model;
 mod tools;
 mod types;
 
-pub use build::build;
+pub use build::{build, build_version};
 pub use model::*;
 pub use types::parse_type;

@@ -10,8 +10,14 @@ use crate::spec::model::{
 /// The whole protocol.
 #[derive(Debug, Clone)]
 pub struct Api {
-    /// SDK version the spec matches.
+    /// The protocol version this `Api` describes (the spec filtered to it).
     pub version: String,
+    /// Every version the spec describes, oldest first.
+    pub versions: Vec<String>,
+    /// The version a crate user gets without choosing.
+    pub default_version: String,
+    /// This version's transport facts.
+    pub transport: Transport,
     /// The room core file's name.
     pub core_source: String,
     /// Client packet types.
@@ -34,6 +40,27 @@ pub struct Api {
     pub flows: Vec<FlowShape>,
     /// The flow table's file name (empty without one).
     pub flows_source: String,
+}
+
+/// Transport facts of one protocol version (the generated `protocol` module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transport {
+    /// The token goes in an `Authorization: Bearer` header, never in the query.
+    pub token_in_header: bool,
+    /// The server acknowledges each request chunk.
+    pub request_chunk_acks: bool,
+    /// Invokes carry `caller_context`.
+    pub caller_context: bool,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport {
+            token_in_header: false,
+            request_chunk_acks: true,
+            caller_context: true,
+        }
+    }
 }
 
 /// A client packet type.
@@ -106,6 +133,8 @@ pub struct Tool {
     pub summary: String,
     /// Plain or streaming.
     pub kind: ToolKind,
+    /// Fire-and-forget: the invoke is sent and its reply never awaited (plain tools only).
+    pub nowait: bool,
 }
 
 /// How a tool is called.

@@ -109,10 +109,29 @@ impl Builder {
                 return None;
             }
         };
+        if def.nowait {
+            let fits = matches!(
+                &kind,
+                ToolKind::Plain {
+                    input_tail: None,
+                    output: Output::Ignore | Output::Empty,
+                    ..
+                }
+            );
+            if !fits {
+                self.err(
+                    at,
+                    &["tools", name, "nowait"],
+                    format!("`nowait` tool `{name}` must be a plain JSON tool whose reply is not used"),
+                    Some("a fire-and-forget invoke never reads its reply: use `output: {content: any}` (or `empty`) and no `stream` or `input_tail`".into()),
+                );
+            }
+        }
         Some(Tool {
             name: name.to_string(),
             summary,
             kind,
+            nowait: def.nowait,
         })
     }
 

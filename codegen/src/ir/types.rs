@@ -146,6 +146,16 @@ impl Builder {
                             .map(String::as_str)
                             .chain(BUILTIN_TYPES)
                             .collect();
+                        if let Some(range) = self.absent_types.get(name) {
+                            let msg = format!(
+                                "type `{name}` is not in protocol {} (it is {range})",
+                                self.version
+                            );
+                            let hint = Some(format!("give this item the same versions (`since`/`until`), or add a `{name}` for {}", self.version));
+                            self.err(at, path, msg, hint);
+                            ok = false;
+                            return;
+                        }
                         let hint = did_you_mean(name, candidates).or(Some("declare it under `types:` or use string, bool, int, float, bytes, json, timestamp, list<T>, map<T>, T?".into()));
                         self.err(at, path, format!("unknown type `{name}`"), hint);
                         ok = false;
@@ -201,7 +211,11 @@ impl Builder {
                 if v.is_empty() {
                     self.err(at, &path, "an enum needs at least one value", None);
                 }
-                Shape::Enum(v.iter().map(|(k, d)| (k.clone(), d.clone())).collect())
+                Shape::Enum(
+                    v.iter()
+                        .map(|(k, d)| (k.clone(), d.doc().to_string()))
+                        .collect(),
+                )
             }
             (None, None, Some(tag), Some(vars)) => Shape::Union {
                 tag: tag.clone(),

@@ -15,7 +15,7 @@ use serde_yaml::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use super::model::{FieldDef, FieldSpec, SpecFile};
+use super::model::{EnumValueDef, EnumValueSpec, FieldDef, FieldSpec, SpecFile};
 use crate::diag::{did_you_mean, Diagnostic};
 
 /// Parses a YAML document (other than a spec file, e.g. the inventory) into `T`.
@@ -51,6 +51,24 @@ impl Locator {
             if owned.pop().is_none() {
                 return (1, 1);
             }
+        }
+    }
+
+    /// Makes every position below `from` also known below `to` (an entry renamed to its
+    /// wire name keeps pointing at its text).
+    pub fn alias(&mut self, from: &[&str], to: &[&str]) {
+        let moved: Vec<(Vec<String>, (usize, usize))> = self
+            .positions
+            .iter()
+            .filter(|(p, _)| p.len() >= from.len() && p.iter().zip(from).all(|(a, b)| a == b))
+            .map(|(p, pos)| {
+                let mut q: Vec<String> = to.iter().map(|s| s.to_string()).collect();
+                q.extend(p[from.len()..].iter().cloned());
+                (q, *pos)
+            })
+            .collect();
+        for (p, pos) in moved {
+            self.positions.insert(p, pos);
         }
     }
 
@@ -276,6 +294,8 @@ impl Reader<'_> {
             Some("a `,` inside `{...}` ends the value: quote text that contains commas, e.g. `doc: \"a, b\"`".into())
         } else if text.contains("unknown field") {
             Some("check the spelling; the schema spec/spec.schema.json lists every key".into())
+        } else if text.contains("invalid type: floating point") {
+            Some("versions have three parts (`since: 0.56.0`); a number like `0.56` is read as a float".into())
         } else if text.contains("invalid type") {
             Some("see spec/spec.schema.json for the expected shape".into())
         } else {
@@ -311,7 +331,31 @@ impl<'de> Deserialize<'de> for FieldDef {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<FieldDef, A::Error> {
                 FieldSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(FieldDef::Full)
+                    .map(|f| FieldDef::Full(Box::new(f)))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// An enum value is a description string or a mapping with `doc`, `since`, `until`.
+impl<'de> Deserialize<'de> for EnumValueDef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EnumValueDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a description or a mapping with `doc`, `since` and `until`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EnumValueDef, E> {
+                Ok(EnumValueDef::Short(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<EnumValueDef, A::Error> {
+                EnumValueSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(EnumValueDef::Full)
             }
         }
         deserializer.deserialize_any(Visitor)

@@ -66,10 +66,76 @@ pub struct ConstDef {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Protocol {
-    /// Version of the official SDKs this spec matches, e.g. `0.35.8`.
-    pub version: String,
+    /// A single version (older form, for specs that describe one version), e.g. `0.35.8`.
+    pub version: Option<String>,
     /// One line about the protocol.
     pub summary: Option<String>,
+    /// The protocol versions this spec describes, keyed by version (`x.y.z`), oldest first.
+    #[serde(default)]
+    pub versions: IndexMap<String, VersionDef>,
+    /// The version a crate user gets without choosing (usually the newest).
+    pub default: Option<String>,
+}
+
+/// One protocol version and its transport facts.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionDef {
+    /// What the version is (which SDKs speak it).
+    pub summary: Option<String>,
+    /// How this version's transport differs.
+    #[serde(default)]
+    pub transport: TransportDef,
+}
+
+/// Transport facts of a protocol version.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransportDef {
+    /// Where the participant token goes.
+    #[serde(default)]
+    pub token: TokenPlace,
+    /// Whether the server acknowledges each request chunk of a stream.
+    #[serde(default = "yes")]
+    pub request_chunk_acks: bool,
+    /// Whether invokes carry `caller_context`.
+    #[serde(default = "yes")]
+    pub caller_context: bool,
+}
+
+impl Default for TransportDef {
+    fn default() -> Self {
+        TransportDef {
+            token: TokenPlace::Query,
+            request_chunk_acks: true,
+            caller_context: true,
+        }
+    }
+}
+
+/// Where the participant token goes when connecting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPlace {
+    /// In the `token` query parameter of the URL.
+    #[default]
+    Query,
+    /// In an `Authorization: Bearer <token>` header (never in the query).
+    BearerHeader,
+}
+
+/// Differences of the official SDKs for one item, by SDK.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notes {
+    /// First protocol version whose docs show the notes (default: every version of the
+    /// item); e.g. `0.56.0` for a TypeScript 0.39.9 difference on an item 0.35.8 has too,
+    /// so that the 0.35.8 docs stay as they are.
+    pub since: Option<String>,
+    /// The TypeScript SDK's difference.
+    pub typescript: Option<String>,
+    /// The Python SDK's difference.
+    pub python: Option<String>,
 }
 
 /// Packet types in both directions.
@@ -93,6 +159,14 @@ pub struct ClientPacket {
     pub reply: bool,
     /// What the packet does.
     pub summary: Option<String>,
+    /// The wire type when it differs from the key (two entries for one packet type in different versions).
+    pub wire: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
 }
 
 /// A packet type the server pushes and the runtime handles.
@@ -101,6 +175,12 @@ pub struct ClientPacket {
 pub struct ServerPacket {
     /// What the packet carries.
     pub summary: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
     /// The packet's JSON header, for packets the runtime decodes itself (the handshake):
     /// generated as a struct in `packets::server`.
     pub header: Option<PacketHeaderDef>,
@@ -127,6 +207,10 @@ pub struct ContentTypeDef {
     /// Whether the content carries bytes in the message tail.
     #[serde(default)]
     pub tail: bool,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
 }
 
 /// An error code the server puts in `error.code`.
@@ -137,6 +221,10 @@ pub struct ErrorCodeDef {
     pub code: i64,
     /// What the code means.
     pub summary: Option<String>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
 }
 
 /// Names a toolkit.
@@ -147,6 +235,12 @@ pub struct ToolkitHeader {
     pub name: String,
     /// What the toolkit is for.
     pub summary: Option<String>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
 }
 
 /// A tool of a toolkit, called with `room.invoke_tool`.
@@ -166,6 +260,17 @@ pub struct ToolDef {
     pub output: Option<OutputDef>,
     /// How the tool streams (streaming tools).
     pub stream: Option<StreamDef>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
+    /// The wire name when it differs from the key: lets two entries (alive in different versions) share one wire name.
+    pub wire: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
+    /// Fire-and-forget: the invoke is sent and its reply never awaited (the method returns once sent).
+    #[serde(default)]
+    pub nowait: bool,
 }
 
 /// A field: either a bare type expression, or a full description.
@@ -176,7 +281,7 @@ pub enum FieldDef {
     /// A bare type expression such as `string`, `int?` or `list<StorageEntry>`.
     Short(String),
     /// A type with its description and wire options.
-    Full(FieldSpec),
+    Full(Box<FieldSpec>),
 }
 
 /// A field with its description and wire options.
@@ -198,6 +303,14 @@ pub struct FieldSpec {
     /// For a `string?` header of a streaming tool's `start` chunk: when the caller leaves it
     /// unset, the runtime draws a fresh id of this form (e.g. container log `request_id`).
     pub fresh: Option<FreshId>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
+    /// The wire name when it differs from the key: lets two entries (alive in different versions) share one wire name.
+    pub wire: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
 }
 
 /// The form of an id the runtime draws for an unset field.
@@ -436,6 +549,14 @@ pub struct EventDef {
     pub when: Option<IndexMap<String, String>>,
     /// Name of a bytes field that receives the packet's binary tail.
     pub tail: Option<String>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
+    /// The wire name when it differs from the key: lets two entries (alive in different versions) share one wire name.
+    pub wire: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
 }
 
 /// A named type: a struct (`fields`), a string enum (`enum`) or a tagged union (`tag` + `variants`).
@@ -446,13 +567,21 @@ pub struct TypeDef {
     pub summary: Option<String>,
     /// Struct fields, keyed by wire name, in wire order.
     pub fields: Option<IndexMap<String, FieldDef>>,
-    /// String enum values with their descriptions; unknown values are kept, not rejected.
+    /// String enum values with their descriptions (or `{doc, since, until}`); unknown values are kept, not rejected.
     #[serde(rename = "enum")]
-    pub values: Option<IndexMap<String, String>>,
+    pub values: Option<IndexMap<String, EnumValueDef>>,
     /// Tagged union: the JSON key that names the variant.
     pub tag: Option<String>,
     /// Tagged union: variants keyed by tag value.
     pub variants: Option<IndexMap<String, VariantDef>>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
+    /// The wire name when it differs from the key: lets two entries (alive in different versions) share one wire name.
+    pub wire: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
 }
 
 /// A variant of a tagged union.
@@ -464,6 +593,45 @@ pub struct VariantDef {
     /// The variant's fields.
     #[serde(default)]
     pub fields: IndexMap<String, FieldDef>,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
+}
+
+/// A string enum value: its description, or a description with versions.
+/// (`Deserialize` is implemented by hand in the loader for clearer errors.)
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum EnumValueDef {
+    /// The value's description.
+    Short(String),
+    /// The value's description with versions.
+    Full(EnumValueSpec),
+}
+
+/// A string enum value with versions.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnumValueSpec {
+    /// What the value means.
+    pub doc: String,
+    /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
+    pub since: Option<String>,
+    /// Last protocol version that has this item (inclusive); without it, every version from `since` on.
+    pub until: Option<String>,
+    /// Differences of the official SDKs for this item (e.g. TypeScript 0.39.9); shown in the generated docs.
+    pub notes: Option<Notes>,
+}
+
+impl EnumValueDef {
+    /// The value's description.
+    pub fn doc(&self) -> &str {
+        match self {
+            EnumValueDef::Short(d) => d,
+            EnumValueDef::Full(f) => &f.doc,
+        }
+    }
 }
 
 impl FieldDef {

@@ -326,7 +326,7 @@ fn parent_sub(item: &[u8]) -> Option<String> {
 pub fn declared_connect_query(language: &str, query: &str) -> String {
     if language == "typescript" && !query.split('&').any(|kv| kv.starts_with("v=")) {
         // no v query parameter
-        format!("{query}&v=0.35.8")
+        format!("{query}&v={}", meshagent_room::protocol::VERSION)
     } else {
         query.to_string()
     }
@@ -336,4 +336,27 @@ fn push_once(applied: &mut Vec<&'static str>, name: &'static str) {
     if !applied.contains(&name) {
         applied.push(name);
     }
+}
+
+/// What a Python-following client of protocol 0.56 sends on connect, for a 0.56 recording:
+/// the query string (the token written `<token>`, keys in order) and the `Authorization`
+/// header. TypeScript 0.39.9 puts the token in the query and sends no `v`; Rust follows
+/// Python 0.56.0 (token in `Authorization: Bearer`, `v=<version>`).
+pub fn declared_connect_0_56(record: &crate::case::ConnectRecord) -> (String, Option<String>) {
+    let mut query = record.query.clone();
+    let mut auth = record
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.clone());
+    if record.sdk.language == "typescript" {
+        if let Some(token) = query.remove("token") {
+            auth = Some(format!("Bearer {token}"));
+        }
+        query
+            .entry("v".to_string())
+            .or_insert_with(|| meshagent_room::protocol::VERSION.to_string());
+    }
+    let text: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    (text.join("&"), auth)
 }

@@ -223,8 +223,8 @@ mod declared;
 mod results;
 
 pub use declared::{
-    declared_connect_query, declared_differences, split_like_python, Difference,
-    REFERENCE_LANGUAGE, TYPESCRIPT_DIFFERENCES,
+    declared_connect_0_56, declared_connect_query, declared_differences, split_like_python,
+    Difference, REFERENCE_LANGUAGE, TYPESCRIPT_DIFFERENCES,
 };
 pub use results::{result_diff, same_instant, without_nulls};
 

@@ -259,6 +259,33 @@ impl RoomClient {
         self.request(cp::ROOM_INVOKE_TOOL, &head, &[]).await
     }
 
+    /// Calls a tool with a JSON object input without waiting for the reply
+    /// (fire-and-forget, the SDKs' `invoke_nowait`): the invoke goes out with a fresh id and
+    /// no pending entry, so its reply is dropped on arrival. Used by generated `nowait` tools.
+    /// (Minimal version; the transport work replaces it.)
+    #[allow(dead_code)] // used by generated `nowait` tools (protocol 0.56)
+    pub(crate) async fn invoke_json_nowait<T: Serialize>(
+        &self,
+        toolkit: &str,
+        tool: &str,
+        input: &T,
+    ) -> Result<()> {
+        let head = invoke_header(
+            &Invoke::new(toolkit, tool),
+            &JsonArguments::new(input),
+            &new_tool_call_id(),
+        )?;
+        let shared = &self.inner.shared;
+        if shared.lock().closed.is_some() {
+            return Err(shared.closed_error());
+        }
+        let id = shared.next_id();
+        let empty: &[u8] = &[];
+        shared
+            .send_packets(id, cp::ROOM_INVOKE_TOOL, &[&head, empty], false)
+            .await
+    }
+
     /// Sends a request message and waits for its `__response__`. Dropping the future
     /// forgets the call; a late reply is then ignored.
     pub(crate) async fn request(

@@ -301,7 +301,8 @@ mod tests {
             panic!("valid url")
         };
         let c = connect_url(&base, &Token::new("T0K"));
-        assert_eq!(c.query(), Some("foo=bar&token=T0K&v=0.35.8"));
+        let want = format!("foo=bar&token=T0K&v={}", crate::PROTOCOL_VERSION);
+        assert_eq!(c.query(), Some(want.as_str()));
         assert_eq!(redacted(&c), "ws://h/rooms/r");
         assert_eq!(format!("{:?}", Token::new("secret")), "Token(<redacted>)");
     }

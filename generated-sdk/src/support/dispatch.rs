@@ -75,6 +75,8 @@ pub(crate) fn byte_source(tool: &str, input: Vec<Value>) -> Result<ByteSource> {
 
 /// Batches for a `write_batches` tool, each read as the tool's batch type.
 #[cfg(feature = "database")]
+// 0.56 has no `write_batches` tool until the Arrow toolkits (issue 14).
+#[cfg_attr(not(feature = "protocol-0-35-8"), allow(dead_code))]
 pub(crate) fn batches<T: FromJson>(
     tool: &str,
     input: Vec<Value>,
@@ -120,6 +122,7 @@ pub(crate) trait ToJson {
 
 /// How a batch for a `write_batches` tool is read from dispatch input.
 #[cfg(feature = "database")]
+#[cfg_attr(not(feature = "protocol-0-35-8"), allow(dead_code))]
 pub(crate) trait FromJson: Sized {
     /// The batch from JSON, or why it is not one.
     fn from_json(v: Value) -> std::result::Result<Self, String>;

@@ -337,9 +337,24 @@ fn listed_toolkit(name: &str, tk: &Value) -> Result<ListedToolkit> {
         name: name.to_string(),
         description: text(tk, "description"),
         title: text(tk, "title"),
+        #[cfg(feature = "protocol-0-35-8")]
         thumbnail_url: opt_text(tk, "thumbnail_url"),
         tools,
         participant_id: opt_text(tk, "participant_id"),
+        // 0.56: Python reads a missing `annotations` as {} (string values).
+        #[cfg(not(feature = "protocol-0-35-8"))]
+        annotations: tk
+            .get("annotations")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        (k.clone(), v)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -348,11 +363,14 @@ fn listed_tool(name: &str, t: &Value) -> Result<ListedTool> {
         name: name.to_string(),
         description: text(t, "description"),
         title: text(t, "title"),
+        #[cfg(feature = "protocol-0-35-8")]
         thumbnail_url: opt_text(t, "thumbnail_url"),
         input_spec: content_spec(name, t, "input_spec", "input_schema")?,
         output_spec: content_spec(name, t, "output_spec", "output_schema")?,
         defs: t.get("defs").filter(|d| !d.is_null()).cloned(),
+        #[cfg(feature = "protocol-0-35-8")]
         pricing: opt_text(t, "pricing"),
+        #[cfg(feature = "protocol-0-35-8")]
         supports_context: t
             .get("supports_context")
             .or_else(|| t.get("supportsContext"))

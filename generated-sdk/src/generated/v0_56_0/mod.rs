@@ -5,15 +5,12 @@ pub mod error_codes;
 pub mod events;
 pub(crate) mod flow_shapes;
 pub mod packets;
+pub mod protocol;
 pub mod types;
 #[cfg(feature = "containers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
 /// Container images, containers, image builds and interactive sessions run by the room.
 pub mod containers;
-#[cfg(feature = "database")]
-#[cfg_attr(docsrs, doc(cfg(feature = "database")))]
-/// Tables in the room's database, with vector and full-text search and SQL.
-pub mod database;
 #[cfg(feature = "developer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 /// The room's developer log, for debugging agents and tools.
@@ -51,7 +48,7 @@ pub mod storage;
 /// Collaborative documents: Yjs (CRDT) documents stored in the room and kept in sync between participants.
 pub mod sync;
 /// Version of the official SDKs whose protocol this crate speaks.
-pub const PROTOCOL_VERSION: &str = "0.35.8";
+pub const PROTOCOL_VERSION: &str = "0.56.0";
 impl crate::RoomClient {
     #[cfg(feature = "containers")]
     #[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
@@ -60,16 +57,6 @@ impl crate::RoomClient {
     /// Tools of the `containers` toolkit (cargo feature `containers`).
     pub fn containers(&self) -> containers::Containers {
         containers::Containers {
-            room: self.clone(),
-        }
-    }
-    #[cfg(feature = "database")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "database")))]
-    /// Tables in the room's database, with vector and full-text search and SQL.
-    ///
-    /// Tools of the `database` toolkit (cargo feature `database`).
-    pub fn database(&self) -> database::Database {
-        database::Database {
             room: self.clone(),
         }
     }
@@ -176,8 +163,6 @@ impl crate::RoomClient {
         let found: Option<crate::Result<serde_json::Value>> = match toolkit {
             #[cfg(feature = "containers")]
             "containers" => self.containers().dispatch(tool, args, input).await,
-            #[cfg(feature = "database")]
-            "database" => self.database().dispatch(tool, args, input).await,
             #[cfg(feature = "developer")]
             "developer" => self.developer().dispatch(tool, args, input).await,
             #[cfg(feature = "livekit")]
