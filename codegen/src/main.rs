@@ -35,10 +35,16 @@ enum Command {
 /// Arguments of `codegen diff`.
 #[derive(clap::Args)]
 struct DiffArgs {
-    /// The old spec directory.
-    old: PathBuf,
-    /// The new spec directory.
-    new: PathBuf,
+    /// The old spec directory (default: the repository's `spec/`).
+    old: Option<PathBuf>,
+    /// The new spec directory (default: the old one, to compare two of its versions).
+    new: Option<PathBuf>,
+    /// The old spec's protocol version (default: its default version).
+    #[arg(long)]
+    from_version: Option<String>,
+    /// The new spec's protocol version (default: its default version).
+    #[arg(long)]
+    to_version: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     format: DiffFormat,
@@ -62,7 +68,7 @@ fn main() -> ExitCode {
         .root
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
     let result = match args.command {
-        Some(Command::Diff(diff_args)) => return diff(&diff_args),
+        Some(Command::Diff(diff_args)) => return diff(&root, &diff_args),
         Some(Command::Coverage) => coverage(&root),
         None => run(&root, args.check),
     };
@@ -79,11 +85,17 @@ fn main() -> ExitCode {
 }
 
 /// `codegen diff`: exit 0, 1 (breaking) or 2 (a spec does not load); see its help.
-fn diff(args: &DiffArgs) -> ExitCode {
-    let load = |dir: &Path| {
-        codegen::load_api(dir, &dir.display().to_string()).map_err(|d| codegen::diag::render(&d))
+fn diff(root: &Path, args: &DiffArgs) -> ExitCode {
+    let load = |dir: &Path, version: Option<&str>| {
+        codegen::load_api_version(dir, &dir.display().to_string(), version)
+            .map_err(|d| codegen::diag::render(&d))
     };
-    let (old, new) = match (load(&args.old), load(&args.new)) {
+    let old_dir = args.old.clone().unwrap_or_else(|| root.join("spec"));
+    let new_dir = args.new.clone().unwrap_or_else(|| old_dir.clone());
+    let (old, new) = match (
+        load(&old_dir, args.from_version.as_deref()),
+        load(&new_dir, args.to_version.as_deref()),
+    ) {
         (Ok(old), Ok(new)) => (old, new),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("{e}");

@@ -126,3 +126,29 @@ fn json_report_is_stable_and_parses() {
         Some(report.changes.len())
     );
 }
+
+/// The repository's spec, protocol 0.35.8 against 0.56.0 (the pair).
+#[test]
+fn real_spec_0_35_8_to_0_56_0() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let load = |v: &str| {
+        codegen::load_api_version(&dir, "spec", Some(v))
+            .unwrap_or_else(|d| panic!("{}", codegen::diag::render(&d)))
+    };
+    let report = diff::diff(&load("0.35.8"), &load("0.56.0"));
+    assert!(report.is_breaking());
+    let ids = rule_ids(&report);
+    for id in [
+        "TOOLKIT_REMOVED",
+        "TRANSPORT_CHANGED",
+        "PACKET_REPLY_CHANGED",
+        "TOOL_ADDED",
+    ] {
+        assert!(
+            ids.contains(id),
+            "{id} missing:\n{}",
+            diff::render_text(&report)
+        );
+    }
+    insta::assert_snapshot!("diff_real_0_35_8_to_0_56_0", diff::render_text(&report));
+}

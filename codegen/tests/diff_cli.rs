@@ -75,3 +75,20 @@ fn help_documents_the_exit_status() {
     assert!(help.contains("Exit status"), "{help}");
     assert!(help.contains("--allow-breaking"), "{help}");
 }
+
+/// With versions and no directories, the repository's spec is compared with itself.
+#[test]
+fn from_and_to_version_compare_two_versions_of_one_spec() {
+    let out = Command::new(env!("CARGO_BIN_EXE_codegen"))
+        .args(["diff", "--from-version", "0.35.8", "--to-version", "0.56.0"])
+        .output()
+        .expect("codegen runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("protocol 0.35.8 -> 0.56.0:"), "{text}");
+    let same = Command::new(env!("CARGO_BIN_EXE_codegen"))
+        .args(["diff", "--from-version", "0.56.0", "--to-version", "0.56.0"])
+        .output()
+        .expect("codegen runs");
+    assert_eq!(same.status.code(), Some(0), "{same:?}");
+}

@@ -49,6 +49,24 @@ fn tools_text(tk: &Toolkit) -> String {
 }
 
 fn core(d: &mut Differ<'_>, old: &Api, new: &Api) {
+    let (o, n) = (&old.transport, &new.transport);
+    for (fact, was, is) in [
+        ("token_in_header", o.token_in_header, n.token_in_header),
+        (
+            "request_chunk_acks",
+            o.request_chunk_acks,
+            n.request_chunk_acks,
+        ),
+        ("caller_context", o.caller_context, n.caller_context),
+    ] {
+        if was != is {
+            d.push(
+                format!("transport {fact}"),
+                &rules::TRANSPORT_CHANGED,
+                arrow(was, is),
+            );
+        }
+    }
     let (removed, added, both) =
         matched(&old.client_packets, &new.client_packets, |p| p.wire.clone());
     for p in removed {
@@ -225,6 +243,11 @@ fn kind_text(t: &Tool) -> String {
 
 fn tool(d: &mut Differ<'_>, old: &Tool, new: &Tool) {
     let at = format!("tool {}", old.name);
+    if old.nowait != new.nowait {
+        let text = |n: bool| if n { "nowait" } else { "awaited" };
+        let detail = arrow(text(old.nowait), text(new.nowait));
+        d.push(at.clone(), &rules::TOOL_NOWAIT_CHANGED, detail);
+    }
     match (&old.kind, &new.kind) {
         (
             ToolKind::Plain {

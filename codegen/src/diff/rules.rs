@@ -81,6 +81,8 @@ rules! {
         "its method and request type disappear";
     TOOL_KIND_CHANGED: "a tool changes between plain and streaming", true, Source,
         "the method's arguments and result change completely";
+    TOOL_NOWAIT_CHANGED: "a tool becomes fire-and-forget (`nowait`) or awaited again", false, Wire,
+        "same signature (both return `()`); a nowait call returns once sent, so server errors go unreported";
     INPUT_ADDED_REQUIRED: "a required input (or stream `start` header) is added", true, Source,
         "the method gains a positional argument";
     INPUT_ADDED_OPTIONAL: "an optional or defaulted input (or `start` header) is added", false, Source,
@@ -161,6 +163,8 @@ rules! {
         "every tool of the shape gets a different method signature";
     FLOW_SHAPE_CHANGED: "a flow shape's pacing or encoding changes, same method", true, Wire,
         "the engine exchanges chunks differently with the server";
+    TRANSPORT_CHANGED: "a transport fact changes (token place, request chunk acks, caller_context)", true, Wire,
+        "the runtime connects or streams differently: peers of the two versions disagree";
     PACKET_ADDED: "a packet type is added", false, Wire,
         "a new packet; existing exchanges are unchanged";
     PACKET_REMOVED: "a packet type is removed", true, Wire,
