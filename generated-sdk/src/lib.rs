@@ -20,6 +20,22 @@
 #[rustfmt::skip] // generated code is formatted by prettyplease; `codegen --check` owns its bytes
 mod generated;
 
+// TEMP: generated per version by codegen (issue 13)
+/// Transport facts of the protocol version this build speaks (0.56.0). The runtime reads
+/// them from here only.
+pub mod protocol {
+    /// The protocol version sent as `v=` in the connect URL.
+    pub const VERSION: &str = "0.56.0";
+    /// The token travels in an `Authorization: Bearer` header on the websocket upgrade
+    /// (0.43 and later); otherwise as the `token` query parameter.
+    pub const TOKEN_IN_HEADER: bool = true;
+    /// Each request chunk is a request whose acknowledgement is awaited before the next
+    /// (0.35.8); from 0.47 chunks are sent without waiting and replies are ignored.
+    pub const REQUEST_CHUNK_ACKS: bool = false;
+    /// `room.invoke_tool` carries an optional `caller_context` (removed in 0.41).
+    pub const CALLER_CONTEXT: bool = false;
+}
+
 mod core;
 mod support;
 mod surfaces;

@@ -67,7 +67,13 @@ const EXCEPTIONS: &[(&str, &str)] = &[
 ];
 
 /// Generated items that are leaf protocol facts (allowed everywhere).
-const PROTOCOL: &[&str] = &["packets", "error_codes", "ErrorCode", "PROTOCOL_VERSION"];
+const PROTOCOL: &[&str] = &[
+    "packets",
+    "error_codes",
+    "ErrorCode",
+    "PROTOCOL_VERSION",
+    "protocol",
+];
 const LAYERS: &[&str] = &["core", "support", "surfaces"];
 
 fn allows(rule: &Rule, target: Target) -> bool {
