@@ -560,3 +560,7 @@ fn response(data: Bytes) -> Result<Content> {
         other => Ok(other),
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

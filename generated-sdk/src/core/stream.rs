@@ -16,7 +16,7 @@ mod duplex;
 mod halves;
 mod routes;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::time::Duration;
 

@@ -247,6 +247,8 @@ pub struct WsPeer {
     pub request_uri: String,
     /// The upgrade request's `Authorization` header, if any.
     pub authorization: Option<String>,
+    /// The upgrade request's `Sec-WebSocket-Extensions` header, if any.
+    pub extensions: Option<String>,
 }
 
 impl WsPeer {
@@ -257,6 +259,7 @@ impl WsPeer {
             .expect("accept");
         let mut request_uri = String::new();
         let mut authorization = None;
+        let mut extensions = None;
         // The error type is fixed by tungstenite's `Callback` signature.
         #[allow(clippy::result_large_err)]
         let callback = |req: &Request, resp: Response| {
@@ -264,6 +267,11 @@ impl WsPeer {
             authorization = req
                 .headers()
                 .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            extensions = req
+                .headers()
+                .get("sec-websocket-extensions")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             Ok(resp)
@@ -280,6 +288,7 @@ impl WsPeer {
             next_id: 1000,
             request_uri,
             authorization,
+            extensions,
         }
     }
 
