@@ -273,3 +273,37 @@ async fn dismiss_closes_the_client_from_0_50() {
     .await;
     assert!(closed.is_ok(), "the client closed the websocket");
 }
+
+/// A `dismiss` right behind the handshake (as the 0.56 recording has it): connect still
+/// returns the client, already closed, and its events show the dismissal first.
+#[tokio::test]
+async fn a_dismiss_right_after_the_handshake_still_connects() {
+    let (client_io, server_io) = meshagent_room::memory_pair();
+    let mut peer = support::Peer::new(server_io);
+    peer.handshake().await;
+    peer.push(
+        "messaging.send",
+        json!({"from_participant_id": "server", "type": "dismiss", "message": {}}),
+    )
+    .await;
+    let (room, mut events) = within(
+        "connect",
+        RoomClient::with_transport(client_io, meshagent_room::ConnectOptions::default()),
+    )
+    .await
+    .expect("the handshake completed first");
+    let event = within("the dismiss event", events.next()).await;
+    assert!(
+        matches!(&event, Some(RoomEvent::MessagingMessage(m)) if m.type_ == "dismiss"),
+        "{event:?}"
+    );
+    if protocol::VERSION == "0.35.8" {
+        assert!(!room.is_closed());
+        return;
+    }
+    assert!(within("the end", events.next()).await.is_none());
+    match room.storage().exists("f").await {
+        Err(Error::Closed { reason }) => assert_eq!(reason, "dismissed by the room"),
+        other => panic!("{other:?}"),
+    }
+}
