@@ -4,8 +4,8 @@
 //! answers `control/open` (or `error`). Each request chunk is its own
 //! `room.tool_call_request_chunk` request, acknowledged before the next when the stream
 //! was opened with [`RequestChunks::Acked`] (the protocol's policy in 0.35.8; from 0.47
-//! chunks are not acknowledged, see [`crate::protocol::REQUEST_CHUNK_ACKS`]); response chunks arrive as
-//! `room.tool_call_response_chunk`, routed here by `tool_call_id`. The server ends its
+//! chunks are not acknowledged, see [`crate::protocol::REQUEST_CHUNK_ACKS`]); response
+//! chunks arrive as `room.tool_call_response_chunk`, routed here by `tool_call_id`. The server ends its
 //! side with `control/close` (1000 is normal, anything else an error); the client always
 //! sends exactly one request-side close, also when the stream is dropped early.
 //!
