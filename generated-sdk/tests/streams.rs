@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use meshagent_room::{ByteSource, Content, Error};
+use meshagent_room::{protocol, ByteSource, Content, Error};
 use serde_json::{json, Value};
 
 fn close(status: i64) -> Value {
@@ -438,6 +438,16 @@ async fn invoke_stream_refused_chunk_ends_with_the_servers_error_and_closes() {
         json!({"type": "error", "text": "no thanks", "code": 403}),
     )
     .await;
+    if !protocol::REQUEST_CHUNK_ACKS {
+        // 0.47 and later: replies to request chunks are ignored; every chunk goes out.
+        assert_eq!(
+            peer.chunk_unacked().await.1,
+            json!({"type": "text", "text": "y"})
+        );
+        assert_eq!(peer.chunk_unacked().await.1, close(1000));
+        call.abort();
+        return;
+    }
     // The second chunk is never sent; the request side still closes.
     let (closing, _) = peer.chunk().await;
     assert_eq!(closing, close(1000));
@@ -461,8 +471,22 @@ async fn dropping_an_invoke_stream_stops_sending_and_closes() {
     let (id, _, _) = peer.chunk_unacked().await;
     let out = out.await.expect("task").expect("opened");
     drop(out);
-    peer.ack(id).await;
-    let (closing, _) = peer.chunk().await;
-    assert_eq!(closing, close(1000));
+    if protocol::REQUEST_CHUNK_ACKS {
+        peer.ack(id).await;
+        let (closing, _) = peer.chunk().await;
+        assert_eq!(closing, close(1000));
+    } else {
+        // Unacknowledged chunks flow until the drop stops the pump; then the close.
+        let mut ticks = 0;
+        loop {
+            let (_, chunk, _) = peer.chunk_unacked().await;
+            if chunk == close(1000) {
+                break;
+            }
+            assert_eq!(chunk, json!({"type": "text", "text": "tick"}));
+            ticks += 1;
+            assert!(ticks < 1_000_000, "the pump never stopped");
+        }
+    }
     peer.silent().await;
 }

@@ -3,10 +3,13 @@
 //! records of dependencies such as tungstenite), the client connects with a recognizable
 //! token to misbehaving servers and to an unreachable port. Every error is formatted with
 //! `Display`, `Debug` and `{:#?}` (with its source chain), the client and the connect
-//! builder are `Debug`-printed, and the token must appear nowhere.
+//! builder are `Debug`-printed, and the token must appear nowhere. The token travels as the
+//! protocol says ([`meshagent_room::protocol::TOKEN_IN_HEADER`]): in an `Authorization:
+//! Bearer` header (0.56, never in the query) or as the `token` query parameter (0.35.8);
+//! the servers here check that it arrived where it should.
 //!
 //! One leak is known and outside this crate: tungstenite logs the whole HTTP upgrade
-//! request, query string included, at TRACE (`tungstenite::handshake::client`,
+//! request, query string and headers included, at TRACE (`tungstenite::handshake::client`,
 //! `generate_request`: `trace!("Request: {:?}", ...)`). `everything_stays_token_free`
 //! tolerates exactly that record and nothing else; `no_record_carries_the_token`
 //! (ignored) shows it.
@@ -91,6 +94,28 @@ async fn raw_http(response: &'static str) -> Url {
     url
 }
 
+/// The token reached the server where the protocol puts it, and nowhere else.
+fn assert_token_sent(peer: &WsPeer) {
+    use meshagent_room::protocol;
+    if protocol::TOKEN_IN_HEADER {
+        assert_eq!(
+            peer.authorization.as_deref(),
+            Some(format!("Bearer {TOKEN}").as_str()),
+            "the token was sent in the header"
+        );
+        assert!(!peer.request_uri.contains(TOKEN), "no token in the query");
+        assert!(
+            !peer.request_uri.contains("token="),
+            "no token in the query"
+        );
+    } else {
+        assert!(peer.request_uri.contains(TOKEN), "the token was sent");
+        assert_eq!(peer.authorization, None, "no Authorization header");
+    }
+    let v = format!("v={}", protocol::VERSION);
+    assert!(peer.request_uri.contains(&v), "{v} in the query");
+}
+
 /// Connects with the secret token and renders the outcome.
 async fn connect_and_render(url: Url, outputs: &mut Vec<(String, String)>, what: &str) {
     let connect = RoomClient::connect(url, TOKEN).handshake_timeout(Duration::from_millis(300));
@@ -145,7 +170,7 @@ async fn exercise() -> Vec<(String, String)> {
     let (listener, url) = listen().await;
     tokio::spawn(async move {
         let peer = WsPeer::accept(&listener).await;
-        assert!(peer.request_uri.contains(TOKEN), "the token was sent");
+        assert_token_sent(&peer);
         drop(peer);
     });
     connect_and_render(url, &mut outputs, "closed during the handshake").await;
@@ -161,7 +186,7 @@ async fn exercise() -> Vec<(String, String)> {
     let (listener, url) = listen().await;
     let server = tokio::spawn(async move {
         let mut peer = WsPeer::accept(&listener).await;
-        assert!(peer.request_uri.contains(TOKEN), "the token was sent");
+        assert_token_sent(&peer);
         peer.handshake().await;
         peer.send_packets(vec![bytes::Bytes::from_static(b"\x00\x01")])
             .await;
@@ -253,7 +278,8 @@ async fn everything_stays_token_free() {
 }
 
 /// BUG (outside this crate; reported): tungstenite 0.28 logs the full upgrade request,
-/// `GET /rooms/r?token=...&v=0.35.8`, at TRACE through `log`
+/// `GET /rooms/r?token=...&v=0.35.8` or, in 0.56, its `Authorization: Bearer ...` header,
+/// at TRACE through `log`
 /// (tungstenite-0.28.0/src/handshake/client.rs:200). An application that forwards `log`
 /// records (tracing-subscriber's default `tracing-log` feature, env_logger) at TRACE
 /// writes the participant token to its logs.

@@ -90,6 +90,16 @@ impl Shared {
         self.router.closed(&reason);
     }
 
+    /// Ends the connection because of something the room sent (e.g. a `dismiss`): marks
+    /// it closed with `reason` at once (pending calls, later calls and every route see
+    /// it) and asks for the websocket close without waiting for it. Safe to call from a
+    /// route, on the I/O task.
+    pub(crate) fn close_now(&self, reason: String) {
+        self.close(reason);
+        let (sent, _) = oneshot::channel();
+        self.socket.close(sent);
+    }
+
     pub(crate) fn closed_error(&self) -> Error {
         Error::Closed {
             reason: self
@@ -259,30 +269,39 @@ impl RoomClient {
         self.request(cp::ROOM_INVOKE_TOOL, &head, &[]).await
     }
 
-    /// Calls a tool with a JSON object input without waiting for the reply
-    /// (fire-and-forget, the SDKs' `invoke_nowait`): the invoke goes out with a fresh id and
-    /// no pending entry, so its reply is dropped on arrival. Used by generated `nowait` tools.
-    /// (Minimal version; the transport work replaces it.)
-    #[allow(dead_code)] // used by generated `nowait` tools (protocol 0.56)
+    /// Calls a tool with a JSON object input without waiting for a reply (Python's
+    /// `invoke_nowait`): the `room.invoke_tool` is sent with no pending entry, so a reply
+    /// that comes anyway is dropped as one for an unknown request. Returns once the message
+    /// is queued; fails only when the connection is closed or the input does not pack.
+    /// Used by the generated methods of `nowait` tools.
+    #[allow(dead_code)] // used by generated `nowait` tools
     pub(crate) async fn invoke_json_nowait<T: Serialize>(
         &self,
         toolkit: &str,
         tool: &str,
         input: &T,
     ) -> Result<()> {
-        let head = invoke_header(
-            &Invoke::new(toolkit, tool),
-            &JsonArguments::new(input),
-            &new_tool_call_id(),
-        )?;
+        self.invoke_nowait_with(&Invoke::new(toolkit, tool), &JsonArguments::new(input), &[])
+            .await
+    }
+
+    /// Sends a `room.invoke_tool` of `to` with these `arguments` (a content header) and
+    /// `tail`, and waits for nothing but the queueing.
+    pub(crate) async fn invoke_nowait_with<A: Serialize + ?Sized>(
+        &self,
+        to: &Invoke<'_>,
+        arguments: &A,
+        tail: &[u8],
+    ) -> Result<()> {
+        let head = invoke_header(to, arguments, &new_tool_call_id())?;
         let shared = &self.inner.shared;
-        if shared.lock().closed.is_some() {
-            return Err(shared.closed_error());
+        if let Some(reason) = &shared.lock().closed {
+            return Err(Error::Closed {
+                reason: reason.clone(),
+            });
         }
-        let id = shared.next_id();
-        let empty: &[u8] = &[];
         shared
-            .send_packets(id, cp::ROOM_INVOKE_TOOL, &[&head, empty], false)
+            .send(shared.next_id(), cp::ROOM_INVOKE_TOOL, &head, tail)
             .await
     }
 
@@ -541,3 +560,7 @@ fn response(data: Bytes) -> Result<Content> {
         other => Ok(other),
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

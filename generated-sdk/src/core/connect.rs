@@ -179,17 +179,20 @@ pub(crate) async fn connect(
     let shared = started.shared.clone();
     let wait = async {
         loop {
-            if let Some(reason) = &shared.lock().closed {
-                return Err(Error::Closed {
-                    reason: reason.clone(),
-                });
-            }
+            // A completed handshake wins over a close that followed it (e.g. a `dismiss`
+            // right behind `connected`): the client is returned, already closed, and its
+            // events show why.
             if let HandshakeState {
                 room: Some(room),
                 participant: Some(_),
             } = &*handshake.lock()
             {
                 return Ok(room.clone());
+            }
+            if let Some(reason) = &shared.lock().closed {
+                return Err(Error::Closed {
+                    reason: reason.clone(),
+                });
             }
             if changed_rx.changed().await.is_err() {
                 return Err(shared.closed_error());

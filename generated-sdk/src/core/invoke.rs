@@ -1,8 +1,9 @@
 //! The `room.invoke_tool` header, built in one place for every call, stream and surface.
 //!
 //! Key order is the wire's (the conformance replay compares it): `toolkit`, `tool`,
-//! `participant_id`, `on_behalf_of_id`, `arguments`, then `caller_context` only when set,
-//! then `tool_call_id`. Python always sends the two routing ids, as `null` when unset; the
+//! `participant_id`, `on_behalf_of_id`, `arguments`, then `caller_context` only when set
+//! and the protocol has it ([`crate::protocol::CALLER_CONTEXT`]; removed in 0.41), then
+//! `tool_call_id`. Python always sends the two routing ids, as `null` when unset; the
 //! spec follows Python.
 
 use serde::Serialize;
@@ -20,7 +21,8 @@ pub(crate) struct Invoke<'a> {
     pub(crate) participant_id: Option<&'a str>,
     /// The participant the call is made on behalf of.
     pub(crate) on_behalf_of_id: Option<&'a str>,
-    /// Context for tools that take it; left out of the header when unset.
+    /// Context for tools that take it; left out of the header when unset, and always
+    /// when the protocol has no `caller_context`.
     pub(crate) caller_context: Option<&'a Value>,
 }
 
@@ -62,7 +64,9 @@ pub(crate) fn invoke_header<A: Serialize + ?Sized>(
         participant_id: to.participant_id,
         on_behalf_of_id: to.on_behalf_of_id,
         arguments,
-        caller_context: to.caller_context,
+        caller_context: to
+            .caller_context
+            .filter(|_| crate::protocol::CALLER_CONTEXT),
         tool_call_id,
     })?)
 }
@@ -131,17 +135,19 @@ mod tests {
             ..Invoke::new("t", "x")
         };
         let head = invoke_header(&routed, &JsonArguments::new(&json!({})), "id");
-        assert_eq!(
-            keys(head.expect("header")),
-            [
-                "toolkit",
-                "tool",
-                "participant_id",
-                "on_behalf_of_id",
-                "arguments",
-                "caller_context",
-                "tool_call_id"
-            ]
-        );
+        let mut expected = vec![
+            "toolkit",
+            "tool",
+            "participant_id",
+            "on_behalf_of_id",
+            "arguments",
+            "caller_context",
+            "tool_call_id",
+        ];
+        if !crate::protocol::CALLER_CONTEXT {
+            // 0.41 and later: never sent, even when set.
+            expected.retain(|k| *k != "caller_context");
+        }
+        assert_eq!(keys(head.expect("header")), expected);
     }
 }

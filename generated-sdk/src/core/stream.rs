@@ -2,9 +2,10 @@
 //!
 //! A stream opens with `room.invoke_tool` whose arguments are `control/open`; the server
 //! answers `control/open` (or `error`). Each request chunk is its own
-//! `room.tool_call_request_chunk` request, acknowledged before the next unless the stream
-//! was opened with [`RequestChunks::Unacked`]; response chunks arrive as
-//! `room.tool_call_response_chunk`, routed here by `tool_call_id`. The server ends its
+//! `room.tool_call_request_chunk` request, acknowledged before the next when the stream
+//! was opened with [`RequestChunks::Acked`] (the protocol's policy in 0.35.8; from 0.47
+//! chunks are not acknowledged, see [`crate::protocol::REQUEST_CHUNK_ACKS`]); response
+//! chunks arrive as `room.tool_call_response_chunk`, routed here by `tool_call_id`. The server ends its
 //! side with `control/close` (1000 is normal, anything else an error); the client always
 //! sends exactly one request-side close, also when the stream is dropped early.
 //!
@@ -15,7 +16,7 @@ mod duplex;
 mod halves;
 mod routes;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::time::Duration;
 
@@ -51,8 +52,11 @@ impl std::fmt::Debug for Reply {
 impl RoomClient {
     /// Opens a streaming call of `toolkit.tool`. The stream's response chunks are routed
     /// to it from now on, also those that arrive before the server's `control/open`.
+    /// Request chunks follow the protocol's policy: acknowledged one by one where the
+    /// protocol acknowledges them ([`crate::protocol::REQUEST_CHUNK_ACKS`]), otherwise sent
+    /// without waiting (and then [`ToolCallStream::settle`] has nothing to wait for).
     pub async fn open_stream(&self, toolkit: &str, tool: &str) -> Result<ToolCallStream> {
-        self.open_stream_with(&Invoke::new(toolkit, tool), RequestChunks::Acked)
+        self.open_stream_with(&Invoke::new(toolkit, tool), RequestChunks::of_protocol())
             .await
     }
 
@@ -90,8 +94,9 @@ impl ToolCallStream {
         &self.tool_call_id
     }
 
-    /// Sends one request chunk and waits for the server to acknowledge it. An `error`
-    /// acknowledgement fails the send (the request stream is then over).
+    /// Sends one request chunk and, where the protocol acknowledges request chunks, waits
+    /// for the server to acknowledge it. An `error` acknowledgement fails the send (the
+    /// request stream is then over).
     pub async fn send(&mut self, chunk: Content) -> Result<()> {
         self.send_pipelined(chunk).await?;
         self.settle().await

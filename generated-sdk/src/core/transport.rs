@@ -125,8 +125,11 @@ pub fn room_url(base: &str, room: &str) -> Result<Url> {
     Ok(url)
 }
 
-/// The URL actually dialled: the room URL plus `token` and `v` query parameters, as the
-/// Python SDK sends them (other query parameters are kept; an existing `token` is replaced).
+/// The URL actually dialled: the room URL plus the `v` query parameter and, unless the
+/// protocol carries the token in a header ([`crate::protocol::TOKEN_IN_HEADER`]), the
+/// `token` one, as the Python SDK sends them. Other query parameters are kept; an existing
+/// `token` or `v` is replaced (or, with the header form, removed: the token never travels
+/// in the query then).
 pub(crate) fn connect_url(room: &Url, token: &Token) -> Url {
     let mut url = room.clone();
     let kept: Vec<(String, String)> = room
@@ -134,15 +137,23 @@ pub(crate) fn connect_url(room: &Url, token: &Token) -> Url {
         .filter(|(k, _)| k != "token" && k != "v")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .append_pair("token", token.expose())
-        .append_pair("v", crate::PROTOCOL_VERSION);
+    let mut query = url.query_pairs_mut();
+    query.clear().extend_pairs(kept);
+    if !crate::protocol::TOKEN_IN_HEADER {
+        query.append_pair("token", token.expose());
+    }
+    query.append_pair("v", crate::protocol::VERSION);
+    drop(query);
     url
 }
 
-/// The URL without its query (safe to log or show: the token lives in the query).
+/// The token for the upgrade request's `Authorization: Bearer` header, when the protocol
+/// carries it there ([`crate::protocol::TOKEN_IN_HEADER`]).
+pub(crate) fn bearer(token: &Token) -> Option<&Token> {
+    crate::protocol::TOKEN_IN_HEADER.then_some(token)
+}
+
+/// The URL without its query (safe to log or show: the token may live in the query).
 pub(crate) fn redacted(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
@@ -162,13 +173,22 @@ pub(crate) fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
     Ok(Arc::new(config))
 }
 
-/// Opens a websocket to `url` (already carrying its query) and adapts it to [`Transport`].
-/// Text frames are logged and skipped (the protocol is binary); pings are answered by
-/// tungstenite; a close frame ends the stream.
+/// Opens a websocket to `url` (already carrying its query), with `bearer` as an
+/// `Authorization: Bearer` header when given, and adapts it to [`Transport`]. Text frames
+/// are logged and skipped (the protocol is binary); pings are answered by tungstenite; a
+/// close frame ends the stream.
+///
+/// permessage-deflate (offered by Python 0.40 and later) is not negotiated: tungstenite
+/// 0.28 has no support for it (snapview/tungstenite-rs#2, PR #426 still open). Rooms accept
+/// uncompressed connections.
 pub(crate) async fn connect_websocket(
     url: &Url,
+    bearer: Option<&Token>,
     tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<impl Transport> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::{header::AUTHORIZATION, HeaderValue};
+
     let connect_err = |source: TransportError| Error::Connect {
         url: redacted(url),
         source,
@@ -183,10 +203,25 @@ pub(crate) async fn connect_websocket(
             )))
         }
     };
+    // tungstenite's errors contain neither the request URL nor its headers, so the token
+    // stays out of them.
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| connect_err(websocket_error(e)))?;
+    if let Some(token) = bearer {
+        // The value is not echoed: a token that is not a valid header value is a plain error.
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                connect_err(TransportError::new("the token is not a valid header value"))
+            })?;
+        // Kept out of `http`'s Debug output.
+        value.set_sensitive(true);
+        request.headers_mut().insert(AUTHORIZATION, value);
+    }
     let (ws, _response) =
-        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, connector)
+        tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector)
             .await
-            // tungstenite's errors do not contain the request URL, so the token stays out.
             .map_err(|e| connect_err(websocket_error(e)))?;
     Ok(websocket_transport(ws))
 }
@@ -301,8 +336,14 @@ mod tests {
             panic!("valid url")
         };
         let c = connect_url(&base, &Token::new("T0K"));
-        let want = format!("foo=bar&token=T0K&v={}", crate::PROTOCOL_VERSION);
-        assert_eq!(c.query(), Some(want.as_str()));
+        if crate::protocol::TOKEN_IN_HEADER {
+            // The token goes in the header only; a stale query token is dropped.
+            assert_eq!(c.query(), Some("foo=bar&v=0.56.0"));
+            assert_eq!(bearer(&Token::new("T0K")).map(Token::expose), Some("T0K"));
+        } else {
+            assert_eq!(c.query(), Some("foo=bar&token=T0K&v=0.35.8"));
+            assert_eq!(bearer(&Token::new("T0K")), None);
+        }
         assert_eq!(redacted(&c), "ws://h/rooms/r");
         assert_eq!(format!("{:?}", Token::new("secret")), "Token(<redacted>)");
     }

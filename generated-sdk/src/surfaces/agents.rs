@@ -55,10 +55,11 @@ impl Agents {
 
     /// Calls `toolkit.tool` as a stream in both directions: `room.invoke_tool` with
     /// `control/open`, then each item of `input` as a `room.tool_call_request_chunk`
-    /// (acknowledged before the next; the request side closes when `input` ends). `.await`
-    /// the returned request for the stream of response chunks: `error` chunks are yielded
-    /// as content, the server's normal close ends the stream, an abnormal close is
-    /// [`Error::StreamClosed`]. Dropping the response stream stops sending and closes.
+    /// (acknowledged before the next where the protocol acknowledges request chunks; the
+    /// request side closes when `input` ends). `.await` the returned request for the
+    /// stream of response chunks: `error` chunks are yielded as content, the server's
+    /// normal close ends the stream, an abnormal close is [`Error::StreamClosed`].
+    /// Dropping the response stream stops sending and closes.
     pub fn invoke_stream(
         &self,
         toolkit: impl Into<String>,
@@ -156,7 +157,7 @@ impl IntoFuture for InvokeStreamRequest {
             };
             let stream = self
                 .room
-                .open_stream_with(&to, RequestChunks::Acked)
+                .open_stream_with(&to, RequestChunks::of_protocol())
                 .await?;
             Ok(crate::core::stream::invoke_stream(stream, self.input))
         })
@@ -190,9 +191,43 @@ impl InvokeToolRequest {
     }
 
     /// Context passed to tools that support it (a JSON object).
+    ///
+    /// Only protocols that have it (0.35.8; see [`crate::protocol::CALLER_CONTEXT`]):
+    /// from 0.41 on `room.invoke_tool` has no `caller_context` (the Python SDK dropped the
+    /// parameter), so under those the call fails with [`Error::InvalidArguments`] before
+    /// anything is sent rather than silently calling the tool without the context.
     pub fn caller_context(mut self, context: Value) -> Self {
         self.caller_context = Some(context);
         self
+    }
+
+    /// Sends the call without waiting for its reply (Python's `invoke_nowait`): resolves
+    /// once the `room.invoke_tool` is queued; a reply that comes anyway is dropped.
+    pub fn nowait(self) -> BoxFuture<'static, Result<()>> {
+        Box::pin(async move {
+            let to = self.target()?;
+            self.room
+                .invoke_nowait_with(&to, &self.input.header(), self.input.tail())
+                .await
+        })
+    }
+
+    /// The tool and routing, refusing a `caller_context` the protocol cannot carry.
+    fn target(&self) -> Result<Invoke<'_>> {
+        if self.caller_context.is_some() && !crate::protocol::CALLER_CONTEXT {
+            return Err(Error::InvalidArguments(format!(
+                "{}.{}: protocol {} has no caller_context (removed in 0.41)",
+                self.toolkit,
+                self.tool,
+                crate::protocol::VERSION
+            )));
+        }
+        Ok(Invoke {
+            participant_id: self.participant_id.as_deref(),
+            on_behalf_of_id: self.on_behalf_of_id.as_deref(),
+            caller_context: self.caller_context.as_ref(),
+            ..Invoke::new(&self.toolkit, &self.tool)
+        })
     }
 }
 
@@ -202,12 +237,7 @@ impl IntoFuture for InvokeToolRequest {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let to = Invoke {
-                participant_id: self.participant_id.as_deref(),
-                on_behalf_of_id: self.on_behalf_of_id.as_deref(),
-                caller_context: self.caller_context.as_ref(),
-                ..Invoke::new(&self.toolkit, &self.tool)
-            };
+            let to = self.target()?;
             let head = invoke_header(&to, &self.input.header(), &new_tool_call_id())?;
             self.room
                 .request(cp::ROOM_INVOKE_TOOL, &head, self.input.tail())
@@ -429,7 +459,8 @@ pub(crate) async fn dispatch(
     };
     let agents = room.agents();
     Some(match tool {
-        "invoke_tool" => invoke_from_json(&agents, args).await,
+        "invoke_tool" => invoke_from_json(&agents, args, false).await,
+        "invoke_nowait" => invoke_from_json(&agents, args, true).await,
         "list_toolkits" => {
             let mut req = agents.list_toolkits();
             if let Some(v) = args.get("participant_id").and_then(Value::as_str) {
@@ -462,7 +493,11 @@ pub(crate) async fn dispatch(
 }
 
 #[cfg(feature = "dispatch")]
-async fn invoke_from_json(agents: &Agents, args: serde_json::Map<String, Value>) -> Result<Value> {
+async fn invoke_from_json(
+    agents: &Agents,
+    args: serde_json::Map<String, Value>,
+    nowait: bool,
+) -> Result<Value> {
     use base64::Engine;
     let field = |k: &str| args.get(k).and_then(Value::as_str).map(str::to_owned);
     let (Some(toolkit), Some(tool)) = (field("toolkit"), field("tool")) else {
@@ -489,6 +524,9 @@ async fn invoke_from_json(agents: &Agents, args: serde_json::Map<String, Value>)
     }
     if let Some(v) = args.get("caller_context").filter(|v| !v.is_null()) {
         req = req.caller_context(v.clone());
+    }
+    if nowait {
+        return req.nowait().await.map(|()| Value::Null);
     }
     req.await.map(|c| content_json(&c))
 }

@@ -13,7 +13,7 @@ use crate::core::connect::ConnectOptions;
 use crate::core::error::Result;
 use crate::core::framing::Limits;
 use crate::core::router::Router;
-use crate::core::transport::{connect_url, connect_websocket, Token, Transport};
+use crate::core::transport::{bearer, connect_url, connect_websocket, Token, Transport};
 use crate::surfaces::events::{self, RoomEvents};
 use crate::surfaces::{hosting, participants};
 
@@ -59,7 +59,8 @@ impl IntoFuture for Connect {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let url = connect_url(&self.url, &self.token);
-            let transport = connect_websocket(&url, self.options.tls.clone()).await?;
+            let transport =
+                connect_websocket(&url, bearer(&self.token), self.options.tls.clone()).await?;
             RoomClient::with_transport(transport, self.options).await
         })
     }

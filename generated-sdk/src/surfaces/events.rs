@@ -76,10 +76,43 @@ impl Events {
 
     fn publish(&self, shared: &Arc<Shared>, event: RoomEvent) {
         self.participants.observe(shared, &event);
+        let dismissed = dismissal(&event);
         self.lock()
             .subscribers
             .retain(|s| s.send(event.clone()).is_ok());
+        // After the subscribers got the message: their streams end right behind it.
+        if let Some(reason) = dismissed {
+            shared.close_now(reason);
+        }
     }
+}
+
+/// The close reason when `event` dismisses this client: a `messaging.send` of type
+/// `dismiss`, which closes the client from protocol 0.50 on (Python's `_dismiss`); under
+/// older protocols it is an ordinary message.
+fn dismissal(event: &RoomEvent) -> Option<String> {
+    #[cfg(feature = "messaging")]
+    if let RoomEvent::MessagingMessage(m) = event {
+        if m.type_ == "dismiss" && dismiss_closes() {
+            return Some(match m.message.get("reason").and_then(Value::as_str) {
+                Some(reason) => format!("dismissed by the room: {reason}"),
+                None => "dismissed by the room".to_string(),
+            });
+        }
+    }
+    let _ = event;
+    None
+}
+
+/// Whether the protocol this build speaks ([`crate::protocol::VERSION`]) is 0.50 or later.
+#[cfg(feature = "messaging")]
+fn dismiss_closes() -> bool {
+    let mut parts = crate::protocol::VERSION
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (0, 50)
 }
 
 impl Route for Events {

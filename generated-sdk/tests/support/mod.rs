@@ -245,6 +245,10 @@ pub struct WsPeer {
     pub next_id: u64,
     /// The request path and query the client dialled.
     pub request_uri: String,
+    /// The upgrade request's `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// The upgrade request's `Sec-WebSocket-Extensions` header, if any.
+    pub extensions: Option<String>,
 }
 
 impl WsPeer {
@@ -254,10 +258,22 @@ impl WsPeer {
             .await
             .expect("accept");
         let mut request_uri = String::new();
+        let mut authorization = None;
+        let mut extensions = None;
         // The error type is fixed by tungstenite's `Callback` signature.
         #[allow(clippy::result_large_err)]
         let callback = |req: &Request, resp: Response| {
             request_uri = req.uri().to_string();
+            authorization = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            extensions = req
+                .headers()
+                .get("sec-websocket-extensions")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             Ok(resp)
         };
         let ws = within(
@@ -271,6 +287,8 @@ impl WsPeer {
             reassembler: Reassembler::default(),
             next_id: 1000,
             request_uri,
+            authorization,
+            extensions,
         }
     }
 

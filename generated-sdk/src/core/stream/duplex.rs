@@ -9,8 +9,8 @@ use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 
 /// A streamed call in both directions: `input` goes out as request chunks (each
-/// acknowledged before the next, then the close) from a task of its own, while the
-/// returned stream yields the response chunks. `error` chunks are yielded as content (the
+/// acknowledged before the next where the protocol wants it, then the close) from a task
+/// of its own, while the returned stream yields the response chunks. `error` chunks are yielded as content (the
 /// stream goes on, as in the SDKs); a normal close ends the stream, an abnormal one is
 /// [`Error::StreamClosed`]; a refused request chunk ends it with that error. Dropping the
 /// returned stream stops sending and closes the request side.

@@ -17,16 +17,39 @@ use crate::core::packing::pack_header;
 use crate::packets::client as cp;
 
 /// How request chunks are sent, chosen when the stream is opened.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RequestChunks {
     /// Each chunk is a request whose reply (the acknowledgement) is awaited before the
     /// next; an `error` reply fails the send. Protocol 0.35.8.
-    #[default]
     Acked,
     /// Each chunk is sent without waiting: nothing is awaited and any reply is ignored
-    /// (protocol 0.56, Python's `send_nowait`). Chunks still go out in order.
-    #[allow(dead_code)] // selected by the 0.56 flow table
+    /// (protocol 0.47 and later, Python's `send_nowait`). Chunks still go out in order.
     Unacked,
+}
+
+impl RequestChunks {
+    /// The policy of a stream whose flow shape declares `acked`: chunks are acknowledged
+    /// only when the shape and the protocol ([`crate::protocol::REQUEST_CHUNK_ACKS`]) both
+    /// say so.
+    pub(crate) const fn effective(acked: bool) -> Self {
+        if acked && crate::protocol::REQUEST_CHUNK_ACKS {
+            RequestChunks::Acked
+        } else {
+            RequestChunks::Unacked
+        }
+    }
+
+    /// The protocol's own policy, for streams with no flow shape (`open_stream`, exec,
+    /// `invoke_stream`, sync).
+    pub(crate) const fn of_protocol() -> Self {
+        Self::effective(true)
+    }
+}
+
+impl Default for RequestChunks {
+    fn default() -> Self {
+        Self::of_protocol()
+    }
 }
 
 /// The request side of a stream: chunks out, then exactly one `control/close`, also when

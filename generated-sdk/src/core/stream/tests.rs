@@ -20,28 +20,29 @@ use crate::core::transport::{memory_pair, MemoryTransport};
 
 const STEP: Duration = Duration::from_secs(5);
 
-/// The room side: reads what the client sends, answers as the test says.
-struct Peer {
+/// The room side: reads what the client sends, answers as the test says (also used by
+/// the client's own tests).
+pub(crate) struct Peer {
     io: MemoryTransport,
     reassembler: Reassembler,
     next_id: u64,
 }
 
 impl Peer {
-    async fn send(&mut self, id: u64, packet_type: &str, header: Value) {
+    pub(crate) async fn send(&mut self, id: u64, packet_type: &str, header: Value) {
         let data = pack(&header, &[]).expect("an object header");
         for packet in encode_message(id, packet_type, &data) {
             self.io.send(packet).await.expect("client listening");
         }
     }
 
-    async fn push(&mut self, packet_type: &str, header: Value) {
+    pub(crate) async fn push(&mut self, packet_type: &str, header: Value) {
         self.next_id += 1;
         self.send(self.next_id, packet_type, header).await;
     }
 
     /// The client's next message: id, packet type, header, tail.
-    async fn recv(&mut self) -> (u64, String, Value, Bytes) {
+    pub(crate) async fn recv(&mut self) -> (u64, String, Value, Bytes) {
         loop {
             let packet = tokio::time::timeout(STEP, self.io.next())
                 .await
@@ -68,14 +69,14 @@ impl Peer {
     }
 
     /// Nothing arrives for a while.
-    async fn silent(&mut self) {
+    pub(crate) async fn silent(&mut self) {
         let got = tokio::time::timeout(Duration::from_millis(100), self.io.next()).await;
         assert!(got.is_err(), "unexpected message from the client");
     }
 }
 
 /// A client with only the core's routes (handshake, stream engine) and a scripted peer.
-async fn connect() -> (RoomClient, Peer) {
+pub(crate) async fn connect() -> (RoomClient, Peer) {
     let (client_io, server_io) = memory_pair();
     let mut peer = Peer {
         io: server_io,

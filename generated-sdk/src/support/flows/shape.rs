@@ -103,19 +103,15 @@ impl FlowShape {
         }
     }
 
-    /// Opens `toolkit.tool` as a stream whose request chunks are acknowledged or not, as
-    /// the shape says.
+    /// Opens `toolkit.tool` as a stream whose request chunks are acknowledged when both the
+    /// shape (`request_acked`) and the protocol ask for it (see `RequestChunks::effective`).
     pub(crate) async fn open(
         &self,
         room: &RoomClient,
         toolkit: &str,
         tool: &str,
     ) -> Result<ToolCallStream> {
-        let chunks = if self.request_acked {
-            RequestChunks::Acked
-        } else {
-            RequestChunks::Unacked
-        };
+        let chunks = RequestChunks::effective(self.request_acked);
         room.open_stream_with(&Invoke::new(toolkit, tool), chunks)
             .await
     }

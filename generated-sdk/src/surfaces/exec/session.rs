@@ -33,7 +33,9 @@ pub(super) async fn open(req: ExecRequest) -> Result<ExecSession> {
     let request_id = request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     // Acknowledged input, as 0.35.8 speaks it; `ExecStdin` returns once a chunk is acked.
     let to = Invoke::new(TOOLKIT, TOOL_NAME);
-    let mut stream = room.open_stream_with(&to, RequestChunks::Acked).await?;
+    let mut stream = room
+        .open_stream_with(&to, RequestChunks::of_protocol())
+        .await?;
     let start = start_chunk(&request_id, container_id, &command, tty);
     stream.send_pipelined(start).await?;
     stream.ensure_open().await?;
