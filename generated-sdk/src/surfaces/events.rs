@@ -91,28 +91,17 @@ impl Events {
 /// `dismiss`, which closes the client from protocol 0.50 on (Python's `_dismiss`); under
 /// older protocols it is an ordinary message.
 fn dismissal(event: &RoomEvent) -> Option<String> {
-    #[cfg(feature = "messaging")]
-    if let RoomEvent::MessagingMessage(m) = event {
-        if m.type_ == "dismiss" && dismiss_closes() {
-            return Some(match m.message.get("reason").and_then(Value::as_str) {
-                Some(reason) => format!("dismissed by the room: {reason}"),
-                None => "dismissed by the room".to_string(),
-            });
-        }
+    // The spec gives the protocols where a `dismiss` message closes the client their own
+    // event (`messaging.dismissed`, since 0.56.0); older ones deliver it as a message.
+    #[cfg(all(feature = "messaging", not(feature = "protocol-0-35-8")))]
+    if let RoomEvent::MessagingDismissed(d) = event {
+        return Some(match d.message.get("reason").and_then(Value::as_str) {
+            Some(reason) => format!("dismissed by the room: {reason}"),
+            None => "dismissed by the room".to_string(),
+        });
     }
     let _ = event;
     None
-}
-
-/// Whether the protocol this build speaks ([`crate::protocol::VERSION`]) is 0.50 or later.
-#[cfg(feature = "messaging")]
-fn dismiss_closes() -> bool {
-    let mut parts = crate::protocol::VERSION
-        .split('.')
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let major = parts.next().unwrap_or(0);
-    let minor = parts.next().unwrap_or(0);
-    (major, minor) >= (0, 50)
 }
 
 impl Route for Events {
