@@ -365,13 +365,23 @@ fn stream(d: &mut Differ<'_>, at: &str, old: &Stream, new: &Stream) {
         let detail = arrow(&old.shape.name, &new.shape.name);
         d.push(format!("{at} / flow"), &rules::STREAM_FLOW_CHANGED, detail);
     }
-    if old.item != new.item {
-        let text = |i: Option<PushItem>| match i {
-            Some(PushItem::Text) => "text",
-            Some(PushItem::LogEntry) => "log_entry",
-            None => "raw content",
+    if old.item == new.item && old.text_channels != new.text_channels {
+        let detail = arrow(
+            format!("{:?}", old.text_channels),
+            format!("{:?}", new.text_channels),
+        );
+        d.push(
+            format!("{at} / text_channels"),
+            &rules::STREAM_TEXT_CHANNELS_CHANGED,
+            detail,
+        );
+    } else if old.item != new.item {
+        let text = |s: &Stream| match s.item {
+            Some(PushItem::Text) => "text".to_string(),
+            Some(PushItem::LogEntry) => "log_entry".to_string(),
+            None => "raw content".to_string(),
         };
-        let detail = arrow(text(old.item), text(new.item));
+        let detail = arrow(&text(old), &text(new));
         d.push(format!("{at} / item"), &rules::STREAM_ITEM_CHANGED, detail);
     }
     // The request `start` chunk's headers are the method's arguments.

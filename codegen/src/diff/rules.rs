@@ -149,6 +149,8 @@ rules! {
         "the chunk exchange, and with it the generated method, changes";
     STREAM_ITEM_CHANGED: "what a pushed tool yields per chunk changes", true, Source,
         "the stream's item type changes";
+    STREAM_TEXT_CHANNELS_CHANGED: "which channels a text stream yields changes", false, Wire,
+        "still a stream of strings; it carries more or fewer of the server's channels";
     CHUNK_ADDED: "a chunk kind is added to a stream", false, Wire,
         "a new kind of chunk; existing exchanges are unchanged";
     CHUNK_REMOVED: "a chunk kind is removed from a stream", true, Wire,

@@ -160,7 +160,11 @@ pub(super) fn flow_parts(tk: &Toolkit, t: &Tool, s: &Stream, method: &FlowMethod
             };
             let (item, convert) = match s.item {
                 None => (Root::Content.tokens(), quote!(futures::StreamExt::boxed)),
-                Some(PushItem::Text) => (quote!(String), Support::Flows.item("text_items")),
+                Some(PushItem::Text) => {
+                    let f = Support::Flows.item("text_items");
+                    let channels = &s.text_channels;
+                    (quote!(String), quote!(|s| #f(s, &[#(#channels),*])))
+                }
                 Some(PushItem::LogEntry) => {
                     let f = Support::Flows.item("log_entries");
                     (Root::LogEntry.tokens(), quote!(|s| #f(s, #tool_id)))

@@ -160,6 +160,8 @@ pub struct Stream {
     pub shape: FlowShape,
     /// What a pushed tool yields per chunk; `None`: the raw content.
     pub item: Option<PushItem>,
+    /// With `item: text`: the channels whose chunks are text (`[1]` unless the spec says).
+    pub text_channels: Vec<i64>,
     /// Request chunk kinds.
     pub request: Vec<Chunk>,
     /// Response chunk kinds.

@@ -342,9 +342,18 @@ impl Builder {
                 }),
             );
         }
+        if def.text_channels.is_some() && def.item != Some(model::PushItem::Text) {
+            self.err(
+                at,
+                &["tools", tool, "stream", "text_channels"],
+                "`text_channels` applies to `item: text` only".to_string(),
+                Some("remove `text_channels`, or set `item: text`".to_string()),
+            );
+        }
         Some(Stream {
             shape,
             item: def.item,
+            text_channels: def.text_channels.clone().unwrap_or_else(|| vec![1]),
             request,
             response,
         })

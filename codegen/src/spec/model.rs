@@ -391,6 +391,10 @@ pub struct StreamDef {
     /// For shapes that allow it (`item: true`): what each pushed chunk becomes for the caller (without it, the
     /// raw chunk content).
     pub item: Option<PushItem>,
+    /// With `item: text`: the `channel` header values whose chunks are text, in arrival
+    /// order (default `[1]`, stdout).
+    #[serde(default)]
+    pub text_channels: Option<Vec<i64>>,
 }
 
 /// How a pushed tool's chunks become typed items, one of a closed set implemented
@@ -398,7 +402,8 @@ pub struct StreamDef {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PushItem {
-    /// The UTF-8 text of each binary chunk on `channel` 1 (other channels are skipped).
+    /// The UTF-8 text of each binary chunk on the stream's `text_channels` (default
+    /// `channel` 1; other channels are skipped).
     Text,
     /// A log entry: the binary chunk's `type` header and its payload as a JSON object.
     LogEntry,

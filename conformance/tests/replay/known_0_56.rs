@@ -134,7 +134,7 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("ts039-containers-build", "new stream shapes: issue 14 (`containers.build`, a request-side stream pushed without pulls, is deferred)"),
     // Transport per version.
     ("ts039-agents-invoke-tool-context", "declared difference: TS 0.39.9 still sends `caller_context`; the 0.56 client follows Python 0.56, which removed it, and refuses the option with InvalidArguments before sending"),
-    ("py056-containers-get-build-logs-channel-2", "runtime: 0.56 build logs carry text on channel 2 as well; the `text` push item still reads channel 1 only"),
+    ("ts039-containers-get-build-logs-channel-2", "declared difference: TS 0.39.9 yields channel-1 text only; the 0.56 client follows Python 0.56, which also yields the channel-2 (stderr) text"),
     ("py056-messaging-dismiss-events", "callback-level recording: Python hands its callback the message with `event`, `attachment` and the participant list; Rust delivers the typed packet event, then closes the client (tests/protocol.rs)"),
     ("ts039-messaging-dismiss-events", "callback-level recording: TypeScript hands its callback its own message object; Rust delivers the typed packet event, then closes the client (tests/protocol.rs)"),
     // 0.56 spec work in progress (spec/<toolkit>.yaml).

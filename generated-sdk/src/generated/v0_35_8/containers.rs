@@ -1681,7 +1681,7 @@ impl std::future::IntoFuture for LogsRequest {
                     start,
                 )
                 .await
-                .map(crate::support::flows::text_items)
+                .map(|s| crate::support::flows::text_items(s, &[1i64]))
         })
     }
 }
@@ -1738,7 +1738,7 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
                     start,
                 )
                 .await
-                .map(crate::support::flows::text_items)
+                .map(|s| crate::support::flows::text_items(s, &[1i64]))
         })
     }
 }

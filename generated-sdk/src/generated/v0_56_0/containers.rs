@@ -1375,7 +1375,7 @@ impl std::future::IntoFuture for LogsRequest {
                     start,
                 )
                 .await
-                .map(crate::support::flows::text_items)
+                .map(|s| crate::support::flows::text_items(s, &[1i64]))
         })
     }
 }
@@ -1434,7 +1434,7 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
                     start,
                 )
                 .await
-                .map(crate::support::flows::text_items)
+                .map(|s| crate::support::flows::text_items(s, &[1i64, 2i64]))
         })
     }
 }

@@ -53,17 +53,20 @@ pub struct LogEntry {
     pub data: Value,
 }
 
-/// Pushed chunks as text: the UTF-8 payload of each binary chunk on channel 1 (other
-/// channels, e.g. stderr or an exit status, are skipped). Invalid UTF-8 is replaced, as
-/// a chunk boundary may split a character.
+/// Pushed chunks as text: the UTF-8 payload of each binary chunk on one of `channels` (the
+/// spec's `text_channels`; other channels, e.g. an exit status, are skipped), in arrival
+/// order. Invalid UTF-8 is replaced, as a chunk boundary may split a character.
 pub fn text_items(
     s: impl Stream<Item = Result<Content>> + Send + 'static,
+    channels: &'static [i64],
 ) -> BoxStream<'static, Result<String>> {
-    s.filter_map(|item| {
+    s.filter_map(move |item| {
         futures::future::ready(match item {
-            Ok(Content::Binary { headers, data }) => (headers.get("channel")
-                == Some(&Value::from(1)))
-            .then(|| Ok(String::from_utf8_lossy(&data).into_owned())),
+            Ok(Content::Binary { headers, data }) => headers
+                .get("channel")
+                .and_then(Value::as_i64)
+                .is_some_and(|c| channels.contains(&c))
+                .then(|| Ok(String::from_utf8_lossy(&data).into_owned())),
             Ok(_) => None,
             Err(e) => Some(Err(e)),
         })
