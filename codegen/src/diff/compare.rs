@@ -381,7 +381,7 @@ fn stream(d: &mut Differ<'_>, at: &str, old: &Stream, new: &Stream) {
             Some(PushItem::LogEntry) => "log_entry".to_string(),
             None => "raw content".to_string(),
         };
-        let detail = arrow(&text(old), &text(new));
+        let detail = arrow(text(old), text(new));
         d.push(format!("{at} / item"), &rules::STREAM_ITEM_CHANGED, detail);
     }
     // The request `start` chunk's headers are the method's arguments.
