@@ -138,11 +138,7 @@ pub const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("py056-messaging-dismiss-events", "callback-level recording: Python hands its callback the message with `event`, `attachment` and the participant list; Rust delivers the typed packet event, then closes the client (tests/protocol.rs)"),
     ("ts039-messaging-dismiss-events", "callback-level recording: TypeScript hands its callback its own message object; Rust delivers the typed packet event, then closes the client (tests/protocol.rs)"),
     // 0.56 spec work in progress (spec/<toolkit>.yaml).
-    ("py056-mounts-list-empty", "spec: `mounts.list` is not written yet (0.56 spec work in progress)"),
-    ("py056-mounts-list-error-permission-denied", "spec: `mounts.list` is not written yet (0.56 spec work in progress)"),
-    ("py056-mounts-list", "spec: `mounts.list` is not written yet (0.56 spec work in progress)"),
     ("py056-containers-list-containers-056-fields", "spec: the 0.56 RoomContainer `created_at` field is not written yet"),
-    ("py056-containers-list-containers", "spec: the 0.56 RoomContainer `created_at` field is not written yet"),
     ("ts039-containers-list-containers-039-fields", "spec: TS 0.39.9 sends `ports` as numbers; the spec types them as PortMapping objects"),
     ("ts039-containers-list-containers", "TS 0.39.9 rejects this containers reply (`unexpected return type`); Rust accepts it"),
     ("py056-containers-list-images", "spec: the 0.56 image `labels` (a list or a map) and new Image fields are not written yet"),

@@ -1925,6 +1925,9 @@ pub struct RoomContainer {
     /// How the container exited, once it has.
     #[serde(default)]
     pub exit_status: Option<ContainerExitStatus>,
+    /// When the container was created (ISO-8601, as the server wrote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
 }
 impl RoomContainer {
     /// A `RoomContainer` from its required fields (`id`, `started_by`, `state`, `private`); the others start unset or at their default.
@@ -1948,6 +1951,7 @@ impl RoomContainer {
             mounts: None,
             stats: None,
             exit_status: None,
+            created_at: None,
         }
     }
 }

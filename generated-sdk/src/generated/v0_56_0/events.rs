@@ -39,11 +39,15 @@ pub enum RoomEvent {
     MessagingMessage(crate::messaging::Message),
     #[cfg(feature = "secrets")]
     #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
-    /// The server asks this participant (usually a person's UI) to authorize an OAuth client for someone's `request_oauth_token`. Answer with `provide_oauth_authorization(request_id)` and `code`, or `error` to refuse; the packet itself gets no reply. Pushed as `secrets.request_oauth_token`.
+    /// The server asks this participant (usually a person's UI) to authorize an OAuth client for someone's `request_oauth_token`. Answer with `provide_oauth_authorization(request_id)` and `code`, or `error` to refuse; the packet itself gets no reply.
+    ///
+    /// Python SDK: Python 0.56.0 no longer handles this push. Pushed as `secrets.request_oauth_token`.
     SecretsOauthTokenRequested(crate::secrets::OauthTokenRequested),
     #[cfg(feature = "secrets")]
     #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
-    /// The server asks this participant for a secret for someone's `request_secret`. Answer with `provide_secret(request_id)` and the bytes as `data`, or `error` to refuse; the packet itself gets no reply. Pushed as `secrets.request_secret`.
+    /// The server asks this participant for a secret for someone's `request_secret`. Answer with `provide_secret(request_id)` and the bytes as `data`, or `error` to refuse; the packet itself gets no reply.
+    ///
+    /// Python SDK: Python 0.56.0 no longer handles this push. Pushed as `secrets.request_secret`.
     SecretsSecretRequested(crate::secrets::SecretRequested),
     #[cfg(feature = "storage")]
     #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]

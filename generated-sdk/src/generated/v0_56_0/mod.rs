@@ -27,6 +27,12 @@ pub mod memory;
 #[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
 /// Messages between the room's participants, and who is present: participants that enabled messaging see each other and receive `messaging.send` pushes.
 pub mod messaging;
+#[cfg(feature = "mounts")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mounts")))]
+/// The room's named storage volumes, which containers can mount (`VolumeMount` in the containers toolkit).
+///
+/// TypeScript SDK: TS 0.39.9 has no mounts toolkit.
+pub mod mounts;
 #[cfg(feature = "queues")]
 #[cfg_attr(docsrs, doc(cfg(feature = "queues")))]
 /// Named message queues shared by the room's participants.
@@ -34,6 +40,8 @@ pub mod queues;
 #[cfg(feature = "secrets")]
 #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
 /// Secrets and OAuth tokens kept by the room for participants: store, fetch, delete, and ask another participant (usually a person) for one.
+///
+/// Python SDK: Python meshagent-api 0.56.0 has no secrets toolkit (removed in 0.45); for 0.56.0 this follows TS 0.39.9.
 pub mod secrets;
 #[cfg(feature = "services")]
 #[cfg_attr(docsrs, doc(cfg(feature = "services")))]
@@ -100,6 +108,18 @@ impl crate::RoomClient {
             room: self.clone(),
         }
     }
+    #[cfg(feature = "mounts")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mounts")))]
+    /// The room's named storage volumes, which containers can mount (`VolumeMount` in the containers toolkit).
+    ///
+    /// TypeScript SDK: TS 0.39.9 has no mounts toolkit.
+    ///
+    /// Tools of the `mounts` toolkit (cargo feature `mounts`).
+    pub fn mounts(&self) -> mounts::Mounts {
+        mounts::Mounts {
+            room: self.clone(),
+        }
+    }
     #[cfg(feature = "queues")]
     #[cfg_attr(docsrs, doc(cfg(feature = "queues")))]
     /// Named message queues shared by the room's participants.
@@ -113,6 +133,8 @@ impl crate::RoomClient {
     #[cfg(feature = "secrets")]
     #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
     /// Secrets and OAuth tokens kept by the room for participants: store, fetch, delete, and ask another participant (usually a person) for one.
+    ///
+    /// Python SDK: Python meshagent-api 0.56.0 has no secrets toolkit (removed in 0.45); for 0.56.0 this follows TS 0.39.9.
     ///
     /// Tools of the `secrets` toolkit (cargo feature `secrets`).
     pub fn secrets(&self) -> secrets::Secrets {
@@ -171,6 +193,8 @@ impl crate::RoomClient {
             "memory" => self.memory().dispatch(tool, args, input).await,
             #[cfg(feature = "messaging")]
             "messaging" => self.messaging().dispatch(tool, args, input).await,
+            #[cfg(feature = "mounts")]
+            "mounts" => self.mounts().dispatch(tool, args, input).await,
             #[cfg(feature = "queues")]
             "queues" => self.queues().dispatch(tool, args, input).await,
             #[cfg(feature = "secrets")]

@@ -14,6 +14,8 @@ pub struct Storage {
 impl Storage {
     /// Whether a file or folder exists at `path`.
     ///
+    /// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here.
+    ///
     /// Sends `room.invoke_tool` for tool `storage.exists`; `.await` the returned request.
     ///
     /// # Arguments
@@ -26,6 +28,8 @@ impl Storage {
     }
     /// Describes the file or folder at `path`, or `None` when nothing is there.
     ///
+    /// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here.
+    ///
     /// Sends `room.invoke_tool` for tool `storage.stat`; `.await` the returned request.
     ///
     /// # Arguments
@@ -37,6 +41,8 @@ impl Storage {
         }
     }
     /// Lists the entries directly under the folder `path`, in server order.
+    ///
+    /// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here.
     ///
     /// Sends `room.invoke_tool` for tool `storage.list`; `.await` the returned request.
     ///
@@ -62,6 +68,8 @@ impl Storage {
         }
     }
     /// A URL from which the file at `path` can be downloaded over HTTP.
+    ///
+    /// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here.
     ///
     /// Sends `room.invoke_tool` for tool `storage.download_url`. Optional arguments: [`download`](DownloadUrlRequest::download); then `.await`.
     ///
@@ -301,7 +309,9 @@ impl Storage {
         )
     }
 }
-/// A call of `storage.exists` (Whether a file or folder exists at `path`); `.await` it to send it and get the typed result.
+/// A call of `storage.exists` (Whether a file or folder exists at `path`.
+///
+/// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExistsRequest {
@@ -325,7 +335,9 @@ impl std::future::IntoFuture for ExistsRequest {
         })
     }
 }
-/// A call of `storage.stat` (Describes the file or folder at `path`, or `None` when nothing is there); `.await` it to send it and get the typed result.
+/// A call of `storage.stat` (Describes the file or folder at `path`, or `None` when nothing is there.
+///
+/// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StatRequest {
@@ -346,7 +358,9 @@ impl std::future::IntoFuture for StatRequest {
         })
     }
 }
-/// A call of `storage.list` (Lists the entries directly under the folder `path`, in server order); `.await` it to send it and get the typed result.
+/// A call of `storage.list` (Lists the entries directly under the folder `path`, in server order.
+///
+/// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
@@ -401,7 +415,9 @@ impl std::future::IntoFuture for DeleteRequest {
         })
     }
 }
-/// A call of `storage.download_url` (A URL from which the file at `path` can be downloaded over HTTP); `.await` it to send it and get the typed result.
+/// A call of `storage.download_url` (A URL from which the file at `path` can be downloaded over HTTP.
+///
+/// Python SDK: Python 0.56.0 fails the call (1100) when the reply has a key it does not know; unknown keys are ignored here); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DownloadUrlRequest {
