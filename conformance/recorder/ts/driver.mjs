@@ -9,6 +9,11 @@
 //
 // Usage: node driver.mjs '<scenario JSON>'
 //
+// This file is the entry point and the scenario flow (connect, call, wait, write the outcome). Two
+// modules beside it: values.mjs revives the special argument values and turns SDK values into JSON;
+// outcomes.mjs holds the timeouts, reads streaming calls' return values (collect) and registers the
+// push events callbacks (setupEvents). They get the SDK module as a parameter: only this file loads it.
+//
 // The scenario JSON is built by ../record_typescript.py:
 //   {
 //     "sdk_dir": "/…/conformance/recorder/ts-0.39",  // where the SDK's node_modules are
@@ -21,12 +26,12 @@
 //     "result_keys": "wire" | null,                  // also snake_case the keys of plain objects
 //     "collect": null | "file" | "iterate" | "log_events" | "log_stream" | "exec",
 //                                                    // streaming tools: how the outcome is read
-//                                                    // from the call's return value (see collect())
+//                                                    // from the call's return value (see outcomes.mjs, collect())
 //     "ops": [...],                                  // "exec": the operations, in order
 //     "uuids": ["..."],                              // the SDK's next uuid v4 draws (request ids)
 //     "events_setup": ["messaging", "developer", "status", "secrets"],
 //                                                    // application callbacks to register before
-//                                                    // connecting (see setupEvents())
+//                                                    // connecting (see outcomes.mjs, setupEvents())
 //     "expect_events": N | null,                     // set: the outcome is the N events the callbacks
 //                                                    // received (after the call, if any)
 //     "expect_unhandled": ["..."],                   // messages of unhandled promise rejections the
@@ -35,15 +40,7 @@
 //     "take": N | null                               // collect "iterate_n": how many items to read
 //   }
 //
-// Special argument values (the rest is plain JSON):
-//   {"$bytes": "<base64>"}        -> Uint8Array
-//   {"$participant": "<id>"}      -> room.messaging.getParticipant(id) (a RemoteParticipant)
-//   {"$file": {"name", "mime_type", "data_base64"}} -> FileContent
-//   {"$datatype": <DataType JSON>} -> DataType.fromJson(...)
-//   {"$async": [...]}             -> an async iterable of the (revived) items
-//   {"$json": <JSON>}             -> JsonContent
-//   {"$arrow_table": "<base64>"}  -> an apache-arrow Table (0.39.9), from an Arrow IPC stream
-//   {"$arrow_schema": "<base64>"} -> that Table's Schema (0.39.9)
+// Special argument values: see values.mjs (reviveArg).
 //
 // "livekit.*" calls go to `new LivekitClient({room})` from dist/node/lk-client.js: RoomClient has no
 // livekit member in 0.35.8 and the class is not exported from the package index.
@@ -56,6 +53,8 @@
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { errorOutcome, makeValues } from "./values.mjs";
+import { EVENT_SETTLE_MS, makeOutcomes, waitUntil, withTimeout } from "./outcomes.mjs";
 
 const SDK_DIR = JSON.parse(process.argv[2]).sdk_dir;
 const require = createRequire(join(SDK_DIR, "package.json"));
@@ -88,340 +87,13 @@ if (JSON.parse(process.argv[2]).seed_random) {
 
 const meshagent = require("@meshagent/meshagent");
 const { LivekitClient } = require(join(dirname(require.resolve("@meshagent/meshagent")), "lk-client.js"));
-const {
-  RoomClient,
-  WebSocketClientProtocol,
-  RoomServerException,
-  StorageEntry,
-  Queue,
-  JsonContent,
-  TextContent,
-  EmptyContent,
-  BinaryContent,
-  FileContent,
-  LinkContent,
-  ErrorContent,
-  ControlContent,
-  SecretsClient,
-  splitMessageHeader,
-  splitMessagePayload,
-  DataType,
-} = meshagent;
+const { RoomClient, WebSocketClientProtocol, RoomServerException } = meshagent;
 
 // Arrow values (dataset, 0.39.9): the SDK's own apache-arrow module.
 const arrow = V039 ? require("apache-arrow") : null;
 
-const TIMEOUT_MS = 15000;
-
-function withTimeout(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timeout: ${what}`)), TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function waitUntil(predicate, what) {
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timeout: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-// ---------------------------------------------------------------------------- arguments
-
-function reviveArg(value, room) {
-  if (Array.isArray(value)) return value.map((v) => reviveArg(v, room));
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === "$bytes") {
-      return new Uint8Array(Buffer.from(value.$bytes, "base64"));
-    }
-    if (keys.length === 1 && keys[0] === "$file") {
-      const f = value.$file;
-      return new FileContent({
-        data: new Uint8Array(Buffer.from(f.data_base64, "base64")),
-        name: f.name,
-        mimeType: f.mime_type,
-      });
-    }
-    if (keys.length === 1 && keys[0] === "$arrow_table") {
-      return arrow.tableFromIPC(new Uint8Array(Buffer.from(value.$arrow_table, "base64")));
-    }
-    if (keys.length === 1 && keys[0] === "$arrow_schema") {
-      return arrow.tableFromIPC(new Uint8Array(Buffer.from(value.$arrow_schema, "base64"))).schema;
-    }
-    if (keys.length === 1 && keys[0] === "$json") {
-      return new JsonContent({ json: value.$json });
-    }
-    if (keys.length === 1 && keys[0] === "$datatype") {
-      return DataType.fromJson(value.$datatype);
-    }
-    if (keys.length === 1 && keys[0] === "$async") {
-      const items = value.$async.map((v) => reviveArg(v, room));
-      return (async function* () {
-        for (const item of items) yield item;
-      })();
-    }
-    if (keys.length === 1 && keys[0] === "$participant") {
-      const p = room.messaging.getParticipant(value.$participant);
-      if (p === null) throw new Error(`no participant ${value.$participant}`);
-      return p;
-    }
-    const out = {};
-    for (const k of keys) out[k] = reviveArg(value[k], room);
-    return out;
-  }
-  return value;
-}
-
-// ---------------------------------------------------------------------------- outcome conversion
-
-function camelToSnake(name) {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-function bytesToBase64(bytes) {
-  return Buffer.from(bytes).toString("base64");
-}
-
-function contentToJson(content) {
-  // A Content -> its wire header (as the SDK would pack it), plus `data`: the payload as base64 if
-  // any (same convention as record_python.py).
-  const packed = content.pack();
-  const header = JSON.parse(splitMessageHeader(packed));
-  const payload = splitMessagePayload(packed);
-  if (payload.length > 0) header["data"] = bytesToBase64(payload);
-  return header;
-}
-
-const CONTENT_CLASSES = [
-  JsonContent,
-  TextContent,
-  EmptyContent,
-  BinaryContent,
-  FileContent,
-  LinkContent,
-  ErrorContent,
-  ControlContent,
-];
-
-// Class instances -> plain objects with wire (snake_case) field names; plain objects (JSON the
-// server sent and the SDK passed through) keep their keys as they are, unless opts.wireKeys is set
-// (results the SDK builds as camelCase plain objects, e.g. memory/containers/services records).
-// Content -> wire header (+ `data`), Date -> ISO string, Uint8Array -> base64, undefined -> null.
-function toJsonable(value, opts = {}) {
-  const rec = (v) => toJsonable(v, opts);
-  if (value === undefined || value === null) return null;
-  if (typeof value === "boolean" || typeof value === "string") return value;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new Error(`non-finite number ${value}`);
-    return value;
-  }
-  if (typeof value === "bigint") return Number(value);
-  if (value instanceof Date) return value.toISOString();
-  // apache-arrow: a Table as its rows, a Schema as [{name, type, nullable}] (type: the arrow-js
-  // type's toString()).
-  if (arrow?.isArrowTable(value)) return value.toArray().map((row) => rec(row.toJSON()));
-  if (arrow?.isArrowSchema(value)) {
-    return value.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable }));
-  }
-  if (value instanceof Uint8Array) return bytesToBase64(value); // bytes -> base64 text
-  if (Array.isArray(value)) return value.map(rec);
-  if (value instanceof Map) {
-    const out = {};
-    for (const [k, v] of value.entries()) out[String(k)] = rec(v);
-    return out;
-  }
-  if (typeof value === "object") {
-    if (CONTENT_CLASSES.some((cls) => value instanceof cls)) return contentToJson(value);
-    const proto = Object.getPrototypeOf(value);
-    const isPlain = proto === Object.prototype || proto === null;
-    if (!isPlain && typeof value.toJson === "function") return rec(value.toJson());
-    const out = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (isPlain) {
-        out[opts.wireKeys ? camelToSnake(k) : k] = rec(v);
-      } else {
-        if (k.startsWith("_") || typeof v === "function") continue;
-        if (k === "client" || k === "room") continue; // back references to the RoomClient
-        out[camelToSnake(k)] = rec(v);
-      }
-    }
-    return out;
-  }
-  throw new Error(`cannot convert ${typeof value} to JSON`);
-}
-
-function errorOutcome(ex) {
-  return { error: { code: ex.code === undefined ? null : ex.code, text: ex.message } };
-}
-
-// ---------------------------------------------------------------------------- streaming tools
-
-function concatBytes(parts) {
-  return Buffer.concat(parts.map((p) => Buffer.from(p)));
-}
-
-// The outcome of a streaming call, from the SDK method's return value (scenario.collect):
-//   "file"       FileContent (storage.download)   -> {name, mime_type, size, data}
-//   "iterate"    async iterable (sql/searchStream) -> one entry per item
-//   "log_events" async iterable of RoomLogEvent   -> [{type, data}]
-//   "log_stream" {stream, result} (containers)    -> one entry per string item; `result` awaited
-//   "exec"       ExecSession: scenario.ops applied -> {stdout, stderr, exit_code}
-async function collect(kind, value, scenario, opts) {
-  if (kind === "file") {
-    return { name: value.name, mime_type: value.mimeType, size: value.data.length, data: bytesToBase64(value.data) };
-  }
-  if (kind === "iterate") {
-    const out = [];
-    for await (const item of value) out.push(toJsonable(item, opts));
-    return out;
-  }
-  if (kind === "iterate_n") {
-    // An unbounded stream (dataset.watchTable): the first scenario.take items, then stop.
-    const out = [];
-    const iterator = value[Symbol.asyncIterator]();
-    while (out.length < scenario.take) {
-      const next = await iterator.next();
-      if (next.done) break;
-      out.push(toJsonable(next.value, opts));
-    }
-    await iterator.return?.();
-    return out;
-  }
-  if (kind === "log_events") {
-    const out = [];
-    for await (const event of value) out.push({ type: event.type, data: toJsonable(event.data) });
-    return out;
-  }
-  if (kind === "log_stream") {
-    const out = [];
-    for await (const line of value.stream) out.push(line);
-    await value.result; // rejects with what the stream failed with
-    return out;
-  }
-  if (kind === "sync") {
-    // value: the opened MeshDocument. Apply scenario.ops, wait until the server's remote update
-    // arrived (scenario.sync_children children under the root) and its echo was answered, close.
-    const doc = value;
-    for (const op of scenario.ops ?? []) {
-      const [name, arg] = Object.entries(op)[0];
-      if (name !== "append_child") throw new Error(`sync op ${name}`);
-      doc.root.createChildElement(arg.tag, { ...arg.attributes });
-    }
-    await waitUntil(() => doc.root.getChildren().length >= scenario.sync_children, "the remote update");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await waitUntil(() => scenario.room._pendingRequests.size === 0, "the echo of the remote update");
-    const document = elementJson(doc.root);
-    await scenario.room.sync.close(scenario.sync_path);
-    return { document };
-  }
-  if (kind === "exec") {
-    for (const op of scenario.ops ?? []) {
-      const [name, arg] = Object.entries(op)[0];
-      if (name === "stdin") await value.write(new Uint8Array(Buffer.from(arg, "base64")));
-      else if (name === "resize") await value.resize({ width: arg.width, height: arg.height });
-      else if (name === "kill") await value.kill();
-      else throw new Error(`exec op ${name} is not available in the TypeScript SDK`);
-    }
-    const exitCode = await value.result;
-    return {
-      stdout: bytesToBase64(concatBytes(value.previousOutput)),
-      stderr: bytesToBase64(concatBytes(value.previousError)),
-      exit_code: exitCode ?? null,
-    };
-  }
-  throw new Error(`unknown collect ${kind}`);
-}
-
-// The same JSON view as the Python SDK's Element.to_json(): {tag: {attributes but $id,
-// <child property>: [children]}}.
-function elementJson(element) {
-  const props = {};
-  for (const [k, v] of Object.entries(element.attributes)) if (k !== "$id") props[k] = v;
-  const childName = element.elementType?.childPropertyName;
-  if (childName) props[childName] = element.getChildren().map(elementJson);
-  return { [element.tagName]: props };
-}
-
-// ---------------------------------------------------------------------------- push events
-
-// The application callbacks of an events scenario, registered before the room connects. One
-// entry per callback invocation, in the Python cases' shape: {type: <packet type>, fields}.
-//   "messaging"  room.messaging.on(<callback>): every callback gets {message: RoomMessage} (a
-//                RoomMessageEvent for "message"). fields: {event: <callback name>, message:
-//                {from_participant_id, type, message, attachment (base64)}, remote_participants:
-//                the list right after the callback}.
-//   "developer"  room.developer.on("log"): a RoomLogEvent -> fields {type, data} (undefined -> null).
-//   "status"     room.sync.on("status"): {type: "status", status} -> fields {status} (the `type` is
-//                the emitter's tag, not packet data).
-//   "secrets"    new SecretsClient({room, oauthTokenRequestHandler, secretRequestHandler}): RoomClient
-//                passes no handlers to its own SecretsClient; a second one replaces its protocol
-//                handlers. fields: the request object the handler got, keys snake_cased.
-function participantJson(p) {
-  return { id: p.id, role: p.role, attributes: toJsonable(p._attributes), online: p.online };
-}
-
-function setupEvents(room, kinds, events) {
-  for (const kind of kinds) {
-    if (kind === "messaging") {
-      const m = room.messaging;
-      const snapshot = () => m.remoteParticipants.map(participantJson);
-      for (const name of [
-        "messaging_enabled",
-        "participant_added",
-        "participant_attributes_updated",
-        "participant_removed",
-        "message",
-      ]) {
-        m.on(name, (ev) => {
-          const msg = ev.message;
-          events.push({
-            type: "messaging.send",
-            fields: {
-              event: name,
-              message: {
-                from_participant_id: toJsonable(msg.fromParticipantId),
-                type: toJsonable(msg.type),
-                message: toJsonable(msg.message),
-                attachment: bytesToBase64(msg.attachment ?? new Uint8Array()),
-              },
-              remote_participants: snapshot(),
-            },
-          });
-        });
-      }
-    } else if (kind === "developer") {
-      room.developer.on("log", (ev) => {
-        events.push({ type: "developer.log", fields: { type: toJsonable(ev.type), data: toJsonable(ev.data) } });
-      });
-    } else if (kind === "status") {
-      room.sync.on("status", (ev) => {
-        const { type: _tag, ...fields } = ev;
-        events.push({ type: "room.status", fields: toJsonable(fields) });
-      });
-    } else if (kind === "secrets") {
-      // 0.39.9: registered through the RoomClient options (see run()).
-      if (!V039) {
-        new SecretsClient({
-          room,
-          oauthTokenRequestHandler: (request) => recordSecrets("secrets.request_oauth_token", request),
-          secretRequestHandler: (request) => recordSecrets("secrets.request_secret", request),
-        });
-      }
-    } else if (kind === "room_status") {
-      listenStatus(room, events);
-    } else {
-      throw new Error(`unknown events_setup ${kind}`);
-    }
-  }
-}
-
-// How long an events scenario keeps listening after the expected events, to catch extra ones
-// (as record_python.py's EVENT_SETTLE).
-const EVENT_SETTLE_MS = 100;
+const { reviveArg, toJsonable } = makeValues({ meshagent, arrow });
+const { collect, setupEvents, recordSecrets: recordSecretsIn } = makeOutcomes({ meshagent, v039: V039, toJsonable });
 
 // The SDK draws request ids with uuid v4 (node's crypto.randomUUID through the `uuid` package):
 // the next draws return these fixed values, later ones are random again.
@@ -462,21 +134,11 @@ async function preCalls(room, calls) {
   }
 }
 
-// "room_status": RoomClient emits a RoomStatusEvent under the status' own name, so the driver
-// reads them from room.listen().
-function listenStatus(room, events) {
-  (async () => {
-    for await (const ev of room.listen()) {
-      if (ev instanceof meshagent.RoomStatusEvent) events.push({ type: "room.status", fields: toJsonable(ev) });
-    }
-  })().catch(() => undefined);
-}
-
 // ---------------------------------------------------------------------------- main
 
 const events = [];
 function recordSecrets(packetType, request) {
-  events.push({ type: packetType, fields: toJsonable(request, { wireKeys: true }) });
+  recordSecretsIn(events, packetType, request);
 }
 
 // 0.39.9: RoomClient takes a protocolFactory and would reconnect (reconnectTimeout 0: one
