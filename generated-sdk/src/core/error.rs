@@ -125,6 +125,34 @@ impl Error {
         self.code().and_then(ErrorCode::from_code)
     }
 
+    /// A copy of this error for a second receiver (`Error` is not `Clone`: io, websocket
+    /// and serde causes are not). Variants with plain data are copied as they are; the
+    /// others become [`Error::Transport`] with the original's message.
+    pub(crate) fn replicate(&self) -> Error {
+        match self {
+            Error::Server { code, text } => Error::Server {
+                code: *code,
+                text: text.clone(),
+            },
+            Error::UnexpectedResponse { tool, detail, .. } => {
+                Error::unexpected(tool, detail.clone())
+            }
+            Error::StreamClosed {
+                status_code,
+                message,
+            } => Error::StreamClosed {
+                status_code: *status_code,
+                message: message.clone(),
+            },
+            Error::Closed { reason } => Error::Closed {
+                reason: reason.clone(),
+            },
+            Error::InvalidArguments(s) => Error::InvalidArguments(s.clone()),
+            Error::Timeout(d, what) => Error::Timeout(*d, what),
+            other => Error::Transport(TransportError::new(other.to_string())),
+        }
+    }
+
     pub(crate) fn unexpected(tool: &str, detail: impl Into<String>) -> Error {
         Error::UnexpectedResponse {
             tool: tool.to_string(),

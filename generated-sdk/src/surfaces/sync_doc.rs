@@ -16,7 +16,6 @@ use yrs::{AsyncTransact, Doc, Options, Origin, Transact, XmlFragmentRef};
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::stream::ToolCallStream;
-use crate::core::transport::TransportError;
 use crate::RoomClient;
 
 pub use yrs;
@@ -286,7 +285,7 @@ impl Driver {
             Ok(()) => Ok(()),
             Err(e) => {
                 tracing::debug!(path = %self.path, error = %e, "sync document ended");
-                Err(Arc::new(replicate(e)))
+                Err(Arc::new(e.replicate()))
             }
         };
         self.status.send_modify(|s| s.ended = Some(ended));
@@ -373,29 +372,6 @@ impl Driver {
         applied.map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply an update: {e}")))?;
         self.status.send_modify(|s| s.remote += 1);
         Ok(())
-    }
-}
-
-/// A copy of an error for every waiter (the SDK's error is not `Clone`).
-fn replicate(e: &Error) -> Error {
-    match e {
-        Error::Server { code, text } => Error::Server {
-            code: *code,
-            text: text.clone(),
-        },
-        Error::StreamClosed {
-            status_code,
-            message,
-        } => Error::StreamClosed {
-            status_code: *status_code,
-            message: message.clone(),
-        },
-        Error::Closed { reason } => Error::Closed {
-            reason: reason.clone(),
-        },
-        Error::UnexpectedResponse { tool, detail, .. } => Error::unexpected(tool, detail.clone()),
-        Error::Timeout(d, what) => Error::Timeout(*d, what),
-        other => Error::Transport(TransportError::new(other.to_string())),
     }
 }
 
@@ -537,7 +513,7 @@ impl SyncDocument {
             return Ok(());
         }
         Err(match &s.ended {
-            Some(Err(e)) => replicate(e),
+            Some(Err(e)) => e.replicate(),
             _ => Error::Closed { reason: closed(&s) },
         })
     }
@@ -551,7 +527,7 @@ impl SyncDocument {
             .await
             .map_err(|_| self.ended_error())?;
         match &s.ended {
-            Some(Err(e)) => Err(replicate(e)),
+            Some(Err(e)) => Err(e.replicate()),
             _ => Ok(()),
         }
     }

@@ -16,7 +16,6 @@ use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::invoke::Invoke;
 use crate::core::stream::{RequestChunks, RequestHalf, ResponseHalf};
-use crate::core::transport::TransportError;
 
 /// Opens the session: the invoke, then at once (not waiting for `open`) the start chunk,
 /// as Python does; then the initial size, if any. A failure or a dropped future closes
@@ -153,7 +152,7 @@ impl Core {
         let (stdout, stderr) = (st.stdout.take(), st.stderr.take());
         if let Err(e) = &outcome {
             for tx in [stdout, stderr].into_iter().flatten() {
-                let _ = tx.send(Err(dup(e)));
+                let _ = tx.send(Err(e.replicate()));
             }
         }
         if let Some(tx) = st.exit.take() {
@@ -172,7 +171,7 @@ impl Core {
     /// The error for input offered after the session ended.
     pub(super) fn ended_error(&self) -> Error {
         match &self.state().outcome {
-            Some(Err(e)) => dup(e),
+            Some(Err(e)) => e.replicate(),
             _ => Error::InvalidArguments(format!("{TOOL}: the session is already closed")),
         }
     }
@@ -274,7 +273,7 @@ async fn write_loop(
             }
             Err(e) => {
                 // A refused input ends the session (Python: "request stream failed").
-                core.finish(Err(dup(&e)));
+                core.finish(Err(e.replicate()));
                 let _ = cmd.reply.send(Err(e));
                 break;
             }
@@ -311,30 +310,6 @@ impl Drop for Lifetime {
     }
 }
 
-/// Copies an error for the session's other parts ([`Error`] is not `Clone`).
-pub(super) fn dup(e: &Error) -> Error {
-    match e {
-        Error::Server { code, text } => Error::Server {
-            code: *code,
-            text: text.clone(),
-        },
-        Error::UnexpectedResponse { tool, detail, .. } => Error::unexpected(tool, detail.clone()),
-        Error::StreamClosed {
-            status_code,
-            message,
-        } => Error::StreamClosed {
-            status_code: *status_code,
-            message: message.clone(),
-        },
-        Error::Closed { reason } => Error::Closed {
-            reason: reason.clone(),
-        },
-        Error::InvalidArguments(s) => Error::InvalidArguments(s.clone()),
-        Error::Timeout(d, what) => Error::Timeout(*d, what),
-        other => Error::Transport(TransportError::new(other.to_string())),
-    }
-}
-
 pub(super) fn dup_result(r: &Result<ExitStatus>) -> Result<ExitStatus> {
-    r.as_ref().map(|s| *s).map_err(dup)
+    r.as_ref().map(|s| *s).map_err(Error::replicate)
 }
