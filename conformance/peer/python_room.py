@@ -198,6 +198,12 @@ class Queues:
 # --------------------------------------------------------------------------- the room
 
 
+
+def token_in_header() -> bool:
+    """Whether the SDK under test sends the token as `Authorization: Bearer` (0.43 and later)."""
+    major, minor = (int(p) for p in SDK_VERSION.split(".")[:2])
+    return (major, minor) >= (0, 43)
+
 class PeerRoom:
     def __init__(self, *, token: str, heartbeat: float) -> None:
         self.token = token
@@ -215,7 +221,16 @@ class PeerRoom:
     async def handle_ws(self, request: web.Request) -> web.StreamResponse:
         query = request.query
         log(f"<< connect {request.path} query keys {list(query.keys())} v={query.get('v')!r}")
-        if query.get("token") != self.token:
+        # The token's place follows the SDK: the query up to 0.42, an `Authorization: Bearer`
+        # header (and never the query) from 0.43 on.
+        auth = request.headers.get("Authorization", "")
+        if token_in_header():
+            token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+            if "token" in query:
+                self.failures.append("connect: a token in the query (0.43+ sends it in the header)")
+        else:
+            token = query.get("token")
+        if token != self.token:
             self.failures.append("connect: wrong or missing token")
             raise web.HTTPUnauthorized(reason="bad token")
         if query.get("v") != SDK_VERSION:
@@ -228,7 +243,7 @@ class PeerRoom:
         ws = web.WebSocketResponse(heartbeat=self.heartbeat)
         await ws.prepare(request)
 
-        protocol = WebSocketServerProtocol(socket=ws, token=query.get("token"), url=str(request.url))
+        protocol = WebSocketServerProtocol(socket=ws, token=token, url=str(request.url))
         protocol.register_handler("room.invoke_tool", self.on_invoke_tool)
         protocol.register_handler("*", self.on_other)
         try:
