@@ -128,6 +128,7 @@ impl Error {
     /// A copy of this error for a second receiver (`Error` is not `Clone`: io, websocket
     /// and serde causes are not). Variants with plain data are copied as they are; the
     /// others become [`Error::Transport`] with the original's message.
+    #[cfg(any(feature = "containers", feature = "sync-doc"))] // exec sessions, sync documents
     pub(crate) fn replicate(&self) -> Error {
         match self {
             Error::Server { code, text } => Error::Server {
