@@ -298,3 +298,49 @@ async fn a_dropped_stream_does_not_keep_the_socket_open() {
         "the socket stayed open after every client handle was dropped"
     );
 }
+
+/// A server that accepts TCP and then never answers the websocket upgrade, or answers it one
+/// byte at a time, cannot hold `connect` past its deadline: the caller gets `Error::Timeout`.
+#[tokio::test]
+async fn connect_has_a_deadline_against_silent_and_trickling_servers() {
+    for trickle in [false, true] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            if trickle {
+                use tokio::io::AsyncWriteExt;
+                for b in b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" {
+                    if socket.write_all(&[*b]).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            // Silent from here on, with the socket held open.
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        });
+        let url = url::Url::parse(&format!("ws://127.0.0.1:{port}/rooms/r")).expect("url");
+        let deadline = Duration::from_millis(300);
+        let started = Instant::now();
+        let result = within(
+            "the connect deadline",
+            RoomClient::connect(url, "token").connect_timeout(deadline),
+        )
+        .await;
+        match result {
+            Err(Error::Timeout(d, what)) => {
+                assert_eq!(d, deadline);
+                assert_eq!(what, "connect");
+            }
+            Err(other) => panic!("trickle={trickle}: expected a timeout, got {other:?}"),
+            Ok(_) => panic!("trickle={trickle}: connected to a silent server"),
+        }
+        assert!(started.elapsed() >= deadline, "trickle={trickle}");
+        server.abort();
+    }
+}

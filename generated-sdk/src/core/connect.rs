@@ -45,6 +45,10 @@ pub struct LocalParticipant {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectOptions {
+    /// Longest time for the whole connect: TCP, TLS, the websocket upgrade, `room_ready` and
+    /// `connected` ([`Error::Timeout`] after; default 30 s). A server that accepts and never
+    /// answers, or answers one byte at a time, cannot hold a connect longer.
+    pub connect_timeout: Duration,
     /// How long to wait for `room_ready` and `connected` (default 30 s).
     pub handshake_timeout: Duration,
     /// Bounds on incoming messages (see [`Limits`]).
@@ -59,6 +63,7 @@ pub struct ConnectOptions {
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
+            connect_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(30),
             limits: Limits::default(),
             tls: None,
@@ -68,6 +73,12 @@ impl Default for ConnectOptions {
 }
 
 impl ConnectOptions {
+    /// Sets the longest time for the whole connect (TCP, TLS, upgrade and handshake).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
     /// Sets how long to wait for the room's handshake.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::core::client::RoomClient;
 use crate::core::connect::ConnectOptions;
-use crate::core::error::Result;
+use crate::core::error::{Error, Result};
 use crate::core::framing::Limits;
 use crate::core::router::Router;
 use crate::core::transport::{bearer, connect_url, connect_websocket, Token, Transport};
@@ -27,6 +27,13 @@ pub struct Connect {
 }
 
 impl Connect {
+    /// Sets the longest time for the whole connect (TCP, TLS, websocket upgrade, `room_ready`
+    /// and `connected`); default 30 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.connect_timeout(timeout);
+        self
+    }
+
     /// Sets how long to wait for the room's handshake.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.options = self.options.handshake_timeout(timeout);
@@ -58,10 +65,17 @@ impl IntoFuture for Connect {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let url = connect_url(&self.url, &self.token);
-            let transport =
-                connect_websocket(&url, bearer(&self.token), self.options.tls.clone()).await?;
-            RoomClient::with_transport(transport, self.options).await
+            let deadline = self.options.connect_timeout;
+            let connect = async move {
+                let url = connect_url(&self.url, &self.token);
+                let transport =
+                    connect_websocket(&url, bearer(&self.token), self.options.tls.clone()).await?;
+                RoomClient::with_transport(transport, self.options).await
+            };
+            // Dropping the connect future on the deadline also drops a half-open socket.
+            tokio::time::timeout(deadline, connect)
+                .await
+                .unwrap_or(Err(Error::Timeout(deadline, "connect")))
         })
     }
 }
