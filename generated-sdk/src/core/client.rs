@@ -314,8 +314,17 @@ impl RoomClient {
         tail: &[u8],
     ) -> Result<Content> {
         let reply = self.start_request(packet_type, head, &[tail]).await?;
+        // Timing out drops the reply, which forgets the call.
+        self.reply_within_timeout(reply).await
+    }
+
+    /// Waits for a reply (a [`Reply`], or `&mut Reply` to keep it on timeout), bounded by the
+    /// client's request timeout: every wait for a `__response__` goes through here.
+    pub(crate) async fn reply_within_timeout(
+        &self,
+        reply: impl std::future::Future<Output = Result<Content>>,
+    ) -> Result<Content> {
         match self.inner.request_timeout {
-            // Timing out drops the reply, which forgets the call.
             Some(limit) => tokio::time::timeout(limit, reply)
                 .await
                 .unwrap_or(Err(Error::Timeout(limit, "a reply"))),

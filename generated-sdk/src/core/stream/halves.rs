@@ -142,10 +142,11 @@ impl RequestHalf {
         }
     }
 
-    /// Waits for the acknowledgement of the last pipelined chunk; an `error` reply fails.
+    /// Waits for the acknowledgement of the last pipelined chunk (bounded by the client's
+    /// request timeout); an `error` reply fails.
     pub(crate) async fn settle(&mut self) -> Result<()> {
         match self.unacked.take() {
-            Some(ack) => ack.await.map(drop),
+            Some(ack) => self.room.reply_within_timeout(ack).await.map(drop),
             None => Ok(()),
         }
     }
@@ -270,11 +271,16 @@ impl ResponseHalf {
         }
     }
 
-    /// Waits for the server's `control/open` (once); an `error` reply fails.
+    /// Waits for the server's `control/open` (once, bounded by the client's request
+    /// timeout); an `error` reply fails.
     pub(crate) async fn ensure_open(&mut self) -> Result<()> {
         // Cancel-safe: the reply is kept until it has arrived.
         if let Some(opened) = self.opened.as_mut() {
-            let reply = opened.await;
+            // On a timeout the reply is kept, so a later call still sees the open.
+            let reply = self.room.reply_within_timeout(opened).await;
+            if matches!(reply, Err(Error::Timeout(..))) {
+                return reply.map(drop);
+            }
             self.opened = None;
             match reply? {
                 Content::Control(Control::Open) => {}

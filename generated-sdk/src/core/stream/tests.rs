@@ -77,6 +77,11 @@ impl Peer {
 
 /// A client with only the core's routes (handshake, stream engine) and a scripted peer.
 pub(crate) async fn connect() -> (RoomClient, Peer) {
+    connect_with(ConnectOptions::default()).await
+}
+
+/// [`connect`] with these options.
+async fn connect_with(options: ConnectOptions) -> (RoomClient, Peer) {
     let (client_io, server_io) = memory_pair();
     let mut peer = Peer {
         io: server_io,
@@ -90,7 +95,7 @@ pub(crate) async fn connect() -> (RoomClient, Peer) {
         peer.push("connected", init).await;
     };
     let (client, ()) = tokio::join!(
-        connect_core(client_io, ConnectOptions::default(), Router::default()),
+        connect_core(client_io, options, Router::default()),
         handshake
     );
     (client.expect("handshake"), peer)
@@ -261,4 +266,38 @@ async fn a_free_running_unacked_pump_sends_everything_then_closes() {
         .expect("in time");
     assert!(end.is_none());
     peer.silent().await;
+}
+
+/// Every wait for a reply inside a stream is bounded by the client's request timeout: the
+/// server's `control/open` and a pipelined chunk's acknowledgement (a silent server cannot
+/// hold a stream forever). The open reply is kept across the timeout, so a later call still
+/// sees it.
+#[tokio::test]
+async fn stream_replies_are_bounded_by_the_request_timeout() {
+    let limit = Duration::from_millis(150);
+    let (room, mut peer) = connect_with(ConnectOptions::default().request_timeout(limit)).await;
+    let to = Invoke::new("t", "x");
+    let opening = room.open_stream_with(&to, RequestChunks::Acked);
+    let ((invoke_id, _, _, _), stream) = tokio::join!(peer.recv(), opening);
+    let mut stream = stream.expect("invoke sent");
+    let bound = Duration::from_secs(5);
+    match tokio::time::timeout(bound, stream.ensure_open()).await {
+        Ok(Err(Error::Timeout(d, _))) => assert_eq!(d, limit),
+        other => panic!("a silent open: {other:?}"),
+    }
+    // The open arrives late: the kept reply still opens the stream.
+    peer.send(
+        invoke_id,
+        "__response__",
+        json!({"type": "control", "method": "open"}),
+    )
+    .await;
+    stream.ensure_open().await.expect("late open");
+    // A pipelined chunk whose acknowledgement never comes.
+    stream.send_pipelined(text("a")).await.expect("chunk sent");
+    peer.recv().await;
+    match tokio::time::timeout(bound, stream.settle()).await {
+        Ok(Err(Error::Timeout(d, _))) => assert_eq!(d, limit),
+        other => panic!("a silent acknowledgement: {other:?}"),
+    }
 }
