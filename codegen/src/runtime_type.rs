@@ -45,6 +45,8 @@ pub enum Root {
     LogEntry,
     /// `crate::RoomEvent`
     RoomEvent,
+    /// `crate::ConnectionEvent`
+    ConnectionEvent,
 }
 
 impl Root {
@@ -63,6 +65,7 @@ impl Root {
             Root::Download => "Download",
             Root::LogEntry => "LogEntry",
             Root::RoomEvent => "RoomEvent",
+            Root::ConnectionEvent => "ConnectionEvent",
         }
     }
 

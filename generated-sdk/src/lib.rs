@@ -53,10 +53,12 @@ pub use error_codes::ErrorCode;
 pub use events::RoomEvent;
 
 pub use crate::core::client::RoomClient;
-pub use crate::core::connect::{ConnectOptions, LocalParticipant, RoomInfo};
+pub use crate::core::connect::{LocalParticipant, RoomInfo};
 pub use crate::core::content::{Content, Control, FileContent};
 pub use crate::core::error::{Error, Result};
 pub use crate::core::framing::Limits;
+pub use crate::core::link::{ConnectionEvent, Keepalive, ReconnectPolicy};
+pub use crate::core::options::{ConnectOptions, EventBuffer};
 pub use crate::core::stream::ToolCallStream;
 pub use crate::core::transport::{
     memory_pair, room_url, websocket_transport, MemoryTransport, Token, Transport, TransportError,

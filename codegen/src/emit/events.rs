@@ -125,24 +125,36 @@ pub(super) fn events_rs(api: &Api) -> TokenStream {
         }
     });
     let unknown = Root::UnknownPacket.tokens();
+    let connection = Root::ConnectionEvent.tokens();
     let dispatch_gate = feature("dispatch");
     quote! {
         #![doc = " Typed events the room server pushes."]
-        /// An event pushed by the room server.
+        /// An event pushed by the room server, or one the client reports about its own
+        /// connection ([`RoomEvent::Connection`], [`RoomEvent::Lagged`]).
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum RoomEvent {
             #(#variants)*
             /// A pushed packet this client does not know (or whose toolkit feature is off), kept as received.
             Unknown(#unknown),
+            /// The client's connection changed: lost, reconnecting, back, or closed for good.
+            /// Reported by the client, never sent on the wire (packet type `client.connection`).
+            Connection(#connection),
+            /// This subscriber read too slowly and this many of the oldest events were
+            /// dropped from its queue (see `ConnectOptions::event_buffer`). Reported by the
+            /// client (packet type `client.lagged`).
+            Lagged(u64),
         }
 
         impl RoomEvent {
-            /// The wire packet type that carried the event.
+            /// The wire packet type that carried the event (`client.connection` and
+            /// `client.lagged` for the client's own reports).
             pub fn packet_type(&self) -> &str {
                 match self {
                     #(#packet_arms)*
                     RoomEvent::Unknown(p) => &p.packet_type,
+                    RoomEvent::Connection(_) => "client.connection",
+                    RoomEvent::Lagged(_) => "client.lagged",
                 }
             }
 
@@ -153,6 +165,8 @@ pub(super) fn events_rs(api: &Api) -> TokenStream {
                 match self {
                     #(#json_arms)*
                     RoomEvent::Unknown(p) => Ok(serde_json::Value::Object(p.header.clone())),
+                    RoomEvent::Connection(c) => serde_json::to_value(c),
+                    RoomEvent::Lagged(n) => Ok(serde_json::json!({ "skipped": n })),
                 }
             }
 

@@ -3,7 +3,6 @@
 //! becomes a [`RoomClient`] once both have arrived.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -11,7 +10,8 @@ use tokio::sync::watch;
 
 use crate::core::client::{RoomClient, Shared};
 use crate::core::error::{Error, Result};
-use crate::core::framing::{Limits, Message};
+use crate::core::framing::Message;
+pub use crate::core::options::ConnectOptions;
 use crate::core::packing::{pack_header, unpack};
 use crate::core::router::{Match, Route, Router};
 use crate::core::stream::StreamRoutes;
@@ -30,78 +30,6 @@ pub struct LocalParticipant {
     pub id: String,
     /// Attributes the server gave it at connect.
     pub attributes: Map<String, Value>,
-}
-
-/// Options for [`RoomClient::connect`] and [`RoomClient::with_transport`]: start from
-/// `ConnectOptions::default()` and set what differs.
-///
-/// ```
-/// # use std::time::Duration;
-/// let options = meshagent_room::ConnectOptions::default()
-///     .handshake_timeout(Duration::from_secs(5))
-///     .request_timeout(Duration::from_secs(60));
-/// assert_eq!(options.request_timeout, Some(Duration::from_secs(60)));
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ConnectOptions {
-    /// Longest time for the whole connect: TCP, TLS, the websocket upgrade, `room_ready` and
-    /// `connected` ([`Error::Timeout`] after; default 30 s). A server that accepts and never
-    /// answers, or answers one byte at a time, cannot hold a connect longer.
-    pub connect_timeout: Duration,
-    /// How long to wait for `room_ready` and `connected` (default 30 s).
-    pub handshake_timeout: Duration,
-    /// Bounds on incoming messages (see [`Limits`]).
-    pub limits: Limits,
-    /// TLS settings for `wss` (default: rustls with the Mozilla roots).
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-    /// Longest wait for the reply to any request, [`Error::Timeout`] after (default none: the
-    /// protocol has no timeout of its own, and `queues.receive` may wait on purpose).
-    pub request_timeout: Option<Duration>,
-}
-
-impl Default for ConnectOptions {
-    fn default() -> Self {
-        ConnectOptions {
-            connect_timeout: Duration::from_secs(30),
-            handshake_timeout: Duration::from_secs(30),
-            limits: Limits::default(),
-            tls: None,
-            request_timeout: None,
-        }
-    }
-}
-
-impl ConnectOptions {
-    /// Sets the longest time for the whole connect (TCP, TLS, upgrade and handshake).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sets how long to wait for the room's handshake.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
-        self
-    }
-
-    /// Sets the incoming message limits.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Sets the longest wait for any request's reply.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets the TLS configuration used for `wss`.
-    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.tls = Some(config);
-        self
-    }
 }
 
 /// The handshake's state, and later the local participant's attributes.

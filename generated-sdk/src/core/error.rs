@@ -67,7 +67,15 @@ pub enum Error {
         /// The server's reason, if any.
         message: Option<String>,
     },
-    /// The connection is closed; every pending call fails with this.
+    /// The connection was lost while this call was in flight. The room may or may not have
+    /// seen the call; the client never re-sends it. Retryable: later calls wait for the
+    /// reconnection ([`Error::is_retryable`]).
+    #[error("connection lost: {reason}")]
+    Disconnected {
+        /// Why the connection was lost.
+        reason: String,
+    },
+    /// The connection is closed for good; every pending call fails with this.
     #[error("connection closed: {reason}")]
     Closed {
         /// Why the connection closed.
@@ -120,6 +128,19 @@ impl Error {
         }
     }
 
+    /// Whether trying again may succeed: the connection was lost mid-call
+    /// ([`Error::Disconnected`]), a wait timed out, or the transport failed. The caller
+    /// decides: a call that is not idempotent may have taken effect.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Disconnected { .. }
+                | Error::Timeout(..)
+                | Error::Transport(_)
+                | Error::Connect { .. }
+        )
+    }
+
     /// The known [`ErrorCode`] of a server error.
     pub fn error_code(&self) -> Option<ErrorCode> {
         self.code().and_then(ErrorCode::from_code)
@@ -146,6 +167,9 @@ impl Error {
                 message: message.clone(),
             },
             Error::Closed { reason } => Error::Closed {
+                reason: reason.clone(),
+            },
+            Error::Disconnected { reason } => Error::Disconnected {
                 reason: reason.clone(),
             },
             Error::InvalidArguments(s) => Error::InvalidArguments(s.clone()),

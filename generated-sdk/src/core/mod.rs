@@ -7,6 +7,8 @@ pub(crate) mod content;
 pub(crate) mod error;
 pub mod framing;
 pub(crate) mod invoke;
+pub(crate) mod link;
+pub(crate) mod options;
 pub mod packing;
 pub(crate) mod router;
 pub(crate) mod socket;

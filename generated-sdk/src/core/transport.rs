@@ -19,6 +19,10 @@ pub struct TransportError {
     message: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// The close code, when the peer closed the websocket with a close frame.
+    close_code: Option<u16>,
+    /// The HTTP status, when the websocket upgrade was refused.
+    http_status: Option<u16>,
 }
 
 impl TransportError {
@@ -27,6 +31,8 @@ impl TransportError {
         TransportError {
             message: message.into(),
             source: None,
+            close_code: None,
+            http_status: None,
         }
     }
 
@@ -35,7 +41,40 @@ impl TransportError {
         TransportError {
             message: source.to_string(),
             source: Some(Box::new(source)),
+            close_code: None,
+            http_status: None,
         }
+    }
+
+    /// The peer closed the websocket with `code` (and a reason, cut short here).
+    pub fn closed_by_peer(code: u16, reason: &str) -> TransportError {
+        let mut message = format!("the server closed the connection ({code})");
+        if !reason.is_empty() {
+            message.push_str(": ");
+            message.push_str(&crate::core::error::bounded(reason.to_string()));
+        }
+        TransportError {
+            close_code: Some(code),
+            ..TransportError::new(message)
+        }
+    }
+
+    /// The websocket upgrade was refused with this HTTP status.
+    pub fn refused(status: u16) -> TransportError {
+        TransportError {
+            http_status: Some(status),
+            ..TransportError::new(format!("HTTP error: {status}"))
+        }
+    }
+
+    /// The websocket close code, when the peer closed with a close frame.
+    pub fn close_code(&self) -> Option<u16> {
+        self.close_code
+    }
+
+    /// The HTTP status, when the websocket upgrade was refused.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
     }
 }
 
@@ -65,9 +104,7 @@ impl<T> Transport for T where
 fn websocket_error(e: tokio_tungstenite::tungstenite::Error) -> TransportError {
     use tokio_tungstenite::tungstenite::Error as WsError;
     match e {
-        WsError::Http(response) => {
-            TransportError::new(format!("HTTP error: {}", response.status()))
-        }
+        WsError::Http(response) => TransportError::refused(response.status().as_u16()),
         other => TransportError::from_source(other),
     }
 }
@@ -176,7 +213,8 @@ pub(crate) fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
 /// Opens a websocket to `url` (already carrying its query), with `bearer` as an
 /// `Authorization: Bearer` header when given, and adapts it to [`Transport`]. Text frames
 /// are logged and skipped (the protocol is binary); pings are answered by tungstenite; a
-/// close frame ends the stream.
+/// close frame ends the stream with [`TransportError::closed_by_peer`] (1005 when it has
+/// no code).
 ///
 /// permessage-deflate (offered by Python 0.40 and later) is not negotiated: tungstenite
 /// 0.28 has no support for it (snapview/tungstenite-rs#2, PR #426 still open). Rooms accept
@@ -237,10 +275,13 @@ where
 {
     ws.sink_map_err(websocket_error)
         .with(|packet: Bytes| future::ready(Ok::<_, TransportError>(Message::Binary(packet))))
-        .take_while(|m| future::ready(!matches!(m, Ok(Message::Close(_)))))
         .filter_map(|m| {
             future::ready(match m {
                 Ok(Message::Binary(b)) => Some(Ok(b)),
+                Ok(Message::Close(frame)) => Some(Err(match frame {
+                    Some(f) => TransportError::closed_by_peer(u16::from(f.code), &f.reason),
+                    None => TransportError::closed_by_peer(1005, ""),
+                })),
                 Ok(Message::Text(_)) => {
                     tracing::warn!("skipping a text websocket frame: the room protocol is binary");
                     None
