@@ -11,8 +11,8 @@ use futures::{SinkExt, StreamExt};
 
 use meshagent_room::wire::packing::unpack;
 use meshagent_room::{
-    memory_pair, ConnectOptions, Content, Error, ErrorCode, MemoryTransport, RoomClient, RoomEvent,
-    RoomEvents,
+    memory_pair, ConnectOptions, ConnectionEvent, Content, Error, ErrorCode, MemoryTransport,
+    RoomClient, RoomEvent, RoomEvents,
 };
 use serde_json::{json, Value};
 
@@ -137,6 +137,13 @@ async fn a_closed_socket_fails_every_pending_call() {
         room.queues().drain("q").await,
         Err(Error::Closed { .. })
     ));
+    assert!(
+        matches!(
+            events.next().await,
+            Some(RoomEvent::Connection(ConnectionEvent::Closed { .. }))
+        ),
+        "the event stream reports the close"
+    );
     assert_eq!(
         events.next().await,
         None,

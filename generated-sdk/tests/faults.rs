@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use meshagent_room::{protocol, Content, Error, RoomClient, RoomEvent};
+use meshagent_room::{protocol, ConnectionEvent, Content, Error, RoomClient, RoomEvent};
 use serde_json::json;
 use support::{listen, within, WsPeer};
 use tokio::sync::oneshot;
@@ -62,7 +62,7 @@ async fn disconnect_mid_request(how: Disconnect) {
         let _ = disconnected_tx.send(at);
     });
 
-    let (room, mut events) = within("connect", RoomClient::connect(url, "tok"))
+    let (room, mut events) = within("connect", RoomClient::connect(url, "tok").reconnect(None))
         .await
         .expect("connected");
     let mut receiving = room.open_stream("demo", "receive").await.expect("open");
@@ -146,6 +146,10 @@ async fn disconnect_mid_request(how: Disconnect) {
         "{how:?}: the last pending future failed {slowest:?} after the disconnect"
     );
     assert!(room.is_closed());
+    assert!(matches!(
+        within("the close report", events.next()).await,
+        Some(RoomEvent::Connection(ConnectionEvent::Closed { .. }))
+    ));
     assert_eq!(within("the event stream to end", events.next()).await, None);
     within("the server task", server).await.expect("server");
 }
@@ -176,7 +180,7 @@ async fn the_socket_closes_when_the_last_client_clone_is_dropped() {
         peer.handshake().await;
         let _ = peer_tx.send(peer);
     });
-    let (room, mut events) = within("connect", RoomClient::connect(url, "tok"))
+    let (room, mut events) = within("connect", RoomClient::connect(url, "tok").reconnect(None))
         .await
         .expect("connected");
     let mut peer = within("the server", peer_rx).await.expect("peer");
@@ -256,7 +260,7 @@ async fn a_dropped_connect_future_closes_the_socket() {
     });
     let dropped = tokio::time::timeout(
         Duration::from_millis(200),
-        std::future::IntoFuture::into_future(RoomClient::connect(url, "tok")),
+        std::future::IntoFuture::into_future(RoomClient::connect(url, "tok").reconnect(None)),
     )
     .await;
     assert!(dropped.is_err(), "the handshake never completes");
@@ -281,7 +285,7 @@ async fn a_dropped_stream_does_not_keep_the_socket_open() {
             .await;
         let _ = peer_tx.send(peer);
     });
-    let (room, events) = within("connect", RoomClient::connect(url, "tok"))
+    let (room, events) = within("connect", RoomClient::connect(url, "tok").reconnect(None))
         .await
         .expect("connected");
     let mut stream = room.open_stream("demo", "s").await.expect("open");

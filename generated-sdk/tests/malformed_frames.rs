@@ -21,7 +21,7 @@ use std::time::Duration;
 use cases::*;
 use futures::StreamExt;
 use meshagent_room::wire::framing::Limits;
-use meshagent_room::RoomClient;
+use meshagent_room::{ConnectionEvent, RoomClient, RoomEvent};
 use support::listen;
 
 async fn bounded<F: IntoFuture>(what: &str, fut: F) -> Result<F::Output, String> {
@@ -59,7 +59,9 @@ impl Drop for AbortOnDrop {
 async fn run_case(case: &Case) -> Result<(), String> {
     let (listener, url) = listen().await;
     let mut server = AbortOnDrop(tokio::spawn(serve(listener, case.fault)));
+    // Reconnection off: each case ends in a served call or a cleanly closed client.
     let connect = RoomClient::connect(url, "token-abc")
+        .reconnect(None)
         .limits(Limits::with_max_message_size(MAX_MESSAGE))
         .handshake_timeout(Duration::from_secs(5));
     let (room, mut events) = bounded("connect", connect)
@@ -97,6 +99,10 @@ async fn run_case(case: &Case) -> Result<(), String> {
                 &b,
                 Expect::Fails("Closed", closed),
             )?;
+            match bounded("the close report", events.next()).await? {
+                Some(RoomEvent::Connection(ConnectionEvent::Closed { .. })) => {}
+                other => return Err(format!("expected the close report, got {other:?}")),
+            }
             if let Some(e) = bounded("the event stream to end", events.next()).await? {
                 return Err(format!("the event stream went on after the close: {e:?}"));
             }

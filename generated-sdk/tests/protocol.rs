@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use meshagent_room::{protocol, ByteSource, Content, Error, RoomClient, RoomEvent};
+use meshagent_room::{
+    protocol, ByteSource, ConnectionEvent, Content, Error, RoomClient, RoomEvent,
+};
 use serde_json::{json, Value};
 use support::{listen, within, WsPeer};
 
@@ -251,6 +253,11 @@ async fn dismiss_closes_the_client_from_0_50() {
         pending.abort();
         return;
     }
+    let end = within("the close report", events.next()).await;
+    assert!(
+        matches!(&end, Some(RoomEvent::Connection(ConnectionEvent::Closed { reason })) if reason == "dismissed by the room: bye ✓"),
+        "{end:?}"
+    );
     let end = within("the end of events", events.next()).await;
     assert!(end.is_none(), "{end:?}");
     assert!(room.is_closed());
@@ -295,6 +302,10 @@ async fn a_dismiss_right_after_the_handshake_still_connects() {
         assert!(!room.is_closed());
         return;
     }
+    assert!(matches!(
+        within("the close report", events.next()).await,
+        Some(RoomEvent::Connection(ConnectionEvent::Closed { .. }))
+    ));
     assert!(within("the end", events.next()).await.is_none());
     match room.storage().exists("f").await {
         Err(Error::Closed { reason }) => assert_eq!(reason, "dismissed by the room"),

@@ -208,7 +208,9 @@ async fn exercise() -> Vec<(String, String)> {
     });
     let (room, _events) = within(
         "connect",
-        RoomClient::connect(url, Token::new(TOKEN)).handshake_timeout(Duration::from_secs(5)),
+        RoomClient::connect(url, Token::new(TOKEN))
+            .handshake_timeout(Duration::from_secs(5))
+            .reconnect(None),
     )
     .await
     .expect("connected");

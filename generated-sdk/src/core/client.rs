@@ -4,14 +4,14 @@
 //! free (see `socket`). One background I/O task finishes queued writes and reassembles
 //! incoming packets: a `__response__` settles the waiting call (request id -> pending
 //! oneshot; handed over once per batch of reads while other calls wait), everything else
-//! goes to the connection's [`Router`]. The task ends when the last `RoomClient` clone is
-//! dropped. The handshake lives in `connect`.
+//! goes to the connection's [`Router`]. When the connection is lost the same task reconnects
+//! (`reconnect`), unless the loss is final. The task ends when the last `RoomClient` clone
+//! is dropped. The handshake lives in `connect`.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -23,185 +23,149 @@ use tokio::task::JoinHandle;
 use crate::core::connect::RoomInfo;
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
-use crate::core::framing::{encode_message_parts, Message, Reassembler};
 use crate::core::invoke::{invoke_header, BinaryArguments, Invoke, JsonArguments};
-use crate::core::packing::unpack;
-use crate::core::router::{Route, Router};
-use crate::core::socket::{Read, Socket};
-use crate::packets::{client as cp, server as sp};
+use crate::core::options::ConnectOptions;
+use crate::core::reconnect::Redial;
+use crate::core::router::Router;
+use crate::core::shared::Shared;
+use crate::core::socket::Socket;
+use crate::packets::client as cp;
 
 /// A connection to a room. Cheap to clone; the connection closes when the last clone
 /// is dropped (or on [`RoomClient::close`]).
 #[derive(Clone)]
 pub struct RoomClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
+    /// How this handle's calls are made (a per-call override of the request timeout).
+    pub(crate) call: CallSettings,
 }
 
-struct Inner {
+/// Per-handle call settings; copied with the handle.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CallSettings {
+    /// Overrides the client's request timeout (`Some(None)`: no limit).
+    request_timeout: Option<Option<Duration>>,
+    /// The client's own calls while it restores its state after a reconnection: they go
+    /// out before the connection is open to everyone else.
+    restoring: bool,
+}
+
+pub(crate) struct Inner {
     shared: Arc<Shared>,
-    info: RoomInfo,
+    /// The room's name and URL (from the first `room_ready`; they never change).
+    room_name: String,
+    room_url: String,
     request_timeout: Option<Duration>,
+    stream_idle_timeout: Option<Duration>,
     /// Held only to abort the tasks with the last clone.
     _tasks: AbortOnDrop,
-}
-
-/// State shared with the background tasks.
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    /// The client, for work the reader starts (answering pushes); weak so that dropping
-    /// the last `RoomClient` still closes the connection.
-    client: std::sync::OnceLock<std::sync::Weak<Inner>>,
-    /// The transport, written by senders directly and read by the I/O task.
-    socket: Socket,
-    next_id: AtomicU64,
-    /// Where every message that is not a `__response__` goes.
-    router: Router,
-}
-
-#[derive(Default)]
-pub(crate) struct State {
-    pending: HashMap<u64, oneshot::Sender<Result<Content>>>,
-    pub(crate) closed: Option<String>,
-}
-
-impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        // A poisoned lock only means another thread panicked mid-update of plain maps;
-        // the data is still usable, and failing every call would be worse.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Marks the connection closed, fails every pending call and tells every route.
-    pub(crate) fn close(&self, reason: String) {
-        let (pending, reason) = {
-            let mut st = self.lock();
-            if st.closed.is_none() {
-                tracing::debug!(%reason, "room connection closed");
-                st.closed = Some(reason);
-            }
-            let reason = st.closed.clone().unwrap_or_default();
-            (std::mem::take(&mut st.pending), reason)
-        };
-        for (_, tx) in pending {
-            let _ = tx.send(Err(Error::Closed {
-                reason: reason.clone(),
-            }));
-        }
-        self.router.closed(&reason);
-    }
-
-    /// Ends the connection because of something the room sent (e.g. a `dismiss`): marks
-    /// it closed with `reason` at once (pending calls, later calls and every route see
-    /// it) and asks for the websocket close without waiting for it. Safe to call from a
-    /// route, on the I/O task.
-    pub(crate) fn close_now(&self, reason: String) {
-        self.close(reason);
-        let (sent, _) = oneshot::channel();
-        self.socket.close(sent);
-    }
-
-    pub(crate) fn closed_error(&self) -> Error {
-        Error::Closed {
-            reason: self
-                .lock()
-                .closed
-                .clone()
-                .unwrap_or_else(|| "client dropped".into()),
-        }
-    }
-
-    /// Sends a whole message without waiting for a reply.
-    pub(crate) async fn send(
-        &self,
-        id: u64,
-        packet_type: &str,
-        head: &[u8],
-        tail: &[u8],
-    ) -> Result<()> {
-        self.send_parts(id, packet_type, &[head, tail]).await
-    }
-
-    /// Sends a message whose packed data is `parts` in order (the packed header first),
-    /// without joining them first.
-    pub(crate) async fn send_parts(
-        &self,
-        id: u64,
-        packet_type: &str,
-        parts: &[&[u8]],
-    ) -> Result<()> {
-        self.send_packets(id, packet_type, parts, false).await
-    }
-
-    /// `batch`: other requests are in flight (see `Socket::send`).
-    async fn send_packets(
-        &self,
-        id: u64,
-        packet_type: &str,
-        parts: &[&[u8]],
-        batch: bool,
-    ) -> Result<()> {
-        let packets = encode_message_parts(id, packet_type, parts);
-        self.socket
-            .send(packets, batch)
-            .await
-            .map_err(|_| self.closed_error())
-    }
-
-    /// The client, while one is alive.
-    #[cfg(feature = "secrets")]
-    pub(crate) fn client(&self) -> Option<RoomClient> {
-        self.client
-            .get()
-            .and_then(std::sync::Weak::upgrade)
-            .map(|inner| RoomClient { inner })
-    }
-
-    /// Sends a message from a `Drop` impl: nothing is awaited and nothing keeps the client
-    /// alive (the message is written now, or by whoever holds the transport).
-    pub(crate) fn send_detached(self: &Arc<Self>, packet_type: &'static str, head: Vec<u8>) {
-        let packets = encode_message_parts(self.next_id(), packet_type, &[&head]);
-        self.socket.send_now(packets);
-    }
-
-    pub(crate) fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// The connection's route of type `R` (see [`Router::get`]).
-    pub(crate) fn route<R: Route>(&self) -> Option<Arc<R>> {
-        self.router.get::<R>()
-    }
 }
 
 impl fmt::Debug for RoomClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RoomClient")
-            .field("room_name", &self.inner.info.room_name)
-            .field("session_id", &self.inner.info.session_id)
+            .field("room_name", &self.inner.room_name)
+            .field("session_id", &self.session_id())
             .field("participant_id", &self.local_participant().id)
             .finish_non_exhaustive()
     }
 }
 
 impl RoomClient {
-    /// Room name, URL and session id from `room_ready`.
-    pub fn info(&self) -> &RoomInfo {
-        &self.inner.info
+    /// Room name, URL and session id from the latest `room_ready` (the session id changes
+    /// with each reconnection).
+    pub fn info(&self) -> RoomInfo {
+        crate::core::connect::room_info(self).unwrap_or_else(|| RoomInfo {
+            room_name: self.inner.room_name.clone(),
+            room_url: self.inner.room_url.clone(),
+            session_id: String::new(),
+        })
     }
 
     /// The room's name.
     pub fn room_name(&self) -> &str {
-        &self.inner.info.room_name
+        &self.inner.room_name
     }
 
     /// The room's URL as the server reported it.
     pub fn room_url(&self) -> &str {
-        &self.inner.info.room_url
+        &self.inner.room_url
     }
 
-    /// This connection's session id.
-    pub fn session_id(&self) -> &str {
-        &self.inner.info.session_id
+    /// The current session's id (a new one after each reconnection).
+    pub fn session_id(&self) -> String {
+        self.info().session_id
+    }
+
+    /// A handle to the same connection whose calls wait at most `timeout` for their reply
+    /// (`None`: no limit), instead of the client's request timeout. Every sub-client of
+    /// the returned handle uses it:
+    ///
+    /// ```no_run
+    /// # async fn demo(room: meshagent_room::RoomClient) -> meshagent_room::Result<()> {
+    /// # use std::time::Duration;
+    /// let slow = room.with_request_timeout(Some(Duration::from_secs(600)));
+    /// let jobs = slow.queues().receive("jobs").wait(true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_request_timeout(&self, timeout: Option<Duration>) -> RoomClient {
+        RoomClient {
+            inner: self.inner.clone(),
+            call: CallSettings {
+                request_timeout: Some(timeout),
+                ..self.call
+            },
+        }
+    }
+
+    /// The request timeout this handle's calls use.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.call
+            .request_timeout
+            .unwrap_or(self.inner.request_timeout)
+    }
+
+    /// The longest quiet time on this client's streams.
+    pub(crate) fn stream_idle_timeout(&self) -> Option<Duration> {
+        self.inner.stream_idle_timeout
+    }
+
+    /// A handle for the client's own calls while it restores its state after a
+    /// reconnection: they do not wait for the connection to open to everyone.
+    pub(crate) fn restoring(&self, timeout: Duration) -> RoomClient {
+        RoomClient {
+            inner: self.inner.clone(),
+            call: CallSettings {
+                request_timeout: Some(Some(timeout)),
+                restoring: true,
+            },
+        }
+    }
+
+    /// Waits until the connection is open: at once while it is, until the reconnection
+    /// when it was lost; [`Error::Closed`] once it is closed for good.
+    pub async fn wait_connected(&self) -> Result<()> {
+        self.inner.shared.wait_up().await
+    }
+
+    /// Whether the connection is open now (false while reconnecting and once closed).
+    pub fn is_connected(&self) -> bool {
+        let st = self.inner.shared.lock();
+        st.closed.is_none() && st.down.is_none()
+    }
+
+    /// Waits until calls may go out (see [`Shared::wait_up`]), bounded by this handle's
+    /// request timeout; the client's own restoring calls do not wait.
+    pub(crate) async fn ready(&self) -> Result<()> {
+        if self.call.restoring {
+            return Ok(());
+        }
+        match self.request_timeout() {
+            Some(limit) => tokio::time::timeout(limit, self.inner.shared.wait_up())
+                .await
+                .unwrap_or(Err(Error::Timeout(limit, "the reconnection"))),
+            None => self.inner.shared.wait_up().await,
+        }
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -216,6 +180,7 @@ impl RoomClient {
     /// Closes the websocket (waiting until the close frame is sent); pending calls fail
     /// with [`Error::Closed`].
     pub async fn close(&self) {
+        self.inner.shared.lock().closing = true;
         let (ack, sent) = oneshot::channel();
         self.inner.shared.socket.close(ack);
         // An error only means the I/O task is already gone.
@@ -295,6 +260,9 @@ impl RoomClient {
     ) -> Result<()> {
         let head = invoke_header(to, arguments, &new_tool_call_id())?;
         let shared = &self.inner.shared;
+        if shared.lock().down.is_some() {
+            self.ready().await?;
+        }
         if let Some(reason) = &shared.lock().closed {
             return Err(Error::Closed {
                 reason: reason.clone(),
@@ -324,7 +292,7 @@ impl RoomClient {
         &self,
         reply: impl std::future::Future<Output = Result<Content>>,
     ) -> Result<Content> {
-        match self.inner.request_timeout {
+        match self.request_timeout() {
             Some(limit) => tokio::time::timeout(limit, reply)
                 .await
                 .unwrap_or(Err(Error::Timeout(limit, "a reply"))),
@@ -343,15 +311,21 @@ impl RoomClient {
         let shared = &self.inner.shared;
         let id = shared.next_id();
         let (tx, rx) = oneshot::channel();
-        let others_pending = {
-            let mut st = shared.lock();
-            if let Some(reason) = &st.closed {
-                return Err(Error::Closed {
-                    reason: reason.clone(),
-                });
+        let others_pending = loop {
+            {
+                let mut st = shared.lock();
+                if let Some(reason) = &st.closed {
+                    return Err(Error::Closed {
+                        reason: reason.clone(),
+                    });
+                }
+                if st.down.is_none() || self.call.restoring {
+                    st.pending.insert(id, tx);
+                    break st.pending.len() > 1;
+                }
             }
-            st.pending.insert(id, tx);
-            st.pending.len() > 1
+            // Lost and being reopened: the call goes out on the next connection.
+            self.ready().await?;
         };
         let reply = Reply {
             rx,
@@ -376,17 +350,16 @@ impl RoomClient {
     /// The client is made by [`Started::into_client`] once the handshake is done.
     pub(crate) fn start(
         transport: impl crate::core::transport::Transport,
-        limits: crate::core::framing::Limits,
+        options: &ConnectOptions,
         router: Router,
+        redial: Option<Redial>,
     ) -> Started {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            socket: Socket::new(transport),
-            next_id: AtomicU64::new(0),
-            client: std::sync::OnceLock::new(),
-            router,
-        });
-        let io = tokio::spawn(io_loop(Reassembler::new(limits), shared.clone()));
+        let socket = Socket::new(transport, options.send_queue);
+        let shared = Arc::new(Shared::new(socket, router, redial));
+        let io = tokio::spawn(crate::core::io_task::io_loop(
+            options.limits,
+            shared.clone(),
+        ));
         // Until the client owns it, the task dies with `Started` (also when a caller's
         // timeout drops the connect future mid-handshake).
         Started {
@@ -404,18 +377,17 @@ pub(crate) struct Started {
 
 impl Started {
     /// The client over this connection.
-    pub(crate) fn into_client(
-        self,
-        info: RoomInfo,
-        request_timeout: Option<Duration>,
-    ) -> RoomClient {
+    pub(crate) fn into_client(self, info: RoomInfo, options: &ConnectOptions) -> RoomClient {
         let client = RoomClient {
             inner: Arc::new(Inner {
                 shared: self.shared,
-                info,
-                request_timeout,
+                room_name: info.room_name,
+                room_url: info.room_url,
+                request_timeout: options.request_timeout,
+                stream_idle_timeout: options.stream_idle_timeout,
                 _tasks: self.tasks,
             }),
+            call: CallSettings::default(),
         };
         let _ = client
             .inner
@@ -478,96 +450,6 @@ impl Drop for ForgetOnDrop {
 
 pub(crate) fn new_tool_call_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
-}
-
-/// The I/O task: lets the socket finish queued writes and reads, reassembles and
-/// dispatches what arrives, until the connection ends.
-async fn io_loop(mut reassembler: Reassembler, shared: Arc<Shared>) {
-    let mut since_yield = 0;
-    let mut answers = Answers::default();
-    let reason = loop {
-        let read = std::future::poll_fn(|cx| {
-            let read = shared.socket.poll_io(cx, &mut reassembler);
-            if read.is_pending() {
-                answers.hand_over();
-            }
-            read
-        })
-        .await;
-        match read {
-            Read::Packets(n, message) => {
-                if let Some(message) = message {
-                    if message.message_type == sp::RESPONSE {
-                        answers.add(&shared, message);
-                    } else {
-                        // Replies that came first are handed over first.
-                        answers.hand_over();
-                        dispatch(&shared, message);
-                    }
-                }
-                // After a batch, let the tasks these messages woke run first.
-                since_yield += n;
-                if since_yield >= crate::core::socket::READ_BATCH {
-                    since_yield = 0;
-                    answers.hand_over();
-                    tokio::task::yield_now().await;
-                }
-            }
-            Read::Ended(reason) => break reason,
-        }
-    };
-    answers.hand_over();
-    shared.close(reason);
-}
-
-/// Replies read but not yet handed to their calls. While other calls wait, a reply is
-/// handed over once the socket has nothing more to read (or before anything else is
-/// dispatched), so a caller on another thread is woken once per batch of replies rather
-/// than once per reply, and runs while the I/O task sleeps instead of racing it.
-#[derive(Default)]
-struct Answers(Vec<(oneshot::Sender<Result<Content>>, Result<Content>)>);
-
-impl Answers {
-    /// A `__response__`: decoded now, handed over now if no other call is waiting.
-    fn add(&mut self, shared: &Shared, message: Message) {
-        let (tx, others_waiting) = {
-            let mut st = shared.lock();
-            let Some(tx) = st.pending.remove(&message.id) else {
-                tracing::debug!(id = message.id, "reply for an unknown or forgotten request");
-                return;
-            };
-            (tx, !st.pending.is_empty())
-        };
-        self.0.push((tx, response(message.data)));
-        if !others_waiting {
-            self.hand_over();
-        }
-    }
-
-    fn hand_over(&mut self) {
-        for (tx, reply) in self.0.drain(..) {
-            // An error only means the call was dropped meanwhile.
-            let _ = tx.send(reply);
-        }
-    }
-}
-
-fn dispatch(shared: &Arc<Shared>, message: Message) {
-    if message.message_type == sp::RESPONSE {
-        // Replies are taken by `io_loop` before dispatch; this only keeps dispatch whole.
-        Answers::default().add(shared, message);
-    } else {
-        shared.router.route(shared, message);
-    }
-}
-
-/// A `__response__` body: a packed content; `error` content fails the call.
-fn response(data: Bytes) -> Result<Content> {
-    let packed = unpack(data)?;
-    match Content::from_parts(packed.header, packed.tail)? {
-        Content::Error { text, code } => Err(Error::Server { code, text }),
-        other => Ok(other),
-    }
 }
 
 #[cfg(test)]

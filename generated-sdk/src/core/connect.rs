@@ -1,6 +1,8 @@
 //! The room handshake: after the websocket opens, the server sends `room_ready` (the
 //! room's name, URL and session id) and `connected` (who this client is). A connection
-//! becomes a [`RoomClient`] once both have arrived.
+//! becomes a [`RoomClient`] once both have arrived. After a reconnection the same
+//! handshake comes again; between handshakes a `connected` is ignored, so the local
+//! participant never changes under the client.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -8,12 +10,16 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
-use crate::core::client::{RoomClient, Shared};
+use futures::future::BoxFuture;
+
+use crate::core::client::RoomClient;
 use crate::core::error::{Error, Result};
 use crate::core::framing::Message;
+use crate::core::link::ConnectionEvent;
 pub use crate::core::options::ConnectOptions;
 use crate::core::packing::{pack_header, unpack};
 use crate::core::router::{Match, Route, Router};
+use crate::core::shared::Shared;
 use crate::core::stream::StreamRoutes;
 use crate::core::transport::Transport;
 use crate::packets::{client as cp, server as sp};
@@ -39,10 +45,36 @@ pub(crate) struct Handshake {
     changed: watch::Sender<()>,
 }
 
-#[derive(Default)]
 struct HandshakeState {
     room: Option<RoomInfo>,
     participant: Option<LocalParticipant>,
+    /// A handshake is under way (at first, and after each loss): which of its two
+    /// messages are still to come.
+    awaiting_room: bool,
+    awaiting_participant: bool,
+}
+
+impl Default for HandshakeState {
+    fn default() -> Self {
+        HandshakeState {
+            room: None,
+            participant: None,
+            awaiting_room: true,
+            awaiting_participant: true,
+        }
+    }
+}
+
+impl HandshakeState {
+    /// The room, once this connection's handshake is complete.
+    fn joined(&self) -> Option<&RoomInfo> {
+        match (&self.room, &self.participant) {
+            (Some(room), Some(_)) if !self.awaiting_room && !self.awaiting_participant => {
+                Some(room)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Handshake {
@@ -60,17 +92,38 @@ impl Route for Handshake {
         match message_type.as_str() {
             sp::ROOM_READY => match decode_header::<RoomInfo>(sp::ROOM_READY, data) {
                 Ok(info) => {
-                    self.lock().room = Some(info);
+                    let mut st = self.lock();
+                    if !st.awaiting_room {
+                        tracing::warn!("ignoring a room_ready after the handshake");
+                        return;
+                    }
+                    st.room = Some(info);
+                    st.awaiting_room = false;
+                    drop(st);
                     self.changed.send_replace(());
                 }
                 Err(e) => tracing::warn!(error = %e, "ignoring a malformed room_ready"),
             },
             sp::CONNECTED => match decode_header::<Connected>(sp::CONNECTED, data) {
                 Ok(c) if c.type_ == "init" => {
-                    self.lock().participant = Some(LocalParticipant {
-                        id: c.participant_id,
-                        attributes: c.attributes.into_iter().collect(),
-                    });
+                    let mut st = self.lock();
+                    if !st.awaiting_participant {
+                        tracing::warn!("ignoring a connected packet after the handshake");
+                        return;
+                    }
+                    st.awaiting_participant = false;
+                    match st.participant.as_mut() {
+                        // A reconnection: a new id; the local attributes are this client's
+                        // and are sent again by `restore`.
+                        Some(p) => p.id = c.participant_id,
+                        None => {
+                            st.participant = Some(LocalParticipant {
+                                id: c.participant_id,
+                                attributes: c.attributes.into_iter().collect(),
+                            })
+                        }
+                    }
+                    drop(st);
                     self.changed.send_replace(());
                 }
                 Ok(c) => {
@@ -85,6 +138,61 @@ impl Route for Handshake {
     fn closed(&self, _reason: &str) {
         self.changed.send_replace(());
     }
+
+    fn link(&self, _shared: &Arc<Shared>, event: &ConnectionEvent) {
+        if let ConnectionEvent::Disconnected { .. } = event {
+            let mut st = self.lock();
+            st.awaiting_room = true;
+            st.awaiting_participant = true;
+        }
+    }
+
+    /// Sends every local attribute again, in one `set_attributes` (as the 0.56 SDKs do).
+    fn restore(&self, room: &RoomClient) -> Option<BoxFuture<'static, ()>> {
+        let attributes = self.lock().participant.as_ref()?.attributes.clone();
+        if attributes.is_empty() {
+            return None;
+        }
+        let room = room.clone();
+        Some(Box::pin(async move {
+            let sent = match pack_header(&attributes) {
+                Ok(head) => {
+                    let shared = room.shared();
+                    shared
+                        .send(shared.next_id(), cp::SET_ATTRIBUTES, &head, &[])
+                        .await
+                }
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "sending the local attributes again failed");
+            }
+        }))
+    }
+}
+
+/// Waits until the current connection's handshake is complete (after a reconnection);
+/// returns the room as its new `room_ready` described it.
+pub(crate) async fn rejoined(shared: &Arc<Shared>) -> Result<RoomInfo> {
+    let Some(handshake) = shared.route::<Handshake>() else {
+        return Err(shared.closed_error());
+    };
+    let mut changed = handshake.changed.subscribe();
+    loop {
+        if let Some(room) = handshake.lock().joined() {
+            return Ok(room.clone());
+        }
+        if shared.lock().closed.is_some() || changed.changed().await.is_err() {
+            return Err(shared.closed_error());
+        }
+    }
+}
+
+/// The room as the latest `room_ready` described it.
+pub(crate) fn room_info(room: &RoomClient) -> Option<RoomInfo> {
+    room.shared()
+        .route::<Handshake>()
+        .and_then(|h| h.lock().room.clone())
 }
 
 fn decode_header<T: serde::de::DeserializeOwned>(packet: &str, data: Bytes) -> Result<T> {
@@ -99,6 +207,7 @@ pub(crate) async fn connect(
     transport: impl Transport,
     options: ConnectOptions,
     mut router: Router,
+    redial: Option<crate::core::reconnect::Redial>,
 ) -> Result<RoomClient> {
     let (changed, mut changed_rx) = watch::channel(());
     let handshake = Arc::new(Handshake {
@@ -110,22 +219,18 @@ pub(crate) async fn connect(
         &[Match::Exact(sp::ROOM_READY), Match::Exact(sp::CONNECTED)],
     );
     router.register(
-        Arc::new(StreamRoutes::default()),
+        Arc::new(StreamRoutes::new(options.stream_buffer)),
         &[Match::Exact(sp::ROOM_TOOL_CALL_RESPONSE_CHUNK)],
     );
     // Dropping `started` (on an error, or with this future) stops the I/O task.
-    let started = RoomClient::start(transport, options.limits, router);
+    let started = RoomClient::start(transport, &options, router, redial);
     let shared = started.shared.clone();
     let wait = async {
         loop {
             // A completed handshake wins over a close that followed it (e.g. a `dismiss`
             // right behind `connected`): the client is returned, already closed, and its
             // events show why.
-            if let HandshakeState {
-                room: Some(room),
-                participant: Some(_),
-            } = &*handshake.lock()
-            {
+            if let Some(room) = handshake.lock().joined() {
                 return Ok(room.clone());
             }
             if let Some(reason) = &shared.lock().closed {
@@ -148,7 +253,7 @@ pub(crate) async fn connect(
             ))
         }
     };
-    Ok(started.into_client(info, options.request_timeout))
+    Ok(started.into_client(info, &options))
 }
 
 impl RoomClient {
@@ -166,6 +271,7 @@ impl RoomClient {
     /// Sets one attribute of the local participant (`set_attributes`, no reply), as both
     /// SDKs do, one key per message.
     pub async fn set_attribute(&self, name: &str, value: Value) -> Result<()> {
+        self.ready().await?;
         let mut header = Map::new();
         header.insert(name.to_string(), value.clone());
         let head = pack_header(&header)?;

@@ -107,7 +107,7 @@ impl ReconnectPolicy {
 }
 
 /// What the client reports about its connection, on the event stream as
-/// [`crate::RoomEvent::Connection`]. As JSON it is `{"status": "disconnected", ...}`, the
+/// `RoomEvent::Connection`. As JSON it is `{"status": "disconnected", ...}`, the
 /// statuses the 0.56 SDKs report as `room.status`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

@@ -61,7 +61,7 @@ pub struct ConnectOptions {
 
 /// Bounds on each event subscriber's queue. When an unread queue is over either bound the
 /// oldest events are dropped and the subscriber receives
-/// [`RoomEvent::Lagged`](crate::RoomEvent::Lagged) with how many, as tokio's broadcast
+/// `RoomEvent::Lagged` with how many, as tokio's broadcast
 /// channel does: a slow reader never holds the connection back, and never grows without
 /// bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

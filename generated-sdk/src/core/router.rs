@@ -10,16 +10,30 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::core::client::Shared;
+use futures::future::BoxFuture;
+
+use crate::core::client::RoomClient;
 use crate::core::framing::Message;
+use crate::core::link::ConnectionEvent;
+use crate::core::shared::Shared;
 
 /// A module that receives routed messages and keeps its own per-connection state.
 pub(crate) trait Route: Any + Send + Sync {
     /// Handles one routed message. Runs on the I/O task: must not block or await.
     fn handle(&self, _shared: &Arc<Shared>, _message: Message) {}
 
-    /// The connection closed: fail what waits and end what streams.
+    /// The connection closed for good: fail what waits and end what streams.
     fn closed(&self, _reason: &str) {}
+
+    /// The connection's status changed. On [`ConnectionEvent::Disconnected`] the module
+    /// fails what belonged to the lost connection and keeps what outlives it.
+    fn link(&self, _shared: &Arc<Shared>, _event: &ConnectionEvent) {}
+
+    /// The connection is back (handshake done): what this module restores on it, run
+    /// before other calls resume. `room`'s calls go out ahead of them.
+    fn restore(&self, _room: &RoomClient) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
 }
 
 /// Which messages a route receives.
@@ -96,5 +110,20 @@ impl Router {
         for r in &self.routes {
             r.route.closed(reason);
         }
+    }
+
+    /// Tells every route the connection's status changed.
+    pub(crate) fn link(&self, shared: &Arc<Shared>, event: &ConnectionEvent) {
+        for r in &self.routes {
+            r.route.link(shared, event);
+        }
+    }
+
+    /// What every route restores after a reconnection.
+    pub(crate) fn restore(&self, room: &RoomClient) -> Vec<BoxFuture<'static, ()>> {
+        self.routes
+            .iter()
+            .filter_map(|r| r.route.restore(room))
+            .collect()
     }
 }

@@ -22,10 +22,8 @@ use futures::{Sink, Stream};
 use tokio::sync::{oneshot, Notify};
 
 use crate::core::framing::{Message, Reassembler};
+use crate::core::link::Loss;
 use crate::core::transport::{Transport, TransportError};
-
-/// Queued bytes above which senders wait for the I/O task to drain the queue.
-const QUEUE_LIMIT: usize = 4 << 20;
 
 /// Most packets the I/O task reads before it lets other tasks run.
 pub(crate) const READ_BATCH: usize = 256;
@@ -43,6 +41,8 @@ pub(crate) struct Socket {
     io_wanted: AtomicBool,
     /// The I/O task's waker for that wake-up (registered without the lock).
     io_wanted_waker: AtomicWaker,
+    /// Queued bytes above which senders wait for the I/O task to drain the queue.
+    queue_limit: usize,
 }
 
 struct State {
@@ -79,8 +79,8 @@ pub(crate) enum Read {
     /// out at once: a message cut from the websocket's read buffer keeps that buffer from
     /// being reused (the websocket then reads a packet at a time) until it is dispatched.
     Packets(usize, Option<Message>),
-    /// The connection is over, for this reason.
-    Ended(String),
+    /// The connection is lost, this way.
+    Ended(Loss),
 }
 
 /// Why writing the outbox stopped.
@@ -92,8 +92,9 @@ enum Wrote {
 }
 
 impl Socket {
-    /// Wraps a connected transport.
-    pub(crate) fn new(io: impl Transport) -> Socket {
+    /// Wraps a connected transport; senders wait while more than `queue_limit` bytes are
+    /// queued.
+    pub(crate) fn new(io: impl Transport, queue_limit: usize) -> Socket {
         Socket {
             state: Mutex::new(State {
                 io: Box::new(io),
@@ -108,7 +109,35 @@ impl Socket {
             space: Notify::new(),
             io_wanted: AtomicBool::new(false),
             io_wanted_waker: AtomicWaker::new(),
+            queue_limit,
         }
+    }
+
+    /// Puts a new transport in place of a lost one (a reconnection): what was queued for
+    /// the old one is dropped (its calls have failed), and sending works again.
+    pub(crate) fn replace(&self, io: Box<dyn Transport>) {
+        {
+            let mut st = self.lock();
+            st.io = io;
+            st.unflushed = false;
+            st.failed = None;
+            st.io_running = false;
+            if let Some(done) = st.closing.take() {
+                let _ = done.send(());
+            }
+            let mut ob = self.outbox();
+            ob.queue.clear();
+            ob.queued_bytes = 0;
+            ob.ended = None;
+        }
+        self.space.notify_waiters();
+    }
+
+    /// Drops the current transport (closing it) and ends sending, with `reason`.
+    pub(crate) fn abandon(&self, reason: &str) {
+        let mut st = self.lock();
+        st.io = Box::new(Gone);
+        self.end(reason);
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -144,7 +173,7 @@ impl Socket {
                 if let Some(reason) = &ob.ended {
                     return Err(reason.clone());
                 }
-                if ob.queued_bytes <= QUEUE_LIMIT {
+                if ob.queued_bytes <= self.queue_limit {
                     ob.push(packets);
                     break;
                 }
@@ -216,14 +245,15 @@ impl Socket {
         }
     }
 
-    /// The I/O task's turn: finish queued writes and the close, then read and reassemble
-    /// until a message is complete, [`READ_BATCH`] packets were read, or nothing is left.
-    /// Packets go into `reassembler` as they are read, never held: the websocket reuses
-    /// its read buffer only once the packets cut from it are gone.
+    /// The I/O task's turn: finish queued writes and the close, then (if `reading`) read
+    /// and reassemble until a message is complete, [`READ_BATCH`] packets were read, or
+    /// nothing is left. Packets go into `reassembler` as they are read, never held: the
+    /// websocket reuses its read buffer only once the packets cut from it are gone.
     pub(crate) fn poll_io(
         &self,
         cx: &mut Context<'_>,
         reassembler: &mut Reassembler,
+        reading: bool,
     ) -> Poll<Read> {
         let mut st = match self.try_lock() {
             Some(st) => st,
@@ -254,7 +284,15 @@ impl Socket {
         if let Err(reason) = st.drive_writes(self, cx) {
             st.io_running = false;
             self.end(&reason);
-            return Poll::Ready(Read::Ended(reason));
+            return Poll::Ready(Read::Ended(Loss {
+                reason,
+                close_code: None,
+            }));
+        }
+        if !reading {
+            // Backpressure: the waker is registered with whoever holds reading back.
+            st.io_running = false;
+            return Poll::Pending;
         }
         let mut message = None;
         let mut read = 0;
@@ -270,22 +308,31 @@ impl Socket {
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    ended = Some(format!("receive failed: {e}"));
+                    ended = Some(Loss {
+                        reason: match e.close_code() {
+                            Some(_) => e.to_string(),
+                            None => format!("receive failed: {e}"),
+                        },
+                        close_code: e.close_code(),
+                    });
                     break;
                 }
                 Poll::Ready(None) => {
-                    ended = Some("the server closed the connection".to_string());
+                    ended = Some(Loss {
+                        reason: "the server closed the connection".to_string(),
+                        close_code: None,
+                    });
                     break;
                 }
                 Poll::Pending => break,
             }
         }
         st.io_running = read > 0;
-        if let Some(reason) = &ended {
+        if let Some(loss) = &ended {
             if let Some(done) = st.closing.take() {
                 let _ = done.send(());
             }
-            self.end(reason);
+            self.end(&loss.reason);
         } else {
             drop(st);
             // Senders that found the transport taken left their messages to us.
@@ -366,7 +413,7 @@ impl State {
                 if ob.queue.is_empty() {
                     break;
                 }
-                let was_over = ob.queued_bytes > QUEUE_LIMIT;
+                let was_over = ob.queued_bytes > socket.queue_limit;
                 ob.queued_bytes = 0;
                 (std::mem::take(&mut ob.queue), was_over)
             };
@@ -381,7 +428,7 @@ impl State {
                         ob.queued_bytes += batch.iter().map(Bytes::len).sum::<usize>();
                         batch.append(&mut ob.queue);
                         ob.queue = batch;
-                        if was_over && ob.queued_bytes <= QUEUE_LIMIT {
+                        if was_over && ob.queued_bytes <= socket.queue_limit {
                             socket.space.notify_waiters();
                         }
                         return Ok(Wrote::Full);
@@ -444,3 +491,34 @@ impl State {
 #[cfg(test)]
 #[path = "socket_tests.rs"]
 mod tests;
+
+/// What a socket holds once its transport is abandoned: nothing to read, nothing to write.
+struct Gone;
+
+impl futures::Sink<Bytes> for Gone {
+    type Error = TransportError;
+
+    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+        Poll::Ready(Err(TransportError::new("the connection was abandoned")))
+    }
+
+    fn start_send(self: Pin<&mut Self>, _item: Bytes) -> Result<(), TransportError> {
+        Err(TransportError::new("the connection was abandoned"))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), TransportError>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Stream for Gone {
+    type Item = Result<Bytes, TransportError>;
+
+    fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(None)
+    }
+}

@@ -61,14 +61,15 @@ impl Stream for SlowIo {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_stay_whole_and_ordered_when_the_socket_fills() {
     let io = SlowIo::default();
-    let socket = Arc::new(Socket::new(io.clone()));
+    let socket = Arc::new(Socket::new(io.clone(), 4 << 20));
     let reader = tokio::spawn({
         let socket = socket.clone();
         async move {
             let mut reassembler = Reassembler::default();
             while let Read::Packets(..) =
-                std::future::poll_fn(|cx| socket.poll_io(cx, &mut reassembler)).await
-            {}
+                std::future::poll_fn(|cx| socket.poll_io(cx, &mut reassembler, true)).await
+            {
+            }
         }
     });
     let senders: Vec<_> = (0u8..8)
@@ -155,13 +156,13 @@ impl Stream for Flushed {
 fn batched_sends_are_flushed(rt: tokio::runtime::Runtime) {
     rt.block_on(async {
         let io = Flushed::default();
-        let socket = Arc::new(Socket::new(io.clone()));
+        let socket = Arc::new(Socket::new(io.clone(), 4 << 20));
         let reader = tokio::spawn({
             let socket = socket.clone();
             async move {
                 let mut reassembler = Reassembler::default();
                 while let Read::Packets(..) =
-                    std::future::poll_fn(|cx| socket.poll_io(cx, &mut reassembler)).await
+                    std::future::poll_fn(|cx| socket.poll_io(cx, &mut reassembler, true)).await
                 {
                 }
             }

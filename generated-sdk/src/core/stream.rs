@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
 
 use crate::core::client::{new_tool_call_id, Reply, RoomClient};
 use crate::core::content::{Content, Control};
@@ -32,7 +31,7 @@ use crate::packets::client as cp;
 
 pub(crate) use duplex::invoke_stream;
 pub(crate) use halves::{RequestChunks, RequestHalf, ResponseHalf};
-pub(crate) use routes::StreamRoutes;
+pub(crate) use routes::{ChunkReceiver, StreamRoutes};
 
 /// One open streaming call.
 #[derive(Debug)]
@@ -70,8 +69,8 @@ impl RoomClient {
         let tool_call_id = new_tool_call_id();
         let open = Content::Control(Control::Open).header();
         let head = invoke_header(to, &open, &tool_call_id)?;
-        let (tx, chunks) = mpsc::unbounded_channel();
-        StreamRoutes::of(self)?.insert(tool_call_id.clone(), tx)?;
+        let chunks =
+            StreamRoutes::of(self)?.open(&self.shared().backpressure, tool_call_id.clone())?;
         let tool = format!("{}.{}", to.toolkit, to.tool);
         // Unroutes if sending the invoke fails.
         let mut response =

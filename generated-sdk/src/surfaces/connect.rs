@@ -9,9 +9,11 @@ use futures::future::BoxFuture;
 use url::Url;
 
 use crate::core::client::RoomClient;
-use crate::core::connect::ConnectOptions;
 use crate::core::error::{Error, Result};
 use crate::core::framing::Limits;
+use crate::core::link::ReconnectPolicy;
+use crate::core::options::ConnectOptions;
+use crate::core::reconnect::{Dial, Redial};
 use crate::core::router::Router;
 use crate::core::transport::{bearer, connect_url, connect_websocket, Token, Transport};
 use crate::surfaces::events::{self, RoomEvents};
@@ -57,6 +59,18 @@ impl Connect {
         self.options = self.options.tls(config);
         self
     }
+
+    /// Sets the reconnection policy (`None`: a lost connection closes the client).
+    pub fn reconnect(mut self, policy: Option<ReconnectPolicy>) -> Self {
+        self.options = self.options.reconnect(policy);
+        self
+    }
+
+    /// Replaces every option at once.
+    pub fn options(mut self, options: ConnectOptions) -> Self {
+        self.options = options;
+        self
+    }
 }
 
 impl IntoFuture for Connect {
@@ -66,11 +80,22 @@ impl IntoFuture for Connect {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let deadline = self.options.connect_timeout;
+            let url = connect_url(&self.url, &self.token);
+            let token = self.token;
+            let tls = self.options.tls.clone();
+            // Every dial, the first and each reconnection, opens the same URL with the
+            // same token.
+            let dial: Dial = Arc::new(move || {
+                let (url, token, tls) = (url.clone(), token.clone(), tls.clone());
+                Box::pin(async move {
+                    let transport = connect_websocket(&url, bearer(&token), tls).await?;
+                    Ok(Box::new(transport) as Box<dyn Transport>)
+                })
+            });
+            let options = self.options;
             let connect = async move {
-                let url = connect_url(&self.url, &self.token);
-                let transport =
-                    connect_websocket(&url, bearer(&self.token), self.options.tls.clone()).await?;
-                RoomClient::with_transport(transport, self.options).await
+                let transport = dial().await?;
+                RoomClient::start_with(transport, options, Some(dial)).await
             };
             // Dropping the connect future on the deadline also drops a half-open socket.
             tokio::time::timeout(deadline, connect)
@@ -101,15 +126,59 @@ impl RoomClient {
 
     /// Runs the protocol over any [`Transport`] and waits for the room's handshake
     /// (`room_ready` and `connected`).
+    ///
+    /// The client cannot reconnect over a single transport: a lost connection closes it.
+    /// [`RoomClient::with_dialer`] reconnects by opening another.
     pub async fn with_transport(
         transport: impl Transport,
         options: ConnectOptions,
     ) -> Result<(RoomClient, RoomEvents)> {
+        RoomClient::start_with(Box::new(transport), options, None).await
+    }
+
+    /// Runs the protocol over transports that `dial` opens: one now, and another after
+    /// each loss the reconnection policy ([`ConnectOptions::reconnect`]) retries.
+    pub async fn with_dialer<F, Fut, T>(
+        dial: F,
+        options: ConnectOptions,
+    ) -> Result<(RoomClient, RoomEvents)>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+        T: Transport,
+    {
+        let dial: Dial = Arc::new(move || {
+            let next = dial();
+            Box::pin(async move { Ok(Box::new(next.await?) as Box<dyn Transport>) })
+        });
+        let deadline = options.connect_timeout;
+        let first = tokio::time::timeout(deadline, dial())
+            .await
+            .unwrap_or(Err(Error::Timeout(deadline, "connect")))?;
+        RoomClient::start_with(first, options, Some(dial)).await
+    }
+
+    /// Assembles the surfaces' routes and runs the protocol over `transport`; `dial`
+    /// reopens the connection when the policy allows.
+    async fn start_with(
+        transport: Box<dyn Transport>,
+        options: ConnectOptions,
+        dial: Option<Dial>,
+    ) -> Result<(RoomClient, RoomEvents)> {
         let mut router = Router::default();
         let participants = participants::install(&mut router);
-        hosting::install(&mut router);
-        let events = events::install(&mut router, participants);
-        let room = crate::core::connect::connect(transport, options, router).await?;
+        hosting::install(&mut router, &options);
+        let events = events::install(&mut router, participants, &options);
+        let redial = match (dial, &options.reconnect) {
+            (Some(dial), Some(policy)) => Some(Redial {
+                dial,
+                policy: policy.clone(),
+                connect_timeout: options.connect_timeout,
+                handshake_timeout: options.handshake_timeout,
+            }),
+            _ => None,
+        };
+        let room = crate::core::connect::connect(transport, options, router, redial).await?;
         Ok((room, events))
     }
 }

@@ -1,36 +1,129 @@
 //! Server-pushed events: every message no other route takes is decoded into a
 //! [`RoomEvent`] (or kept as [`RoomEvent::Unknown`]), applied to the room state kept by
-//! `participants`, then fanned out to every [`RoomEvents`] subscriber.
+//! `participants`, then fanned out to every [`RoomEvents`] subscriber, together with the
+//! client's own reports about its connection ([`RoomEvent::Connection`]).
+//!
+//! Each subscriber's queue is bounded ([`EventBuffer`]): over the bound the oldest events
+//! are dropped and the subscriber reads [`RoomEvent::Lagged`] first, as with tokio's
+//! broadcast channel. A subscriber that does not read never holds the connection back.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use futures::Stream;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
 
-use crate::core::client::{RoomClient, Shared};
+use crate::core::client::RoomClient;
 use crate::core::framing::Message;
+use crate::core::link::ConnectionEvent;
+use crate::core::options::{ConnectOptions, EventBuffer};
 use crate::core::packing::unpack;
 use crate::core::router::{Match, Route, Router};
+use crate::core::shared::Shared;
 use crate::core::types::UnknownPacket;
 use crate::surfaces::participants::Participants;
 use crate::RoomEvent;
 
-/// A stream of server-pushed events. Every subscriber sees every event pushed after it
-/// subscribed; the stream ends when the connection closes. Events wait in an unbounded
-/// queue until read, so none is lost to a slow reader.
+/// Size counted for an event the client makes itself (a connection report).
+const LOCAL_EVENT_SIZE: usize = 64;
+
+/// A stream of events: every subscriber sees every event pushed after it subscribed, and
+/// the client's connection reports; the stream ends after
+/// [`ConnectionEvent::Closed`]. A subscriber that falls behind by more than
+/// `ConnectOptions::event_buffer` loses the oldest events and reads
+/// [`RoomEvent::Lagged`] with their number instead.
 #[derive(Debug)]
 pub struct RoomEvents {
-    rx: mpsc::UnboundedReceiver<RoomEvent>,
+    queue: Arc<Queue>,
 }
 
 impl Stream for RoomEvents {
     type Item = RoomEvent;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RoomEvent>> {
-        self.rx.poll_recv(cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RoomEvent>> {
+        let mut q = self.queue.lock();
+        if q.lagged > 0 {
+            return Poll::Ready(Some(RoomEvent::Lagged(std::mem::take(&mut q.lagged))));
+        }
+        if let Some((event, size)) = q.events.pop_front() {
+            q.bytes -= size;
+            return Poll::Ready(Some(event));
+        }
+        if q.ended {
+            return Poll::Ready(None);
+        }
+        q.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for RoomEvents {
+    fn drop(&mut self) {
+        // The publisher drops this queue on its next event; its events go now.
+        let mut q = self.queue.lock();
+        q.gone = true;
+        q.events.clear();
+    }
+}
+
+/// One subscriber's queue.
+#[derive(Debug)]
+struct Queue {
+    state: Mutex<QueueState>,
+    bound: EventBuffer,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    events: VecDeque<(RoomEvent, usize)>,
+    /// Sum of the sizes in `events`.
+    bytes: usize,
+    /// Events dropped since the subscriber last read.
+    lagged: u64,
+    /// No more events come.
+    ended: bool,
+    /// The subscriber dropped its stream.
+    gone: bool,
+    waker: Option<Waker>,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        // Poisoning only means a panic elsewhere mid-update of a plain queue.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds an event, dropping the oldest over the bound. `false` once the subscriber is gone.
+    fn push(&self, event: RoomEvent, size: usize) -> bool {
+        let mut q = self.lock();
+        if q.gone {
+            return false;
+        }
+        q.events.push_back((event, size));
+        q.bytes += size;
+        // The newest event is always kept, so one event over the byte bound still arrives.
+        while q.events.len() > 1
+            && (q.events.len() > self.bound.events || q.bytes > self.bound.bytes)
+        {
+            if let Some((_, dropped)) = q.events.pop_front() {
+                q.bytes -= dropped;
+                q.lagged += 1;
+            }
+        }
+        if let Some(w) = q.waker.take() {
+            w.wake();
+        }
+        true
+    }
+
+    fn end(&self) {
+        let mut q = self.lock();
+        q.ended = true;
+        if let Some(w) = q.waker.take() {
+            w.wake();
+        }
     }
 }
 
@@ -38,21 +131,36 @@ impl Stream for RoomEvents {
 pub(crate) struct Events {
     state: Mutex<EventsState>,
     participants: Arc<Participants>,
+    bound: EventBuffer,
 }
 
 #[derive(Default)]
 struct EventsState {
     /// Set once the connection closed: later subscribers get an ended stream.
     closed: bool,
-    subscribers: Vec<mpsc::UnboundedSender<RoomEvent>>,
+    subscribers: Vec<Arc<Queue>>,
+}
+
+impl Drop for Events {
+    /// The connection is gone (its last client dropped): every subscriber's stream ends.
+    fn drop(&mut self) {
+        for q in std::mem::take(&mut self.lock().subscribers) {
+            q.end();
+        }
+    }
 }
 
 /// Registers the event route (everything no other route takes) and returns the first
 /// subscriber, which sees events from the first message on.
-pub(crate) fn install(router: &mut Router, participants: Arc<Participants>) -> RoomEvents {
+pub(crate) fn install(
+    router: &mut Router,
+    participants: Arc<Participants>,
+    options: &ConnectOptions,
+) -> RoomEvents {
     let events = Arc::new(Events {
         state: Mutex::new(EventsState::default()),
         participants,
+        bound: options.event_buffer,
     });
     let first = events.subscribe();
     router.register(events, &[Match::Rest]);
@@ -66,20 +174,30 @@ impl Events {
     }
 
     fn subscribe(&self) -> RoomEvents {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let queue = Arc::new(Queue {
+            state: Mutex::default(),
+            bound: self.bound,
+        });
         let mut st = self.lock();
-        if !st.closed {
-            st.subscribers.push(tx);
+        if st.closed {
+            queue.end();
+        } else {
+            st.subscribers.push(queue.clone());
         }
-        RoomEvents { rx }
+        RoomEvents { queue }
     }
 
-    fn publish(&self, shared: &Arc<Shared>, event: RoomEvent) {
-        self.participants.observe(shared, &event);
-        let dismissed = dismissal(&event);
+    /// Hands `event` (`size` bytes on the wire) to every subscriber.
+    fn fan_out(&self, event: &RoomEvent, size: usize) {
         self.lock()
             .subscribers
-            .retain(|s| s.send(event.clone()).is_ok());
+            .retain(|q| q.push(event.clone(), size));
+    }
+
+    fn publish(&self, shared: &Arc<Shared>, event: RoomEvent, size: usize) {
+        self.participants.observe(shared, &event);
+        let dismissed = dismissal(&event);
+        self.fan_out(&event, size);
         // After the subscribers got the message: their streams end right behind it.
         if let Some(reason) = dismissed {
             shared.close_now(reason);
@@ -109,12 +227,13 @@ impl Route for Events {
         let Message {
             message_type, data, ..
         } = message;
+        let size = data.len();
         match unpack(data) {
             Ok(packed) => {
                 // Decoded by reference, so an unknown packet keeps its header without a copy.
                 let header = Value::Object(packed.header);
                 match RoomEvent::decode(&message_type, &header, packed.tail.clone()) {
-                    Some(Ok(event)) => self.publish(shared, event),
+                    Some(Ok(event)) => self.publish(shared, event, size),
                     Some(Err(e)) => {
                         tracing::warn!(packet = %message_type, error = %e, "skipping a malformed event")
                     }
@@ -128,6 +247,7 @@ impl Route for Events {
                             },
                             tail: packed.tail,
                         }),
+                        size,
                     ),
                 }
             }
@@ -137,10 +257,25 @@ impl Route for Events {
         }
     }
 
-    fn closed(&self, _reason: &str) {
-        let mut st = self.lock();
-        st.closed = true;
-        st.subscribers.clear();
+    fn closed(&self, reason: &str) {
+        let closed = RoomEvent::Connection(ConnectionEvent::Closed {
+            reason: reason.to_string(),
+        });
+        self.fan_out(&closed, LOCAL_EVENT_SIZE);
+        let subscribers = {
+            let mut st = self.lock();
+            st.closed = true;
+            std::mem::take(&mut st.subscribers)
+        };
+        for q in subscribers {
+            q.end();
+        }
+    }
+
+    fn link(&self, shared: &Arc<Shared>, event: &ConnectionEvent) {
+        let event = RoomEvent::Connection(event.clone());
+        self.participants.observe(shared, &event);
+        self.fan_out(&event, LOCAL_EVENT_SIZE);
     }
 }
 
@@ -150,9 +285,14 @@ impl RoomClient {
         match self.shared().route::<Events>() {
             Some(events) => events.subscribe(),
             // No event route on this connection: a stream that has already ended.
-            None => RoomEvents {
-                rx: mpsc::unbounded_channel().1,
-            },
+            None => {
+                let queue = Arc::new(Queue {
+                    state: Mutex::default(),
+                    bound: EventBuffer::default(),
+                });
+                queue.end();
+                RoomEvents { queue }
+            }
         }
     }
 }

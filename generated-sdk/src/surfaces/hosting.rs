@@ -2,11 +2,15 @@
 //! `RemoteToolkit`). The client sends `room.register_toolkit`, answers every pushed
 //! `room.tool_call.<toolkit>` with `room.tool_call_response` (reusing the push's message
 //! id), and sends `room.unregister_toolkit` on [`HostedToolkit::unregister`] or drop.
+//!
+//! At most `ConnectOptions::hosted_calls` calls are served at once; at the limit the client
+//! stops reading until one finishes, so replies waiting to be sent stay bounded. After a
+//! reconnection every hosted toolkit is registered again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -15,33 +19,51 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::core::client::{RoomClient, Shared};
+use crate::core::backpressure::Meter;
+use crate::core::client::RoomClient;
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::framing::Message;
 use crate::core::packing::{pack, pack_header, unpack};
 use crate::core::router::{Match, Route, Router};
+use crate::core::shared::Shared;
 use crate::packets::client as cp;
 
 /// Prefix of `room.tool_call.<toolkit>`, the calls to toolkits this client hosts.
 const HOSTED_CALL_PREFIX: &str = "room.tool_call.";
 
 /// The toolkits this connection hosts, by name: the route of `room.tool_call.<toolkit>`.
-#[derive(Default)]
 pub(crate) struct Hosting {
-    toolkits: Mutex<HashMap<String, Arc<Toolkit>>>,
+    toolkits: Mutex<HashMap<String, Hosted>>,
+    /// Most calls served at once.
+    limit: usize,
+    /// Calls being served; holds reading back at the limit (made with the first call:
+    /// the connection's backpressure does not exist when routes are installed).
+    calls: OnceLock<Arc<Meter>>,
+}
+
+/// A hosted toolkit and how it was registered.
+struct Hosted {
+    toolkit: Arc<Toolkit>,
+    public: bool,
+    /// The registration id of the current connection.
+    id: Option<String>,
 }
 
 /// Registers the hosting route with the connection's router.
-pub(crate) fn install(router: &mut Router) {
+pub(crate) fn install(router: &mut Router, options: &crate::ConnectOptions) {
     router.register(
-        Arc::new(Hosting::default()),
+        Arc::new(Hosting {
+            toolkits: Mutex::default(),
+            limit: options.hosted_calls,
+            calls: OnceLock::new(),
+        }),
         &[Match::Prefix(HOSTED_CALL_PREFIX)],
     );
 }
 
 impl Hosting {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Toolkit>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Hosted>> {
         // Poisoning only means a panic elsewhere mid-update of a plain map.
         self.toolkits.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -50,10 +72,9 @@ impl Hosting {
         room.shared().route::<Hosting>()
     }
 
-    fn remove(room: &RoomClient, name: &str) {
-        if let Some(hosting) = Hosting::of(room) {
-            hosting.lock().remove(name);
-        }
+    /// Stops serving `name`; returns its current registration id.
+    fn remove(room: &RoomClient, name: &str) -> Option<String> {
+        Hosting::of(room)?.lock().remove(name)?.id
     }
 }
 
@@ -62,9 +83,71 @@ impl Route for Hosting {
         let Some(toolkit) = message.message_type.strip_prefix(HOSTED_CALL_PREFIX) else {
             return;
         };
-        let found = self.lock().get(toolkit).cloned();
-        serve(shared.clone(), message.id, toolkit, found, message.data);
+        let found = self.lock().get(toolkit).map(|h| h.toolkit.clone());
+        let calls = self
+            .calls
+            .get_or_init(|| {
+                Arc::new(Meter::new(
+                    shared.backpressure.clone(),
+                    self.limit.saturating_sub(1),
+                ))
+            })
+            .clone();
+        serve(
+            shared.clone(),
+            calls,
+            message.id,
+            toolkit,
+            found,
+            message.data,
+        );
     }
+
+    /// Registers every hosted toolkit again (the room forgot them with the connection).
+    fn restore(&self, room: &RoomClient) -> Option<BoxFuture<'static, ()>> {
+        let hosted: Vec<(String, Value)> = self
+            .lock()
+            .iter()
+            .map(|(name, h)| (name.clone(), h.toolkit.register_body(h.public)))
+            .collect();
+        if hosted.is_empty() {
+            return None;
+        }
+        let room = room.clone();
+        Some(Box::pin(async move {
+            for (name, body) in hosted {
+                match register(&room, &body).await {
+                    Ok(id) => {
+                        if let Some(h) = Hosting::of(&room) {
+                            if let Some(entry) = h.lock().get_mut(&name) {
+                                entry.id = Some(id);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(toolkit = %name, error = %e, "registering a hosted toolkit again failed")
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// Sends `room.register_toolkit` and returns the registration id.
+async fn register(room: &RoomClient, body: &Value) -> Result<String> {
+    let reply = room
+        .request(cp::ROOM_REGISTER_TOOLKIT, &pack_header(body)?, &[])
+        .await?;
+    let id = match &reply {
+        Content::Json(v) => v.get("id").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    };
+    id.ok_or_else(|| {
+        Error::unexpected(
+            "room.register_toolkit",
+            format!("expected json {{id}}, got {reply:?}"),
+        )
+    })
 }
 
 type Handler =
@@ -252,20 +335,22 @@ impl Toolkit {
 pub struct HostedToolkit {
     room: RoomClient,
     name: String,
-    id: Option<String>,
+    /// Still registered (not yet unregistered or dropped).
+    registered: bool,
 }
 
 impl HostedToolkit {
-    /// The registration id the room gave.
-    pub fn id(&self) -> &str {
-        self.id.as_deref().unwrap_or_default()
+    /// The registration id the room gave (a new one after each reconnection).
+    pub fn id(&self) -> String {
+        Hosting::of(&self.room)
+            .and_then(|h| h.lock().get(&self.name).and_then(|e| e.id.clone()))
+            .unwrap_or_default()
     }
 
     /// Stops serving and sends `room.unregister_toolkit`.
     pub async fn unregister(mut self) -> Result<()> {
-        let id = self.id.take();
-        Hosting::remove(&self.room, &self.name);
-        match id {
+        self.registered = false;
+        match Hosting::remove(&self.room, &self.name) {
             Some(id) => unregister(&self.room, &id).await,
             None => Ok(()),
         }
@@ -274,9 +359,11 @@ impl HostedToolkit {
 
 impl Drop for HostedToolkit {
     fn drop(&mut self) {
-        Hosting::remove(&self.room, &self.name);
+        if !self.registered {
+            return;
+        }
         // Detached: an unanswered unregister never keeps the connection alive.
-        if let Some(id) = self.id.take() {
+        if let Some(id) = Hosting::remove(&self.room, &self.name) {
             if let Ok(head) = pack_header(&json!({"id": id})) {
                 self.room
                     .shared()
@@ -301,34 +388,45 @@ impl RoomClient {
     /// tools until the returned handle is unregistered or dropped.
     pub async fn host_toolkit(&self, toolkit: Toolkit, public: bool) -> Result<HostedToolkit> {
         let name = toolkit.name.clone();
-        let body = pack_header(&toolkit.register_body(public))?;
+        let body = toolkit.register_body(public);
         // Serve before registering, so a call racing the reply is answered.
         let hosting = Hosting::of(self).ok_or_else(|| self.shared().closed_error())?;
-        hosting.lock().insert(name.clone(), Arc::new(toolkit));
-        let mut hosted = HostedToolkit {
+        hosting.lock().insert(
+            name.clone(),
+            Hosted {
+                toolkit: Arc::new(toolkit),
+                public,
+                id: None,
+            },
+        );
+        // Dropped on an error: serving stops.
+        let hosted = HostedToolkit {
             room: self.clone(),
             name,
-            id: None,
+            registered: true,
         };
-        let reply = self.request(cp::ROOM_REGISTER_TOOLKIT, &body, &[]).await?;
-        let id = match &reply {
-            Content::Json(v) => v.get("id").and_then(Value::as_str).map(str::to_owned),
-            _ => None,
-        };
-        hosted.id = Some(id.ok_or_else(|| {
-            Error::unexpected(
-                "room.register_toolkit",
-                format!("expected json {{id}}, got {reply:?}"),
-            )
-        })?);
+        let id = register(self, &body).await?;
+        if let Some(entry) = hosting.lock().get_mut(&hosted.name) {
+            entry.id = Some(id);
+        }
         Ok(hosted)
     }
 }
 
 /// Serves one `room.tool_call.<toolkit>` push in its own task; the reply reuses `id`.
-fn serve(shared: Arc<Shared>, id: u64, name: &str, toolkit: Option<Arc<Toolkit>>, data: Bytes) {
+/// `calls` counts it while it runs (reply sent included).
+fn serve(
+    shared: Arc<Shared>,
+    calls: Arc<Meter>,
+    id: u64,
+    name: &str,
+    toolkit: Option<Arc<Toolkit>>,
+    data: Bytes,
+) {
     let toolkit = toolkit.ok_or_else(|| format!("toolkit `{name}` is not hosted by this client"));
+    calls.add(1);
     tokio::spawn(async move {
+        let _running = Running(calls);
         let result = match toolkit {
             Ok(tk) => call(&tk, data).await,
             Err(e) => Err(e),
@@ -376,6 +474,15 @@ async fn call(tk: &Toolkit, data: Bytes) -> std::result::Result<Content, String>
         Ok(result) => result,
         Err(e) if e.is_panic() => Err(format!("tool `{name}` panicked")),
         Err(e) => Err(format!("tool `{name}` was cancelled: {e}")),
+    }
+}
+
+/// One hosted call being served: counted until dropped (also when the task is aborted).
+struct Running(Arc<Meter>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.sub(1);
     }
 }
 

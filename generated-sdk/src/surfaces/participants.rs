@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use crate::core::client::{RoomClient, Shared};
+use crate::core::client::RoomClient;
 use crate::core::router::{Route, Router};
+use crate::core::shared::Shared;
 use crate::RoomEvent;
 
 /// A participant of the room other than this client, as messaging events describe it.
@@ -34,12 +35,28 @@ pub(crate) struct Participants {
 struct State {
     /// Remote participants by id, in order of appearance.
     remote: indexmap::IndexMap<String, RemoteParticipant>,
+    /// Messaging was enabled on this connection (the room pushed its participant list):
+    /// it is enabled again after a reconnection, as the 0.56 SDKs do.
+    messaging_enabled: bool,
     /// Who answers the server's secret requests.
     #[cfg(feature = "secrets")]
     secrets_handler: Option<Arc<dyn secrets::SecretsHandler>>,
 }
 
-impl Route for Participants {}
+impl Route for Participants {
+    fn restore(&self, room: &RoomClient) -> Option<futures::future::BoxFuture<'static, ()>> {
+        if !self.lock().messaging_enabled {
+            return None;
+        }
+        let room = room.clone();
+        Some(Box::pin(async move {
+            let input = serde_json::Map::new();
+            if let Err(e) = room.invoke_json_nowait("messaging", "enable", &input).await {
+                tracing::warn!(error = %e, "enabling messaging again failed");
+            }
+        }))
+    }
+}
 
 /// Registers the participant state with the connection's router.
 pub(crate) fn install(router: &mut Router) -> Arc<Participants> {
@@ -60,9 +77,15 @@ impl Participants {
         let _ = shared;
         #[allow(unreachable_patterns)]
         match event {
+            // The participants were those of the lost connection; enabling messaging again
+            // brings the current list.
+            RoomEvent::Connection(crate::ConnectionEvent::Disconnected { .. }) => {
+                self.lock().remote.clear();
+            }
             #[cfg(feature = "messaging")]
             RoomEvent::MessagingEnabled(e) => {
                 let mut st = self.lock();
+                st.messaging_enabled = true;
                 for p in &e.message.participants {
                     st.remote.insert(p.id.clone(), remote(p));
                 }
@@ -130,7 +153,8 @@ pub(crate) mod secrets {
     use futures::future::BoxFuture;
 
     use super::Participants;
-    use crate::core::client::{RoomClient, Shared};
+    use crate::core::client::RoomClient;
+    use crate::core::shared::Shared;
     use crate::secrets::{OauthTokenRequested, SecretRequested};
     use crate::RoomEvent;
 

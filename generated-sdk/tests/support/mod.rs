@@ -219,7 +219,13 @@ pub type Loopback = Box<dyn Transport>;
 /// `127.0.0.1`), with the room side driven like [`connect_memory`]'s.
 pub async fn connect_loopback() -> (RoomClient, RoomEvents, Peer<Loopback>) {
     let (listener, url) = listen().await;
-    let client = tokio::spawn(RoomClient::connect(url, "token").into_future());
+    // Reconnection off: these tests check what a lost connection does to a client that
+    // does not reconnect (tests/reconnect.rs covers the reconnecting client).
+    let client = tokio::spawn(
+        RoomClient::connect(url, "token")
+            .reconnect(None)
+            .into_future(),
+    );
     let ws = WsPeer::accept(&listener).await.ws;
     let mut peer: Peer<Loopback> = Peer::new(Box::new(meshagent_room::websocket_transport(ws)));
     peer.handshake().await;

@@ -5,16 +5,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::Value;
-use tokio::sync::mpsc;
-
-use super::StreamRoutes;
+use super::{ChunkReceiver, StreamRoutes};
 use crate::core::client::{Reply, RoomClient};
 use crate::core::content::{Content, Control, CLOSE_NORMAL};
 use crate::core::error::{Error, Result};
 use crate::core::packing::pack_header;
 use crate::packets::client as cp;
+use serde::Serialize;
+use serde_json::Value;
 
 /// How request chunks are sent, chosen when the stream is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +61,9 @@ pub(crate) struct RequestHalf {
     /// The acknowledgement of the last pipelined chunk, awaited before the next.
     unacked: Option<Reply>,
     pub(super) closed: bool,
+    /// The connection the stream was opened on: after a loss the room forgot the call,
+    /// so nothing more is sent for it (not even the close).
+    epoch: u64,
 }
 
 #[derive(Serialize)]
@@ -95,6 +96,7 @@ impl RequestHalf {
         tool_call_id: String,
         policy: RequestChunks,
     ) -> Self {
+        let epoch = room.shared().epoch();
         RequestHalf {
             room,
             tool,
@@ -102,6 +104,7 @@ impl RequestHalf {
             policy,
             unacked: None,
             closed: true,
+            epoch,
         }
     }
 
@@ -159,6 +162,7 @@ impl RequestHalf {
         }
         let settled = self.settle().await;
         self.closed = true;
+        self.check_connection()?;
         let head = close_head(&self.tool_call_id)?;
         let closed = match self.policy {
             RequestChunks::Acked => self
@@ -181,6 +185,7 @@ impl RequestHalf {
         }
         self.closed = true;
         self.unacked = None;
+        self.check_connection()?;
         let head = close_head(&self.tool_call_id)?;
         match self.policy {
             RequestChunks::Acked => self
@@ -195,6 +200,7 @@ impl RequestHalf {
     /// Settles the previous chunk, then packs the header of the next one.
     async fn head(&mut self, chunk_header: Value) -> Result<Vec<u8>> {
         self.settle().await?;
+        self.check_connection()?;
         if self.closed {
             return Err(Error::InvalidArguments(format!(
                 "{}: the request side is closed",
@@ -204,12 +210,24 @@ impl RequestHalf {
         chunk_head(&self.tool_call_id, chunk_header)
     }
 
-    /// Sends a chunk as a request whose reply nobody waits for (it is dropped on arrival).
-    async fn send_unacked(&self, head: &[u8], payload: &[&[u8]]) -> Result<()> {
+    /// Fails once the connection the stream was opened on is lost.
+    fn check_connection(&self) -> Result<()> {
         let shared = self.room.shared();
         if self.room.is_closed() {
             return Err(shared.closed_error());
         }
+        if shared.epoch() != self.epoch {
+            return Err(Error::Disconnected {
+                reason: format!("{}: the connection was lost mid-stream", self.tool),
+            });
+        }
+        Ok(())
+    }
+
+    /// Sends a chunk as a request whose reply nobody waits for (it is dropped on arrival).
+    async fn send_unacked(&self, head: &[u8], payload: &[&[u8]]) -> Result<()> {
+        self.check_connection()?;
+        let shared = self.room.shared();
         let mut parts = Vec::with_capacity(payload.len() + 1);
         parts.push(head);
         parts.extend_from_slice(payload);
@@ -221,8 +239,9 @@ impl RequestHalf {
 
 impl Drop for RequestHalf {
     fn drop(&mut self) {
-        // Dropped early: still tell the server, so it can free the call.
-        if !self.closed {
+        // Dropped early: still tell the server, so it can free the call (unless the
+        // connection it was on is gone).
+        if !self.closed && self.room.shared().epoch() == self.epoch {
             close_detached(&self.room, &self.tool_call_id);
         }
     }
@@ -249,7 +268,7 @@ pub(crate) struct ResponseHalf {
     tool_call_id: String,
     /// The reply to the invoke, until it has arrived.
     pub(super) opened: Option<Reply>,
-    chunks: mpsc::UnboundedReceiver<Result<Content>>,
+    chunks: ChunkReceiver,
     closed: bool,
 }
 
@@ -259,7 +278,7 @@ impl ResponseHalf {
         room: RoomClient,
         tool: String,
         tool_call_id: String,
-        chunks: mpsc::UnboundedReceiver<Result<Content>>,
+        chunks: ChunkReceiver,
     ) -> Self {
         ResponseHalf {
             room,
@@ -302,7 +321,14 @@ impl ResponseHalf {
         if self.closed {
             return Ok(None);
         }
-        match self.chunks.recv().await {
+        let next = match self.room.stream_idle_timeout() {
+            Some(limit) => match tokio::time::timeout(limit, self.chunks.recv()).await {
+                Ok(next) => next,
+                Err(_) => return Err(Error::Timeout(limit, "a stream chunk (idle stream)")),
+            },
+            None => self.chunks.recv().await,
+        };
+        match next {
             None => Err(self.room.shared().closed_error()),
             Some(Err(e)) => {
                 self.closed = true;

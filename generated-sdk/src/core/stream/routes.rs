@@ -1,5 +1,10 @@
 //! The stream engine's route: `room.tool_call_response_chunk` messages go to the open
 //! stream named by their `tool_call_id`. The routing table is this route's own state.
+//!
+//! Each stream's unread chunks are metered: over `ConnectOptions::stream_buffer` bytes,
+//! the client stops reading the connection until the stream's reader catches up
+//! (`core::backpressure`), so a room that pushes faster than it is read fills TCP, not
+//! memory.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -8,25 +13,83 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::core::client::{RoomClient, Shared};
+use crate::core::backpressure::{Backpressure, Meter};
+use crate::core::client::RoomClient;
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::framing::Message;
+use crate::core::link::ConnectionEvent;
 use crate::core::packing::unpack;
 use crate::core::router::Route;
+use crate::core::shared::Shared;
 
 /// Where the response chunks of open streams go, by `tool_call_id`: the stream engine's
 /// route for `room.tool_call_response_chunk`.
-#[derive(Default)]
 pub(crate) struct StreamRoutes {
     state: Mutex<RoutesState>,
+    /// Unread bytes one stream holds before reading pauses.
+    buffer: usize,
 }
 
 #[derive(Default)]
 struct RoutesState {
     /// Set once the connection closed: no stream opens after that.
     closed: Option<String>,
-    streams: HashMap<String, mpsc::UnboundedSender<Result<Content>>>,
+    streams: HashMap<String, ChunkSender>,
+}
+
+/// The sending end of one stream's chunks, metered.
+pub(crate) struct ChunkSender {
+    tx: mpsc::UnboundedSender<(Result<Content>, usize)>,
+    meter: Arc<Meter>,
+}
+
+/// The receiving end of one stream's chunks; reading lowers the meter.
+#[derive(Debug)]
+pub(crate) struct ChunkReceiver {
+    rx: mpsc::UnboundedReceiver<(Result<Content>, usize)>,
+    meter: Arc<Meter>,
+}
+
+impl ChunkSender {
+    fn send(&self, item: Result<Content>, size: usize) {
+        self.meter.add(size);
+        if self.tx.send((item, size)).is_err() {
+            // The reader is gone: nothing is buffered for it.
+            self.meter.sub(size);
+        }
+    }
+
+    /// The stream is over: its reader no longer holds the connection back.
+    fn end(self, error: Error) {
+        self.meter.unhold();
+        let _ = self.tx.send((Err(error), 0));
+    }
+}
+
+impl ChunkReceiver {
+    /// The next chunk; `None` once the route is gone.
+    pub(crate) async fn recv(&mut self) -> Option<Result<Content>> {
+        let (item, size) = self.rx.recv().await?;
+        self.meter.sub(size);
+        Some(item)
+    }
+}
+
+impl Drop for ChunkReceiver {
+    fn drop(&mut self) {
+        self.meter.unhold();
+    }
+}
+
+impl StreamRoutes {
+    /// Routes whose streams each buffer at most `buffer` unread bytes.
+    pub(crate) fn new(buffer: usize) -> StreamRoutes {
+        StreamRoutes {
+            state: Mutex::new(RoutesState::default()),
+            buffer,
+        }
+    }
 }
 
 impl StreamRoutes {
@@ -42,20 +105,29 @@ impl StreamRoutes {
             .ok_or_else(|| room.shared().closed_error())
     }
 
-    /// Routes the chunks of `tool_call_id` to `tx` from now on; fails once closed.
-    pub(crate) fn insert(
+    /// Routes the chunks of `tool_call_id` from now on, to the returned receiver; fails
+    /// once closed.
+    pub(crate) fn open(
         &self,
+        backpressure: &Arc<Backpressure>,
         tool_call_id: String,
-        tx: mpsc::UnboundedSender<Result<Content>>,
-    ) -> Result<()> {
+    ) -> Result<ChunkReceiver> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let meter = Arc::new(Meter::new(backpressure.clone(), self.buffer));
         let mut st = self.lock();
         if let Some(reason) = &st.closed {
             return Err(Error::Closed {
                 reason: reason.clone(),
             });
         }
-        st.streams.insert(tool_call_id, tx);
-        Ok(())
+        st.streams.insert(
+            tool_call_id,
+            ChunkSender {
+                tx,
+                meter: meter.clone(),
+            },
+        );
+        Ok(ChunkReceiver { rx, meter })
     }
 
     /// Whether chunks of `tool_call_id` are routed (for tests).
@@ -84,15 +156,29 @@ impl Route for StreamRoutes {
             std::mem::take(&mut st.streams)
         };
         for (_, stream) in streams {
-            let _ = stream.send(Err(Error::Closed {
+            stream.end(Error::Closed {
                 reason: reason.to_string(),
-            }));
+            });
+        }
+    }
+
+    /// The streams of a lost connection are over: the room forgot them.
+    fn link(&self, _shared: &Arc<Shared>, event: &ConnectionEvent) {
+        if let ConnectionEvent::Disconnected { reason } = event {
+            let streams = std::mem::take(&mut self.lock().streams);
+            for (_, stream) in streams {
+                stream.end(Error::Disconnected {
+                    reason: reason.clone(),
+                });
+            }
         }
     }
 }
 
 /// Routes one `room.tool_call_response_chunk` to its stream.
 fn route_chunk(routes: &StreamRoutes, data: Bytes) {
+    // Metered as received: the chunk's memory is about its message's size.
+    let size = data.len();
     let packed = match unpack(data) {
         Ok(p) => p,
         Err(e) => {
@@ -109,11 +195,8 @@ fn route_chunk(routes: &StreamRoutes, data: Bytes) {
         }
     };
     let chunk = chunk_content(header.remove("chunk"), packed.tail);
-    let route = routes.lock().streams.get(&id).cloned();
-    match route {
-        Some(tx) => {
-            let _ = tx.send(Ok(chunk));
-        }
+    match routes.lock().streams.get(&id) {
+        Some(tx) => tx.send(Ok(chunk), size),
         None => tracing::debug!(tool_call_id = %id, "chunk for an unknown or finished stream"),
     }
 }
@@ -135,19 +218,54 @@ fn chunk_content(chunk: Option<Value>, tail: Bytes) -> Content {
 mod tests {
     use super::*;
 
-    #[test]
-    fn closing_fails_open_streams_and_refuses_new_ones() {
-        let routes = StreamRoutes::default();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        assert!(routes.insert("a".into(), tx).is_ok());
+    #[tokio::test]
+    async fn closing_fails_open_streams_and_refuses_new_ones() {
+        let routes = StreamRoutes::new(1 << 20);
+        let bp = Arc::new(Backpressure::default());
+        let Ok(mut rx) = routes.open(&bp, "a".into()) else {
+            panic!("open")
+        };
         assert!(routes.contains("a"));
         routes.closed("gone");
         assert!(!routes.contains("a"));
-        assert!(matches!(rx.try_recv(), Ok(Err(Error::Closed { reason })) if reason == "gone"));
-        let (tx, _rx) = mpsc::unbounded_channel();
+        assert!(matches!(rx.recv().await, Some(Err(Error::Closed { reason })) if reason == "gone"));
         assert!(matches!(
-            routes.insert("b".into(), tx),
+            routes.open(&bp, "b".into()),
             Err(Error::Closed { .. })
         ));
+    }
+
+    /// A packed chunk of `tool_call_id` with a tail of `n` bytes.
+    fn chunk(tool_call_id: &str, n: usize) -> Bytes {
+        let header = serde_json::json!({
+            "tool_call_id": tool_call_id,
+            "chunk": {"type": "binary", "headers": {}},
+        });
+        let Some(header) = header.as_object().cloned() else {
+            panic!("object")
+        };
+        match crate::core::packing::pack(&header, &vec![0u8; n]) {
+            Ok(p) => Bytes::from(p),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unread_stream_holds_reading_back_until_it_is_read() {
+        let routes = StreamRoutes::new(10_000);
+        let bp = Arc::new(Backpressure::default());
+        let Ok(mut rx) = routes.open(&bp, "a".into()) else {
+            panic!("open")
+        };
+        for _ in 0..3 {
+            route_chunk(&routes, chunk("a", 4000));
+        }
+        assert!(bp.is_held(), "12 kB unread is over the 10 kB buffer");
+        assert!(matches!(rx.recv().await, Some(Ok(Content::Binary { .. }))));
+        assert!(!bp.is_held(), "back under the buffer");
+        route_chunk(&routes, chunk("a", 20_000));
+        assert!(bp.is_held());
+        drop(rx);
+        assert!(!bp.is_held(), "a dropped reader holds nothing back");
     }
 }

@@ -95,7 +95,7 @@ async fn connect_with(options: ConnectOptions) -> (RoomClient, Peer) {
         peer.push("connected", init).await;
     };
     let (client, ()) = tokio::join!(
-        connect_core(client_io, options, Router::default()),
+        connect_core(client_io, options, Router::default(), None),
         handshake
     );
     (client.expect("handshake"), peer)
