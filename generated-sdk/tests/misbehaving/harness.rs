@@ -342,10 +342,12 @@ pub async fn closed_cleanly(room: &RoomClient, events: &mut RoomEvents) -> Resul
         }
     }
     loop {
-        match bounded("the event stream to end", STEP, events.next()).await? {
-            None => return Ok(()),
-            // Events pushed before the close may still be queued.
-            Some(_) => {}
+        // Events pushed before the close may still be queued; the stream must end.
+        if bounded("the event stream to end", STEP, events.next())
+            .await?
+            .is_none()
+        {
+            return Ok(());
         }
     }
 }
