@@ -12,6 +12,7 @@ use crate::core::client::RoomClient;
 use crate::core::connect::ConnectOptions;
 use crate::core::error::{Error, Result};
 use crate::core::framing::Limits;
+use crate::core::link::Keepalive;
 use crate::core::router::Router;
 use crate::core::transport::{bearer, connect_url, connect_websocket, Token, Transport};
 use crate::surfaces::events::{self, RoomEvents};
@@ -52,6 +53,14 @@ impl Connect {
         self
     }
 
+    /// Sets the websocket liveness check: a ping after `interval` with nothing received,
+    /// the connection lost when nothing answers within `timeout` (default 20 s and 20 s;
+    /// `None` turns it off). See [`Keepalive`].
+    pub fn keepalive(mut self, keepalive: Option<Keepalive>) -> Self {
+        self.options = self.options.keepalive(keepalive);
+        self
+    }
+
     /// Sets the TLS configuration used for `wss`.
     pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.options = self.options.tls(config);
@@ -68,8 +77,13 @@ impl IntoFuture for Connect {
             let deadline = self.options.connect_timeout;
             let connect = async move {
                 let url = connect_url(&self.url, &self.token);
-                let transport =
-                    connect_websocket(&url, bearer(&self.token), self.options.tls.clone()).await?;
+                let transport = connect_websocket(
+                    &url,
+                    bearer(&self.token),
+                    self.options.tls.clone(),
+                    self.options.keepalive,
+                )
+                .await?;
                 RoomClient::with_transport(transport, self.options).await
             };
             // Dropping the connect future on the deadline also drops a half-open socket.
