@@ -351,3 +351,150 @@ where
             .map_err(websocket_error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::task::Waker;
+    use std::time::Duration;
+
+    use futures::channel::mpsc;
+    use futures::{SinkExt, StreamExt};
+
+    use super::*;
+
+    /// A websocket whose writability the test controls; it records what is written.
+    struct Mock {
+        incoming: mpsc::UnboundedReceiver<Message>,
+        state: Arc<Mutex<MockState>>,
+    }
+
+    #[derive(Default)]
+    struct MockState {
+        writable: bool,
+        written: Vec<Message>,
+        flushes: usize,
+        waker: Option<Waker>,
+    }
+
+    impl Stream for Mock {
+        type Item = Result<Message, WsError>;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            self.incoming.poll_next_unpin(cx).map(|m| m.map(Ok))
+        }
+    }
+
+    impl Sink<Message> for Mock {
+        type Error = WsError;
+        fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if st.writable {
+                Poll::Ready(Ok(()))
+            } else {
+                st.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+        fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), WsError> {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.written.push(item);
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+            self.state.lock().unwrap_or_else(|p| p.into_inner()).flushes += 1;
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    type Harness = (
+        WebSocketTransport<Mock>,
+        mpsc::UnboundedSender<Message>,
+        Arc<Mutex<MockState>>,
+    );
+
+    fn mock(keepalive: Keepalive, writable: bool) -> Harness {
+        let (tx, incoming) = mpsc::unbounded();
+        let state = Arc::new(Mutex::new(MockState {
+            writable,
+            ..MockState::default()
+        }));
+        let ws = Mock {
+            incoming,
+            state: state.clone(),
+        };
+        (WebSocketTransport::new(ws, Some(keepalive)), tx, state)
+    }
+
+    fn written(state: &Mutex<MockState>) -> Vec<Message> {
+        state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .written
+            .clone()
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[tokio::test]
+    async fn a_ping_the_socket_cannot_take_yet_goes_out_first_on_the_next_write() {
+        let (mut t, _tx, state) = mock(Keepalive::new(30 * MS, 10 * 1000 * MS), false);
+        // The ping is due after 30 ms; the socket is full.
+        let quiet = tokio::time::timeout(80 * MS, t.next()).await;
+        assert!(quiet.is_err(), "nothing to read: {quiet:?}");
+        assert!(written(&state).is_empty());
+        state.lock().unwrap_or_else(|p| p.into_inner()).writable = true;
+        let sent = tokio::time::timeout(1000 * MS, t.send(Bytes::from_static(b"p"))).await;
+        assert!(matches!(sent, Ok(Ok(()))), "{sent:?}");
+        assert_eq!(
+            written(&state),
+            vec![
+                Message::Ping(Bytes::new()),
+                Message::Binary(Bytes::from_static(b"p"))
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_reader_sends_a_due_ping_once_the_socket_is_writable() {
+        let (mut t, _tx, state) = mock(Keepalive::new(30 * MS, 10 * 1000 * MS), false);
+        let quiet = tokio::time::timeout(80 * MS, t.next()).await;
+        assert!(quiet.is_err());
+        let waker = {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            st.writable = true;
+            st.waker.take()
+        };
+        // The socket's writability wakes the reader, which then sends and flushes the ping.
+        assert!(waker.is_some(), "the reader waits for writability");
+        let quiet = tokio::time::timeout(20 * MS, t.next()).await;
+        assert!(quiet.is_err());
+        assert_eq!(written(&state), vec![Message::Ping(Bytes::new())]);
+        assert!(state.lock().unwrap_or_else(|p| p.into_inner()).flushes >= 1);
+    }
+
+    #[tokio::test]
+    async fn frames_keep_the_peer_alive_and_silence_after_a_ping_ends_the_stream() {
+        let (mut t, tx, state) = mock(Keepalive::new(40 * MS, 40 * MS), true);
+        // A frame every 20 ms for 200 ms: no ping is due.
+        for _ in 0..10 {
+            let _ = tx.unbounded_send(Message::Pong(Bytes::new()));
+            let r = tokio::time::timeout(20 * MS, t.next()).await;
+            assert!(r.is_err(), "pongs are not packets: {r:?}");
+        }
+        assert!(written(&state).is_empty(), "pinged a live peer");
+        let started = std::time::Instant::now();
+        let r = tokio::time::timeout(1000 * MS, t.next()).await;
+        let took = started.elapsed();
+        match r {
+            Ok(Some(Err(e))) => assert!(e.is_timeout(), "{e}"),
+            other => panic!("expected the liveness failure, got {other:?}"),
+        }
+        assert_eq!(written(&state), vec![Message::Ping(Bytes::new())]);
+        assert!(took >= 40 * MS && took < 500 * MS, "{took:?}");
+        // Then the stream is over.
+        assert!(matches!(t.next().await, None));
+    }
+}
