@@ -62,6 +62,7 @@ pub use crate::core::options::{ConnectOptions, EventBuffer};
 pub use crate::core::stream::ToolCallStream;
 pub use crate::core::transport::{
     memory_pair, room_url, websocket_transport, MemoryTransport, Token, Transport, TransportError,
+    WebSocketTransport,
 };
 pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 #[cfg(feature = "developer")]

@@ -40,14 +40,6 @@ static ALLOC: Counting = Counting::new();
 /// Scenarios the SDK fails today, and why. The harness fails if one of them passes.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
     (
-        "flow/event-flood-200k-unread",
-        "the event queue (RoomEvents) is an unbounded mpsc: 200k unread events are all kept",
-    ),
-    (
-        "flow/download-chunk-flood-unread",
-        "a stream's response chunks wait in an unbounded channel: pushed chunks are all kept",
-    ),
-    (
         "flow/pushed-tool-calls-while-server-stops-reading",
         "each pushed tool call spawns a task holding its reply until the outbox has room: \
          replies queue without bound (48 MiB of heap after part of the flood), and the \
@@ -55,26 +47,10 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
          and after it reads again a call is not answered within 8 s",
     ),
     (
-        "flow/silent-peer-liveness-ping",
-        "no websocket ping/pong liveness: a silent, half-dead server is never probed",
-    ),
-    (
-        "flow/silence-after-call-default-options",
-        "ConnectOptions::default() has no request timeout: a call to a silent server waits forever",
-    ),
-    (
         "content/50mb-string-where-bool-expected",
         "Error::UnexpectedResponse cuts its detail, but its source (the serde_json error) \
          keeps the whole 50 MB string in its message: the error's Debug is 50 MB, and the \
          peak heap is ~240 MiB (over 64 MiB + the 64 MiB message limit)",
-    ),
-    (
-        "close/second-connected-after-handshake",
-        "a `connected` after the handshake replaces the local participant (id and attributes)",
-    ),
-    (
-        "close/second-room-ready-after-handshake",
-        "a `room_ready` after the handshake replaces the room's name, URL and session id",
     ),
 ];
 

@@ -67,6 +67,11 @@ impl Meter {
         }
     }
 
+    /// The current level.
+    pub(crate) fn level(&self) -> usize {
+        self.level.load(Ordering::Acquire)
+    }
+
     /// Raises the level by `n`; over the limit, reading is held back.
     pub(crate) fn add(&self, n: usize) {
         let level = self.level.fetch_add(n, Ordering::AcqRel) + n;

@@ -67,6 +67,16 @@ pub enum Error {
         /// The server's reason, if any.
         message: Option<String>,
     },
+    /// A stream's server sent more than the client buffers ahead of its pulls (a flow
+    /// paced by pulls, e.g. a download): the stream is failed and its buffer freed; the
+    /// connection goes on.
+    #[error("{tool}: the server sent more than {limit} bytes ahead of the client's pulls")]
+    Overflow {
+        /// `toolkit.tool` of the stream.
+        tool: String,
+        /// The stream buffer's size (`ConnectOptions::stream_buffer`).
+        limit: usize,
+    },
     /// The connection was lost while this call was in flight. The room may or may not have
     /// seen the call; the client never re-sends it. Retryable: later calls wait for the
     /// reconnection ([`Error::is_retryable`]).
@@ -171,6 +181,10 @@ impl Error {
             },
             Error::Disconnected { reason } => Error::Disconnected {
                 reason: reason.clone(),
+            },
+            Error::Overflow { tool, limit } => Error::Overflow {
+                tool: tool.clone(),
+                limit: *limit,
             },
             Error::InvalidArguments(s) => Error::InvalidArguments(s.clone()),
             Error::Timeout(d, what) => Error::Timeout(*d, what),

@@ -31,7 +31,7 @@ use crate::packets::client as cp;
 
 pub(crate) use duplex::invoke_stream;
 pub(crate) use halves::{RequestChunks, RequestHalf, ResponseHalf};
-pub(crate) use routes::{ChunkReceiver, StreamRoutes};
+pub(crate) use routes::{ChunkReceiver, Overflow, StreamRoutes};
 
 /// One open streaming call.
 #[derive(Debug)]
@@ -55,23 +55,32 @@ impl RoomClient {
     /// protocol acknowledges them ([`crate::protocol::REQUEST_CHUNK_ACKS`]), otherwise sent
     /// without waiting (and then [`ToolCallStream::settle`] has nothing to wait for).
     pub async fn open_stream(&self, toolkit: &str, tool: &str) -> Result<ToolCallStream> {
-        self.open_stream_with(&Invoke::new(toolkit, tool), RequestChunks::of_protocol())
-            .await
+        self.open_stream_with(
+            &Invoke::new(toolkit, tool),
+            RequestChunks::of_protocol(),
+            Overflow::Pause,
+        )
+        .await
     }
 
     /// [`RoomClient::open_stream`] of the tool and routing in `to`, its request chunks
-    /// sent as `policy` says.
+    /// sent as `policy` says, a full buffer handled as `overflow` says.
     pub(crate) async fn open_stream_with(
         &self,
         to: &Invoke<'_>,
         policy: RequestChunks,
+        overflow: Overflow,
     ) -> Result<ToolCallStream> {
         let tool_call_id = new_tool_call_id();
         let open = Content::Control(Control::Open).header();
         let head = invoke_header(to, &open, &tool_call_id)?;
-        let chunks =
-            StreamRoutes::of(self)?.open(&self.shared().backpressure, tool_call_id.clone())?;
         let tool = format!("{}.{}", to.toolkit, to.tool);
+        let chunks = StreamRoutes::of(self)?.open(
+            &self.shared().backpressure,
+            tool_call_id.clone(),
+            &tool,
+            overflow,
+        )?;
         // Unroutes if sending the invoke fails.
         let mut response =
             ResponseHalf::new(self.clone(), tool.clone(), tool_call_id.clone(), chunks);

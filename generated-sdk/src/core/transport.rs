@@ -3,13 +3,18 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{future, Sink, SinkExt, Stream, StreamExt};
-use tokio_tungstenite::tungstenite::Message;
+use futures::{Sink, Stream, StreamExt};
 use url::Url;
 
 use crate::core::error::{Error, Result};
+
+mod websocket;
+
+pub(crate) use websocket::connect_websocket;
+pub use websocket::{websocket_transport, WebSocketTransport};
 
 /// A transport failure (the socket broke, a TLS error, ...). The underlying error (the
 /// websocket's, and beneath it the I/O error) is its [`std::error::Error::source`].
@@ -23,6 +28,8 @@ pub struct TransportError {
     close_code: Option<u16>,
     /// The HTTP status, when the websocket upgrade was refused.
     http_status: Option<u16>,
+    /// The peer stopped answering (the liveness check gave up on it).
+    timed_out: bool,
 }
 
 impl TransportError {
@@ -33,6 +40,7 @@ impl TransportError {
             source: None,
             close_code: None,
             http_status: None,
+            timed_out: false,
         }
     }
 
@@ -43,6 +51,7 @@ impl TransportError {
             source: Some(Box::new(source)),
             close_code: None,
             http_status: None,
+            timed_out: false,
         }
     }
 
@@ -65,6 +74,23 @@ impl TransportError {
             http_status: Some(status),
             ..TransportError::new(format!("HTTP error: {status}"))
         }
+    }
+
+    /// The peer sent nothing at all, not even the answer to a ping, for `timeout` after a
+    /// ping: it is taken as gone (see [`crate::Keepalive`]). [`TransportError::is_timeout`]
+    /// tells this failure apart.
+    pub fn no_answer(timeout: Duration) -> TransportError {
+        TransportError {
+            timed_out: true,
+            ..TransportError::new(format!(
+                "no answer to a websocket ping within {timeout:?} (keepalive): the peer is gone"
+            ))
+        }
+    }
+
+    /// Whether the liveness check gave up on a silent peer ([`TransportError::no_answer`]).
+    pub fn is_timeout(&self) -> bool {
+        self.timed_out
     }
 
     /// The websocket close code, when the peer closed with a close frame.
@@ -96,17 +122,6 @@ impl<T> Transport for T where
         + Unpin
         + 'static
 {
-}
-
-/// A websocket error as a [`TransportError`] keeping it as the source, except an HTTP
-/// refusal: its response (headers that may echo the token, a body of any size) is reduced
-/// to the status.
-fn websocket_error(e: tokio_tungstenite::tungstenite::Error) -> TransportError {
-    use tokio_tungstenite::tungstenite::Error as WsError;
-    match e {
-        WsError::Http(response) => TransportError::refused(response.status().as_u16()),
-        other => TransportError::from_source(other),
-    }
 }
 
 /// A participant token. Its `Debug` never shows the secret.
@@ -208,88 +223,6 @@ pub(crate) fn default_tls() -> Result<Arc<rustls::ClientConfig>> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
-}
-
-/// Opens a websocket to `url` (already carrying its query), with `bearer` as an
-/// `Authorization: Bearer` header when given, and adapts it to [`Transport`]. Text frames
-/// are logged and skipped (the protocol is binary); pings are answered by tungstenite; a
-/// close frame ends the stream with [`TransportError::closed_by_peer`] (1005 when it has
-/// no code).
-///
-/// permessage-deflate (offered by Python 0.40 and later) is not negotiated: tungstenite
-/// 0.28 has no support for it (snapview/tungstenite-rs#2, PR #426 still open). Rooms accept
-/// uncompressed connections.
-pub(crate) async fn connect_websocket(
-    url: &Url,
-    bearer: Option<&Token>,
-    tls: Option<Arc<rustls::ClientConfig>>,
-) -> Result<impl Transport> {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::http::{header::AUTHORIZATION, HeaderValue};
-
-    let connect_err = |source: TransportError| Error::Connect {
-        url: redacted(url),
-        source,
-    };
-    let connector = match (url.scheme(), tls) {
-        ("wss", Some(cfg)) => Some(tokio_tungstenite::Connector::Rustls(cfg)),
-        ("wss", None) => Some(tokio_tungstenite::Connector::Rustls(default_tls()?)),
-        ("ws", _) => None,
-        (other, _) => {
-            return Err(Error::Url(format!(
-                "unsupported scheme `{other}` (use ws or wss)"
-            )))
-        }
-    };
-    // tungstenite's errors contain neither the request URL nor its headers, so the token
-    // stays out of them.
-    let mut request = url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| connect_err(websocket_error(e)))?;
-    if let Some(token) = bearer {
-        // The value is not echoed: a token that is not a valid header value is a plain error.
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                connect_err(TransportError::new("the token is not a valid header value"))
-            })?;
-        // Kept out of `http`'s Debug output.
-        value.set_sensitive(true);
-        request.headers_mut().insert(AUTHORIZATION, value);
-    }
-    let (ws, _response) =
-        tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector)
-            .await
-            .map_err(|e| connect_err(websocket_error(e)))?;
-    Ok(websocket_transport(ws))
-}
-
-/// Adapts any tungstenite websocket stream into a [`Transport`].
-pub fn websocket_transport<S>(ws: S) -> impl Transport
-where
-    S: Sink<Message, Error = tokio_tungstenite::tungstenite::Error>
-        + Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
-        + Send
-        + Unpin
-        + 'static,
-{
-    ws.sink_map_err(websocket_error)
-        .with(|packet: Bytes| future::ready(Ok::<_, TransportError>(Message::Binary(packet))))
-        .filter_map(|m| {
-            future::ready(match m {
-                Ok(Message::Binary(b)) => Some(Ok(b)),
-                Ok(Message::Close(frame)) => Some(Err(match frame {
-                    Some(f) => TransportError::closed_by_peer(u16::from(f.code), &f.reason),
-                    None => TransportError::closed_by_peer(1005, ""),
-                })),
-                Ok(Message::Text(_)) => {
-                    tracing::warn!("skipping a text websocket frame: the room protocol is binary");
-                    None
-                }
-                Ok(_) => None,
-                Err(e) => Some(Err(websocket_error(e))),
-            })
-        })
 }
 
 /// One end of an in-memory transport pair (see [`memory_pair`]).

@@ -13,7 +13,7 @@ use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::invoke::{invoke_header, Invoke};
 use crate::core::packing::pack_header;
-use crate::core::stream::RequestChunks;
+use crate::core::stream::{Overflow, RequestChunks};
 use crate::packets::client as cp;
 use crate::types::{
     ApiScope, CallRequest as CallBody, ListToolkitsRequest as ListToolkitsBody, ListedTool,
@@ -157,7 +157,7 @@ impl IntoFuture for InvokeStreamRequest {
             };
             let stream = self
                 .room
-                .open_stream_with(&to, RequestChunks::of_protocol())
+                .open_stream_with(&to, RequestChunks::of_protocol(), Overflow::Pause)
                 .await?;
             Ok(crate::core::stream::invoke_stream(stream, self.input))
         })

@@ -11,7 +11,7 @@ use url::Url;
 use crate::core::client::RoomClient;
 use crate::core::error::{Error, Result};
 use crate::core::framing::Limits;
-use crate::core::link::ReconnectPolicy;
+use crate::core::link::{Keepalive, ReconnectPolicy};
 use crate::core::options::ConnectOptions;
 use crate::core::reconnect::{Dial, Redial};
 use crate::core::router::Router;
@@ -54,6 +54,14 @@ impl Connect {
         self
     }
 
+    /// Sets the websocket liveness check: a ping after `interval` with nothing received,
+    /// the connection lost when nothing answers within `timeout` (default 20 s and 20 s;
+    /// `None` turns it off). See [`Keepalive`].
+    pub fn keepalive(mut self, keepalive: Option<Keepalive>) -> Self {
+        self.options = self.options.keepalive(keepalive);
+        self
+    }
+
     /// Sets the TLS configuration used for `wss`.
     pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.options = self.options.tls(config);
@@ -83,12 +91,13 @@ impl IntoFuture for Connect {
             let url = connect_url(&self.url, &self.token);
             let token = self.token;
             let tls = self.options.tls.clone();
+            let keepalive = self.options.keepalive;
             // Every dial, the first and each reconnection, opens the same URL with the
             // same token.
             let dial: Dial = Arc::new(move || {
                 let (url, token, tls) = (url.clone(), token.clone(), tls.clone());
                 Box::pin(async move {
-                    let transport = connect_websocket(&url, bearer(&token), tls).await?;
+                    let transport = connect_websocket(&url, bearer(&token), tls, keepalive).await?;
                     Ok(Box::new(transport) as Box<dyn Transport>)
                 })
             });

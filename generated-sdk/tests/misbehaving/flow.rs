@@ -246,18 +246,35 @@ async fn silence_default() -> Result<(), String> {
     let (listener, url) = listen().await;
     let _server = silent_first(listener);
     let (room, _events) = connected(connect(url)).await?;
-    if limit <= Duration::from_secs(5) {
-        let r = bounded("the silent call", limit + STEP, room.storage().exists("a")).await?;
-        check(matches!(r, Err(Error::Timeout(..))), || {
-            format!("expected Timeout, got {r:?}")
-        })?;
-    }
+    // The default is too long to wait out here: the silent call uses a per-call override,
+    // which must win over the default.
+    let short = Duration::from_millis(400);
+    let this_call = if limit <= Duration::from_secs(5) {
+        room.clone()
+    } else {
+        room.with_request_timeout(Some(short))
+    };
+    let expected = this_call.request_timeout();
+    let r = bounded(
+        "the silent call",
+        limit.min(short) + STEP,
+        this_call.storage().exists("a"),
+    )
+    .await?;
+    check(
+        matches!(r, Err(Error::Timeout(d, _)) if Some(d) == expected),
+        || format!("expected Timeout({expected:?}), got {r:?}"),
+    )?;
+    check(room.request_timeout() == default, || {
+        "the override changed the client's own timeout".to_string()
+    })?;
     serves(&room).await
 }
 
 async fn liveness() -> Result<(), String> {
     // The server goes silent after the handshake (it reads, but never writes, and never
-    // answers a ping). Target: the client probes it (a websocket ping) within 3 s.
+    // answers a ping). Target: the client probes it (a websocket ping) after the keepalive
+    // interval, and a pending call fails once the ping goes unanswered.
     let (listener, url) = listen().await;
     let (ping_tx, ping_rx) = tokio::sync::oneshot::channel::<()>();
     let _server = spawn(async move {
@@ -274,14 +291,27 @@ async fn liveness() -> Result<(), String> {
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
     });
-    let (_room, _events) = connected(connect(url)).await?;
+    let keepalive =
+        meshagent_room::Keepalive::new(Duration::from_millis(300), Duration::from_millis(300));
+    let (room, _events) = connected(connect(url).keepalive(Some(keepalive))).await?;
+    let call = tokio::spawn({
+        let room = room.clone();
+        async move { room.storage().exists("a").await }
+    });
     bounded(
         "a websocket ping from the client",
         Duration::from_secs(3),
         ping_rx,
     )
     .await?
-    .map_err(|_| "the server ended without seeing a ping".to_string())
+    .map_err(|_| "the server ended without seeing a ping".to_string())?;
+    let r = bounded("the pending call to fail", Duration::from_secs(2), call)
+        .await?
+        .map_err(|e| format!("task: {e}"))?;
+    check(matches!(r, Err(Error::Closed { .. })), || {
+        format!("expected Closed (no answer to the ping), got {r:?}")
+    })?;
+    check(room.is_closed(), || "the client did not close".to_string())
 }
 
 async fn unknown_ids() -> Result<(), String> {

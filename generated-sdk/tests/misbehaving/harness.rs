@@ -295,9 +295,12 @@ pub async fn bounded<F: IntoFuture>(
 /// The default bound of one step.
 pub const STEP: Duration = Duration::from_secs(4);
 
-/// `RoomClient::connect` with the suite's short deadlines.
+/// `RoomClient::connect` with the suite's short deadlines. Reconnection is off: each
+/// scenario checks what its fault does to one connection (tests/reconnect.rs covers the
+/// reconnecting client).
 pub fn connect(url: Url) -> Connect {
     RoomClient::connect(url, "token-misbehaving")
+        .reconnect(None)
         .connect_timeout(Duration::from_secs(4))
         .handshake_timeout(Duration::from_secs(3))
 }

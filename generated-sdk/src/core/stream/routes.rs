@@ -38,10 +38,23 @@ struct RoutesState {
     streams: HashMap<String, ChunkSender>,
 }
 
+/// What a full stream buffer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// Reading the connection pauses until the stream's reader catches up: for streams the
+    /// server pushes freely (logs, exec output, sync updates). Nothing is dropped.
+    Pause,
+    /// The stream fails with [`Error::Overflow`] and its buffer is freed: for streams paced
+    /// by the client's pulls, where a server that runs ahead breaks the flow.
+    Fail,
+}
+
 /// The sending end of one stream's chunks, metered.
 pub(crate) struct ChunkSender {
     tx: mpsc::UnboundedSender<(Result<Content>, usize)>,
     meter: Arc<Meter>,
+    /// The stream's `toolkit.tool` and buffer size, when a full buffer fails it.
+    fail_over: Option<(String, usize)>,
 }
 
 /// The receiving end of one stream's chunks; reading lowers the meter.
@@ -52,6 +65,15 @@ pub(crate) struct ChunkReceiver {
 }
 
 impl ChunkSender {
+    /// The error that ends this stream if `size` more bytes would overflow it.
+    fn overflows(&self, size: usize) -> Option<Error> {
+        let (tool, limit) = self.fail_over.as_ref()?;
+        (self.meter.level() + size > *limit).then(|| Error::Overflow {
+            tool: tool.clone(),
+            limit: *limit,
+        })
+    }
+
     fn send(&self, item: Result<Content>, size: usize) {
         self.meter.add(size);
         if self.tx.send((item, size)).is_err() {
@@ -107,13 +129,20 @@ impl StreamRoutes {
 
     /// Routes the chunks of `tool_call_id` from now on, to the returned receiver; fails
     /// once closed.
+    /// `tool` names the stream in an [`Error::Overflow`].
     pub(crate) fn open(
         &self,
         backpressure: &Arc<Backpressure>,
         tool_call_id: String,
+        tool: &str,
+        overflow: Overflow,
     ) -> Result<ChunkReceiver> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let meter = Arc::new(Meter::new(backpressure.clone(), self.buffer));
+        let (hold_over, fail_over) = match overflow {
+            Overflow::Pause => (self.buffer, None),
+            Overflow::Fail => (usize::MAX, Some((tool.to_string(), self.buffer))),
+        };
+        let meter = Arc::new(Meter::new(backpressure.clone(), hold_over));
         let mut st = self.lock();
         if let Some(reason) = &st.closed {
             return Err(Error::Closed {
@@ -125,6 +154,7 @@ impl StreamRoutes {
             ChunkSender {
                 tx,
                 meter: meter.clone(),
+                fail_over,
             },
         );
         Ok(ChunkReceiver { rx, meter })
@@ -195,9 +225,19 @@ fn route_chunk(routes: &StreamRoutes, data: Bytes) {
         }
     };
     let chunk = chunk_content(header.remove("chunk"), packed.tail);
-    match routes.lock().streams.get(&id) {
-        Some(tx) => tx.send(Ok(chunk), size),
-        None => tracing::debug!(tool_call_id = %id, "chunk for an unknown or finished stream"),
+    let mut st = routes.lock();
+    let Some(tx) = st.streams.get(&id) else {
+        tracing::debug!(tool_call_id = %id, "chunk for an unknown or finished stream");
+        return;
+    };
+    match tx.overflows(size) {
+        None => tx.send(Ok(chunk), size),
+        Some(error) => {
+            tracing::warn!(tool_call_id = %id, error = %error, "failing an overrun stream");
+            if let Some(tx) = st.streams.remove(&id) {
+                tx.end(error);
+            }
+        }
     }
 }
 
@@ -222,7 +262,7 @@ mod tests {
     async fn closing_fails_open_streams_and_refuses_new_ones() {
         let routes = StreamRoutes::new(1 << 20);
         let bp = Arc::new(Backpressure::default());
-        let Ok(mut rx) = routes.open(&bp, "a".into()) else {
+        let Ok(mut rx) = routes.open(&bp, "a".into(), "t.a", Overflow::Pause) else {
             panic!("open")
         };
         assert!(routes.contains("a"));
@@ -230,7 +270,7 @@ mod tests {
         assert!(!routes.contains("a"));
         assert!(matches!(rx.recv().await, Some(Err(Error::Closed { reason })) if reason == "gone"));
         assert!(matches!(
-            routes.open(&bp, "b".into()),
+            routes.open(&bp, "b".into(), "t.b", Overflow::Pause),
             Err(Error::Closed { .. })
         ));
     }
@@ -254,7 +294,7 @@ mod tests {
     async fn an_unread_stream_holds_reading_back_until_it_is_read() {
         let routes = StreamRoutes::new(10_000);
         let bp = Arc::new(Backpressure::default());
-        let Ok(mut rx) = routes.open(&bp, "a".into()) else {
+        let Ok(mut rx) = routes.open(&bp, "a".into(), "t.a", Overflow::Pause) else {
             panic!("open")
         };
         for _ in 0..3 {
@@ -267,5 +307,25 @@ mod tests {
         assert!(bp.is_held());
         drop(rx);
         assert!(!bp.is_held(), "a dropped reader holds nothing back");
+    }
+
+    #[tokio::test]
+    async fn a_pulled_stream_that_runs_ahead_fails_without_holding_reading() {
+        let routes = StreamRoutes::new(10_000);
+        let bp = Arc::new(Backpressure::default());
+        let Ok(mut rx) = routes.open(&bp, "a".into(), "t.pulled", Overflow::Fail) else {
+            panic!("open")
+        };
+        route_chunk(&routes, chunk("a", 4000));
+        route_chunk(&routes, chunk("a", 4000));
+        route_chunk(&routes, chunk("a", 4000));
+        assert!(!bp.is_held(), "a pulled stream never holds the connection");
+        assert!(!routes.contains("a"), "unrouted");
+        assert!(matches!(rx.recv().await, Some(Ok(Content::Binary { .. }))));
+        assert!(matches!(rx.recv().await, Some(Ok(Content::Binary { .. }))));
+        assert!(matches!(
+            rx.recv().await,
+            Some(Err(Error::Overflow { limit: 10_000, .. }))
+        ));
     }
 }

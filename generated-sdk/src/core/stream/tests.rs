@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 
-use super::{RequestChunks, StreamRoutes};
+use super::{Overflow, RequestChunks, StreamRoutes};
 use crate::core::client::RoomClient;
 use crate::core::connect::{connect as connect_core, ConnectOptions};
 use crate::core::content::Content;
@@ -116,7 +116,7 @@ async fn open(
     policy: RequestChunks,
 ) -> (super::ToolCallStream, String) {
     let to = Invoke::new("t", "x");
-    let opening = room.open_stream_with(&to, policy);
+    let opening = room.open_stream_with(&to, policy, Overflow::Pause);
     let ((id, kind, header, _), stream) = tokio::join!(peer.recv(), opening);
     assert_eq!(kind, "room.invoke_tool");
     peer.send(
@@ -277,7 +277,7 @@ async fn stream_replies_are_bounded_by_the_request_timeout() {
     let limit = Duration::from_millis(150);
     let (room, mut peer) = connect_with(ConnectOptions::default().request_timeout(limit)).await;
     let to = Invoke::new("t", "x");
-    let opening = room.open_stream_with(&to, RequestChunks::Acked);
+    let opening = room.open_stream_with(&to, RequestChunks::Acked, Overflow::Pause);
     let ((invoke_id, _, _, _), stream) = tokio::join!(peer.recv(), opening);
     let mut stream = stream.expect("invoke sent");
     let bound = Duration::from_secs(5);

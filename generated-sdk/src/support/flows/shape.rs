@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::invoke::Invoke;
-use crate::core::stream::{RequestChunks, ToolCallStream};
+use crate::core::stream::{Overflow, RequestChunks, ToolCallStream};
 use crate::RoomClient;
 
 /// One flow shape of the spec's flow table.
@@ -112,7 +112,13 @@ impl FlowShape {
         tool: &str,
     ) -> Result<ToolCallStream> {
         let chunks = RequestChunks::effective(self.request_acked);
-        room.open_stream_with(&Invoke::new(toolkit, tool), chunks)
+        // A server paced by pulls that runs ahead breaks the flow: the stream fails
+        // instead of holding the whole connection back.
+        let overflow = match self.response {
+            ResponsePacing::Pulled | ResponsePacing::PulledEager => Overflow::Fail,
+            ResponsePacing::None | ResponsePacing::Pushed => Overflow::Pause,
+        };
+        room.open_stream_with(&Invoke::new(toolkit, tool), chunks, overflow)
             .await
     }
 

@@ -15,7 +15,7 @@ use super::{ExecRequest, ExitStatus};
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 use crate::core::invoke::Invoke;
-use crate::core::stream::{RequestChunks, RequestHalf, ResponseHalf};
+use crate::core::stream::{Overflow, RequestChunks, RequestHalf, ResponseHalf};
 
 /// Opens the session: the invoke, then at once (not waiting for `open`) the start chunk,
 /// as Python does; then the initial size, if any. A failure or a dropped future closes
@@ -33,7 +33,7 @@ pub(super) async fn open(req: ExecRequest) -> Result<ExecSession> {
     // Acknowledged input, as 0.35.8 speaks it; `ExecStdin` returns once a chunk is acked.
     let to = Invoke::new(TOOLKIT, TOOL_NAME);
     let mut stream = room
-        .open_stream_with(&to, RequestChunks::of_protocol())
+        .open_stream_with(&to, RequestChunks::of_protocol(), Overflow::Pause)
         .await?;
     let start = start_chunk(&request_id, container_id, &command, tty);
     stream.send_pipelined(start).await?;
