@@ -86,10 +86,7 @@ async fn an_image_without_size_decodes() {
     )
     .await
     .expect_err("no id");
-    assert!(
-        matches!(&err, Error::UnexpectedResponse { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::UnexpectedResponse { .. }), "{err:?}");
 }
 
 #[cfg(all(feature = "containers", feature = "protocol-0-56"))]

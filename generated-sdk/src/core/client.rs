@@ -76,6 +76,8 @@ impl Shared {
         let (pending, reason) = {
             let mut st = self.lock();
             if st.closed.is_none() {
+                // The reason may carry what the room sent (a close frame, a dismiss).
+                let reason = crate::core::error::bounded(reason);
                 tracing::debug!(%reason, "room connection closed");
                 st.closed = Some(reason);
             }
@@ -233,6 +235,7 @@ impl RoomClient {
         )?;
         self.request(cp::ROOM_INVOKE_TOOL, &head, input.tail())
             .await
+            .map_err(|e| e.in_tool(toolkit, tool))
     }
 
     /// Calls a tool with a `binary` input: `headers` (a JSON object) and `tail` bytes; used
@@ -250,7 +253,9 @@ impl RoomClient {
             &BinaryArguments::new(headers),
             &new_tool_call_id(),
         )?;
-        self.request(cp::ROOM_INVOKE_TOOL, &head, &tail).await
+        self.request(cp::ROOM_INVOKE_TOOL, &head, &tail)
+            .await
+            .map_err(|e| e.in_tool(toolkit, tool))
     }
 
     /// Calls a tool with a JSON object input; used by the generated methods.
@@ -266,7 +271,9 @@ impl RoomClient {
             &JsonArguments::new(input),
             &new_tool_call_id(),
         )?;
-        self.request(cp::ROOM_INVOKE_TOOL, &head, &[]).await
+        self.request(cp::ROOM_INVOKE_TOOL, &head, &[])
+            .await
+            .map_err(|e| e.in_tool(toolkit, tool))
     }
 
     /// Calls a tool with a JSON object input without waiting for a reply (Python's
@@ -565,7 +572,7 @@ fn dispatch(shared: &Arc<Shared>, message: Message) {
 fn response(data: Bytes) -> Result<Content> {
     let packed = unpack(data)?;
     match Content::from_parts(packed.header, packed.tail)? {
-        Content::Error { text, code } => Err(Error::Server { code, text }),
+        Content::Error { text, code } => Err(Error::server(code, text)),
         other => Ok(other),
     }
 }
