@@ -113,6 +113,12 @@ impl Support {
         path(&["support", self.name(), item])
     }
 
+    /// `crate::support::<module>::<item>` as text, for serde attributes
+    /// (`deserialize_with = "..."`).
+    pub fn item_path(self, item: &str) -> String {
+        format!("crate::support::{}::{item}", self.name())
+    }
+
     /// The module's name for docs. Not a link: support modules are private, and public
     /// docs must not link to them.
     pub fn doc_name(self) -> String {

@@ -474,7 +474,7 @@ fn check_outcome(language: &str, expected: &Outcome, actual: Actual, problems: &
                 problems.push(format!("result {d}"));
             }
         }
-        (Outcome::Error(want), Actual::Returned(Err(Error::Server { code, text }))) => {
+        (Outcome::Error(want), Actual::Returned(Err(Error::Server { code, text, .. }))) => {
             if (want.code, &want.text) != (code, &text) {
                 problems.push(format!(
                     "server error: expected code {:?} text {:?}, got code {code:?} text {text:?}",

@@ -178,7 +178,10 @@ async fn server_errors_keep_their_code_and_text() {
     let err = call.await.expect("task").expect_err("server error");
     assert_eq!(err.code(), Some(3001));
     assert_eq!(err.error_code(), Some(ErrorCode::StorageNotFound));
-    assert_eq!(err.to_string(), "server error 3001: not found");
+    assert_eq!(
+        err.to_string(),
+        "server error 3001 from storage.stat: not found"
+    );
 }
 
 #[tokio::test]

@@ -97,3 +97,56 @@ async fn server_errors_keep_their_code_and_large_payloads_stay_out_of_the_text()
         err.to_string().len()
     );
 }
+
+#[tokio::test]
+async fn a_mismatch_quotes_an_excerpt_and_its_source_chain_reaches_serde() {
+    let (room, _events, mut peer) = connect_memory().await;
+    let call = tokio::spawn(async move { room.storage().exists("a.txt").await });
+    let (id, ..) = peer.recv_invoke("storage", "exists").await;
+    // serde quotes a string it cannot use: a huge one must not end up whole in the error.
+    let big = "z".repeat(100_000);
+    peer.reply(id, json!({"type": "json", "json": {"exists": big}}))
+        .await;
+    let err = within("the reply", call)
+        .await
+        .expect("task")
+        .expect_err("a string is not a bool");
+    let text = err.to_string();
+    assert!(text.len() < 300, "{} bytes: {text}", text.len());
+    assert!(text.contains("storage.exists"), "{text}");
+    let causes = chain(&err);
+    let serde = causes
+        .iter()
+        .find_map(|c| c.downcast_ref::<serde_json::Error>())
+        .unwrap_or_else(|| panic!("no serde_json::Error in the source chain of {err:?}"));
+    assert!(serde.is_data(), "{serde}");
+    for cause in causes {
+        assert!(cause.to_string().len() < 300, "{cause}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_error_names_the_tool_and_quotes_an_excerpt() {
+    let (room, _events, mut peer) = connect_memory().await;
+    let call = tokio::spawn(async move { room.storage().exists("a.txt").await });
+    let (id, ..) = peer.recv_invoke("storage", "exists").await;
+    let long = "w".repeat(100_000);
+    peer.reply(id, json!({"type": "error", "text": long, "code": 3001}))
+        .await;
+    let err = within("the reply", call)
+        .await
+        .expect("task")
+        .expect_err("error");
+    assert_eq!(err.error_code(), Some(ErrorCode::StorageNotFound));
+    let Error::Server { tool, text, .. } = &err else {
+        panic!("expected Error::Server, got {err:?}");
+    };
+    assert_eq!(tool.as_deref(), Some("storage.exists"));
+    assert!(text.len() < 300, "{} bytes", text.len());
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("server error 3001 from storage.exists: www"),
+        "{shown}"
+    );
+    assert!(shown.len() < 300, "{shown}");
+}

@@ -38,21 +38,12 @@ use harness::{Counting, Scenario};
 static ALLOC: Counting = Counting::new();
 
 /// Scenarios the SDK fails today, and why. The harness fails if one of them passes.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "flow/pushed-tool-calls-while-server-stops-reading",
-        "each pushed tool call spawns a task holding its reply until the outbox has room: \
-         replies queue without bound (48 MiB of heap after part of the flood), and the \
-         connection stalls: the server cannot even finish writing the 200k calls in 13 s, \
-         and after it reads again a call is not answered within 8 s",
-    ),
-    (
-        "content/50mb-string-where-bool-expected",
-        "Error::UnexpectedResponse cuts its detail, but its source (the serde_json error) \
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "content/50mb-string-where-bool-expected",
+    "Error::UnexpectedResponse cuts its detail, but its source (the serde_json error) \
          keeps the whole 50 MB string in its message: the error's Debug is 50 MB, and the \
          peak heap is ~240 MiB (over 64 MiB + the 64 MiB message limit)",
-    ),
-];
+)];
 
 /// Every scenario, in a stable order.
 fn all() -> Vec<Scenario> {

@@ -453,7 +453,7 @@ async fn invoke_stream_refused_chunk_ends_with_the_servers_error_and_closes() {
     assert_eq!(closing, close(1000));
     let err = call.await.expect("task").expect_err("refused");
     assert!(
-        matches!(&err, Error::Server { code: Some(403), text } if text == "no thanks"),
+        matches!(&err, Error::Server { code: Some(403), text, .. } if text == "no thanks"),
         "{err:?}"
     );
 }

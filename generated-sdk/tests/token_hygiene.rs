@@ -273,7 +273,7 @@ async fn everything_stays_token_free() {
         "connection closed",
         "malformed content",
         "unexpected reply from storage.exists",
-        "server error 1001: denied",
+        "server error 1001 from storage.exists: denied",
     ] {
         assert!(all.contains(expected), "no `{expected}` in:\n{all}");
     }

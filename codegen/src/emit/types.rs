@@ -73,7 +73,11 @@ pub(super) fn serde_attrs(f: &Field) -> TokenStream {
         Absent::Omit => quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
         Absent::SendNull => quote!(#[serde(default)]),
     });
-    quote!(#rename #optional)
+    let skip = f.skip_invalid.then(|| {
+        let with = rt::Support::Decode.item_path("skip_invalid");
+        quote!(#[serde(deserialize_with = #with)])
+    });
+    quote!(#rename #optional #skip)
 }
 
 /// A field's Rust type, boxing a self-containing named type.

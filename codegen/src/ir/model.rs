@@ -236,6 +236,8 @@ pub struct Field {
     pub boxed: bool,
     /// The id the runtime draws when the caller leaves this `start` header unset.
     pub fresh: Option<FreshId>,
+    /// Entries of this `list<T>` that do not decode as `T` are dropped when decoding.
+    pub skip_invalid: bool,
 }
 
 impl Field {

@@ -89,6 +89,18 @@ impl Builder {
                     );
                 }
             }
+            let skip_invalid = matches!(def, FieldDef::Full(f) if f.skip_invalid == Some(true));
+            if skip_invalid && !matches!(ty, TypeRef::List(_)) {
+                self.err(
+                    at,
+                    &p,
+                    format!(
+                        "`skip_invalid` applies only to `list<T>` fields, and `{wire}` is `{}`",
+                        def.ty()
+                    ),
+                    Some("it drops the list entries that do not decode".into()),
+                );
+            }
             if let Some(d) = &default {
                 // On inputs the default is sent when the caller does not set the field; on
                 // types, events and replies it is the value of a missing key.
@@ -122,6 +134,7 @@ impl Builder {
                     FieldDef::Full(f) => f.fresh,
                     FieldDef::Short(_) => None,
                 },
+                skip_invalid,
             });
         }
         out

@@ -198,6 +198,7 @@ impl RoomClient {
         )?;
         self.request(cp::ROOM_INVOKE_TOOL, &head, input.tail())
             .await
+            .map_err(|e| e.in_tool(toolkit, tool))
     }
 
     /// Calls a tool with a `binary` input: `headers` (a JSON object) and `tail` bytes; used
@@ -215,7 +216,9 @@ impl RoomClient {
             &BinaryArguments::new(headers),
             &new_tool_call_id(),
         )?;
-        self.request(cp::ROOM_INVOKE_TOOL, &head, &tail).await
+        self.request(cp::ROOM_INVOKE_TOOL, &head, &tail)
+            .await
+            .map_err(|e| e.in_tool(toolkit, tool))
     }
 
     /// Calls a tool with a JSON object input; used by the generated methods.
@@ -231,7 +234,9 @@ impl RoomClient {
             &JsonArguments::new(input),
             &new_tool_call_id(),
         )?;
-        self.request(cp::ROOM_INVOKE_TOOL, &head, &[]).await
+        self.request(cp::ROOM_INVOKE_TOOL, &head, &[])
+            .await
+            .map_err(|e| e.in_tool(toolkit, tool))
     }
 
     /// Calls a tool with a JSON object input without waiting for a reply (Python's

@@ -8,9 +8,10 @@ use crate::core::packing::PackError;
 use crate::core::transport::TransportError;
 use crate::ErrorCode;
 
-/// Longest detail an error's text keeps; a longer one (a reply's payload) is cut, so a
-/// large or hostile reply never ends up whole in logs.
-const DETAIL_LIMIT: usize = 300;
+/// Longest excerpt of server data an error's text keeps (about 200 bytes); a longer one (a
+/// reply's payload, a server message) is cut, so a large or hostile reply never ends up whole
+/// in logs.
+const DETAIL_LIMIT: usize = 200;
 
 /// `detail`, cut to [`DETAIL_LIMIT`] bytes (at a character boundary) with a marker.
 pub(crate) fn bounded(mut detail: String) -> String {
@@ -26,6 +27,17 @@ pub(crate) fn bounded(mut detail: String) -> String {
     detail
 }
 
+/// A serde error whose message quotes more than [`DETAIL_LIMIT`] bytes of the input (serde
+/// echoes strings it could not use) is replaced by one with the message cut; a short one is
+/// kept as it is (with its category and position).
+pub(crate) fn bounded_serde(err: serde_json::Error) -> serde_json::Error {
+    let text = err.to_string();
+    if text.len() <= DETAIL_LIMIT {
+        return err;
+    }
+    <serde_json::Error as serde::de::Error>::custom(bounded(text))
+}
+
 /// Result of SDK calls.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -38,12 +50,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with an `error` content.
-    #[error("server error{}: {text}", code.map(|c| format!(" {c}")).unwrap_or_default())]
+    #[error("server error{}{}: {text}", code.map(|c| format!(" {c}")).unwrap_or_default(), tool.as_ref().map(|t| format!(" from {t}")).unwrap_or_default())]
     Server {
         /// The server's error code, when it sent one.
         code: Option<i64>,
-        /// The server's message.
+        /// The server's message (cut to about 200 bytes).
         text: String,
+        /// `toolkit.tool` of the call that failed, when the error answers a tool call
+        /// (`room.invoke` and every generated method; streams name theirs too).
+        tool: Option<String>,
     },
     /// The server answered with a content the tool does not return (the SDKs' code 1100).
     #[error("unexpected reply from {tool}: {detail}")]
@@ -59,7 +74,8 @@ pub enum Error {
     /// A content header that could not be decoded.
     #[error("malformed content: {0}")]
     Content(String),
-    /// The server closed a stream with a status other than 1000.
+    /// The server closed a stream with a status other than 1000 (its message cut to about
+    /// 200 bytes).
     #[error("stream closed abnormally ({status_code}){}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     StreamClosed {
         /// The close status.
@@ -162,9 +178,10 @@ impl Error {
     #[cfg(any(feature = "containers", feature = "sync-doc"))] // exec sessions, sync documents
     pub(crate) fn replicate(&self) -> Error {
         match self {
-            Error::Server { code, text } => Error::Server {
+            Error::Server { code, text, tool } => Error::Server {
                 code: *code,
                 text: text.clone(),
+                tool: tool.clone(),
             },
             Error::UnexpectedResponse { tool, detail, .. } => {
                 Error::unexpected(tool, detail.clone())
@@ -192,6 +209,40 @@ impl Error {
         }
     }
 
+    /// A server's `error` reply, its text cut to [`DETAIL_LIMIT`].
+    pub(crate) fn server(code: Option<i64>, text: String) -> Error {
+        Error::Server {
+            code,
+            text: bounded(text),
+            tool: None,
+        }
+    }
+
+    /// This error, naming `toolkit.tool` if it is a server error that names no call yet.
+    /// Called only on the error path, so a call's success costs nothing.
+    pub(crate) fn in_tool(self, toolkit: &str, tool: &str) -> Error {
+        match self {
+            Error::Server { tool: None, .. } => self.in_call(&format!("{toolkit}.{tool}")),
+            other => other,
+        }
+    }
+
+    /// This error, naming `call` (`toolkit.tool`) if it is a server error that names no call yet.
+    pub(crate) fn in_call(mut self, call: &str) -> Error {
+        if let Error::Server { tool: t @ None, .. } = &mut self {
+            *t = Some(call.to_string());
+        }
+        self
+    }
+
+    /// A stream closed abnormally by the server, its message cut to [`DETAIL_LIMIT`].
+    pub(crate) fn stream_closed(status_code: i64, message: Option<String>) -> Error {
+        Error::StreamClosed {
+            status_code,
+            message: message.map(bounded),
+        }
+    }
+
     pub(crate) fn unexpected(tool: &str, detail: impl Into<String>) -> Error {
         Error::UnexpectedResponse {
             tool: tool.to_string(),
@@ -202,6 +253,7 @@ impl Error {
 
     /// A reply whose JSON does not match the spec: the serde error is kept as the source.
     pub(crate) fn mismatch(tool: &str, detail: &str, source: serde_json::Error) -> Error {
+        let source = bounded_serde(source);
         Error::UnexpectedResponse {
             tool: tool.to_string(),
             detail: bounded(format!("{detail}: {source}")),
@@ -230,6 +282,38 @@ mod tests {
         assert!(cut.len() < long.len() && cut.ends_with(&format!("({} bytes)", long.len())));
         assert_eq!(bounded("short".into()), "short");
         let e = Error::unexpected("t.x", "x".repeat(10_000));
-        assert!(e.to_string().len() < 400, "{e}");
+        assert!(e.to_string().len() < 300, "{e}");
+    }
+
+    #[test]
+    fn server_data_is_cut_everywhere() {
+        let long = "y".repeat(10_000);
+        let e = Error::server(Some(1), long.clone()).in_tool("storage", "list");
+        let text = e.to_string();
+        assert!(text.len() < 300, "{text}");
+        assert!(
+            text.starts_with("server error 1 from storage.list: "),
+            "{text}"
+        );
+        let e = Error::stream_closed(1011, Some(long.clone()));
+        assert!(e.to_string().len() < 300, "{e}");
+        // serde quotes the string it could not use; the kept source is cut too.
+        let serde_err = serde_json::from_value::<bool>(serde_json::Value::String(long))
+            .expect_err("a string is not a bool");
+        assert!(serde_err.to_string().len() > 10_000);
+        let e = Error::mismatch("t.x", "reply does not match the spec", serde_err);
+        assert!(e.to_string().len() < 300, "{e}");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert!(source.is_some_and(|s| s.len() < 300));
+    }
+
+    #[test]
+    fn a_tool_is_named_once() {
+        let e = Error::server(None, "x".into())
+            .in_tool("a", "b")
+            .in_tool("c", "d");
+        assert!(matches!(e, Error::Server { tool: Some(ref t), .. } if t == "a.b"));
+        let e = Error::unexpected("t.x", "y").in_tool("a", "b");
+        assert!(matches!(e, Error::UnexpectedResponse { ref tool, .. } if tool == "t.x"));
     }
 }

@@ -125,7 +125,7 @@ fn dispatch(shared: &Arc<Shared>, message: Message) {
 fn response(data: Bytes) -> Result<Content> {
     let packed = unpack(data)?;
     match Content::from_parts(packed.header, packed.tail)? {
-        Content::Error { text, code } => Err(Error::Server { code, text }),
+        Content::Error { text, code } => Err(Error::server(code, text)),
         other => Ok(other),
     }
 }

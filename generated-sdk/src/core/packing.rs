@@ -166,9 +166,12 @@ fn check_object(json: &[u8]) -> Result<(), PackError> {
 }
 
 /// Maps a decoding error: a shape mismatch is distinct from broken JSON.
+/// serde quotes values it could not use; the kept error is cut to an excerpt.
 fn json_error(err: serde_json::Error) -> PackError {
     match err.classify() {
-        serde_json::error::Category::Data => PackError::HeaderMismatch(err),
+        serde_json::error::Category::Data => {
+            PackError::HeaderMismatch(crate::core::error::bounded_serde(err))
+        }
         _ => PackError::HeaderNotJson(err),
     }
 }

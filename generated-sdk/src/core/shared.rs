@@ -78,6 +78,8 @@ impl Shared {
             let mut st = self.lock();
             let first = st.closed.is_none();
             if first {
+                // The reason may carry what the room sent (a close frame, a dismiss).
+                let reason = crate::core::error::bounded(reason);
                 tracing::debug!(%reason, "room connection closed");
                 st.closed = Some(reason);
                 st.down = None;

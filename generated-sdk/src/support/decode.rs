@@ -115,6 +115,21 @@ pub(crate) fn json_present_when<T: DeserializeOwned>(
     }
 }
 
+/// A list field whose entries that do not decode as `T` are dropped (spec `skip_invalid`),
+/// as an official SDK filters them (TypeScript's `memory.list` keeps only the strings). The
+/// value itself must still be a list.
+pub(crate) fn skip_invalid<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let items: Vec<Value> = serde::Deserialize::deserialize(deserializer)?;
+    Ok(items
+        .into_iter()
+        .filter_map(|item| serde_json::from_value(item).ok())
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +150,20 @@ mod tests {
             Some(None)
         );
         assert_eq!(json_or_empty::<Value>(Content::Empty, "q").ok(), Some(None));
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Names {
+        #[serde(default, deserialize_with = "skip_invalid")]
+        names: Vec<String>,
+    }
+
+    #[test]
+    fn skip_invalid_drops_entries_and_keeps_the_rest() {
+        let r: Names = serde_json::from_value(json!({"names": ["a", 1, null, "b", {}]})).unwrap();
+        assert_eq!(r.names, ["a", "b"]);
+        let r: Names = serde_json::from_value(json!({})).unwrap();
+        assert!(r.names.is_empty());
+        assert!(serde_json::from_value::<Names>(json!({"names": "a"})).is_err());
     }
 }

@@ -223,7 +223,7 @@ impl IntoFuture for SyncOpen {
 fn state_chunk(chunk: Content, path: &str) -> Result<(Value, Bytes)> {
     let (headers, data) = match chunk {
         Content::Binary { headers, data } => (headers, data),
-        Content::Error { text, code } => return Err(Error::Server { code, text }),
+        Content::Error { text, code } => return Err(Error::server(code, text)),
         other => {
             return Err(Error::unexpected(
                 TOOL_ID,
@@ -342,7 +342,7 @@ impl Driver {
     async fn apply(&mut self, chunk: Content) -> Result<()> {
         let (headers, data) = match chunk {
             Content::Binary { headers, data } => (headers, data),
-            Content::Error { text, code } => return Err(Error::Server { code, text }),
+            Content::Error { text, code } => return Err(Error::server(code, text)),
             other => {
                 return Err(Error::unexpected(
                     TOOL_ID,

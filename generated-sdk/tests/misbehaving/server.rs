@@ -8,12 +8,12 @@ use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use meshagent_room::wire::framing::encode_message;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+pub use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::WebSocketStream;
+pub use tokio_tungstenite::tungstenite::protocol::Role;
+pub use tokio_tungstenite::tungstenite::Message as WsMessage;
+pub use tokio_tungstenite::WebSocketStream;
 
 pub use crate::support::{listen, packed, WsPeer};
 

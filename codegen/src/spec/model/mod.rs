@@ -306,6 +306,10 @@ pub struct FieldSpec {
     /// For a `string?` header of a streaming tool's `start` chunk: when the caller leaves it
     /// unset, the runtime draws a fresh id of this form (e.g. container log `request_id`).
     pub fresh: Option<FreshId>,
+    /// For a decoded `list<T>` field: entries that do not decode as `T` are dropped instead of
+    /// failing the whole reply (as an official SDK filters them, e.g. TypeScript's
+    /// `memory.list`). The value itself must still be a list.
+    pub skip_invalid: Option<bool>,
     /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
     pub since: Option<String>,
     /// Last protocol version that has this item (inclusive); without it, every version from `since` on.

@@ -342,10 +342,7 @@ impl ResponseHalf {
                 if status_code == CLOSE_NORMAL {
                     Ok(None)
                 } else {
-                    Err(Error::StreamClosed {
-                        status_code,
-                        message,
-                    })
+                    Err(Error::stream_closed(status_code, message))
                 }
             }
             Some(Ok(chunk)) => Ok(Some(chunk)),

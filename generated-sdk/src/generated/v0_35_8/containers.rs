@@ -1748,25 +1748,26 @@ impl std::future::IntoFuture for GetBuildLogsRequest {
 pub struct ContainerImage {
     /// The image id, e.g. `sha256:...`.
     pub id: String,
-    /// The image's tags (references).
+    /// The image's tags (references); entries that are not strings are dropped.
+    #[serde(deserialize_with = "crate::support::decode::skip_invalid")]
     pub tags: Vec<String>,
-    /// Size in bytes.
-    pub size: i64,
+    /// Size in bytes; null when the server gave none.
+    #[serde(default)]
+    pub size: Option<i64>,
     /// The image's labels, by key.
     pub labels: indexmap::IndexMap<String, String>,
 }
 impl ContainerImage {
-    /// A `ContainerImage` from its required fields (`id`, `tags`, `size`, `labels`); the others start unset or at their default.
+    /// A `ContainerImage` from its required fields (`id`, `tags`, `labels`); the others start unset or at their default.
     pub fn new(
         id: impl Into<String>,
         tags: Vec<String>,
-        size: i64,
         labels: indexmap::IndexMap<String, String>,
     ) -> Self {
         Self {
             id: id.into(),
             tags,
-            size,
+            size: None,
             labels,
         }
     }

@@ -877,6 +877,7 @@ impl std::future::IntoFuture for ListRequest {
         #[derive(serde::Deserialize)]
         struct Reply {
             #[serde(default)]
+            #[serde(deserialize_with = "crate::support::decode::skip_invalid")]
             memories: Vec<String>,
         }
         Box::pin(async move {

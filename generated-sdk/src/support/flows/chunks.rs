@@ -37,7 +37,7 @@ pub(super) fn binary_kind(chunk: &Content) -> Option<(&str, &Map<String, Value>,
 
 pub(super) fn chunk_error(tool: &str, chunk: Content) -> Error {
     match chunk {
-        Content::Error { text, code } => Error::Server { code, text },
+        Content::Error { text, code } => Error::server(code, text).in_call(tool),
         other => Error::unexpected(tool, format!("unexpected stream chunk: {}", other.header())),
     }
 }

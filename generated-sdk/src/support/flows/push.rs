@@ -27,18 +27,24 @@ pub async fn server_push(
         let start = headers_with_kind("start", start);
         stream.send_binary(start, Bytes::new()).await?;
     }
-    Ok(futures::stream::unfold(Some(stream), |s| async move {
-        let mut s = s?;
-        match s.recv().await {
-            Ok(Some(Content::Error { text, code })) => {
-                Some((Err(Error::Server { code, text }), Some(s)))
+    // The tool's name rides along for errors only.
+    let id: std::sync::Arc<str> = format!("{toolkit}.{tool}").into();
+    Ok(futures::stream::unfold(Some(stream), move |s| {
+        let id = id.clone();
+        async move {
+            let mut s = s?;
+            match s.recv().await {
+                Ok(Some(Content::Error { text, code })) => {
+                    let err = Error::server(code, text).in_call(&id);
+                    Some((Err(err), Some(s)))
+                }
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(s))),
+                Ok(None) => {
+                    let _ = s.close().await;
+                    None
+                }
+                Err(e) => Some((Err(e), None)),
             }
-            Ok(Some(chunk)) => Some((Ok(chunk), Some(s))),
-            Ok(None) => {
-                let _ = s.close().await;
-                None
-            }
-            Err(e) => Some((Err(e), None)),
         }
     }))
 }

@@ -70,7 +70,7 @@ pub(super) enum Step {
 pub(super) fn classify(chunk: Content) -> Result<Step> {
     let (headers, data) = match chunk {
         Content::Binary { headers, data } => (headers, data),
-        Content::Error { text, code } => return Err(Error::Server { code, text }),
+        Content::Error { text, code } => return Err(Error::server(code, text)),
         other => {
             return Err(Error::unexpected(
                 TOOL,
