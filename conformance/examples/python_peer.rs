@@ -131,7 +131,7 @@ async fn run(url: &str, token: &str, steps: &mut Steps) -> Check {
     // Handshake: room_ready + connected, framed and packed by the Python SDK.
     let (room, mut events) = call("connect", RoomClient::connect(url, token)).await?;
     expect_eq("room_name", room.room_name(), ROOM_NAME)?;
-    expect_eq("session_id", room.session_id(), SESSION_ID)?;
+    expect_eq("session_id", room.session_id().as_str(), SESSION_ID)?;
     let me = room.local_participant();
     expect_eq("participant id", me.id.as_str(), PARTICIPANT_ID)?;
     let attributes: Map<String, Value> = json!({"name": "rust-peer", "role": "user"})

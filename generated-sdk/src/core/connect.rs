@@ -52,6 +52,9 @@ struct HandshakeState {
     /// messages are still to come.
     awaiting_room: bool,
     awaiting_participant: bool,
+    /// The room as the first complete handshake described it: `connect` returns with it,
+    /// even when the connection was lost (and is being reopened) right after.
+    first: Option<RoomInfo>,
 }
 
 impl Default for HandshakeState {
@@ -61,6 +64,7 @@ impl Default for HandshakeState {
             participant: None,
             awaiting_room: true,
             awaiting_participant: true,
+            first: None,
         }
     }
 }
@@ -73,6 +77,13 @@ impl HandshakeState {
                 Some(room)
             }
             _ => None,
+        }
+    }
+
+    /// Notes the first complete handshake.
+    fn note_first(&mut self) {
+        if self.first.is_none() {
+            self.first = self.joined().cloned();
         }
     }
 }
@@ -99,6 +110,7 @@ impl Route for Handshake {
                     }
                     st.room = Some(info);
                     st.awaiting_room = false;
+                    st.note_first();
                     drop(st);
                     self.changed.send_replace(());
                 }
@@ -123,6 +135,7 @@ impl Route for Handshake {
                             })
                         }
                     }
+                    st.note_first();
                     drop(st);
                     self.changed.send_replace(());
                 }
@@ -230,7 +243,7 @@ pub(crate) async fn connect(
             // A completed handshake wins over a close that followed it (e.g. a `dismiss`
             // right behind `connected`): the client is returned, already closed, and its
             // events show why.
-            if let Some(room) = handshake.lock().joined() {
+            if let Some(room) = &handshake.lock().first {
                 return Ok(room.clone());
             }
             if let Some(reason) = &shared.lock().closed {

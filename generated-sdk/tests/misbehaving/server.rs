@@ -246,22 +246,3 @@ pub fn data_packet(id: u64, index: u32, payload: &[u8]) -> Bytes {
         .concat()
         .into()
 }
-
-/// Answers every `room.invoke_tool` with `exists: true`, looking only at header packets
-/// (the id and type are there), so that a backlog of other messages drains fast.
-pub async fn answer_calls_fast(mut peer: WsPeer) {
-    let reply = packed(&exists(true), &[]);
-    while let Some(Ok(frame)) = peer.ws.next().await {
-        let WsMessage::Binary(p) = frame else {
-            if frame.is_close() {
-                return;
-            }
-            continue;
-        };
-        let is_call = p.len() > 16 && p[8..12] == [0; 4] && &p[16..] == b"room.invoke_tool";
-        if is_call {
-            let id = u64::from_be_bytes(p[..8].try_into().unwrap_or_default());
-            send_reply_data(&mut peer, id, &reply).await;
-        }
-    }
-}
