@@ -315,3 +315,98 @@ async fn a_bad_remote_update_fails_the_document() {
     let (chunk, _) = peer.chunk().await;
     assert_eq!(chunk, close(1000));
 }
+
+/// Accepts a loopback websocket and completes the room handshake on it.
+async fn accept_peer(listener: &tokio::net::TcpListener) -> Peer {
+    let ws = support::WsPeer::accept(listener).await.ws;
+    let mut peer: Peer = support::Peer::new(Box::new(meshagent_room::websocket_transport(ws)));
+    peer.handshake().await;
+    peer
+}
+
+fn push_element(doc: &meshagent_room::SyncDocument, name: &str) {
+    let mut txn = doc.doc().transact_mut();
+    doc.root()
+        .push_back(&mut txn, XmlElementPrelim::empty(name));
+}
+
+#[tokio::test]
+async fn a_document_opens_again_after_a_reconnection_and_no_local_edit_is_lost() {
+    let (listener, url) = support::listen().await;
+    let policy = meshagent_room::ReconnectPolicy::default()
+        .delays(Duration::from_millis(10), Duration::from_millis(50));
+    let client = tokio::spawn(
+        meshagent_room::RoomClient::connect(url, "tok")
+            .reconnect(Some(policy))
+            .into_future(),
+    );
+    let mut peer = accept_peer(&listener).await;
+    let (room, _events) = within("connect", client)
+        .await
+        .expect("task")
+        .expect("connected");
+    let opening = tokio::spawn(room.sync_open("docs/a.thread").into_future());
+    peer.open_with_state("docs/a.thread", &[]).await;
+    let doc = within("open", opening).await.expect("task").expect("open");
+    push_element(&doc, "before");
+    let (_, before) = peer.chunk().await;
+
+    // The connection drops; an edit is made while the client is away.
+    drop(peer);
+    push_element(&doc, "while-away");
+    let remote = {
+        let d = Doc::new();
+        let root = d.get_or_insert_xml_fragment(ROOT_NAME);
+        let mut txn = d.transact_mut();
+        root.push_back(&mut txn, XmlElementPrelim::empty("remote"));
+        STANDARD.encode(txn.encode_update_v1())
+    };
+
+    let mut peer = accept_peer(&listener).await;
+    let id = peer.open("sync", "open").await;
+    let (start, _) = peer.chunk().await;
+    assert_eq!(start["headers"]["kind"], "start");
+    let vector = start["headers"]["vector"]
+        .as_str()
+        .expect("opened again with its state vector");
+    let vector = STANDARD.decode(vector).expect("base64");
+    use meshagent_room::yrs::updates::decoder::Decode;
+    let vector = meshagent_room::yrs::StateVector::decode_v1(&vector).expect("a state vector");
+    assert!(
+        vector.contains_client(&doc.doc().client_id()),
+        "the vector names the local edits"
+    );
+    peer.respond(&id, state_chunk("docs/a.thread"), remote.as_bytes())
+        .await;
+    // The whole local state goes up once, so the edit made while away is not lost.
+    let (chunk, full) = peer.chunk().await;
+    assert_eq!(chunk, sync_request());
+    let server = apply_all(&[
+        STANDARD.decode(&before).expect("base64"),
+        STANDARD.decode(&full).expect("base64"),
+    ]);
+    let names: Vec<Value> = canonical(&server)
+        .as_array()
+        .expect("children")
+        .iter()
+        .map(|c| c["element"].clone())
+        .collect();
+    for name in ["before", "while-away", "remote"] {
+        assert!(
+            names.contains(&json!(name)),
+            "{name} missing from {names:?}"
+        );
+    }
+    // The remote part was applied locally too, and the document keeps syncing.
+    let local: Vec<Value> = canonical(doc.doc())
+        .as_array()
+        .expect("children")
+        .iter()
+        .map(|c| c["element"].clone())
+        .collect();
+    assert!(local.contains(&json!("remote")), "{local:?}");
+    assert!(!doc.is_closed());
+    push_element(&doc, "after");
+    let (chunk, _) = peer.chunk().await;
+    assert_eq!(chunk, sync_request());
+}

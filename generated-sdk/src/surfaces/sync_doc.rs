@@ -8,19 +8,20 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use yrs::{AsyncTransact, Doc, Options, Origin, Transact, XmlFragmentRef};
+use yrs::{Doc, Options, Origin, Transact, XmlFragmentRef};
 
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
-use crate::core::stream::ToolCallStream;
 use crate::RoomClient;
 
 pub use yrs;
 
+mod driver;
 mod wire;
+use driver::{Driver, Reopen, Status};
 pub use wire::{decode_sync_payload, encode_sync_payload, normalize_sync_path};
 
 /// Toolkit of the stream.
@@ -131,17 +132,14 @@ impl SyncOpen {
         self
     }
 
-    /// The start chunk's headers, exactly as the Python SDK writes them.
-    fn start_headers(&self, path: &str) -> Value {
-        json!({
-            "kind": "start",
-            "path": path,
-            "create": self.create,
-            "vector": null,
-            "schema": self.schema.clone().unwrap_or(Value::Null),
-            "schema_path": null,
-            "initial_json": self.initial_json.clone().unwrap_or(Value::Null),
-        })
+    /// What opening the document again (after a reconnection) sends.
+    fn reopen(&self, path: &str) -> Reopen {
+        Reopen {
+            path: path.to_string(),
+            create: self.create,
+            schema: self.schema.clone(),
+            initial_json: self.initial_json.clone(),
+        }
     }
 
     async fn open(self) -> Result<SyncDocument> {
@@ -149,18 +147,8 @@ impl SyncOpen {
         let doc = Doc::with_options(self.options.clone().unwrap_or_default());
         let root = doc.get_or_insert_xml_fragment(ROOT_NAME);
 
-        let mut stream = self.room.open_stream(TOOLKIT, TOOL).await?;
-        // The SDKs send the start chunk without waiting for the reply to the invoke.
-        stream
-            .send_binary(self.start_headers(&path), Bytes::new())
-            .await?;
-        let first = stream.recv().await?.ok_or_else(|| {
-            Error::unexpected(
-                TOOL_ID,
-                "sync.open stream closed before the initial document state was returned",
-            )
-        })?;
-        let (schema, state) = state_chunk(first, &path)?;
+        let reopen = self.reopen(&path);
+        let (stream, schema, state) = reopen.open(&self.room, None).await?;
 
         // Observe before applying the state, so it is echoed first (as the SDKs do).
         let (updates_tx, updates) = mpsc::unbounded_channel();
@@ -189,10 +177,12 @@ impl SyncOpen {
         let (status_tx, status) = watch::channel(Status::default());
         let (close_tx, close_rx) = oneshot::channel();
         let driver = Driver {
+            room: self.room.clone(),
             stream,
             doc: doc.clone(),
-            path: path.clone(),
+            reopen,
             updates,
+            queued: queued.clone(),
             status: status_tx,
         };
         let task = tokio::spawn(driver.run(close_rx));
@@ -220,7 +210,7 @@ impl IntoFuture for SyncOpen {
 }
 
 /// The first response chunk: `{kind: state, path, schema}` with the state in the tail.
-fn state_chunk(chunk: Content, path: &str) -> Result<(Value, Bytes)> {
+pub(crate) fn state_chunk(chunk: Content, path: &str) -> Result<(Value, Bytes)> {
     let (headers, data) = match chunk {
         Content::Binary { headers, data } => (headers, data),
         Content::Error { text, code } => return Err(Error::server(code, text)),
@@ -247,7 +237,7 @@ fn state_chunk(chunk: Content, path: &str) -> Result<(Value, Bytes)> {
     Ok((schema, data))
 }
 
-fn check_path(headers: &Map<String, Value>, path: &str) -> Result<()> {
+pub(crate) fn check_path(headers: &Map<String, Value>, path: &str) -> Result<()> {
     match headers.get("path").and_then(Value::as_str) {
         Some(p) if normalize_sync_path(p) == path => Ok(()),
         Some(_) => Err(Error::unexpected(
@@ -255,123 +245,6 @@ fn check_path(headers: &Map<String, Value>, path: &str) -> Result<()> {
             "sync.open stream returned a mismatched path",
         )),
         None => Err(Error::unexpected(TOOL_ID, "a sync chunk without a path")),
-    }
-}
-
-/// What the background task has done so far.
-#[derive(Debug, Default)]
-struct Status {
-    /// Sequence number of the last local update the server acknowledged.
-    acked: u64,
-    /// Number of remote updates applied since the state chunk (not counting it).
-    remote: u64,
-    /// Set once the task ended: `Ok` after the server's normal close.
-    ended: Option<std::result::Result<(), Arc<Error>>>,
-}
-
-/// Owns the stream: sends local updates, applies remote ones.
-struct Driver {
-    stream: ToolCallStream,
-    doc: Doc,
-    path: String,
-    updates: mpsc::UnboundedReceiver<(u64, Vec<u8>)>,
-    status: watch::Sender<Status>,
-}
-
-impl Driver {
-    async fn run(mut self, close: oneshot::Receiver<()>) -> Result<()> {
-        let result = self.session(close).await;
-        let ended = match &result {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                tracing::debug!(path = %self.path, error = %e, "sync document ended");
-                Err(Arc::new(e.replicate()))
-            }
-        };
-        self.status.send_modify(|s| s.ended = Some(ended));
-        // On error the stream's drop sends the request-side close, without waiting here.
-        result
-    }
-
-    async fn session(&mut self, mut close: oneshot::Receiver<()>) -> Result<()> {
-        let mut closing = false;
-        let mut local_open = true;
-        loop {
-            tokio::select! {
-                biased;
-                update = self.updates.recv(), if local_open && !closing => match update {
-                    Some((seq, update)) => self.send_update(seq, update).await?,
-                    None => local_open = false,
-                },
-                _ = &mut close, if !closing => {
-                    closing = true;
-                    self.drain().await?;
-                    self.stream.close().await?;
-                }
-                chunk = self.stream.recv() => match chunk? {
-                    None => {
-                        // The server closed first: like the SDKs, send what is queued, then
-                        // the request-side close.
-                        if !closing {
-                            self.drain().await?;
-                            self.stream.close().await?;
-                        }
-                        return Ok(());
-                    }
-                    Some(chunk) => self.apply(chunk).await?,
-                }
-            }
-        }
-    }
-
-    async fn drain(&mut self) -> Result<()> {
-        while let Ok((seq, update)) = self.updates.try_recv() {
-            self.send_update(seq, update).await?;
-        }
-        Ok(())
-    }
-
-    async fn send_update(&mut self, seq: u64, update: Vec<u8>) -> Result<()> {
-        self.stream
-            .send_binary(json!({"kind": "sync"}), encode_sync_payload(&update))
-            .await?;
-        self.status.send_modify(|s| s.acked = seq);
-        Ok(())
-    }
-
-    async fn apply(&mut self, chunk: Content) -> Result<()> {
-        let (headers, data) = match chunk {
-            Content::Binary { headers, data } => (headers, data),
-            Content::Error { text, code } => return Err(Error::server(code, text)),
-            other => {
-                return Err(Error::unexpected(
-                    TOOL_ID,
-                    format!("unexpected stream chunk: {}", other.header()),
-                ))
-            }
-        };
-        match headers.get("kind").and_then(Value::as_str) {
-            Some("sync" | "state") => {}
-            _ => {
-                return Err(Error::unexpected(
-                    TOOL_ID,
-                    format!("unexpected sync chunk: {}", Value::Object(headers)),
-                ))
-            }
-        }
-        check_path(&headers, &self.path)?;
-        // An empty tail only marks the document synchronized.
-        if data.is_empty() {
-            return Ok(());
-        }
-        let update = decode_sync_payload(&data)?;
-        // Waits for the lock without blocking the thread while the user holds a transaction.
-        let mut txn = AsyncTransact::transact_mut_with(&self.doc, REMOTE_ORIGIN).await;
-        let applied = txn.apply_update(update);
-        drop(txn); // commit: observers (and the echo) run here
-        applied.map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply an update: {e}")))?;
-        self.status.send_modify(|s| s.remote += 1);
-        Ok(())
     }
 }
 
