@@ -85,9 +85,11 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
+            // The old size goes first: a block that grows in place (or by mremap) is
+            // never counted twice.
             let c = counter();
-            c.add(new_size);
             c.sub(layout.size());
+            c.add(new_size);
         }
         p
     }

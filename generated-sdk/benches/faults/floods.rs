@@ -70,9 +70,15 @@ pub fn all() -> Vec<Flood> {
         },
         Flood {
             name: "download",
-            what: "download chunk flood: N 400 B data chunks sent without pulls, the app holds the `Download` unread",
+            what: "download chunk flood: N 400 B data chunks sent without pulls (size announced: 1 TiB), the app holds the `Download` unread, then reads it with `write_to`",
             max_message: MIB,
-            run: |h, s| Box::pin(download_flood(h, s)),
+            run: |h, s| Box::pin(download_flood(h, s, false)),
+        },
+        Flood {
+            name: "download-bytes",
+            what: "the same download flood, read with `Download::bytes()`",
+            max_message: MIB,
+            run: |h, s| Box::pin(download_flood(h, s, true)),
         },
         Flood {
             name: "hosted-calls",
@@ -314,7 +320,7 @@ async fn push_stream_flood(server: Handle, size: Size) -> Result<String, BoxErro
     ))
 }
 
-async fn download_flood(server: Handle, size: Size) -> Result<String, BoxError> {
+async fn download_flood(server: Handle, size: Size, bytes: bool) -> Result<String, BoxError> {
     let n = size.messages;
     let url = serve(&server, move |listener| async move {
         let Ok(tcp) = accept(&listener, "s-1").await else {
@@ -360,14 +366,15 @@ async fn download_flood(server: Handle, size: Size) -> Result<String, BoxError> 
     let (room, _events) = connect(url, MIB).await?;
     let download = room.storage().download("big").await?;
     let took = call_ok(&room, Duration::from_secs(30)).await?;
-    let outcome = match download.bytes().await {
+    let read = if bytes {
+        download.bytes().await.map(|b| b.len() as u64)
+    } else {
+        download.write_to(&mut tokio::io::sink()).await
+    };
+    let outcome = match read {
         Err(e @ Error::Overflow { .. }) => format!("the download failed: {e}"),
         other => {
-            return Err(format!(
-                "expected Error::Overflow from the download, got {:?}",
-                other.map(|b| b.len())
-            )
-            .into())
+            return Err(format!("expected Error::Overflow from the download, got {other:?}").into())
         }
     };
     room.close().await;
