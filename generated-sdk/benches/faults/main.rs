@@ -64,7 +64,7 @@ impl Samples {
         self.sorted().last().copied().unwrap_or_default()
     }
 
-    pub fn len(&self) -> usize {
+    pub fn runs(&self) -> usize {
         self.0.len()
     }
 }
@@ -191,7 +191,7 @@ fn section_detect(cfg: &Config, rt: &tokio::runtime::Runtime) -> Result<(), BoxE
             ms(row.keepalive.interval),
             ms(row.keepalive.timeout),
             ms(bound),
-            row.samples.len(),
+            row.samples.runs(),
             ms(row.samples.median()),
             ms(row.samples.min()),
             ms(row.samples.max()),
@@ -212,7 +212,7 @@ fn section_detect(cfg: &Config, rt: &tokio::runtime::Runtime) -> Result<(), BoxE
         println!(
             "| {} | {} | {} | {} | {} | {} |",
             row.how.label(),
-            row.samples.len(),
+            row.samples.runs(),
             ms(row.samples.median()),
             ms(row.samples.min()),
             ms(row.samples.max()),
@@ -260,7 +260,7 @@ fn section_reconnect(cfg: &Config, rt: &tokio::runtime::Runtime) -> Result<(), B
             "| {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
             row.scenario,
             row.policy,
-            row.took.len(),
+            row.took.runs(),
             ms(row.took.median()),
             ms(row.took.min()),
             ms(row.took.max()),
