@@ -76,7 +76,9 @@ impl Download {
 
     /// The whole file in memory.
     pub async fn bytes(mut self) -> Result<Bytes> {
-        let mut out = BytesMut::with_capacity(self.size.min(1 << 26) as usize);
+        // The announced size is the server's word: reserve at most 1 MiB up front and grow
+        // with what actually arrives.
+        let mut out = BytesMut::with_capacity(self.size.min(1 << 20) as usize);
         while let Some(b) = self.chunk().await? {
             out.extend_from_slice(&b);
         }
