@@ -290,6 +290,11 @@ fn output_text(o: &Output) -> String {
         Output::File { empty_none } => {
             format!("file{}", if *empty_none { " (empty: none)" } else { "" })
         }
+        Output::Binary { ty, tail, or_json } => format!(
+            "binary{} {} (tail {tail})",
+            if *or_json { " or json" } else { "" },
+            type_text(ty)
+        ),
         Output::Json(j) => {
             let mut s = match &j.body {
                 JsonBody::Type(t) => format!("json {}", type_text(t)),

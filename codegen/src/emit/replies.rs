@@ -82,6 +82,11 @@ pub(super) fn reply_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
         Output::File { empty_none: false } => simple(file, call("file")),
         Output::File { empty_none: true } => simple(quote!(Option<#file>), call("file_or_empty")),
         Output::Json(j) => json_decode(t, j, &tool_id),
+        Output::Binary { ty, tail, or_json } => {
+            let r = rust_type(ty);
+            let f = Support::Decode.item(if *or_json { "binary_or_json" } else { "binary" });
+            simple(r.clone(), quote!(#f::<#r>(reply, #tail, #tool_id)))
+        }
     }
 }
 

@@ -352,6 +352,16 @@ pub enum Output {
     },
     /// A JSON value.
     Json(JsonOutput),
+    /// A `binary` content (or, with `or_json`, also a `json` object) decoded into `ty`:
+    /// headers give the fields, the message tail the `bytes` field `tail`.
+    Binary {
+        /// The decoded type (a named type).
+        ty: TypeRef,
+        /// Wire name of the `bytes` field that receives the tail.
+        tail: String,
+        /// A `json` reply is accepted too.
+        or_json: bool,
+    },
 }
 
 /// A JSON reply.

@@ -150,10 +150,25 @@ impl Builder {
             ("present_when", out.present_when.is_some()),
             ("empty", out.empty.is_some()),
         ];
+        let binary = matches!(
+            out.content,
+            OutputContent::Binary | OutputContent::BinaryOrJson
+        );
+        if out.tail.is_some() && !binary {
+            self.err(
+                at,
+                &["tools", tool, "output", "tail"],
+                "`tail` only applies to `content: binary` or `binary_or_json`",
+                None,
+            );
+        }
         if out.content != OutputContent::Json {
             for (key, set) in json_only {
-                // `empty: none` also applies to file replies.
-                if set && !(key == "empty" && out.content == OutputContent::File) {
+                // `empty: none` also applies to file replies; binary replies have a `type`.
+                if set
+                    && !(key == "empty" && out.content == OutputContent::File)
+                    && !(key == "type" && binary)
+                {
                     self.err(
                         at,
                         &["tools", tool, "output", key],
@@ -171,6 +186,31 @@ impl Builder {
             OutputContent::File => Output::File {
                 empty_none: out.empty == Some(EmptyMeaning::None),
             },
+            OutputContent::Binary | OutputContent::BinaryOrJson => {
+                let (Some(ty), Some(tail)) = (&out.ty, &out.tail) else {
+                    self.err(
+                        at,
+                        &base,
+                        "a binary output needs `type` (a named type) and `tail` (its bytes field)",
+                        Some("`type: DatasetSchema`, `tail: schema`".into()),
+                    );
+                    return None;
+                };
+                let ty = self.type_expr(at, scope, &["tools", tool, "output", "type"], ty)?;
+                if !matches!(ty, TypeRef::Named { .. }) {
+                    self.err(
+                        at,
+                        &["tools", tool, "output", "type"],
+                        "a binary output's `type` must be a named type (struct or union)",
+                        None,
+                    );
+                }
+                Output::Binary {
+                    ty,
+                    tail: tail.clone(),
+                    or_json: out.content == OutputContent::BinaryOrJson,
+                }
+            }
             OutputContent::Json => {
                 let doc_rule = if out.returns.is_some() {
                     FieldUse::Private

@@ -115,6 +115,35 @@ pub(crate) fn json_present_when<T: DeserializeOwned>(
     }
 }
 
+/// A `binary` reply decoded into `T`: its headers give the fields, and its tail becomes the
+/// `bytes` field `tail` (raw bytes, e.g. an Arrow IPC schema; carried through serde as
+/// base64, as every `bytes` field is).
+pub(crate) fn binary<T: DeserializeOwned>(reply: Content, tail: &str, tool: &str) -> Result<T> {
+    match reply {
+        Content::Binary { mut headers, data } => {
+            use base64::Engine;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+            headers.insert(tail.to_string(), Value::String(encoded));
+            from_json(Value::Object(headers), tool)
+        }
+        other => Err(wrong(&other, tool, "binary")),
+    }
+}
+
+/// A `binary` reply (as [`binary`]) or a `json` object, decoded into `T` (typically a union
+/// whose `kind` tells the two apart).
+pub(crate) fn binary_or_json<T: DeserializeOwned>(
+    reply: Content,
+    tail: &str,
+    tool: &str,
+) -> Result<T> {
+    match reply {
+        Content::Json(Value::Object(_)) => json_object(reply, tool),
+        Content::Binary { .. } => binary(reply, tail, tool),
+        other => Err(wrong(&other, tool, "binary or json")),
+    }
+}
+
 /// A list field whose entries that do not decode as `T` are dropped (spec `skip_invalid`),
 /// as an official SDK filters them (TypeScript's `memory.list` keeps only the strings). The
 /// value itself must still be a list.
@@ -150,6 +179,20 @@ mod tests {
             Some(None)
         );
         assert_eq!(json_or_empty::<Value>(Content::Empty, "q").ok(), Some(None));
+    }
+
+    #[test]
+    fn binary_replies_carry_their_tail_into_the_named_field() {
+        let reply = Content::Binary {
+            headers: serde_json::Map::from_iter([("kind".to_string(), json!("schema"))]),
+            data: bytes::Bytes::from_static(b"\x01\x02"),
+        };
+        let v: Value = binary(reply, "schema", "dataset.inspect").unwrap();
+        assert_eq!(v, json!({"kind": "schema", "schema": "AQI="}));
+        let v: Value = binary_or_json(Content::Json(json!({"kind": "x"})), "t", "d").unwrap();
+        assert_eq!(v, json!({"kind": "x"}));
+        assert!(binary::<Value>(Content::Empty, "t", "d").is_err());
+        assert!(binary_or_json::<Value>(Content::Json(json!(1)), "t", "d").is_err());
     }
 
     #[derive(serde::Deserialize)]

@@ -355,6 +355,9 @@ pub struct OutputDef {
     pub present_when: Option<String>,
     /// What an `empty` reply means, for tools that answer `json` or a `file`, or nothing.
     pub empty: Option<EmptyMeaning>,
+    /// For `binary` and `binary_or_json`: the `bytes` field of `type` that receives the
+    /// message tail (the other fields are read from the binary content's headers).
+    pub tail: Option<String>,
 }
 
 /// Content types a plain tool can answer with.
@@ -373,6 +376,12 @@ pub enum OutputContent {
     File,
     /// Any content; the reply is ignored (errors still fail the call).
     Any,
+    /// A `binary` content decoded into `type`: its headers give the fields, its tail the
+    /// `bytes` field named by `tail`.
+    Binary,
+    /// A `binary` content (as for `binary`) or a `json` object, both decoded into `type`
+    /// (typically a union tagged by `kind`).
+    BinaryOrJson,
 }
 
 /// Meaning of an `empty` reply.

@@ -11,6 +11,12 @@ pub mod types;
 #[cfg_attr(docsrs, doc(cfg(feature = "containers")))]
 /// Container images, containers, image builds and interactive sessions run by the room.
 pub mod containers;
+#[cfg(feature = "dataset")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dataset")))]
+/// Tables of the room's datasets (Lance): Arrow record batches, vector and full-text search, SQL queries with cursors, versions and branches.
+///
+/// TypeScript SDK: TS 0.39.9 has no `rename_table` and adds `import_storage` and `export_storage`.
+pub mod dataset;
 #[cfg(feature = "developer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 /// The room's developer log, for debugging agents and tools.
@@ -65,6 +71,18 @@ impl crate::RoomClient {
     /// Tools of the `containers` toolkit (cargo feature `containers`).
     pub fn containers(&self) -> containers::Containers {
         containers::Containers {
+            room: self.clone(),
+        }
+    }
+    #[cfg(feature = "dataset")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dataset")))]
+    /// Tables of the room's datasets (Lance): Arrow record batches, vector and full-text search, SQL queries with cursors, versions and branches.
+    ///
+    /// TypeScript SDK: TS 0.39.9 has no `rename_table` and adds `import_storage` and `export_storage`.
+    ///
+    /// Tools of the `dataset` toolkit (cargo feature `dataset`).
+    pub fn dataset(&self) -> dataset::Dataset {
+        dataset::Dataset {
             room: self.clone(),
         }
     }
@@ -185,6 +203,8 @@ impl crate::RoomClient {
         let found: Option<crate::Result<serde_json::Value>> = match toolkit {
             #[cfg(feature = "containers")]
             "containers" => self.containers().dispatch(tool, args, input).await,
+            #[cfg(feature = "dataset")]
+            "dataset" => self.dataset().dispatch(tool, args, input).await,
             #[cfg(feature = "developer")]
             "developer" => self.developer().dispatch(tool, args, input).await,
             #[cfg(feature = "livekit")]
