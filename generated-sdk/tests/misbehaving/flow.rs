@@ -133,6 +133,13 @@ async fn chunk_flood() -> Result<(), String> {
         if !write_raw(&mut peer, &start).await {
             return;
         }
+        if meshagent_room::protocol::REQUEST_CHUNK_ACKS {
+            // 0.35.8: the client's first pull is a request awaiting its acknowledgement.
+            let Some((pull_id, ..)) = next_call(&mut peer, STEP).await else {
+                return;
+            };
+            peer.reply(pull_id, json!({"type": "empty"})).await;
+        }
         let one = respond(
             json!({"type": "binary", "headers": {"kind": "data"}}),
             &[b'd'; 400],
