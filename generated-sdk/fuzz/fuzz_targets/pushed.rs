@@ -371,7 +371,7 @@ struct Vault;
 
 impl SecretsHandler for Vault {
     fn oauth_token(&self, r: OauthTokenRequested) -> BoxFuture<'static, Result<String, String>> {
-        let answer = if r.request_id.len() % 2 == 0 {
+        let answer = if r.request_id.len().is_multiple_of(2) {
             Ok(r.request_id)
         } else {
             Err("refused".to_string())
@@ -380,7 +380,7 @@ impl SecretsHandler for Vault {
     }
 
     fn secret(&self, r: SecretRequested) -> BoxFuture<'static, Result<Bytes, String>> {
-        let answer = if r.request_id.len() % 2 == 0 {
+        let answer = if r.request_id.len().is_multiple_of(2) {
             Ok(Bytes::from(r.request_id))
         } else {
             Err("refused".to_string())
