@@ -43,6 +43,10 @@ pub enum Root {
     Download,
     /// `crate::LogEntry`
     LogEntry,
+    /// `crate::RecordBatches`
+    RecordBatches,
+    /// `crate::RecordBatchChunk`
+    RecordBatchChunk,
     /// `crate::RoomEvent`
     RoomEvent,
     /// `crate::ConnectionEvent`
@@ -64,6 +68,8 @@ impl Root {
             Root::ByteSource => "ByteSource",
             Root::Download => "Download",
             Root::LogEntry => "LogEntry",
+            Root::RecordBatches => "RecordBatches",
+            Root::RecordBatchChunk => "RecordBatchChunk",
             Root::RoomEvent => "RoomEvent",
             Root::ConnectionEvent => "ConnectionEvent",
         }

@@ -142,3 +142,92 @@ fn an_unknown_flow_shape_is_a_located_error_with_a_hint() {
     assert_eq!(d.hint.as_deref(), Some("did you mean `server_push`?"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Tools of the record-batch shapes (0.56 Arrow streams: `write_record_batches`,
+/// `read_record_batches`, `watch_record_batches`) are YAML only: the flow table gives each
+/// its signature and engine.
+#[test]
+fn record_batch_tools_are_yaml_only() {
+    let dir = temp_dir("add-record-batches");
+    copy_spec(&dir);
+    let storage = dir.join("storage.yaml");
+    let mut yaml = std::fs::read_to_string(&storage).expect("storage.yaml");
+    let new_tools = r#"
+  append_rows:
+    summary: Appends Arrow record batches to table `table`.
+    stream:
+      flow: write_record_batches
+      request:
+        start:
+          content: binary
+          doc: Opens the write; the payload may hold the Arrow schema.
+          headers:
+            table: {type: string, doc: The table.}
+            branch: {type: "string?", doc: The branch.}
+        data: {content: binary, doc: One Arrow IPC stream, headers: {content_type: string}}
+      response:
+        pull: {content: binary, doc: Asks for the next batch, headers: {}}
+  scan_rows:
+    summary: Reads table `table` as Arrow record batches.
+    stream:
+      flow: read_record_batches
+      request:
+        start:
+          content: binary
+          doc: Opens the read.
+          headers:
+            table: {type: string, doc: The table.}
+            limit: {type: "int?", doc: At most this many rows.}
+        pull: {content: binary, doc: Asks for the next batch, headers: {}}
+      response:
+        data: {content: binary, doc: One Arrow IPC stream, headers: {content_type: string}}
+  follow_rows:
+    summary: Watches table `table` for changes.
+    stream:
+      flow: watch_record_batches
+      request:
+        start:
+          content: binary
+          doc: Opens the watch.
+          headers:
+            table: {type: string, doc: The table.}
+        pull: {content: binary, doc: Asks for the next event, headers: {}}
+      response:
+        data: {content: binary, doc: Changed rows, headers: {content_type: string, phase: "string?"}}
+        ready: {content: json, doc: The snapshot is complete, headers: {phase: "string?"}}
+"#;
+    let at = yaml
+        .find("\nevents:\n")
+        .expect("storage.yaml has an events section");
+    yaml.insert_str(at, new_tools);
+    std::fs::write(&storage, yaml).expect("write");
+
+    let api = codegen::load_api(&dir, "spec")
+        .unwrap_or_else(|d| panic!("spec is valid:\n{}", codegen::diag::render(&d)));
+    let files = codegen::emit::generate(&api).expect("generates");
+    let code = &files
+        .iter()
+        .find(|f| f.path == "storage.rs")
+        .expect("storage.rs")
+        .contents;
+    for expected in [
+        "pub fn append_rows(\n        &self,\n        table: impl Into<String>,\n        batches: impl Into<crate::RecordBatches>,\n    ) -> AppendRowsRequest",
+        "crate::support::flows::write_record_batches(",
+        "&crate::flow_shapes::WRITE_RECORD_BATCHES",
+        "pub fn scan_rows(&self, table: impl Into<String>) -> ScanRowsRequest",
+        "pub fn limit(mut self, limit: i64) -> Self",
+        "futures::stream::BoxStream<'static, crate::Result<crate::RecordBatchChunk>>",
+        "crate::support::flows::read_record_batches(",
+        "pub fn follow_rows(&self, table: impl Into<String>) -> FollowRowsRequest",
+        "crate::support::flows::watch_record_batches(",
+        "&crate::flow_shapes::WATCH_RECORD_BATCHES",
+    ] {
+        assert!(code.contains(expected), "missing {expected:?} in:\n{code}");
+    }
+    syn::parse_file(
+        code.split_once('\n')
+            .map_or(code.as_str(), |(_, rest)| rest),
+    )
+    .expect("parses");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -71,6 +71,7 @@ pub use crate::support::flows::LogEntry;
 #[cfg(feature = "storage")]
 #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
 pub use crate::support::flows::{ByteSource, Download};
+pub use crate::support::flows::{RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE};
 pub use crate::surfaces::agents::{
     Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,
 };
@@ -100,6 +101,21 @@ pub use crate::surfaces::sync_doc::{
     decode_sync_payload, encode_sync_payload, normalize_sync_path, yrs, SyncDocument, SyncOpen,
     REMOTE_ORIGIN, ROOT_NAME,
 };
+
+/// Arrow record batches for the 0.56 `dataset`/`sqlite` streams (feature `arrow`):
+/// conversions between [`arrow_array::RecordBatch`] and the Arrow IPC bytes the tools carry,
+/// and [`arrow::rows_to_batch`] for JSON rows. The engines use them through
+/// [`RecordBatches::from_record_batches`] and [`RecordBatchChunk::record_batches`].
+#[cfg(feature = "arrow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
+pub mod arrow {
+    pub use crate::support::arrow::{
+        batch_to_ipc, batches_from_ipc, batches_to_ipc, rows_to_batch, schema_from_ipc,
+        schema_to_ipc,
+    };
+    pub use arrow_array;
+    pub use arrow_schema;
+}
 
 /// The wire codec: framing (16-byte packet headers, reassembly) and packing (a JSON
 /// header plus a binary tail). For servers, proxies and test tools speaking the protocol.

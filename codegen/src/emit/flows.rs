@@ -149,6 +149,35 @@ pub(super) fn flow_parts(tk: &Toolkit, t: &Tool, s: &Stream, method: &FlowMethod
                 Ok(rows.map(|chunk| chunk.and_then(|c| #pick::<#ty>(c, #field, #tool_id))).boxed())
             };
         }
+        Signature::WriteRecordBatches => {
+            let batches = Root::RecordBatches.tokens();
+            let call = call(quote!(start, self.batches));
+            parts.param = Some((
+                quote!(batches: impl Into<#batches>),
+                format!(
+                    "- `batches`: the record batches, each one Arrow IPC stream sent as one `data` chunk per server pull ({}; with the `arrow` feature, {}); a schema for the `start` chunk goes with {}.",
+                    Root::RecordBatches.doc_link(Some("from_ipc")),
+                    "`RecordBatches::from_record_batches`",
+                    Root::RecordBatches.doc_link(Some("with_schema_ipc")),
+                ),
+            ));
+            parts.field = Some((quote!(batches: #batches,), quote!(batches: batches.into(),)));
+            let f = dispatch("record_batches");
+            parts.dispatch_input = Some(quote!(#f(tool, input)));
+            parts.decode.expr = quote! { #start #call.await };
+        }
+        Signature::ReadRecordBatches | Signature::WatchRecordBatches => {
+            let item = Root::RecordBatchChunk.tokens();
+            let boxed = Support::Flows.item("boxed_chunks");
+            let call = call(quote!(start));
+            let f = dispatch("collect");
+            parts.dispatch_finish = quote!(#f(call.await).await);
+            parts.decode.ret = quote!(futures::stream::BoxStream<'static, #result<#item>>);
+            parts.decode.expr = quote! {
+                #start
+                #call.await.map(#boxed)
+            };
+        }
         Signature::Push => {
             let start_arg = if has_start {
                 quote! {

@@ -13,14 +13,7 @@
 //!   `type`) plus `data` (base64) when they have a payload. Rows are plain JSON objects
 //!   both ways (see [`crate::support::rows`]).
 
-#[cfg(any(
-    feature = "storage",
-    feature = "containers",
-    feature = "database",
-    feature = "developer"
-))]
 use base64::Engine;
-#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -31,6 +24,7 @@ use crate::core::content::Content;
 use crate::core::error::{Error, Result};
 #[cfg(feature = "storage")]
 use crate::support::flows::{ByteSource, Download};
+use crate::support::flows::{RecordBatchChunk, RecordBatches};
 #[cfg(feature = "database")]
 use crate::types::Row;
 
@@ -86,6 +80,37 @@ pub(crate) fn batches<T: FromJson>(
     Ok(futures::stream::iter(batches))
 }
 
+/// Record batches for a `write_record_batches` tool: each input item is one Arrow IPC
+/// stream, base64, sent as one `data` chunk; an item `{"schema": <base64>}` is the IPC
+/// schema sent as the `start` chunk's payload instead.
+#[allow(dead_code)] // called by the generated arms of record-batch tools, when enabled
+pub(crate) fn record_batches(tool: &str, input: Vec<Value>) -> Result<RecordBatches> {
+    let decode = |v: &Value| {
+        let text = v.as_str().ok_or_else(|| {
+            Error::InvalidArguments(format!(
+                "{tool}: input items are base64 Arrow IPC streams or {{\"schema\": base64}}"
+            ))
+        })?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(bytes::Bytes::from)
+            .map_err(|e| Error::InvalidArguments(format!("{tool}: input item: {e}")))
+    };
+    let mut schema = None;
+    let mut batches = Vec::new();
+    for item in &input {
+        match item.get("schema") {
+            Some(s) => schema = Some(decode(s)?),
+            None => batches.push(decode(item)?),
+        }
+    }
+    let out = RecordBatches::from_ipc_iter(batches);
+    Ok(match schema {
+        Some(s) => out.with_schema_ipc(s),
+        None => out,
+    })
+}
+
 /// Reads a whole download: its metadata and every byte.
 #[cfg(feature = "storage")]
 pub(crate) async fn download(d: Result<Download>) -> Result<Value> {
@@ -101,7 +126,7 @@ pub(crate) async fn download(d: Result<Download>) -> Result<Value> {
 }
 
 /// A stream's items as a JSON list; the first error ends it.
-#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
+#[allow(dead_code)] // which streaming toolkits are enabled decides whether anything calls it
 pub(crate) async fn collect<T: ToJson, S: Stream<Item = Result<T>> + Unpin>(
     s: Result<S>,
 ) -> Result<Value> {
@@ -114,7 +139,6 @@ pub(crate) async fn collect<T: ToJson, S: Stream<Item = Result<T>> + Unpin>(
 }
 
 /// How a stream item appears in a dispatch result.
-#[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 pub(crate) trait ToJson {
     /// The item as JSON.
     fn to_json(self) -> Result<Value>;
@@ -180,6 +204,19 @@ impl ToJson for Vec<Row> {
         Ok(Value::Array(
             self.iter().map(|r| Value::Object(r.to_json())).collect(),
         ))
+    }
+}
+
+/// A record-batch chunk: its headers plus `data`, the Arrow IPC stream in base64, when
+/// it has one.
+impl ToJson for RecordBatchChunk {
+    fn to_json(self) -> Result<Value> {
+        let mut h = self.headers;
+        if !self.ipc.is_empty() {
+            let data = base64::engine::general_purpose::STANDARD.encode(&self.ipc);
+            h.insert("data".into(), Value::String(data));
+        }
+        Ok(Value::Object(h))
     }
 }
 

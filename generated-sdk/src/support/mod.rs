@@ -1,6 +1,9 @@
 //! Support for generated code: reply decoding, flow engines, the dispatch table and row
 //! batches. Only generated toolkits and surfaces use it.
 
+// Arrow record batches to and from IPC bytes (feature `arrow`).
+#[cfg(feature = "arrow")]
+pub(crate) mod arrow;
 pub(crate) mod decode;
 #[cfg(feature = "dispatch")]
 pub(crate) mod dispatch;

@@ -8,4 +8,5 @@ pub(crate) mod exec;
 pub(crate) mod hosting;
 pub(crate) mod mesh_document;
 pub(crate) mod participants;
+pub(crate) mod record_batches;
 pub(crate) mod sync_doc;

@@ -149,6 +149,12 @@ pub enum Signature {
     ReadBatches,
     /// Returns a stream of pushed items (`stream.item`, or the raw content).
     Push,
+    /// Takes `RecordBatches` (Arrow IPC record batches, optional schema), returns `()`.
+    WriteRecordBatches,
+    /// Returns a stream of `RecordBatchChunk`s (Arrow IPC record batches and headers).
+    ReadRecordBatches,
+    /// As `read_record_batches`, and json events become items too; unbounded.
+    WatchRecordBatches,
 }
 
 /// One kind of stream chunk.

@@ -142,7 +142,7 @@ pub(crate) const HOSTED_DUPLEX: crate::support::flows::FlowShape = crate::suppor
 /// 2. S→C `pull` (json or binary); C→S one `data` chunk (binary, `content_type`, Arrow payload). Repeat.
 /// 3. The client closes its side when the batches run out; the server closes.
 ///
-/// No engine yet: tools of this shape get no generated method; reach them with `RoomClient::open_stream`.
+/// Engine: `crate::support::flows::write_record_batches`.
 pub(crate) const WRITE_RECORD_BATCHES: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
     name: "write_record_batches",
     initiator: crate::support::flows::Initiator::Client,
@@ -158,9 +158,26 @@ pub(crate) const WRITE_RECORD_BATCHES: crate::support::flows::FlowShape = crate:
 /// 1. C→S `start`; once open, a first `pull` (json or binary).
 /// 2. S→C one `data` chunk (binary, Arrow payload) per pull; C→S the next pull for each. The server closes.
 ///
-/// No engine yet: tools of this shape get no generated method; reach them with `RoomClient::open_stream`.
+/// Engine: `crate::support::flows::read_record_batches`.
 pub(crate) const READ_RECORD_BATCHES: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
     name: "read_record_batches",
+    initiator: crate::support::flows::Initiator::Client,
+    request: crate::support::flows::RequestPacing::None,
+    request_acked: true,
+    response: crate::support::flows::ResponsePacing::PulledEager,
+    data: crate::support::flows::ChunkEncoding::Binary,
+    pull: Some(crate::support::flows::PullEncoding::JsonOrBinary),
+};
+/// `watch_record_batches`: 0.56 `dataset.watch_table`: an unbounded read of binary record batches (Arrow IPC) and json events, pulled one at a time starting at once.
+///
+/// Wire steps:
+/// 1. C→S `start`; once open, a first `pull` (json or binary).
+/// 2. S→C one chunk per pull: binary `data` (Arrow payload; headers such as `phase`, `version`, `change_type`) or a json event (`{kind: ready, ...}`); C→S the next pull for each.
+/// 3. The server does not end it: the caller stops (the client closes its side).
+///
+/// Engine: `crate::support::flows::watch_record_batches`.
+pub(crate) const WATCH_RECORD_BATCHES: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
+    name: "watch_record_batches",
     initiator: crate::support::flows::Initiator::Client,
     request: crate::support::flows::RequestPacing::None,
     request_acked: true,

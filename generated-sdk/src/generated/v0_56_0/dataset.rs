@@ -11,8 +11,6 @@ pub const TOOLKIT: &str = "dataset";
 /// TypeScript SDK: TS 0.39.9 has no `rename_table` and adds `import_storage` and `export_storage`.
 ///
 /// Get it with [`crate::RoomClient::dataset`].
-///
-/// Streaming tools declared in the spec without a generated method yet: `create_table`, `insert`, `merge`, `search`, `read_sql_query`, `watch_table`. Reach them with [`crate::RoomClient::open_stream`].
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub(crate) room: crate::RoomClient,
@@ -41,6 +39,30 @@ impl Dataset {
             namespace: None,
             branch: None,
             version: None,
+        }
+    }
+    /// Creates table `name` from an Arrow schema (in the start chunk's payload) and/or record batches, one batch per server pull.
+    ///
+    /// Python SDK: Python also sends rows as JSON (`create_table_from_json_data`: json start, `rows` chunks of `{columns: [{name, value}]}`).
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `dataset.create_table`. Optional arguments: [`mode`](CreateTableRequest::mode), [`namespace`](CreateTableRequest::namespace), [`branch`](CreateTableRequest::branch), [`metadata`](CreateTableRequest::metadata); then `.await`.
+    ///
+    /// # Arguments
+    /// - `name`: Name of the new table.
+    /// - `batches`: the record batches, each one Arrow IPC stream sent as one `data` chunk per server pull ([`crate::RecordBatches::from_ipc`]; with the `arrow` feature, `RecordBatches::from_record_batches`); a schema for the `start` chunk goes with [`crate::RecordBatches::with_schema_ipc`].
+    pub fn create_table(
+        &self,
+        name: impl Into<String>,
+        batches: impl Into<crate::RecordBatches>,
+    ) -> CreateTableRequest {
+        CreateTableRequest {
+            room: self.room.clone(),
+            batches: batches.into(),
+            name: name.into(),
+            mode: CreateMode::from("create"),
+            namespace: None,
+            branch: None,
+            metadata: None,
         }
     }
     /// Deletes the table `name`.
@@ -140,6 +162,26 @@ impl Dataset {
             branch: None,
         }
     }
+    /// Appends record batches to table `table`, one batch per server pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `dataset.insert`. Optional arguments: [`namespace`](InsertRequest::namespace), [`branch`](InsertRequest::branch); then `.await`.
+    ///
+    /// # Arguments
+    /// - `table`: Name of the table.
+    /// - `batches`: the record batches, each one Arrow IPC stream sent as one `data` chunk per server pull ([`crate::RecordBatches::from_ipc`]; with the `arrow` feature, `RecordBatches::from_record_batches`); a schema for the `start` chunk goes with [`crate::RecordBatches::with_schema_ipc`].
+    pub fn insert(
+        &self,
+        table: impl Into<String>,
+        batches: impl Into<crate::RecordBatches>,
+    ) -> InsertRequest {
+        InsertRequest {
+            room: self.room.clone(),
+            batches: batches.into(),
+            table: table.into(),
+            namespace: None,
+            branch: None,
+        }
+    }
     /// Updates the rows of table `table` matching the SQL filter `where`, setting columns to values (a `{"expression": ...}` value is a SQL expression).
     ///
     /// Sends `room.invoke_tool` for tool `dataset.update`. Optional arguments: [`namespace`](UpdateRequest::namespace), [`branch`](UpdateRequest::branch); then `.await`.
@@ -181,6 +223,51 @@ impl Dataset {
             where_: where_.into(),
             namespace: None,
             branch: None,
+        }
+    }
+    /// Upserts record batches into table `table` keyed on column `on` (update matches, insert the rest), one batch per server pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `dataset.merge`. Optional arguments: [`namespace`](MergeRequest::namespace), [`branch`](MergeRequest::branch); then `.await`.
+    ///
+    /// # Arguments
+    /// - `table`: Name of the table.
+    /// - `on`: The key column matching existing rows.
+    /// - `batches`: the record batches, each one Arrow IPC stream sent as one `data` chunk per server pull ([`crate::RecordBatches::from_ipc`]; with the `arrow` feature, `RecordBatches::from_record_batches`); a schema for the `start` chunk goes with [`crate::RecordBatches::with_schema_ipc`].
+    pub fn merge(
+        &self,
+        table: impl Into<String>,
+        on: impl Into<String>,
+        batches: impl Into<crate::RecordBatches>,
+    ) -> MergeRequest {
+        MergeRequest {
+            room: self.room.clone(),
+            batches: batches.into(),
+            table: table.into(),
+            on: on.into(),
+            namespace: None,
+            branch: None,
+        }
+    }
+    /// Searches table `table` by text, vector and/or SQL filter; matching rows arrive as record batches, one per client pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `dataset.search`. Optional arguments: [`text`](SearchRequest::text), [`vector`](SearchRequest::vector), [`text_columns`](SearchRequest::text_columns), [`where_`](SearchRequest::where_), [`offset`](SearchRequest::offset), [`limit`](SearchRequest::limit), [`select`](SearchRequest::select), [`namespace`](SearchRequest::namespace), [`branch`](SearchRequest::branch), [`version`](SearchRequest::version); then `.await`.
+    ///
+    /// # Arguments
+    /// - `table`: Name of the table.
+    pub fn search(&self, table: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            room: self.room.clone(),
+            table: table.into(),
+            text: None,
+            vector: None,
+            text_columns: None,
+            where_: None,
+            offset: None,
+            limit: None,
+            select: None,
+            namespace: None,
+            branch: None,
+            version: None,
         }
     }
     /// Counts the rows of table `table` matching a text query, a vector and/or a SQL filter.
@@ -387,6 +474,18 @@ impl Dataset {
             data: None,
         }
     }
+    /// Reads the rows of the open query `query_id` as record batches, one per client pull.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `dataset.read_sql_query`; `.await` the returned request.
+    ///
+    /// # Arguments
+    /// - `query_id`: The cursor, from `open_sql_query` or `execute_sql`.
+    pub fn read_sql_query(&self, query_id: impl Into<String>) -> ReadSqlQueryRequest {
+        ReadSqlQueryRequest {
+            room: self.room.clone(),
+            query_id: query_id.into(),
+        }
+    }
     /// Closes the open query `query_id` and frees it on the server.
     ///
     /// Sends `room.invoke_tool` for tool `dataset.close_sql_query`; `.await` the returned request.
@@ -412,6 +511,21 @@ impl Dataset {
         CancelSqlQueryRequest {
             room: self.room.clone(),
             query_id: query_id.into(),
+        }
+    }
+    /// Follows table `table`: a snapshot, then its changes as record batches with their versions, one event per client pull, until the caller stops.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `dataset.watch_table`. Optional arguments: [`namespace`](WatchTableRequest::namespace), [`branch`](WatchTableRequest::branch), [`poll_interval_seconds`](WatchTableRequest::poll_interval_seconds); then `.await`.
+    ///
+    /// # Arguments
+    /// - `table`: Name of the table.
+    pub fn watch_table(&self, table: impl Into<String>) -> WatchTableRequest {
+        WatchTableRequest {
+            room: self.room.clone(),
+            table: table.into(),
+            namespace: None,
+            branch: None,
+            poll_interval_seconds: 0.5f64,
         }
     }
     /// Imports the file at `path` of the room's storage (CSV, Parquet, Excel, ...) into table `table`.
@@ -530,6 +644,46 @@ impl Dataset {
                     }
                     if let Some(v) = a.version {
                         call = call.version(v);
+                    }
+                    crate::support::dispatch::result(call.await)
+                }
+                "create_table" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        name: String,
+                        #[serde(default)]
+                        mode: Option<CreateMode>,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                        #[serde(default)]
+                        branch: Option<String>,
+                        #[serde(default)]
+                        metadata: Option<Vec<crate::types::MetadataEntry>>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::support::dispatch::record_batches(
+                        tool,
+                        input,
+                    ) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.create_table(a.name, input);
+                    if let Some(v) = a.mode {
+                        call = call.mode(v);
+                    }
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    if let Some(v) = a.branch {
+                        call = call.branch(v);
+                    }
+                    if let Some(v) = a.metadata {
+                        call = call.metadata(v);
                     }
                     crate::support::dispatch::result(call.await)
                 }
@@ -657,6 +811,36 @@ impl Dataset {
                     }
                     crate::support::dispatch::result(call.await)
                 }
+                "insert" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        table: String,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                        #[serde(default)]
+                        branch: Option<String>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::support::dispatch::record_batches(
+                        tool,
+                        input,
+                    ) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.insert(a.table, input);
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    if let Some(v) = a.branch {
+                        call = call.branch(v);
+                    }
+                    crate::support::dispatch::result(call.await)
+                }
                 "update" => {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
@@ -707,6 +891,101 @@ impl Dataset {
                         call = call.branch(v);
                     }
                     crate::support::dispatch::result(call.await)
+                }
+                "merge" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        table: String,
+                        on: String,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                        #[serde(default)]
+                        branch: Option<String>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::support::dispatch::record_batches(
+                        tool,
+                        input,
+                    ) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.merge(a.table, a.on, input);
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    if let Some(v) = a.branch {
+                        call = call.branch(v);
+                    }
+                    crate::support::dispatch::result(call.await)
+                }
+                "search" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        table: String,
+                        #[serde(default)]
+                        text: Option<String>,
+                        #[serde(default)]
+                        vector: Option<Vec<f64>>,
+                        #[serde(default)]
+                        text_columns: Option<Vec<String>>,
+                        #[serde(rename = "where")]
+                        #[serde(default)]
+                        where_: Option<String>,
+                        #[serde(default)]
+                        offset: Option<i64>,
+                        #[serde(default)]
+                        limit: Option<i64>,
+                        #[serde(default)]
+                        select: Option<Vec<String>>,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                        #[serde(default)]
+                        branch: Option<String>,
+                        #[serde(default)]
+                        version: Option<i64>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.search(a.table);
+                    if let Some(v) = a.text {
+                        call = call.text(v);
+                    }
+                    if let Some(v) = a.vector {
+                        call = call.vector(v);
+                    }
+                    if let Some(v) = a.text_columns {
+                        call = call.text_columns(v);
+                    }
+                    if let Some(v) = a.where_ {
+                        call = call.where_(v);
+                    }
+                    if let Some(v) = a.offset {
+                        call = call.offset(v);
+                    }
+                    if let Some(v) = a.limit {
+                        call = call.limit(v);
+                    }
+                    if let Some(v) = a.select {
+                        call = call.select(v);
+                    }
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    if let Some(v) = a.branch {
+                        call = call.branch(v);
+                    }
+                    if let Some(v) = a.version {
+                        call = call.version(v);
+                    }
+                    crate::support::dispatch::collect(call.await).await
                 }
                 "count" => {
                     #[derive(serde::Deserialize)]
@@ -1074,6 +1353,19 @@ impl Dataset {
                     }
                     crate::support::dispatch::result(call.await)
                 }
+                "read_sql_query" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        query_id: String,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let call = self.read_sql_query(a.query_id);
+                    crate::support::dispatch::collect(call.await).await
+                }
                 "close_sql_query" => {
                     #[derive(serde::Deserialize)]
                     #[serde(deny_unknown_fields)]
@@ -1099,6 +1391,34 @@ impl Dataset {
                     };
                     let call = self.cancel_sql_query(a.query_id);
                     crate::support::dispatch::result(call.await)
+                }
+                "watch_table" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        table: String,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                        #[serde(default)]
+                        branch: Option<String>,
+                        #[serde(default)]
+                        poll_interval_seconds: Option<f64>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.watch_table(a.table);
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    if let Some(v) = a.branch {
+                        call = call.branch(v);
+                    }
+                    if let Some(v) = a.poll_interval_seconds {
+                        call = call.poll_interval_seconds(v);
+                    }
+                    crate::support::dispatch::collect(call.await).await
                 }
                 "import_storage" => {
                     #[derive(serde::Deserialize)]
@@ -1278,6 +1598,79 @@ impl std::future::IntoFuture for InspectRequest {
             crate::support::decode::binary::<
                 DatasetSchema,
             >(reply, "schema", "dataset.inspect")
+        })
+    }
+}
+/// A call of `dataset.create_table` (Creates table `name` from an Arrow schema (in the start chunk's payload) and/or record batches, one batch per server pull.
+///
+/// Python SDK: Python also sends rows as JSON (`create_table_from_json_data`: json start, `rows` chunks of `{columns: [{name, value}]}`)); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct CreateTableRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    batches: crate::RecordBatches,
+    /// Name of the new table.
+    name: String,
+    /// What to do when the table exists.
+    mode: CreateMode,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+    /// Branch to write; null is the main branch.
+    #[serde(default)]
+    branch: Option<String>,
+    /// Metadata of the table as key/value pairs.
+    #[serde(default)]
+    metadata: Option<Vec<crate::types::MetadataEntry>>,
+}
+impl CreateTableRequest {
+    /// What to do when the table exists.
+    ///
+    /// Default: `"create"`.
+    pub fn mode(mut self, mode: CreateMode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+    /// Branch to write; null is the main branch.
+    ///
+    /// When not set, `branch` is sent as `null`.
+    pub fn branch(mut self, branch: impl Into<String>) -> Self {
+        self.branch = Some(branch.into());
+        self
+    }
+    /// Metadata of the table as key/value pairs.
+    ///
+    /// When not set, `metadata` is sent as `null`.
+    pub fn metadata(mut self, metadata: Vec<crate::types::MetadataEntry>) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+impl std::future::IntoFuture for CreateTableRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::write_record_batches(
+                    &self.room,
+                    &crate::flow_shapes::WRITE_RECORD_BATCHES,
+                    TOOLKIT,
+                    "create_table",
+                    start,
+                    self.batches,
+                )
+                .await
         })
     }
 }
@@ -1505,6 +1898,58 @@ impl std::future::IntoFuture for DropColumnsRequest {
         })
     }
 }
+/// A call of `dataset.insert` (Appends record batches to table `table`, one batch per server pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct InsertRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    batches: crate::RecordBatches,
+    /// Name of the table.
+    table: String,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+    /// Branch to write; null is the main branch.
+    #[serde(default)]
+    branch: Option<String>,
+}
+impl InsertRequest {
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+    /// Branch to write; null is the main branch.
+    ///
+    /// When not set, `branch` is sent as `null`.
+    pub fn branch(mut self, branch: impl Into<String>) -> Self {
+        self.branch = Some(branch.into());
+        self
+    }
+}
+impl std::future::IntoFuture for InsertRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::write_record_batches(
+                    &self.room,
+                    &crate::flow_shapes::WRITE_RECORD_BATCHES,
+                    TOOLKIT,
+                    "insert",
+                    start,
+                    self.batches,
+                )
+                .await
+        })
+    }
+}
 /// A call of `dataset.update` (Updates the rows of table `table` matching the SQL filter `where`, setting columns to values (a `{"expression": ...}` value is a SQL expression)); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -1592,6 +2037,193 @@ impl std::future::IntoFuture for DeleteRequest {
         Box::pin(async move {
             let reply = self.room.invoke_json(TOOLKIT, "delete", &self).await?;
             crate::support::decode::ignore(reply)
+        })
+    }
+}
+/// A call of `dataset.merge` (Upserts record batches into table `table` keyed on column `on` (update matches, insert the rest), one batch per server pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct MergeRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    batches: crate::RecordBatches,
+    /// Name of the table.
+    table: String,
+    /// The key column matching existing rows.
+    on: String,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+    /// Branch to write; null is the main branch.
+    #[serde(default)]
+    branch: Option<String>,
+}
+impl MergeRequest {
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+    /// Branch to write; null is the main branch.
+    ///
+    /// When not set, `branch` is sent as `null`.
+    pub fn branch(mut self, branch: impl Into<String>) -> Self {
+        self.branch = Some(branch.into());
+        self
+    }
+}
+impl std::future::IntoFuture for MergeRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::write_record_batches(
+                    &self.room,
+                    &crate::flow_shapes::WRITE_RECORD_BATCHES,
+                    TOOLKIT,
+                    "merge",
+                    start,
+                    self.batches,
+                )
+                .await
+        })
+    }
+}
+/// A call of `dataset.search` (Searches table `table` by text, vector and/or SQL filter; matching rows arrive as record batches, one per client pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct SearchRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    /// Name of the table.
+    table: String,
+    /// Full-text query.
+    #[serde(default)]
+    text: Option<String>,
+    /// Query vector for a nearest-neighbour search.
+    #[serde(default)]
+    vector: Option<Vec<f64>>,
+    /// Columns the full-text query searches (both SDKs leave this unset).
+    #[serde(default)]
+    text_columns: Option<Vec<String>>,
+    /// SQL filter on the rows.
+    #[serde(rename = "where")]
+    #[serde(default)]
+    where_: Option<String>,
+    /// Rows to skip.
+    #[serde(default)]
+    offset: Option<i64>,
+    /// Most rows to return.
+    #[serde(default)]
+    limit: Option<i64>,
+    /// Columns to return; null for all.
+    #[serde(default)]
+    select: Option<Vec<String>>,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+    /// Branch to read; null is the main branch.
+    #[serde(default)]
+    branch: Option<String>,
+    /// Version to read; null is the latest.
+    #[serde(default)]
+    version: Option<i64>,
+}
+impl SearchRequest {
+    /// Full-text query.
+    ///
+    /// When not set, `text` is sent as `null`.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+    /// Query vector for a nearest-neighbour search.
+    ///
+    /// When not set, `vector` is sent as `null`.
+    pub fn vector(mut self, vector: Vec<f64>) -> Self {
+        self.vector = Some(vector);
+        self
+    }
+    /// Columns the full-text query searches (both SDKs leave this unset).
+    ///
+    /// When not set, `text_columns` is sent as `null`.
+    pub fn text_columns(mut self, text_columns: Vec<String>) -> Self {
+        self.text_columns = Some(text_columns);
+        self
+    }
+    /// SQL filter on the rows.
+    ///
+    /// When not set, `where` is sent as `null`.
+    pub fn where_(mut self, where_: impl Into<String>) -> Self {
+        self.where_ = Some(where_.into());
+        self
+    }
+    /// Rows to skip.
+    ///
+    /// When not set, `offset` is sent as `null`.
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+    /// Most rows to return.
+    ///
+    /// When not set, `limit` is sent as `null`.
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    /// Columns to return; null for all.
+    ///
+    /// When not set, `select` is sent as `null`.
+    pub fn select(mut self, select: Vec<String>) -> Self {
+        self.select = Some(select);
+        self
+    }
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+    /// Branch to read; null is the main branch.
+    ///
+    /// When not set, `branch` is sent as `null`.
+    pub fn branch(mut self, branch: impl Into<String>) -> Self {
+        self.branch = Some(branch.into());
+        self
+    }
+    /// Version to read; null is the latest.
+    ///
+    /// When not set, `version` is sent as `null`.
+    pub fn version(mut self, version: i64) -> Self {
+        self.version = Some(version);
+        self
+    }
+}
+impl std::future::IntoFuture for SearchRequest {
+    type Output = crate::Result<
+        futures::stream::BoxStream<'static, crate::Result<crate::RecordBatchChunk>>,
+    >;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::read_record_batches(
+                    &self.room,
+                    &crate::flow_shapes::READ_RECORD_BATCHES,
+                    TOOLKIT,
+                    "search",
+                    start,
+                )
+                .await
+                .map(crate::support::flows::boxed_chunks)
         })
     }
 }
@@ -2317,6 +2949,36 @@ impl std::future::IntoFuture for ExecuteSqlStatementRequest {
         })
     }
 }
+/// A call of `dataset.read_sql_query` (Reads the rows of the open query `query_id` as record batches, one per client pull); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct ReadSqlQueryRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    /// The cursor, from `open_sql_query` or `execute_sql`.
+    query_id: String,
+}
+impl std::future::IntoFuture for ReadSqlQueryRequest {
+    type Output = crate::Result<
+        futures::stream::BoxStream<'static, crate::Result<crate::RecordBatchChunk>>,
+    >;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::read_record_batches(
+                    &self.room,
+                    &crate::flow_shapes::READ_RECORD_BATCHES,
+                    TOOLKIT,
+                    "read_sql_query",
+                    start,
+                )
+                .await
+                .map(crate::support::flows::boxed_chunks)
+        })
+    }
+}
 /// A call of `dataset.close_sql_query` (Closes the open query `query_id` and frees it on the server); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
@@ -2368,6 +3030,67 @@ impl CancelSqlQueryOutput {
     /// A `CancelSqlQueryOutput` from its required fields (`status`); the others start unset or at their default.
     pub fn new(status: SqlCancelStatus) -> Self {
         Self { status }
+    }
+}
+/// A call of `dataset.watch_table` (Follows table `table`: a snapshot, then its changes as record batches with their versions, one event per client pull, until the caller stops); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct WatchTableRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    /// Name of the table.
+    table: String,
+    /// Namespace path of the table; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+    /// Branch to watch; null is the main branch.
+    #[serde(default)]
+    branch: Option<String>,
+    /// How often the server looks for changes, in seconds.
+    poll_interval_seconds: f64,
+}
+impl WatchTableRequest {
+    /// Namespace path of the table; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+    /// Branch to watch; null is the main branch.
+    ///
+    /// When not set, `branch` is sent as `null`.
+    pub fn branch(mut self, branch: impl Into<String>) -> Self {
+        self.branch = Some(branch.into());
+        self
+    }
+    /// How often the server looks for changes, in seconds.
+    ///
+    /// Default: `0.5`.
+    pub fn poll_interval_seconds(mut self, poll_interval_seconds: f64) -> Self {
+        self.poll_interval_seconds = poll_interval_seconds;
+        self
+    }
+}
+impl std::future::IntoFuture for WatchTableRequest {
+    type Output = crate::Result<
+        futures::stream::BoxStream<'static, crate::Result<crate::RecordBatchChunk>>,
+    >;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::read_record_batches(
+                    &self.room,
+                    &crate::flow_shapes::READ_RECORD_BATCHES,
+                    TOOLKIT,
+                    "watch_table",
+                    start,
+                )
+                .await
+                .map(crate::support::flows::boxed_chunks)
+        })
     }
 }
 /// A call of `dataset.import_storage` (Imports the file at `path` of the room's storage (CSV, Parquet, Excel, ...) into table `table`.

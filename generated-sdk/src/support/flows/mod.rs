@@ -13,6 +13,7 @@ mod batches;
 mod chunks;
 mod download;
 mod push;
+mod record_batches;
 mod shape;
 mod source;
 mod upload;
@@ -21,6 +22,10 @@ pub use batches::{field, read_batches, write_batches, Batches};
 pub use chunks::{fill_fresh_id, FreshId};
 pub use download::{pull_download, Download};
 pub use push::{log_entries, server_push, text_items, LogEntry};
+pub use record_batches::{
+    boxed_chunks, read_record_batches, watch_record_batches, write_record_batches,
+    RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,
+};
 pub use shape::{ChunkEncoding, FlowShape, Initiator, PullEncoding, RequestPacing, ResponsePacing};
 pub use source::ByteSource;
 pub use upload::pull_upload;

@@ -79,7 +79,7 @@ pub enum PullEncoding {
     Json,
     /// `binary` with `kind: pull`.
     Binary,
-    /// Either.
+    /// Either is accepted; the client sends binary.
     JsonOrBinary,
 }
 
@@ -122,10 +122,11 @@ impl FlowShape {
             .await
     }
 
-    /// The pull chunk this shape sends (`kind: pull`), as JSON or binary.
+    /// The pull chunk this shape sends (`kind: pull`), as JSON or binary. Shapes that
+    /// accept either send binary pulls, as both 0.56 SDKs do.
     pub(crate) fn pull_chunk(&self) -> Content {
         match self.pull {
-            Some(PullEncoding::Binary) => Content::Binary {
+            Some(PullEncoding::Binary | PullEncoding::JsonOrBinary) => Content::Binary {
                 headers: pull_headers(),
                 data: Bytes::new(),
             },
@@ -205,6 +206,7 @@ mod tests {
         assert!(WRITE_RECORD_BATCHES.pull_of(&json).is_some());
         assert!(WRITE_RECORD_BATCHES.pull_of(&binary).is_some());
         assert_eq!(READ_BATCHES.pull_chunk(), json);
+        assert_eq!(WRITE_RECORD_BATCHES.pull_chunk(), binary);
     }
 
     #[test]
