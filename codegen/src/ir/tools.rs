@@ -150,10 +150,24 @@ impl Builder {
             ("present_when", out.present_when.is_some()),
             ("empty", out.empty.is_some()),
         ];
+        let binary = matches!(
+            out.content,
+            OutputContent::Binary | OutputContent::JsonOrBinary
+        );
+        if binary != out.tail.is_some() {
+            self.err(
+                at,
+                &base,
+                "`tail` goes with `content: binary` or `json_or_binary`, and they need it",
+                Some("`tail: schema` names the bytes field that receives the binary tail".into()),
+            );
+        }
         if out.content != OutputContent::Json {
             for (key, set) in json_only {
-                // `empty: none` also applies to file replies.
-                if set && !(key == "empty" && out.content == OutputContent::File) {
+                // `empty: none` also applies to file replies; binary replies are typed as
+                // JSON objects (headers plus the tail field).
+                let binary_ok = binary && matches!(key, "type" | "fields" | "returns");
+                if set && !binary_ok && !(key == "empty" && out.content == OutputContent::File) {
                     self.err(
                         at,
                         &["tools", tool, "output", key],
@@ -168,10 +182,11 @@ impl Builder {
             OutputContent::Empty => Output::Empty,
             OutputContent::EmptyOrJson => Output::EmptyOrJson,
             OutputContent::Text => Output::Text,
+            OutputContent::JsonIgnored => Output::JsonIgnored,
             OutputContent::File => Output::File {
                 empty_none: out.empty == Some(EmptyMeaning::None),
             },
-            OutputContent::Json => {
+            OutputContent::Json | OutputContent::Binary | OutputContent::JsonOrBinary => {
                 let doc_rule = if out.returns.is_some() {
                     FieldUse::Private
                 } else {
@@ -216,6 +231,24 @@ impl Builder {
                         );
                     }
                 }
+                if let (Some(tail), JsonBody::Fields(fs)) = (&out.tail, &body) {
+                    if !fs.iter().any(|f| &f.wire == tail && f.ty == TypeRef::Bytes) {
+                        self.err(
+                            at,
+                            &["tools", tool, "output", "tail"],
+                            format!("`tail: {tail}` is not a `bytes` output field"),
+                            Some("`tail` names the bytes field that receives the binary reply's payload".into()),
+                        );
+                    }
+                }
+                if binary && (out.present_when.is_some() || out.empty.is_some()) {
+                    self.err(
+                        at,
+                        &base,
+                        "`present_when` and `empty` do not apply to binary replies",
+                        None,
+                    );
+                }
                 if let Some(p) = &out.present_when {
                     if let JsonBody::Fields(fs) = &body {
                         if fs.iter().any(|f| &f.wire == p && f.ty != TypeRef::Bool) {
@@ -251,6 +284,10 @@ impl Builder {
                     returns: out.returns.clone(),
                     present_when: out.present_when.clone(),
                     empty_none: out.empty == Some(EmptyMeaning::None),
+                    binary: out.tail.as_ref().map(|tail| BinaryReply {
+                        tail: tail.clone(),
+                        or_json: out.content == OutputContent::JsonOrBinary,
+                    }),
                 })
             }
         };

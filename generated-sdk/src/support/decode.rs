@@ -115,6 +115,45 @@ pub(crate) fn json_present_when<T: DeserializeOwned>(
     }
 }
 
+/// The reply must be `json` (any value); it is ignored.
+pub(crate) fn json_ignored(reply: Content, tool: &str) -> Result<()> {
+    match reply {
+        Content::Json(_) => Ok(()),
+        other => Err(wrong(&other, tool, "json")),
+    }
+}
+
+/// The reply must be `binary`: its headers, with the tail added as the bytes field `tail`
+/// (base64, as `Base64Bytes` reads it), decoded as the object `T`.
+pub(crate) fn binary_object<T: DeserializeOwned>(
+    reply: Content,
+    tail: &str,
+    tool: &str,
+) -> Result<T> {
+    use base64::Engine;
+    match reply {
+        Content::Binary { mut headers, data } => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+            headers.insert(tail.to_string(), Value::String(encoded));
+            from_json(Value::Object(headers), tool)
+        }
+        other => Err(wrong(&other, tool, "binary")),
+    }
+}
+
+/// A `json` object decoded as `T`, or a `binary` reply as [`binary_object`] reads it.
+pub(crate) fn json_or_binary_object<T: DeserializeOwned>(
+    reply: Content,
+    tail: &str,
+    tool: &str,
+) -> Result<T> {
+    match reply {
+        Content::Binary { .. } => binary_object(reply, tail, tool),
+        Content::Json(_) => json_object(reply, tool),
+        other => Err(wrong(&other, tool, "json or binary")),
+    }
+}
+
 /// A list field whose entries that do not decode as `T` are dropped (spec `skip_invalid`),
 /// as an official SDK filters them (TypeScript's `memory.list` keeps only the strings). The
 /// value itself must still be a list.
@@ -150,6 +189,28 @@ mod tests {
             Some(None)
         );
         assert_eq!(json_or_empty::<Value>(Content::Empty, "q").ok(), Some(None));
+        assert!(json_ignored(Content::Empty, "sqlite.flush_database").is_err());
+    }
+
+    #[test]
+    fn binary_replies_fill_the_tail_field() {
+        let reply = || Content::Binary {
+            headers: json!({"kind": "query", "query_id": "q1"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            data: bytes::Bytes::from_static(b"ab"),
+        };
+        let v: Value = binary_object(reply(), "schema", "t").unwrap();
+        assert_eq!(
+            v,
+            json!({"kind": "query", "query_id": "q1", "schema": "YWI="})
+        );
+        let v: Value =
+            json_or_binary_object(Content::Json(json!({"n": 1})), "schema", "t").unwrap();
+        assert_eq!(v, json!({"n": 1}));
+        assert!(binary_object::<Value>(Content::Empty, "schema", "t").is_err());
+        assert!(json_or_binary_object::<Value>(reply(), "schema", "t").is_ok());
     }
 
     #[derive(serde::Deserialize)]

@@ -355,6 +355,9 @@ pub struct OutputDef {
     pub present_when: Option<String>,
     /// What an `empty` reply means, for tools that answer `json` or a `file`, or nothing.
     pub empty: Option<EmptyMeaning>,
+    /// For `binary` and `json_or_binary`: the `bytes` field of `type`/`fields` that receives
+    /// the binary reply's tail (its headers fill the other fields).
+    pub tail: Option<String>,
 }
 
 /// Content types a plain tool can answer with.
@@ -371,6 +374,13 @@ pub enum OutputContent {
     EmptyOrJson,
     /// A file (name, MIME type, bytes).
     File,
+    /// A `binary` reply: its headers decoded as the declared `type`/`fields`, with the tail
+    /// as the bytes field named by `tail`.
+    Binary,
+    /// `json` decoded as the declared type, or `binary` as for `content: binary`.
+    JsonOrBinary,
+    /// `json` (any value), ignored; any other content is an unexpected reply.
+    JsonIgnored,
     /// Any content; the reply is ignored (errors still fail the call).
     Any,
 }
