@@ -41,6 +41,8 @@ pub enum Root {
     ByteSource,
     /// `crate::Download`
     Download,
+    /// `crate::CheckedDownload`
+    CheckedDownload,
     /// `crate::LogEntry`
     LogEntry,
     /// `crate::RoomEvent`
@@ -63,6 +65,7 @@ impl Root {
             Root::UnknownPacket => "UnknownPacket",
             Root::ByteSource => "ByteSource",
             Root::Download => "Download",
+            Root::CheckedDownload => "CheckedDownload",
             Root::LogEntry => "LogEntry",
             Root::RoomEvent => "RoomEvent",
             Root::ConnectionEvent => "ConnectionEvent",

@@ -176,7 +176,7 @@ pub(crate) const READ_RECORD_BATCHES: crate::support::flows::FlowShape = crate::
 /// 3. S→C `complete` (binary `{kind, size, sha256}`, empty payload): the client checks the size and lowercase hex SHA-256 of what it received, then closes its side (control/close); the server closes.
 /// 4. Anything else (an `error` chunk, a close before `complete`, a bad frame) fails the transfer: the bytes already received must be discarded.
 ///
-/// No engine yet: tools of this shape get no generated method; reach them with `RoomClient::open_stream`.
+/// Engine: `crate::support::flows::checked_download`.
 pub(crate) const CHECKED_DOWNLOAD: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
     name: "checked_download",
     initiator: crate::support::flows::Initiator::Client,
@@ -194,7 +194,7 @@ pub(crate) const CHECKED_DOWNLOAD: crate::support::flows::FlowShape = crate::sup
 /// 3. At the first pull after the source runs out, C→S `complete` (binary `{kind, size, sha256}` of all bytes sent, empty payload); when the source fails, `abort` (binary `{kind: abort}`) instead.
 /// 4. S→C `complete` with the size and SHA-256 it stored: they must equal those sent. The client closes its side (control/close); the server closes. A close before `complete` leaves the outcome uncertain (a retry never overwrites an existing database).
 ///
-/// No engine yet: tools of this shape get no generated method; reach them with `RoomClient::open_stream`.
+/// Engine: `crate::support::flows::checked_upload`.
 pub(crate) const CHECKED_UPLOAD: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
     name: "checked_upload",
     initiator: crate::support::flows::Initiator::Client,

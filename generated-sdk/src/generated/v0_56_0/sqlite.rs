@@ -12,7 +12,7 @@ pub const TOOLKIT: &str = "sqlite";
 ///
 /// Get it with [`crate::RoomClient::sqlite`].
 ///
-/// Streaming tools declared in the spec without a generated method yet: `create_table`, `insert`, `search`, `read_sql_query`, `backup`, `restore`. Reach them with [`crate::RoomClient::open_stream`].
+/// Streaming tools declared in the spec without a generated method yet: `create_table`, `insert`, `search`, `read_sql_query`. Reach them with [`crate::RoomClient::open_stream`].
 #[derive(Debug, Clone)]
 pub struct Sqlite {
     pub(crate) room: crate::RoomClient,
@@ -413,6 +413,38 @@ impl Sqlite {
             params: None,
             namespace: None,
             payload: None,
+        }
+    }
+    /// Reads a consistent copy of the database file, in chunks of at most 256 KiB pulled one at a time, ending with the server's size and SHA-256 of the whole file (consume it through the check before publishing the copy). Needs unrestricted table access to the database.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `sqlite.backup`. Optional arguments: [`namespace`](BackupRequest::namespace); then `.await`.
+    ///
+    /// # Arguments
+    /// - `database`: Name of the database.
+    pub fn backup(&self, database: impl Into<String>) -> BackupRequest {
+        BackupRequest {
+            room: self.room.clone(),
+            database: database.into(),
+            namespace: None,
+        }
+    }
+    /// Creates the database `database` from a SQLite file sent in chunks of 1 to 256 KiB, one per server pull, then checked by size and SHA-256. An existing database is never overwritten; the server checks integrity and foreign keys first.
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `sqlite.restore`. Optional arguments: [`namespace`](RestoreRequest::namespace); then `.await`.
+    ///
+    /// # Arguments
+    /// - `database`: Name of the new database.
+    /// - `source`: the bytes: a buffer, or [`crate::ByteSource::from_stream`] / [`crate::ByteSource::from_reader`]; read only as the server pulls.
+    pub fn restore(
+        &self,
+        database: impl Into<String>,
+        source: impl Into<crate::ByteSource>,
+    ) -> RestoreRequest {
+        RestoreRequest {
+            room: self.room.clone(),
+            source: source.into(),
+            database: database.into(),
+            namespace: None,
         }
     }
 }
@@ -924,6 +956,49 @@ impl Sqlite {
                     }
                     if let Some(v) = a.payload {
                         call = call.payload(v);
+                    }
+                    crate::support::dispatch::result(call.await)
+                }
+                "backup" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        database: String,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.backup(a.database);
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
+                    }
+                    crate::support::dispatch::checked_download(call.await).await
+                }
+                "restore" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        database: String,
+                        #[serde(default)]
+                        namespace: Option<Vec<String>>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::support::dispatch::byte_source(
+                        tool,
+                        input,
+                    ) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self.restore(a.database, input);
+                    if let Some(v) = a.namespace {
+                        call = call.namespace(v);
                     }
                     crate::support::dispatch::result(call.await)
                 }
@@ -1929,6 +2004,87 @@ impl std::future::IntoFuture for ExecuteSqlStatementRequest {
                 Reply,
             >(reply, "sqlite.execute_sql_statement")
                 .map(|r: Reply| r.rows_affected)
+        })
+    }
+}
+/// A call of `sqlite.backup` (Reads a consistent copy of the database file, in chunks of at most 256 KiB pulled one at a time, ending with the server's size and SHA-256 of the whole file (consume it through the check before publishing the copy). Needs unrestricted table access to the database); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct BackupRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    /// Name of the database.
+    database: String,
+    /// Namespace path of the database; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+}
+impl BackupRequest {
+    /// Namespace path of the database; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+}
+impl std::future::IntoFuture for BackupRequest {
+    type Output = crate::Result<crate::CheckedDownload>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::checked_download(
+                    &self.room,
+                    &crate::flow_shapes::CHECKED_DOWNLOAD,
+                    TOOLKIT,
+                    "backup",
+                    start,
+                )
+                .await
+        })
+    }
+}
+/// A call of `sqlite.restore` (Creates the database `database` from a SQLite file sent in chunks of 1 to 256 KiB, one per server pull, then checked by size and SHA-256. An existing database is never overwritten; the server checks integrity and foreign keys first); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct RestoreRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    source: crate::ByteSource,
+    /// Name of the new database.
+    database: String,
+    /// Namespace path of the database; null is the default namespace.
+    #[serde(default)]
+    namespace: Option<Vec<String>>,
+}
+impl RestoreRequest {
+    /// Namespace path of the database; null is the default namespace.
+    ///
+    /// When not set, `namespace` is sent as `null`.
+    pub fn namespace(mut self, namespace: Vec<String>) -> Self {
+        self.namespace = Some(namespace);
+        self
+    }
+}
+impl std::future::IntoFuture for RestoreRequest {
+    type Output = crate::Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            crate::support::flows::checked_upload(
+                    &self.room,
+                    &crate::flow_shapes::CHECKED_UPLOAD,
+                    TOOLKIT,
+                    "restore",
+                    start,
+                    self.source,
+                )
+                .await
         })
     }
 }
