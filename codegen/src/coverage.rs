@@ -51,7 +51,6 @@ pub enum ToolEntry {
 /// Their rows are reported, marked deferred, and never fail the check.
 /// An entry is a toolkit (`dataset`) or one tool (`messaging.stream`).
 pub const DEFERRED: &[(&str, &str, &str)] = &[
-    ("0.56.0", "sqlite", "Arrow data toolkits: issue 14"),
     ("0.56.0", "messaging.stream", "new stream shapes: issue 14"),
     (
         "0.56.0",

@@ -41,6 +41,8 @@ pub enum Root {
     ByteSource,
     /// `crate::Download`
     Download,
+    /// `crate::CheckedDownload`
+    CheckedDownload,
     /// `crate::LogEntry`
     LogEntry,
     /// `crate::RecordBatches`
@@ -67,6 +69,7 @@ impl Root {
             Root::UnknownPacket => "UnknownPacket",
             Root::ByteSource => "ByteSource",
             Root::Download => "Download",
+            Root::CheckedDownload => "CheckedDownload",
             Root::LogEntry => "LogEntry",
             Root::RecordBatches => "RecordBatches",
             Root::RecordBatchChunk => "RecordBatchChunk",

@@ -70,7 +70,7 @@ pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 pub use crate::support::flows::LogEntry;
 #[cfg(feature = "storage")]
 #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
-pub use crate::support::flows::{ByteSource, Download};
+pub use crate::support::flows::{ByteSource, CheckedDownload, Download};
 pub use crate::support::flows::{RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE};
 pub use crate::surfaces::agents::{
     Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,

@@ -286,15 +286,11 @@ fn output_text(o: &Output) -> String {
         Output::Ignore => "any (ignored)".into(),
         Output::Empty => "empty".into(),
         Output::EmptyOrJson => "empty or json (ignored)".into(),
+        Output::JsonIgnored => "json (ignored)".into(),
         Output::Text => "text".into(),
         Output::File { empty_none } => {
             format!("file{}", if *empty_none { " (empty: none)" } else { "" })
         }
-        Output::Binary { ty, tail, or_json } => format!(
-            "binary{} {} (tail {tail})",
-            if *or_json { " or json" } else { "" },
-            type_text(ty)
-        ),
         Output::Json(j) => {
             let mut s = match &j.body {
                 JsonBody::Type(t) => format!("json {}", type_text(t)),
@@ -308,6 +304,10 @@ fn output_text(o: &Output) -> String {
             }
             if j.empty_none {
                 s.push_str(" (empty: none)");
+            }
+            if let Some(b) = &j.binary {
+                let or = if b.or_json { " or" } else { " as" };
+                s.push_str(&format!("{or} binary (tail: {})", b.tail));
             }
             s
         }

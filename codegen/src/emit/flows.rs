@@ -113,6 +113,13 @@ pub(super) fn flow_parts(tk: &Toolkit, t: &Tool, s: &Stream, method: &FlowMethod
             parts.decode.ret = Root::Download.tokens();
             parts.decode.expr = quote! { #start #call.await };
         }
+        Signature::CheckedDownload => {
+            let call = call(quote!(start));
+            let f = dispatch("checked_download");
+            parts.dispatch_finish = quote!(#f(call.await).await);
+            parts.decode.ret = Root::CheckedDownload.tokens();
+            parts.decode.expr = quote! { #start #call.await };
+        }
         Signature::WriteBatches => {
             let batches = Support::Flows.item("Batches");
             let call = call(quote!(start, self.batches.into_stream()));

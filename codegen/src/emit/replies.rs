@@ -79,14 +79,10 @@ pub(super) fn reply_decode(t: &Tool, tk: &Toolkit, output: &Output) -> Decode {
         Output::Empty => simple(quote!(()), call("empty")),
         Output::Text => simple(quote!(String), call("text")),
         Output::EmptyOrJson => simple(quote!(()), call("empty_or_json")),
+        Output::JsonIgnored => simple(quote!(()), call("json_ignored")),
         Output::File { empty_none: false } => simple(file, call("file")),
         Output::File { empty_none: true } => simple(quote!(Option<#file>), call("file_or_empty")),
         Output::Json(j) => json_decode(t, j, &tool_id),
-        Output::Binary { ty, tail, or_json } => {
-            let r = rust_type(ty);
-            let f = Support::Decode.item(if *or_json { "binary_or_json" } else { "binary" });
-            simple(r.clone(), quote!(#f::<#r>(reply, #tail, #tool_id)))
-        }
     }
 }
 
@@ -140,6 +136,26 @@ pub(super) fn json_decode(t: &Tool, j: &JsonOutput, tool_id: &str) -> Decode {
     let decoder = |f: &str| Support::Decode.item(f);
     let (present_when, or_empty) = (decoder("json_present_when"), decoder("json_or_empty"));
     let (json_object, json) = (decoder("json_object"), decoder("json"));
+    // A binary reply: its headers plus the tail as one field, decoded as an object.
+    if let Some(b) = &j.binary {
+        let f = decoder(if b.or_json {
+            "json_or_binary"
+        } else {
+            "binary"
+        });
+        let tail = &b.tail;
+        let call = quote!(#f::<#decoded>(reply, #tail, #tool_id));
+        let expr = match &pick {
+            Some(p) => quote!(#call.map(#p)),
+            None => call,
+        };
+        return Decode {
+            ret: value,
+            private,
+            public,
+            expr,
+        };
+    }
     let optional_call = if let Some(key) = &j.present_when {
         Some(quote!(#present_when::<#decoded>(reply, #key, #tool_id)))
     } else if j.empty_none {

@@ -345,6 +345,8 @@ pub enum Output {
     EmptyOrJson,
     /// A string.
     Text,
+    /// `json`, ignored.
+    JsonIgnored,
     /// A file; `empty` means `None` when the flag is set.
     File {
         /// An `empty` reply means `None`.
@@ -352,16 +354,6 @@ pub enum Output {
     },
     /// A JSON value.
     Json(JsonOutput),
-    /// A `binary` content (or, with `or_json`, also a `json` object) decoded into `ty`:
-    /// headers give the fields, the message tail the `bytes` field `tail`.
-    Binary {
-        /// The decoded type (a named type).
-        ty: TypeRef,
-        /// Wire name of the `bytes` field that receives the tail.
-        tail: String,
-        /// A `json` reply is accepted too.
-        or_json: bool,
-    },
 }
 
 /// A JSON reply.
@@ -375,6 +367,17 @@ pub struct JsonOutput {
     pub present_when: Option<String>,
     /// An `empty` reply means `None`.
     pub empty_none: bool,
+    /// A `binary` reply is accepted too (or instead), its tail filling this bytes field.
+    pub binary: Option<BinaryReply>,
+}
+
+/// How a `binary` reply fills a JSON-typed result.
+#[derive(Debug, Clone)]
+pub struct BinaryReply {
+    /// The bytes field (wire name) that receives the tail.
+    pub tail: String,
+    /// A `json` reply is accepted as well.
+    pub or_json: bool,
 }
 
 /// The body of a JSON reply.

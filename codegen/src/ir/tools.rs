@@ -152,23 +152,22 @@ impl Builder {
         ];
         let binary = matches!(
             out.content,
-            OutputContent::Binary | OutputContent::BinaryOrJson
+            OutputContent::Binary | OutputContent::JsonOrBinary
         );
-        if out.tail.is_some() && !binary {
+        if binary != out.tail.is_some() {
             self.err(
                 at,
-                &["tools", tool, "output", "tail"],
-                "`tail` only applies to `content: binary` or `binary_or_json`",
-                None,
+                &base,
+                "`tail` goes with `content: binary` or `json_or_binary`, and they need it",
+                Some("`tail: schema` names the bytes field that receives the binary tail".into()),
             );
         }
         if out.content != OutputContent::Json {
             for (key, set) in json_only {
-                // `empty: none` also applies to file replies; binary replies have a `type`.
-                if set
-                    && !(key == "empty" && out.content == OutputContent::File)
-                    && !(key == "type" && binary)
-                {
+                // `empty: none` also applies to file replies; binary replies are typed as
+                // JSON objects (headers plus the tail field).
+                let binary_ok = binary && matches!(key, "type" | "fields" | "returns");
+                if set && !binary_ok && !(key == "empty" && out.content == OutputContent::File) {
                     self.err(
                         at,
                         &["tools", tool, "output", key],
@@ -183,35 +182,11 @@ impl Builder {
             OutputContent::Empty => Output::Empty,
             OutputContent::EmptyOrJson => Output::EmptyOrJson,
             OutputContent::Text => Output::Text,
+            OutputContent::JsonIgnored => Output::JsonIgnored,
             OutputContent::File => Output::File {
                 empty_none: out.empty == Some(EmptyMeaning::None),
             },
-            OutputContent::Binary | OutputContent::BinaryOrJson => {
-                let (Some(ty), Some(tail)) = (&out.ty, &out.tail) else {
-                    self.err(
-                        at,
-                        &base,
-                        "a binary output needs `type` (a named type) and `tail` (its bytes field)",
-                        Some("`type: DatasetSchema`, `tail: schema`".into()),
-                    );
-                    return None;
-                };
-                let ty = self.type_expr(at, scope, &["tools", tool, "output", "type"], ty)?;
-                if !matches!(ty, TypeRef::Named { .. }) {
-                    self.err(
-                        at,
-                        &["tools", tool, "output", "type"],
-                        "a binary output's `type` must be a named type (struct or union)",
-                        None,
-                    );
-                }
-                Output::Binary {
-                    ty,
-                    tail: tail.clone(),
-                    or_json: out.content == OutputContent::BinaryOrJson,
-                }
-            }
-            OutputContent::Json => {
+            OutputContent::Json | OutputContent::Binary | OutputContent::JsonOrBinary => {
                 let doc_rule = if out.returns.is_some() {
                     FieldUse::Private
                 } else {
@@ -256,6 +231,24 @@ impl Builder {
                         );
                     }
                 }
+                if let (Some(tail), JsonBody::Fields(fs)) = (&out.tail, &body) {
+                    if !fs.iter().any(|f| &f.wire == tail && f.ty == TypeRef::Bytes) {
+                        self.err(
+                            at,
+                            &["tools", tool, "output", "tail"],
+                            format!("`tail: {tail}` is not a `bytes` output field"),
+                            Some("`tail` names the bytes field that receives the binary reply's payload".into()),
+                        );
+                    }
+                }
+                if binary && (out.present_when.is_some() || out.empty.is_some()) {
+                    self.err(
+                        at,
+                        &base,
+                        "`present_when` and `empty` do not apply to binary replies",
+                        None,
+                    );
+                }
                 if let Some(p) = &out.present_when {
                     if let JsonBody::Fields(fs) = &body {
                         if fs.iter().any(|f| &f.wire == p && f.ty != TypeRef::Bool) {
@@ -291,6 +284,10 @@ impl Builder {
                     returns: out.returns.clone(),
                     present_when: out.present_when.clone(),
                     empty_none: out.empty == Some(EmptyMeaning::None),
+                    binary: out.tail.as_ref().map(|tail| BinaryReply {
+                        tail: tail.clone(),
+                        or_json: out.content == OutputContent::JsonOrBinary,
+                    }),
                 })
             }
         };

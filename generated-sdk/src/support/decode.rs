@@ -115,13 +115,21 @@ pub(crate) fn json_present_when<T: DeserializeOwned>(
     }
 }
 
-/// A `binary` reply decoded into `T`: its headers give the fields, and its tail becomes the
-/// `bytes` field `tail` (raw bytes, e.g. an Arrow IPC schema; carried through serde as
-/// base64, as every `bytes` field is).
+/// The reply must be `json` (any value); it is ignored (spec `content: json_ignored`).
+pub(crate) fn json_ignored(reply: Content, tool: &str) -> Result<()> {
+    match reply {
+        Content::Json(_) => Ok(()),
+        other => Err(wrong(&other, tool, "json")),
+    }
+}
+
+/// A `binary` reply decoded into the object `T` (spec `content: binary`): its headers give
+/// the fields, and its tail becomes the `bytes` field `tail` (raw bytes, e.g. an Arrow IPC
+/// schema; carried through serde as base64, as every `bytes` field is).
 pub(crate) fn binary<T: DeserializeOwned>(reply: Content, tail: &str, tool: &str) -> Result<T> {
+    use base64::Engine;
     match reply {
         Content::Binary { mut headers, data } => {
-            use base64::Engine;
             let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
             headers.insert(tail.to_string(), Value::String(encoded));
             from_json(Value::Object(headers), tool)
@@ -130,17 +138,17 @@ pub(crate) fn binary<T: DeserializeOwned>(reply: Content, tail: &str, tool: &str
     }
 }
 
-/// A `binary` reply (as [`binary`]) or a `json` object, decoded into `T` (typically a union
-/// whose `kind` tells the two apart).
-pub(crate) fn binary_or_json<T: DeserializeOwned>(
+/// A `json` object or a `binary` reply (as [`binary`] reads it), decoded into `T`
+/// (spec `content: json_or_binary`; typically a union whose `kind` tells the two apart).
+pub(crate) fn json_or_binary<T: DeserializeOwned>(
     reply: Content,
     tail: &str,
     tool: &str,
 ) -> Result<T> {
     match reply {
-        Content::Json(Value::Object(_)) => json_object(reply, tool),
         Content::Binary { .. } => binary(reply, tail, tool),
-        other => Err(wrong(&other, tool, "binary or json")),
+        Content::Json(_) => json_object(reply, tool),
+        other => Err(wrong(&other, tool, "json or binary")),
     }
 }
 
@@ -179,20 +187,30 @@ mod tests {
             Some(None)
         );
         assert_eq!(json_or_empty::<Value>(Content::Empty, "q").ok(), Some(None));
+        assert!(json_ignored(Content::Empty, "sqlite.flush_database").is_err());
     }
 
     #[test]
     fn binary_replies_carry_their_tail_into_the_named_field() {
-        let reply = Content::Binary {
-            headers: serde_json::Map::from_iter([("kind".to_string(), json!("schema"))]),
+        let reply = || Content::Binary {
+            headers: serde_json::Map::from_iter([
+                ("kind".to_string(), json!("query")),
+                ("query_id".to_string(), json!("q1")),
+            ]),
             data: bytes::Bytes::from_static(b"\x01\x02"),
         };
-        let v: Value = binary(reply, "schema", "dataset.inspect").unwrap();
-        assert_eq!(v, json!({"kind": "schema", "schema": "AQI="}));
-        let v: Value = binary_or_json(Content::Json(json!({"kind": "x"})), "t", "d").unwrap();
+        let v: Value = binary(reply(), "schema", "dataset.inspect").unwrap();
+        assert_eq!(
+            v,
+            json!({"kind": "query", "query_id": "q1", "schema": "AQI="})
+        );
+        let v: Value = json_or_binary(Content::Json(json!({"kind": "x"})), "t", "d").unwrap();
         assert_eq!(v, json!({"kind": "x"}));
+        assert!(json_or_binary::<Value>(reply(), "schema", "t").is_ok());
         assert!(binary::<Value>(Content::Empty, "t", "d").is_err());
-        assert!(binary_or_json::<Value>(Content::Json(json!(1)), "t", "d").is_err());
+        assert!(binary::<Value>(Content::Json(json!({})), "t", "d").is_err());
+        assert!(json_or_binary::<Value>(Content::Json(json!(1)), "t", "d").is_err());
+        assert!(json_or_binary::<Value>(Content::Empty, "t", "d").is_err());
     }
 
     #[derive(serde::Deserialize)]

@@ -3,11 +3,11 @@
 //! through them.
 //!
 //! Streaming tools exchange JSON too:
-//! - input (`input` argument): `pull_upload` tools take base64 strings, one per source
-//!   chunk; `write_batches` tools take one JSON value per batch (e.g. a list of rows);
+//! - input (`input` argument): `pull_upload` and `checked_upload` tools take base64
+//!   strings, one per source chunk; `write_batches` tools take one JSON value per batch (e.g. a list of rows);
 //!   other flows take none.
 //! - output: a `pull_download` tool gives `{name, mime_type, size, data}` (`data` is all
-//!   the bytes, base64); `read_batches` tools give a list with one entry per batch;
+//!   the bytes, base64); a `checked_download` tool the list of its pieces (base64); `read_batches` tools give a list with one entry per batch;
 //!   `server_push` tools give a list with one entry per item: text items as strings, log
 //!   entries as `{type, data}`, raw chunks as their JSON header (as on the wire, with
 //!   `type`) plus `data` (base64) when they have a payload. Rows are plain JSON objects
@@ -22,8 +22,12 @@ use serde_json::Value;
 #[cfg(any(feature = "containers", feature = "database", feature = "developer"))]
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
+#[cfg(any(feature = "storage", feature = "sqlite"))]
+use crate::support::flows::ByteSource;
+#[cfg(feature = "sqlite")]
+use crate::support::flows::CheckedDownload;
 #[cfg(feature = "storage")]
-use crate::support::flows::{ByteSource, Download};
+use crate::support::flows::Download;
 use crate::support::flows::{RecordBatchChunk, RecordBatches};
 #[cfg(feature = "database")]
 use crate::types::Row;
@@ -47,7 +51,7 @@ pub(crate) fn result<T: Serialize>(r: Result<T>) -> Result<Value> {
 /// An upload source from base64 strings, one chunk each, handed over as given. One chunk
 /// is a buffer, whose size is known (as the SDKs' `upload(data)`); several are a stream
 /// of unknown size (as `upload_stream(chunks)`).
-#[cfg(feature = "storage")]
+#[cfg(any(feature = "storage", feature = "sqlite"))]
 pub(crate) fn byte_source(tool: &str, input: Vec<Value>) -> Result<ByteSource> {
     let chunks = input
         .into_iter()
@@ -123,6 +127,21 @@ pub(crate) async fn download(d: Result<Download>) -> Result<Value> {
         "size": size,
         "data": base64::engine::general_purpose::STANDARD.encode(&data),
     }))
+}
+
+/// Reads a whole checked download: a list of its pieces (base64), as they came.
+#[cfg(feature = "sqlite")]
+// 0.35.8 has no sqlite toolkit.
+#[cfg_attr(feature = "protocol-0-35-8", allow(dead_code))]
+pub(crate) async fn checked_download(d: Result<CheckedDownload>) -> Result<Value> {
+    let mut d = d?;
+    let mut out = Vec::new();
+    while let Some(piece) = d.chunk().await? {
+        out.push(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(&piece),
+        ));
+    }
+    Ok(Value::Array(out))
 }
 
 /// A stream's items as a JSON list; the first error ends it.

@@ -355,8 +355,8 @@ pub struct OutputDef {
     pub present_when: Option<String>,
     /// What an `empty` reply means, for tools that answer `json` or a `file`, or nothing.
     pub empty: Option<EmptyMeaning>,
-    /// For `binary` and `binary_or_json`: the `bytes` field of `type` that receives the
-    /// message tail (the other fields are read from the binary content's headers).
+    /// For `binary` and `json_or_binary`: the `bytes` field of `type`/`fields` that receives
+    /// the binary reply's tail (its headers fill the other fields).
     pub tail: Option<String>,
 }
 
@@ -374,14 +374,16 @@ pub enum OutputContent {
     EmptyOrJson,
     /// A file (name, MIME type, bytes).
     File,
+    /// A `binary` reply: its headers decoded as the declared `type`/`fields`, with the tail
+    /// as the bytes field named by `tail`.
+    Binary,
+    /// A `json` object decoded as the declared `type`/`fields` (typically a union tagged by
+    /// `kind`), or a `binary` reply as for `content: binary`.
+    JsonOrBinary,
+    /// `json` (any value), ignored; any other content is an unexpected reply.
+    JsonIgnored,
     /// Any content; the reply is ignored (errors still fail the call).
     Any,
-    /// A `binary` content decoded into `type`: its headers give the fields, its tail the
-    /// `bytes` field named by `tail`.
-    Binary,
-    /// A `binary` content (as for `binary`) or a `json` object, both decoded into `type`
-    /// (typically a union tagged by `kind`).
-    BinaryOrJson,
 }
 
 /// Meaning of an `empty` reply.

@@ -143,6 +143,8 @@ pub enum Signature {
     Upload,
     /// Returns a `Download`.
     Download,
+    /// Returns a `CheckedDownload` (bytes ending with a size and SHA-256 check).
+    CheckedDownload,
     /// Takes a stream of batches (the request data chunk's field), returns `()`.
     WriteBatches,
     /// Returns a stream of the response data chunk's field.

@@ -2868,7 +2868,7 @@ impl std::future::IntoFuture for ExecuteSqlRequest {
                     self.data.clone().unwrap_or_default(),
                 )
                 .await?;
-            crate::support::decode::binary_or_json::<
+            crate::support::decode::json_or_binary::<
                 SqlExecution,
             >(reply, "schema", "dataset.execute_sql")
         })

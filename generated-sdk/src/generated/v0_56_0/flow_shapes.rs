@@ -185,3 +185,39 @@ pub(crate) const WATCH_RECORD_BATCHES: crate::support::flows::FlowShape = crate:
     data: crate::support::flows::ChunkEncoding::Binary,
     pull: Some(crate::support::flows::PullEncoding::JsonOrBinary),
 };
+/// `checked_download`: 0.56 `sqlite.backup`: file bytes pulled one chunk at a time from the start, ending with the server's size and SHA-256, which the client checks.
+///
+/// Wire steps:
+/// 1. C→S `start` (binary, empty payload); once open, a first `pull` (binary `{kind: pull}`) without waiting.
+/// 2. S→C one `data` chunk (binary, headers exactly `{kind: data}`, 1 to 262144 bytes) per pull; C→S the next pull for each.
+/// 3. S→C `complete` (binary `{kind, size, sha256}`, empty payload): the client checks the size and lowercase hex SHA-256 of what it received, then closes its side (control/close); the server closes.
+/// 4. Anything else (an `error` chunk, a close before `complete`, a bad frame) fails the transfer: the bytes already received must be discarded.
+///
+/// Engine: `crate::support::flows::checked_download`.
+pub(crate) const CHECKED_DOWNLOAD: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
+    name: "checked_download",
+    initiator: crate::support::flows::Initiator::Client,
+    request: crate::support::flows::RequestPacing::None,
+    request_acked: false,
+    response: crate::support::flows::ResponsePacing::PulledEager,
+    data: crate::support::flows::ChunkEncoding::Binary,
+    pull: Some(crate::support::flows::PullEncoding::Binary),
+};
+/// `checked_upload`: 0.56 `sqlite.restore`: file bytes sent one chunk per server pull, then the client's size and SHA-256, which the server echoes once the copy is durable.
+///
+/// Wire steps:
+/// 1. C→S `start` (binary, empty payload).
+/// 2. S→C `pull` (binary `{kind: pull}`, empty payload); C→S one `data` chunk (binary `{kind: data}`, 1 to 262144 bytes). Repeat.
+/// 3. At the first pull after the source runs out, C→S `complete` (binary `{kind, size, sha256}` of all bytes sent, empty payload); when the source fails, `abort` (binary `{kind: abort}`) instead.
+/// 4. S→C `complete` with the size and SHA-256 it stored: they must equal those sent. The client closes its side (control/close); the server closes. A close before `complete` leaves the outcome uncertain (a retry never overwrites an existing database).
+///
+/// Engine: `crate::support::flows::checked_upload`.
+pub(crate) const CHECKED_UPLOAD: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
+    name: "checked_upload",
+    initiator: crate::support::flows::Initiator::Client,
+    request: crate::support::flows::RequestPacing::Pulled,
+    request_acked: false,
+    response: crate::support::flows::ResponsePacing::None,
+    data: crate::support::flows::ChunkEncoding::Binary,
+    pull: Some(crate::support::flows::PullEncoding::Binary),
+};

@@ -53,6 +53,12 @@ pub mod secrets;
 #[cfg_attr(docsrs, doc(cfg(feature = "services")))]
 /// The room's managed services: containers and external endpoints that run agents and tools.
 pub mod services;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+/// SQLite databases in the room: databases, tables, rows (as Arrow record batches), SQL queries, and whole-file backup and restore.
+///
+/// TypeScript SDK: TS 0.39.9 has no sqlite toolkit.
+pub mod sqlite;
 #[cfg(feature = "storage")]
 #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
 /// Files and folders in the room's storage.
@@ -170,6 +176,18 @@ impl crate::RoomClient {
             room: self.clone(),
         }
     }
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+    /// SQLite databases in the room: databases, tables, rows (as Arrow record batches), SQL queries, and whole-file backup and restore.
+    ///
+    /// TypeScript SDK: TS 0.39.9 has no sqlite toolkit.
+    ///
+    /// Tools of the `sqlite` toolkit (cargo feature `sqlite`).
+    pub fn sqlite(&self) -> sqlite::Sqlite {
+        sqlite::Sqlite {
+            room: self.clone(),
+        }
+    }
     #[cfg(feature = "storage")]
     #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
     /// Files and folders in the room's storage.
@@ -221,6 +239,8 @@ impl crate::RoomClient {
             "secrets" => self.secrets().dispatch(tool, args, input).await,
             #[cfg(feature = "services")]
             "services" => self.services().dispatch(tool, args, input).await,
+            #[cfg(feature = "sqlite")]
+            "sqlite" => self.sqlite().dispatch(tool, args, input).await,
             #[cfg(feature = "storage")]
             "storage" => self.storage().dispatch(tool, args, input).await,
             #[cfg(feature = "sync")]

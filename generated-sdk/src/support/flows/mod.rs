@@ -10,6 +10,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod batches;
+mod checked;
 mod chunks;
 mod download;
 mod push;
@@ -19,6 +20,7 @@ mod source;
 mod upload;
 
 pub use batches::{field, read_batches, write_batches, Batches};
+pub use checked::{checked_download, checked_upload, CheckedDownload, CHECKED_CHUNK_MAX};
 pub use chunks::{fill_fresh_id, FreshId};
 pub use download::{pull_download, Download};
 pub use push::{log_entries, server_push, text_items, LogEntry};
