@@ -149,6 +149,8 @@ pub enum Signature {
     ReadBatches,
     /// Returns a stream of pushed items (`stream.item`, or the raw content).
     Push,
+    /// Takes a `ByteSource` pushed without pulls, returns the final reply's field.
+    PushUpload,
 }
 
 /// One kind of stream chunk.
