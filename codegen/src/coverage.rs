@@ -54,11 +54,6 @@ pub const DEFERRED: &[(&str, &str, &str)] = &[
     ("0.56.0", "dataset", "Arrow data toolkits: issue 14"),
     ("0.56.0", "sqlite", "Arrow data toolkits: issue 14"),
     ("0.56.0", "messaging.stream", "new stream shapes: issue 14"),
-    (
-        "0.56.0",
-        "containers.build",
-        "new stream shapes (request side pushed without pulls): issue 14",
-    ),
 ];
 
 /// Why `toolkit` (or `toolkit.tool`) is deferred in `version`, if it is.
