@@ -11,6 +11,8 @@ use meshagent_room::{Error, ExecCommand, ExecSession, RoomClient, RoomEvent, Roo
 use serde_json::Value;
 
 use crate::case::{self, Case, ConnectRecord, Direction, Outcome};
+
+mod messaging;
 use crate::normalize::{self, canonical, json_diff};
 use crate::server::{ClientMessage, ScriptedServer, Transcript};
 
@@ -218,6 +220,10 @@ async fn perform(
     events: &mut RoomEvents,
     case: &Case,
 ) -> Result<Actual, String> {
+    // A messaging stream another participant offers: answered as recorded.
+    if messaging::is_incoming(case) {
+        return messaging::incoming(room, case).await.map(Actual::Events);
+    }
     if let Outcome::Events(expected) = &case.outcome {
         // Events after a call (e.g. messaging.enable): make the call first.
         if case.method != "events" {
@@ -233,6 +239,10 @@ async fn perform(
     // An exec session is a handle, not a call: driven here from the case's operations.
     if case.method == "containers.exec" {
         return Ok(Actual::Returned(exec(room, case).await));
+    }
+    // So is a messaging stream.
+    if case.method == "messaging.stream" {
+        return Ok(Actual::Returned(messaging::initiate(room, case).await));
     }
     // So is a sync document.
     if case.method == "sync.open" {

@@ -68,10 +68,12 @@ pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 #[cfg(feature = "developer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 pub use crate::support::flows::LogEntry;
-#[cfg(feature = "storage")]
-#[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
-pub use crate::support::flows::{ByteSource, CheckedDownload, Download};
-pub use crate::support::flows::{RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE};
+#[cfg(any(feature = "storage", feature = "containers"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "storage", feature = "containers"))))]
+pub use crate::support::flows::{ByteSource, Download};
+pub use crate::support::flows::{
+    CheckedDownload, RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,
+};
 pub use crate::surfaces::agents::{
     Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,
 };
@@ -90,6 +92,11 @@ pub use crate::surfaces::hosting::{HostedToolkit, Toolkit};
 #[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 pub use crate::surfaces::mesh_document::{
     Element, ElementTree, ElementType, MeshDocument, MeshSchema, Node, Property,
+};
+#[cfg(all(feature = "messaging", not(feature = "protocol-0-35-8")))]
+#[cfg_attr(docsrs, doc(cfg(feature = "messaging")))]
+pub use crate::surfaces::messaging_stream::{
+    IncomingMessagingStream, IncomingMessagingStreams, MessagingStream, MessagingStreamEvent,
 };
 #[cfg(feature = "secrets")]
 #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]

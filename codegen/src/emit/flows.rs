@@ -215,8 +215,45 @@ pub(super) fn flow_parts(tk: &Toolkit, t: &Tool, s: &Stream, method: &FlowMethod
                 #call.await.map(#convert)
             };
         }
+        Signature::PushUpload => push_upload_parts(&mut parts, s, &tool_id, &start, call),
     }
     parts
+}
+
+/// `push_upload`: the source as for uploads; the result is the final reply's field.
+fn push_upload_parts(
+    parts: &mut FlowParts,
+    s: &Stream,
+    tool_id: &str,
+    start: &TokenStream,
+    call: impl Fn(TokenStream) -> TokenStream,
+) {
+    let source = Root::ByteSource.tokens();
+    let call = call(quote!(start, self.source));
+    parts.param = Some((
+        quote!(source: impl Into<#source>),
+        format!(
+            "- `source`: the bytes: a buffer, a file ({}), or {} / {}; read piece by piece as it is sent (progress: {}).",
+            Root::ByteSource.doc_link(Some("from_file")),
+            Root::ByteSource.doc_link(Some("from_stream")),
+            Root::ByteSource.doc_link(Some("from_reader")),
+            Root::ByteSource.doc_link(Some("on_progress"))
+        ),
+    ));
+    parts.field = Some((quote!(source: #source,), quote!(source: source.into(),)));
+    let f = Support::Dispatch.item("byte_source");
+    parts.dispatch_input = Some(quote!(#f(tool, input)));
+    let (ty, field) = match data_field(s, false) {
+        Some(f) => (rust_type(&f.ty), f.wire.clone()),
+        None => (quote!(serde_json::Value), String::new()),
+    };
+    let pick = Support::Flows.item("field");
+    parts.decode.ret = ty.clone();
+    parts.decode.expr = quote! {
+        #start
+        let reply = #call.await?;
+        #pick::<#ty>(reply, #field, #tool_id)
+    };
 }
 
 /// `flow_shapes.rs`: one constant per entry of the flow table, which the runtime's engines

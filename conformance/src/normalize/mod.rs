@@ -53,12 +53,28 @@ pub fn normalize(
     header: &Map<String, Value>,
     tail: &[u8],
 ) -> Result<Normalized, NormalizeError> {
+    // Replies on a stream the server opened (an incoming `messaging.stream`) echo the
+    // server's `tool_call_id`: no SDK drew it, so it is compared as is.
+    let header = if packet_type == SERVER_STREAM_REPLY {
+        let mut h = header.clone();
+        let id = h.remove(TOOL_CALL_ID_KEY);
+        let mut v = normalize_header(&h)?;
+        if let (Some(id), Value::Object(m)) = (id, &mut v) {
+            m.insert(TOOL_CALL_ID_KEY.into(), id);
+        }
+        canonical(&v)
+    } else {
+        normalize_header(header)?
+    };
     Ok(Normalized {
         packet_type: packet_type.to_string(),
-        header: normalize_header(header)?,
+        header,
         tail: tail.to_vec(),
     })
 }
+
+/// The packet of a client's chunk on a stream the server opened.
+const SERVER_STREAM_REPLY: &str = "room.tool_call_response_chunk";
 
 /// Applies the header rules: [`strip_tracing`], [`mask_tool_call_id`],
 /// [`mask_request_id`], [`canonical`].

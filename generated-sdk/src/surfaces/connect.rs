@@ -177,6 +177,8 @@ impl RoomClient {
         let mut router = Router::default();
         let participants = participants::install(&mut router);
         hosting::install(&mut router, &options);
+        #[cfg(all(feature = "messaging", not(feature = "protocol-0-35-8")))]
+        crate::surfaces::messaging_stream::install(&mut router);
         let events = events::install(&mut router, participants, &options);
         let redial = match (dial, &options.reconnect) {
             (Some(dial), Some(policy)) => Some(Redial {

@@ -7,6 +7,8 @@ pub(crate) mod events;
 pub(crate) mod exec;
 pub(crate) mod hosting;
 pub(crate) mod mesh_document;
+#[cfg(all(feature = "messaging", not(feature = "protocol-0-35-8")))]
+pub(crate) mod messaging_stream;
 pub(crate) mod participants;
 pub(crate) mod record_batches;
 pub(crate) mod sync_doc;

@@ -157,6 +157,8 @@ pub enum Signature {
     ReadRecordBatches,
     /// As `read_record_batches`, and json events become items too; unbounded.
     WatchRecordBatches,
+    /// Takes a `ByteSource` pushed without pulls, returns the final reply's field.
+    PushUpload,
 }
 
 /// One kind of stream chunk.

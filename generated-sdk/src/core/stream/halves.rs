@@ -314,6 +314,25 @@ impl ResponseHalf {
         Ok(())
     }
 
+    /// Waits for the reply to the invoke (once, bounded by the client's request timeout):
+    /// `None` when it is `control/open` (or was already taken), else the reply itself, for
+    /// tools whose server may answer the call at once (0.56 `containers.build`); an
+    /// `error` reply fails. Cancel-safe, as [`ResponseHalf::ensure_open`].
+    pub(crate) async fn open_or_reply(&mut self) -> Result<Option<Content>> {
+        let Some(opened) = self.opened.as_mut() else {
+            return Ok(None);
+        };
+        let reply = self.room.reply_within_timeout(opened).await;
+        if matches!(reply, Err(Error::Timeout(..))) {
+            return reply.map(Some);
+        }
+        self.opened = None;
+        match reply? {
+            Content::Control(Control::Open) => Ok(None),
+            other => Ok(Some(other)),
+        }
+    }
+
     /// The next response chunk: `Ok(None)` after a normal close, [`Error::StreamClosed`]
     /// after an abnormal one, `error` chunks as [`Content::Error`].
     pub(crate) async fn recv(&mut self) -> Result<Option<Content>> {

@@ -240,6 +240,38 @@ impl Containers {
             all: None,
         }
     }
+    /// Builds an image from a build-context archive (usually a tar of the context folder) that the client sends in chunks; returns the build's id.
+    ///
+    /// TypeScript SDK: TS 0.39.9 sends a single `tag` instead of `tags` and requires the final json reply (recordings ts039-containers-build*).
+    ///
+    /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `containers.build`. Optional arguments: [`dockerfile_path`](BuildRequest::dockerfile_path), [`optimize_image`](BuildRequest::optimize_image), [`private`](BuildRequest::private), [`credentials`](BuildRequest::credentials), [`builder_name`](BuildRequest::builder_name), [`size`](BuildRequest::size); then `.await`.
+    ///
+    /// # Arguments
+    /// - `tags`: Image references the build produces (at least one).
+    /// - `mount_path`: Storage mount path the build container sees.
+    /// - `context_path`: Path of the build context inside the archive.
+    /// - `source`: the bytes: a buffer, a file ([`crate::ByteSource::from_file`]), or [`crate::ByteSource::from_stream`] / [`crate::ByteSource::from_reader`]; read piece by piece as it is sent (progress: [`crate::ByteSource::on_progress`]).
+    pub fn build(
+        &self,
+        tags: Vec<String>,
+        mount_path: impl Into<String>,
+        context_path: impl Into<String>,
+        source: impl Into<crate::ByteSource>,
+    ) -> BuildRequest {
+        BuildRequest {
+            room: self.room.clone(),
+            source: source.into(),
+            tags,
+            mount_path: mount_path.into(),
+            context_path: context_path.into(),
+            dockerfile_path: None,
+            optimize_image: true,
+            private: false,
+            credentials: vec![],
+            builder_name: None,
+            size: None,
+        }
+    }
     /// Lists the room's image builds with their status.
     ///
     /// Sends `room.invoke_tool` for tool `containers.list_builds`; `.await` the returned request.
@@ -612,6 +644,59 @@ impl Containers {
                     let mut call = self.list_containers();
                     if let Some(v) = a.all {
                         call = call.all(v);
+                    }
+                    crate::support::dispatch::result(call.await)
+                }
+                "build" => {
+                    #[derive(serde::Deserialize)]
+                    #[serde(deny_unknown_fields)]
+                    struct Args {
+                        tags: Vec<String>,
+                        mount_path: String,
+                        context_path: String,
+                        #[serde(default)]
+                        dockerfile_path: Option<String>,
+                        #[serde(default)]
+                        optimize_image: Option<bool>,
+                        #[serde(default)]
+                        private: Option<bool>,
+                        #[serde(default)]
+                        credentials: Option<Vec<DockerSecret>>,
+                        #[serde(default)]
+                        builder_name: Option<String>,
+                        #[serde(default)]
+                        size: Option<i64>,
+                    }
+                    let a: Args = match crate::support::dispatch::args(tool, args) {
+                        Ok(a) => a,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let input = match crate::support::dispatch::byte_source(
+                        tool,
+                        input,
+                    ) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut call = self
+                        .build(a.tags, a.mount_path, a.context_path, input);
+                    if let Some(v) = a.dockerfile_path {
+                        call = call.dockerfile_path(v);
+                    }
+                    if let Some(v) = a.optimize_image {
+                        call = call.optimize_image(v);
+                    }
+                    if let Some(v) = a.private {
+                        call = call.private(v);
+                    }
+                    if let Some(v) = a.credentials {
+                        call = call.credentials(v);
+                    }
+                    if let Some(v) = a.builder_name {
+                        call = call.builder_name(v);
+                    }
+                    if let Some(v) = a.size {
+                        call = call.size(v);
                     }
                     crate::support::dispatch::result(call.await)
                 }
@@ -1259,6 +1344,102 @@ impl std::future::IntoFuture for ListContainersRequest {
                 Reply,
             >(reply, "containers.list_containers")
                 .map(|r: Reply| r.containers)
+        })
+    }
+}
+/// A call of `containers.build` (Builds an image from a build-context archive (usually a tar of the context folder) that the client sends in chunks; returns the build's id.
+///
+/// TypeScript SDK: TS 0.39.9 sends a single `tag` instead of `tags` and requires the final json reply (recordings ts039-containers-build*)); `.await` it to send it and get the typed result.
+#[derive(Debug, serde::Serialize)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct BuildRequest {
+    #[serde(skip)]
+    room: crate::RoomClient,
+    #[serde(skip)]
+    source: crate::ByteSource,
+    /// Image references the build produces (at least one).
+    tags: Vec<String>,
+    /// Storage mount path the build container sees.
+    mount_path: String,
+    /// Path of the build context inside the archive.
+    context_path: String,
+    /// Path of the Dockerfile relative to the context (server default when unset).
+    #[serde(default)]
+    dockerfile_path: Option<String>,
+    /// Let the server optimize the built image.
+    optimize_image: bool,
+    /// Make the build private to the caller.
+    private: bool,
+    /// Registry logins used to pull base images.
+    credentials: Vec<DockerSecret>,
+    /// The builder to run the build on (server default when unset).
+    #[serde(default)]
+    builder_name: Option<String>,
+    /// Total size of the archive in bytes; defaults to the source's length when known, else null.
+    #[serde(default)]
+    size: Option<i64>,
+}
+impl BuildRequest {
+    /// Path of the Dockerfile relative to the context (server default when unset).
+    ///
+    /// When not set, `dockerfile_path` is sent as `null`.
+    pub fn dockerfile_path(mut self, dockerfile_path: impl Into<String>) -> Self {
+        self.dockerfile_path = Some(dockerfile_path.into());
+        self
+    }
+    /// Let the server optimize the built image.
+    ///
+    /// Default: `true`.
+    pub fn optimize_image(mut self, optimize_image: bool) -> Self {
+        self.optimize_image = optimize_image;
+        self
+    }
+    /// Make the build private to the caller.
+    ///
+    /// Default: `false`.
+    pub fn private(mut self, private: bool) -> Self {
+        self.private = private;
+        self
+    }
+    /// Registry logins used to pull base images.
+    ///
+    /// Default: `[]`.
+    pub fn credentials(mut self, credentials: Vec<DockerSecret>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+    /// The builder to run the build on (server default when unset).
+    ///
+    /// When not set, `builder_name` is sent as `null`.
+    pub fn builder_name(mut self, builder_name: impl Into<String>) -> Self {
+        self.builder_name = Some(builder_name.into());
+        self
+    }
+    /// Total size of the archive in bytes; defaults to the source's length when known, else null.
+    ///
+    /// When not set, `size` is sent as `null`.
+    pub fn size(mut self, size: i64) -> Self {
+        self.size = Some(size);
+        self
+    }
+}
+impl std::future::IntoFuture for BuildRequest {
+    type Output = crate::Result<String>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let start = serde_json::to_value(&self)
+                .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
+            let reply = crate::support::flows::push_upload(
+                    &self.room,
+                    &crate::flow_shapes::PUSH_UPLOAD,
+                    TOOLKIT,
+                    "build",
+                    start,
+                    self.source,
+                )
+                .await?;
+            crate::support::flows::field::<String>(reply, "build_id", "containers.build")
         })
     }
 }

@@ -106,10 +106,10 @@ pub(crate) const DUPLEX: crate::support::flows::FlowShape = crate::support::flow
 /// `push_upload`: 0.56 `containers.build`: the client pushes its data without pulls, then the server gives one final reply.
 ///
 /// Wire steps:
-/// 1. C→S `start` and `data` chunks, free-running: 0.56 Python does not wait for acknowledgements.
+/// 1. C→S `start` and `data` chunks (one per piece of the source, at most 64 KiB), free-running: 0.56 Python does not wait for acknowledgements.
 /// 2. C closes its side; S→C one final json reply (or open + one json chunk), then close.
 ///
-/// No engine yet: tools of this shape get no generated method; reach them with `RoomClient::open_stream`.
+/// Engine: `crate::support::flows::push_upload`.
 pub(crate) const PUSH_UPLOAD: crate::support::flows::FlowShape = crate::support::flows::FlowShape {
     name: "push_upload",
     initiator: crate::support::flows::Initiator::Client,

@@ -15,6 +15,7 @@ mod chunks;
 mod download;
 mod push;
 mod record_batches;
+mod push_upload;
 mod shape;
 mod source;
 mod upload;
@@ -28,6 +29,7 @@ pub use record_batches::{
     boxed_chunks, read_record_batches, watch_record_batches, write_record_batches,
     RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,
 };
+pub use push_upload::{push_upload, PUSH_CHUNK_SIZE};
 pub use shape::{ChunkEncoding, FlowShape, Initiator, PullEncoding, RequestPacing, ResponsePacing};
 pub use source::ByteSource;
 pub use upload::pull_upload;

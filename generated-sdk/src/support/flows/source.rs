@@ -1,6 +1,8 @@
 //! Bytes to upload, and the slicer that cuts them to the size each pull asks for.
 
 use std::io;
+use std::path::Path;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::BoxStream;
@@ -12,16 +14,24 @@ use crate::core::error::{Error, Result};
 /// Chunk size used when the server's pull does not name one (the SDKs' default).
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 
-/// Bytes to upload: from a buffer, a `Stream` of `Bytes`, or an `AsyncRead`.
+/// A progress callback: called with the total number of bytes sent so far.
+pub(super) type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// Bytes to upload: from a buffer, a file, a `Stream` of `Bytes`, or an `AsyncRead`.
+/// Sources are read piece by piece as the bytes go out, so memory stays bounded whatever
+/// their size. A directory is sent as an archive the caller builds (e.g. with the `tar`
+/// crate writing into a pipe read by [`ByteSource::from_reader`]).
 pub struct ByteSource {
     pub(super) stream: BoxStream<'static, io::Result<Bytes>>,
     pub(super) len: Option<u64>,
+    pub(super) progress: Option<Progress>,
 }
 
 impl std::fmt::Debug for ByteSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ByteSource")
             .field("len", &self.len)
+            .field("progress", &self.progress.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -34,6 +44,36 @@ impl ByteSource {
         ByteSource {
             stream: stream.boxed(),
             len: None,
+            progress: None,
+        }
+    }
+
+    /// The bytes of the file at `path`, read in 64 KiB pieces as they are sent; its
+    /// length (sent as `size` where the tool has one) is the file's size when opened.
+    pub async fn from_file(path: impl AsRef<Path>) -> Result<ByteSource> {
+        let io = |source| Error::Io {
+            context: "opening the upload source file",
+            source,
+        };
+        let file = tokio::fs::File::open(path).await.map_err(io)?;
+        let len = file.metadata().await.map_err(io)?.len();
+        let mut source = ByteSource::from_reader(file);
+        source.len = Some(len);
+        Ok(source)
+    }
+
+    /// Calls `progress` with the total number of bytes sent so far, after each chunk
+    /// goes out (for a watch: `move |n| { tx.send_replace(n); }` with a
+    /// `tokio::sync::watch::Sender<u64>`).
+    pub fn on_progress(mut self, progress: impl Fn(u64) + Send + Sync + 'static) -> ByteSource {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// Reports `sent` bytes to the progress callback, if any.
+    pub(super) fn report(progress: &Option<Progress>, sent: u64) {
+        if let Some(p) = progress {
+            p(sent);
         }
     }
 
@@ -68,6 +108,7 @@ impl From<Bytes> for ByteSource {
         ByteSource {
             stream: once.boxed(),
             len,
+            progress: None,
         }
     }
 }

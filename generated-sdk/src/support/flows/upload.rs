@@ -43,6 +43,7 @@ pub async fn pull_upload(
     }
     let mut stream = shape.open(room, toolkit, tool).await?;
     stream.send_binary(start, Bytes::new()).await?;
+    let (progress, mut sent) = (source.progress, 0u64);
     let mut slicer = Slicer {
         source: source.stream,
         pending: Bytes::new(),
@@ -64,6 +65,8 @@ pub async fn pull_upload(
                     let header = kind_chunk("data", Bytes::new()).header();
                     let payload: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
                     stream.send_parts_pipelined(header, &payload).await?;
+                    sent += parts.iter().map(|p| p.len() as u64).sum::<u64>();
+                    ByteSource::report(&progress, sent);
                 }
             }
             _ => return Err(chunk_error(&id, chunk)),
