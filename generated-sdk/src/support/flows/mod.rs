@@ -14,8 +14,8 @@ mod checked;
 mod chunks;
 mod download;
 mod push;
-mod record_batches;
 mod push_upload;
+mod record_batches;
 mod shape;
 mod source;
 mod upload;
@@ -25,11 +25,11 @@ pub use checked::{checked_download, checked_upload, CheckedDownload, CHECKED_CHU
 pub use chunks::{fill_fresh_id, FreshId};
 pub use download::{pull_download, Download};
 pub use push::{log_entries, server_push, text_items, LogEntry};
+pub use push_upload::{push_upload, PUSH_CHUNK_SIZE};
 pub use record_batches::{
     boxed_chunks, read_record_batches, watch_record_batches, write_record_batches,
     RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,
 };
-pub use push_upload::{push_upload, PUSH_CHUNK_SIZE};
 pub use shape::{ChunkEncoding, FlowShape, Initiator, PullEncoding, RequestPacing, ResponsePacing};
 pub use source::ByteSource;
 pub use upload::pull_upload;
