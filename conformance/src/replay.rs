@@ -12,6 +12,8 @@ use serde_json::Value;
 
 use crate::case::{self, Case, ConnectRecord, Direction, Outcome};
 
+// Messaging streams exist from protocol 0.56 on (no 0.35.8 case records one).
+#[cfg(feature = "protocol-0-56")]
 mod messaging;
 use crate::normalize::{self, canonical, json_diff};
 use crate::server::{ClientMessage, ScriptedServer, Transcript};
@@ -221,6 +223,7 @@ async fn perform(
     case: &Case,
 ) -> Result<Actual, String> {
     // A messaging stream another participant offers: answered as recorded.
+    #[cfg(feature = "protocol-0-56")]
     if messaging::is_incoming(case) {
         return messaging::incoming(room, case).await.map(Actual::Events);
     }
@@ -241,6 +244,7 @@ async fn perform(
         return Ok(Actual::Returned(exec(room, case).await));
     }
     // So is a messaging stream.
+    #[cfg(feature = "protocol-0-56")]
     if case.method == "messaging.stream" {
         return Ok(Actual::Returned(messaging::initiate(room, case).await));
     }

@@ -1,6 +1,8 @@
 //! Messaging streams (0.56 `messaging.stream`) against a scripted room, both sides: the
 //! initiator's call, the receiver's offers (accept, reject, dropped), events, and a
 //! connection lost mid-stream.
+// Protocol 0.56 only: 0.35.8 has neither shape.
+#![cfg(feature = "protocol-0-56")]
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! without pulls or acknowledgements, the final reply is the invoke's or the first json
 //! chunk after the open, an error stops the upload, and the source is read as it is sent
 //! (bounded memory).
+// Protocol 0.56 only: 0.35.8 has neither shape.
+#![cfg(feature = "protocol-0-56")]
 
 mod support;
 
