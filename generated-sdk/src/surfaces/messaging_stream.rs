@@ -135,7 +135,7 @@ impl crate::messaging::Messaging {
     }
 
     /// The messaging streams other participants offer to this client, in arrival order.
-    /// Offers that arrive before this is called wait (at most [`OFFER_BUFFER`]; later
+    /// Offers that arrive before this is called wait (at most 16; later
     /// ones are rejected); it can be taken once per connection.
     pub fn incoming_streams(&self) -> Result<IncomingMessagingStreams> {
         incoming::take(&self.room)
