@@ -220,19 +220,6 @@ async fn a_dropped_connection_comes_back_with_its_state_and_nothing_resent() {
     server.abort();
 }
 
-/// Reads an HTTP request head, up to its blank line.
-async fn read_request_head(tcp: &mut tokio::net::TcpStream) {
-    use tokio::io::AsyncReadExt;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match within("the request head", tcp.read(&mut byte)).await {
-            Ok(1) => head.push(byte[0]),
-            _ => return,
-        }
-    }
-}
-
 /// Accepts one connection and completes its handshake as connection `n`.
 async fn serve_one(listener: &TcpListener, n: u32) -> WsPeer {
     let mut peer = WsPeer::accept(listener).await;
@@ -288,7 +275,7 @@ async fn a_refused_reconnection_closes_the_client_with_the_status() {
         drop(serve_one(&listener, 1).await);
         // The room now refuses this client (e.g. it was disabled: 423).
         let (mut tcp, _) = listener.accept().await.expect("accept");
-        read_request_head(&mut tcp).await;
+        let _ = support::read_request(&mut tcp).await;
         use tokio::io::AsyncWriteExt;
         let _ = tcp
             .write_all(b"HTTP/1.1 423 Locked\r\ncontent-length: 0\r\n\r\n")

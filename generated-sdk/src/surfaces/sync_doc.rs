@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use yrs::{Doc, Options, Origin, Transact, XmlFragmentRef};
+use yrs::{Doc, Options, Origin, XmlFragmentRef};
 
 use crate::core::content::Content;
 use crate::core::error::{Error, Result};
@@ -167,12 +167,7 @@ impl SyncOpen {
             let _ = updates_tx.send((seq, event.update.clone()));
         })
         .map_err(|e| Error::unexpected(TOOL_ID, format!("cannot observe the document: {e}")))?;
-        if !state.is_empty() {
-            let update = decode_sync_payload(&state)?;
-            Transact::transact_mut_with(&doc, REMOTE_ORIGIN)
-                .apply_update(update)
-                .map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply the state: {e}")))?;
-        }
+        driver::apply_remote(&doc, &state, "the state").await?;
 
         let (status_tx, status) = watch::channel(Status::default());
         let (close_tx, close_rx) = oneshot::channel();

@@ -15,7 +15,7 @@ pub use tokio_tungstenite::tungstenite::protocol::Role;
 pub use tokio_tungstenite::tungstenite::Message as WsMessage;
 pub use tokio_tungstenite::WebSocketStream;
 
-pub use crate::support::{listen, packed, WsPeer};
+pub use crate::support::{listen, packed, read_request, WsPeer};
 
 pub const RESPONSE: &str = "__response__";
 
@@ -131,23 +131,6 @@ pub async fn write_raw(peer: &mut WsPeer, bytes: &[u8]) -> bool {
     }
     let tcp = peer.ws.get_mut();
     tcp.write_all(bytes).await.is_ok() && tcp.flush().await.is_ok()
-}
-
-/// Reads an HTTP request head (up to the blank line), bounded.
-pub async fn read_request(tcp: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut byte))
-            .await
-            .ok()?
-            .ok()?;
-        if n == 0 || head.len() > 64 << 10 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).ok()
 }
 
 /// The `101 Switching Protocols` answer to `request`.

@@ -361,3 +361,21 @@ impl WsPeer {
 
 #[cfg(feature = "sync-doc")]
 pub mod sync;
+
+/// Reads an HTTP request head (up to the blank line), bounded.
+pub async fn read_request(tcp: &mut TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(STEP, tcp.read(&mut byte))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 || head.len() > 64 << 10 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).ok()
+}

@@ -141,20 +141,8 @@ impl CheckedDownload {
     /// Writes the file to `writer` and returns its size. Write to a temporary place and
     /// publish the copy only after this returns `Ok`: on an error the bytes already written
     /// are not a good copy.
-    pub async fn write_to(
-        mut self,
-        writer: &mut (impl tokio::io::AsyncWrite + Unpin),
-    ) -> Result<u64> {
-        use tokio::io::AsyncWriteExt;
-        let io = |source| Error::Io {
-            context: "writing the downloaded file",
-            source,
-        };
-        while let Some(b) = self.chunk().await? {
-            writer.write_all(&b).await.map_err(io)?;
-        }
-        writer.flush().await.map_err(io)?;
-        Ok(self.received)
+    pub async fn write_to(self, writer: &mut (impl tokio::io::AsyncWrite + Unpin)) -> Result<u64> {
+        write_pieces(self.into_stream(), writer, "writing the downloaded file").await
     }
 
     /// The pieces as a `Stream`; it ends after the check, or with the error that failed it.

@@ -1,10 +1,11 @@
-//! Chunk helpers shared by the engines: `kind` headers, and errors for unexpected chunks.
+//! Chunk helpers shared by the engines: `kind` headers, errors for unexpected chunks, and
+//! writing a download out.
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::core::content::Content;
-use crate::core::error::Error;
+use crate::core::error::{Error, Result};
 
 /// A `binary` chunk with only a `kind` header.
 pub(super) fn kind_chunk(kind: &str, data: Bytes) -> Content {
@@ -51,6 +52,27 @@ pub(super) fn json_kind(chunk: &Content) -> Option<&str> {
 
 pub(super) fn json_chunk(kind: &str, body: Value) -> Content {
     Content::Json(headers_with_kind(kind, body))
+}
+
+/// Writes every piece of a download to `writer`, then flushes: the bytes written. Memory
+/// stays bounded by one piece. I/O errors are `Error::Io` with `context`.
+pub(super) async fn write_pieces(
+    pieces: impl futures::Stream<Item = Result<Bytes>>,
+    writer: &mut (impl tokio::io::AsyncWrite + Unpin),
+    context: &'static str,
+) -> Result<u64> {
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let io = |source| Error::Io { context, source };
+    let mut pieces = std::pin::pin!(pieces);
+    let mut written = 0u64;
+    while let Some(piece) = pieces.next().await {
+        let piece = piece?;
+        writer.write_all(&piece).await.map_err(io)?;
+        written += piece.len() as u64;
+    }
+    writer.flush().await.map_err(io)?;
+    Ok(written)
 }
 
 /// The forms of ids drawn for `fresh` start headers (`spec`: `fresh: uuid_hex`).

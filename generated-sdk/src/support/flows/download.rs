@@ -86,22 +86,8 @@ impl Download {
     }
 
     /// Writes the file to `writer`; memory stays bounded by one chunk.
-    pub async fn write_to(
-        mut self,
-        writer: &mut (impl tokio::io::AsyncWrite + Unpin),
-    ) -> Result<u64> {
-        use tokio::io::AsyncWriteExt;
-        while let Some(b) = self.chunk().await? {
-            writer.write_all(&b).await.map_err(|source| Error::Io {
-                context: "writing the download",
-                source,
-            })?;
-        }
-        writer.flush().await.map_err(|source| Error::Io {
-            context: "writing the download",
-            source,
-        })?;
-        Ok(self.received)
+    pub async fn write_to(self, writer: &mut (impl tokio::io::AsyncWrite + Unpin)) -> Result<u64> {
+        write_pieces(self.into_stream(), writer, "writing the download").await
     }
 
     /// The bytes as a `Stream`.

@@ -162,14 +162,7 @@ impl Driver {
             .encode_v1();
         let vector = base64::engine::general_purpose::STANDARD.encode(vector);
         let (mut stream, _schema, state) = self.reopen.open(&self.room, Some(vector)).await?;
-        if !state.is_empty() {
-            let update = decode_sync_payload(&state)?;
-            let mut txn = AsyncTransact::transact_mut_with(&self.doc, REMOTE_ORIGIN).await;
-            let applied = txn.apply_update(update);
-            drop(txn);
-            applied
-                .map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply the state: {e}")))?;
-        }
+        apply_remote(&self.doc, &state, "the state").await?;
         // Queued updates are in the whole state sent below.
         while self.updates.try_recv().is_ok() {}
         let sent_up_to = self.queued.load(Ordering::SeqCst);
@@ -226,13 +219,22 @@ impl Driver {
         if data.is_empty() {
             return Ok(());
         }
-        let update = decode_sync_payload(&data)?;
-        // Waits for the lock without blocking the thread while the user holds a transaction.
-        let mut txn = AsyncTransact::transact_mut_with(&self.doc, REMOTE_ORIGIN).await;
-        let applied = txn.apply_update(update);
-        drop(txn); // commit: observers (and the echo) run here
-        applied.map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply an update: {e}")))?;
+        apply_remote(&self.doc, &data, "an update").await?;
         self.status.send_modify(|s| s.remote += 1);
         Ok(())
     }
+}
+
+/// Applies a sync payload (`what`, for the error) from the room in a transaction whose
+/// origin is [`REMOTE_ORIGIN`]; an empty payload changes nothing. Waits for the lock
+/// without blocking the thread while the user holds a transaction.
+pub(super) async fn apply_remote(doc: &Doc, payload: &[u8], what: &str) -> Result<()> {
+    if payload.is_empty() {
+        return Ok(());
+    }
+    let update = decode_sync_payload(payload)?;
+    let mut txn = AsyncTransact::transact_mut_with(doc, REMOTE_ORIGIN).await;
+    let applied = txn.apply_update(update);
+    drop(txn); // commit: observers (and the echo) run here
+    applied.map_err(|e| Error::unexpected(TOOL_ID, format!("cannot apply {what}: {e}")))
 }
