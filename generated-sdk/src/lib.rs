@@ -68,8 +68,8 @@ pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 #[cfg(feature = "developer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 pub use crate::support::flows::LogEntry;
-#[cfg(any(feature = "storage", feature = "containers"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "storage", feature = "containers"))))]
+#[cfg(any(feature = "storage", feature = "containers", feature = "sqlite"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "storage", feature = "containers", feature = "sqlite"))))]
 pub use crate::support::flows::{ByteSource, Download};
 pub use crate::support::flows::{
     CheckedDownload, RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,
@@ -102,6 +102,12 @@ pub use crate::surfaces::messaging_stream::{
 #[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
 pub use crate::surfaces::participants::secrets::SecretsHandler;
 pub use crate::surfaces::participants::RemoteParticipant;
+#[cfg(all(
+    any(feature = "dataset", feature = "sqlite"),
+    not(feature = "protocol-0-35-8")
+))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "dataset", feature = "sqlite"))))]
+pub use crate::surfaces::sql_cursor::{SqlCursor, SqlTools};
 #[cfg(feature = "sync-doc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sync-doc")))]
 pub use crate::surfaces::sync_doc::{

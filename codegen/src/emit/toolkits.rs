@@ -292,7 +292,7 @@ pub(super) fn tool_builder(tk: &Toolkit, t: &Tool) -> Option<TokenStream> {
         #[must_use = "a request does nothing until it is awaited"]
         pub struct #builder {
             #[serde(skip)]
-            room: #room,
+            pub(crate) room: #room,
             #source_field
             #(#fields)*
         }

@@ -11,4 +11,9 @@ pub(crate) mod mesh_document;
 pub(crate) mod messaging_stream;
 pub(crate) mod participants;
 pub(crate) mod record_batches;
+#[cfg(all(
+    any(feature = "dataset", feature = "sqlite"),
+    not(feature = "protocol-0-35-8")
+))]
+pub(crate) mod sql_cursor;
 pub(crate) mod sync_doc;

@@ -829,7 +829,7 @@ impl Containers {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListImagesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListImagesRequest {
     type Output = crate::Result<Vec<ContainerImage>>;
@@ -851,7 +851,7 @@ impl std::future::IntoFuture for ListImagesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference (tag or id), e.g. `ghcr.io/example/app:1.2.3`.
     image: String,
 }
@@ -870,7 +870,7 @@ impl std::future::IntoFuture for DeleteImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct PullImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to pull, e.g. `python:3.13-slim`.
     tag: String,
     /// Registry logins to use for the pull.
@@ -900,7 +900,7 @@ impl std::future::IntoFuture for PullImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct PushImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to push.
     tag: String,
     /// Registry logins to use for the push.
@@ -944,7 +944,7 @@ impl std::future::IntoFuture for PushImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LoadRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the archive in room storage.
     archive_path: String,
 }
@@ -965,7 +965,7 @@ impl std::future::IntoFuture for LoadRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LoadImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Storage mounted into the helper container, so that it can reach the archive.
     mounts: Vec<ContainerMountSpec>,
     /// Path of the archive inside the helper container.
@@ -1002,7 +1002,7 @@ impl std::future::IntoFuture for LoadImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SaveImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to save.
     tag: String,
     /// Storage mounted into the helper container, where the archive is written.
@@ -1041,7 +1041,7 @@ impl std::future::IntoFuture for SaveImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RunRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to run.
     image: String,
     /// Command line to run instead of the image's default command.
@@ -1207,7 +1207,7 @@ impl std::future::IntoFuture for RunRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RunServiceRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the service to run.
     service_id: String,
     /// Extra environment variables, in order.
@@ -1242,7 +1242,7 @@ impl std::future::IntoFuture for RunServiceRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StopContainerRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the container.
     container_id: String,
     /// Kill the container instead of asking it to stop.
@@ -1272,7 +1272,7 @@ impl std::future::IntoFuture for StopContainerRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct WaitForExitRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the container.
     container_id: String,
 }
@@ -1298,7 +1298,7 @@ impl std::future::IntoFuture for WaitForExitRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteContainerRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the container.
     container_id: String,
 }
@@ -1317,7 +1317,7 @@ impl std::future::IntoFuture for DeleteContainerRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListContainersRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Include containers that are no longer running.
     #[serde(default)]
     all: Option<bool>,
@@ -1353,7 +1353,7 @@ impl std::future::IntoFuture for ListContainersRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct BuildRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference the build produces.
     tag: String,
     /// Storage mounted into the build container.
@@ -1463,7 +1463,7 @@ impl std::future::IntoFuture for BuildRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StartBuildRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference the build produces.
     tag: String,
     /// Storage mounted into the build container.
@@ -1573,7 +1573,7 @@ impl std::future::IntoFuture for StartBuildRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListBuildsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListBuildsRequest {
     type Output = crate::Result<Vec<BuildJob>>;
@@ -1595,7 +1595,7 @@ impl std::future::IntoFuture for ListBuildsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CancelBuildRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the build.
     build_id: String,
 }
@@ -1614,7 +1614,7 @@ impl std::future::IntoFuture for CancelBuildRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteBuildRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the build.
     build_id: String,
 }
@@ -1633,7 +1633,7 @@ impl std::future::IntoFuture for DeleteBuildRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LogsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
@@ -1690,7 +1690,7 @@ impl std::future::IntoFuture for LogsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct GetBuildLogsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,

@@ -984,7 +984,7 @@ impl Database {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListTablesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Namespace path of the tables; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
@@ -1019,7 +1019,7 @@ impl std::future::IntoFuture for ListTablesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InspectRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -1055,7 +1055,7 @@ impl std::future::IntoFuture for InspectRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::support::flows::Batches,
     /// Name of the new table.
@@ -1126,7 +1126,7 @@ impl std::future::IntoFuture for CreateTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     name: String,
     /// Succeed when the table does not exist.
@@ -1166,7 +1166,7 @@ impl std::future::IntoFuture for DropTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropIndexRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Name of the index.
@@ -1199,7 +1199,7 @@ impl std::future::IntoFuture for DropIndexRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct AddColumnsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The columns to add.
@@ -1232,7 +1232,7 @@ impl std::future::IntoFuture for AddColumnsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct AlterColumnsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The columns to change with their new data types.
@@ -1265,7 +1265,7 @@ impl std::future::IntoFuture for AlterColumnsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropColumnsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Names of the columns to remove.
@@ -1298,7 +1298,7 @@ impl std::future::IntoFuture for DropColumnsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InsertRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::support::flows::Batches,
     /// Name of the table.
@@ -1340,7 +1340,7 @@ impl std::future::IntoFuture for InsertRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpdateRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// SQL filter selecting the rows to update, e.g. `id = 1`.
@@ -1394,7 +1394,7 @@ impl std::future::IntoFuture for UpdateRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// SQL filter selecting the rows to delete, e.g. `id = 1`.
@@ -1428,7 +1428,7 @@ impl std::future::IntoFuture for DeleteRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct MergeRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::support::flows::Batches,
     /// Name of the table.
@@ -1472,7 +1472,7 @@ impl std::future::IntoFuture for MergeRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SqlRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The SQL text.
     query: String,
     /// The tables the query reads.
@@ -1533,7 +1533,7 @@ impl std::future::IntoFuture for SqlRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SearchRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Full-text query.
@@ -1656,7 +1656,7 @@ impl std::future::IntoFuture for SearchRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CountRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Full-text query.
@@ -1733,7 +1733,7 @@ impl std::future::IntoFuture for CountRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OptimizeRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -1764,7 +1764,7 @@ impl std::future::IntoFuture for OptimizeRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RestoreRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The version to restore.
@@ -1797,7 +1797,7 @@ impl std::future::IntoFuture for RestoreRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CheckoutRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The version to check out.
@@ -1830,7 +1830,7 @@ impl std::future::IntoFuture for CheckoutRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListVersionsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -1866,7 +1866,7 @@ impl std::future::IntoFuture for ListVersionsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateVectorIndexRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The vector column to index.
@@ -1912,7 +1912,7 @@ impl std::future::IntoFuture for CreateVectorIndexRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateScalarIndexRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The column to index.
@@ -1958,7 +1958,7 @@ impl std::future::IntoFuture for CreateScalarIndexRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateFullTextSearchIndexRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The text column to index.
@@ -2004,7 +2004,7 @@ impl std::future::IntoFuture for CreateFullTextSearchIndexRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListIndexesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.

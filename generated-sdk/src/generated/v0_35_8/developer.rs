@@ -179,7 +179,7 @@ impl Developer {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LogRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The entry's type, chosen by the application (e.g. `build`).
     #[serde(rename = "type")]
     type_: String,
@@ -201,7 +201,7 @@ impl std::future::IntoFuture for LogRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InfoRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The message.
     message: String,
     /// Extra structured data: a JSON object (Python sends `{}` when none is given).
@@ -231,7 +231,7 @@ impl std::future::IntoFuture for InfoRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct WarningRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The message.
     message: String,
     /// Extra structured data: a JSON object (Python sends `{}` when none is given).
@@ -261,7 +261,7 @@ impl std::future::IntoFuture for WarningRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ErrorRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The message.
     message: String,
     /// Extra structured data: a JSON object (Python sends `{}` when none is given).
@@ -291,7 +291,7 @@ impl std::future::IntoFuture for ErrorRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LogsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for LogsRequest {
     type Output = crate::Result<

@@ -856,7 +856,7 @@ impl Memory {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Namespace path of the memories; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
@@ -892,7 +892,7 @@ impl std::future::IntoFuture for ListRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -941,7 +941,7 @@ impl std::future::IntoFuture for CreateRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -981,7 +981,7 @@ impl std::future::IntoFuture for DropRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InspectRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1012,7 +1012,7 @@ impl std::future::IntoFuture for InspectRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct QueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1047,7 +1047,7 @@ impl std::future::IntoFuture for QueryRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpsertTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1091,7 +1091,7 @@ impl std::future::IntoFuture for UpsertTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpsertNodesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1133,7 +1133,7 @@ impl std::future::IntoFuture for UpsertNodesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpsertRelationshipsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1178,7 +1178,7 @@ impl std::future::IntoFuture for UpsertRelationshipsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestTextRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1242,7 +1242,7 @@ impl std::future::IntoFuture for IngestTextRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1359,7 +1359,7 @@ impl std::future::IntoFuture for IngestImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestFileRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1451,7 +1451,7 @@ impl std::future::IntoFuture for IngestFileRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestFromTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1548,7 +1548,7 @@ impl std::future::IntoFuture for IngestFromTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestFromStorageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1615,7 +1615,7 @@ impl std::future::IntoFuture for IngestFromStorageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RecallRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1668,7 +1668,7 @@ impl std::future::IntoFuture for RecallRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteEntitiesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1703,7 +1703,7 @@ impl std::future::IntoFuture for DeleteEntitiesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRelationshipsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1741,7 +1741,7 @@ impl std::future::IntoFuture for DeleteRelationshipsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OptimizeRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.

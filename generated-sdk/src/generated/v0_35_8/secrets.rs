@@ -461,7 +461,7 @@ impl Secrets {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ProvideOauthAuthorizationRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The `request_id` of the push being answered.
     request_id: String,
     /// The authorization code obtained from the OAuth provider; null when refusing.
@@ -505,7 +505,7 @@ impl std::future::IntoFuture for ProvideOauthAuthorizationRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ProvideSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The `request_id` of the push being answered.
     request_id: String,
     /// Why the secret was refused; null when providing it.
@@ -554,7 +554,7 @@ impl std::future::IntoFuture for ProvideSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct GetOfflineOauthTokenRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The connector whose token is wanted.
     #[serde(default)]
     connector: Option<ConnectorRef>,
@@ -624,7 +624,7 @@ impl std::future::IntoFuture for GetOfflineOauthTokenRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RequestOauthTokenRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The connector to authorize.
     #[serde(default)]
     connector: Option<ConnectorRef>,
@@ -697,7 +697,7 @@ impl std::future::IntoFuture for RequestOauthTokenRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListSecretsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListSecretsRequest {
     type Output = crate::Result<Vec<SecretInfo>>;
@@ -719,7 +719,7 @@ impl std::future::IntoFuture for ListSecretsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the secret (TypeScript calls the argument `secretId`).
     id: String,
     /// Delete the copy delegated to this participant.
@@ -750,7 +750,7 @@ impl std::future::IntoFuture for DeleteSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequestedSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The URL the secret is for.
     url: String,
     /// The secret's type (e.g. a MIME type such as `application/x-api-key`).
@@ -790,7 +790,7 @@ impl std::future::IntoFuture for DeleteRequestedSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RequestSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The URL the secret is for.
     url: String,
     /// The kind of secret wanted (e.g. a MIME type such as `application/x-api-key`).
@@ -835,7 +835,7 @@ impl std::future::IntoFuture for RequestSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SetSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the secret to replace; null to let the server pick.
     #[serde(default)]
     secret_id: Option<String>,
@@ -920,7 +920,7 @@ impl std::future::IntoFuture for SetSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct GetSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the secret.
     #[serde(default)]
     secret_id: Option<String>,

@@ -262,7 +262,7 @@ impl Storage {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExistsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path inside the room's storage.
     path: String,
 }
@@ -286,7 +286,7 @@ impl std::future::IntoFuture for ExistsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StatRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path inside the room's storage.
     path: String,
 }
@@ -307,7 +307,7 @@ impl std::future::IntoFuture for StatRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Folder path inside the room's storage.
     path: String,
 }
@@ -331,7 +331,7 @@ impl std::future::IntoFuture for ListRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the file or folder to delete.
     path: String,
     /// Delete a folder and everything under it.
@@ -362,7 +362,7 @@ impl std::future::IntoFuture for DeleteRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DownloadUrlRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the file.
     path: String,
 }
@@ -386,7 +386,7 @@ impl std::future::IntoFuture for DownloadUrlRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UploadRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     source: crate::ByteSource,
     /// Path of the file to write.
@@ -457,7 +457,7 @@ impl std::future::IntoFuture for UploadRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DownloadRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the file to read.
     path: String,
     /// Preferred chunk size in bytes.

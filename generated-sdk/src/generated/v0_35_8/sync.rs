@@ -114,7 +114,7 @@ impl Sync {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the document in the room, without a leading `/` or `./` (e.g. `docs/notes.thread`).
     path: String,
     /// Initial content of the document: a JSON object shaped by its schema (e.g. `{"thread": {...}}`).
@@ -165,7 +165,7 @@ impl std::future::IntoFuture for CreateRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DescribeRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the document in the room, without a leading `/` or `./`.
     path: String,
     /// Path of a schema file in the room's storage (the SDK never sets it).

@@ -793,7 +793,7 @@ impl Containers {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListImagesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListImagesRequest {
     type Output = crate::Result<Vec<ContainerImage>>;
@@ -815,7 +815,7 @@ impl std::future::IntoFuture for ListImagesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InspectImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The image's id (e.g. `sha256:...`) or a reference.
     image_id: String,
 }
@@ -836,7 +836,7 @@ impl std::future::IntoFuture for InspectImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference (tag or id), e.g. `ghcr.io/example/app:1.2.3`.
     image: String,
 }
@@ -855,7 +855,7 @@ impl std::future::IntoFuture for DeleteImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct PullImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to pull, e.g. `python:3.13-slim`.
     tag: String,
     /// Registry logins to use for the pull.
@@ -885,7 +885,7 @@ impl std::future::IntoFuture for PullImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct PushImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to push.
     tag: String,
     /// Registry logins to use for the push.
@@ -929,7 +929,7 @@ impl std::future::IntoFuture for PushImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LoadRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the archive in room storage.
     archive_path: String,
 }
@@ -950,7 +950,7 @@ impl std::future::IntoFuture for LoadRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LoadImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Storage mounted into the helper container, so that it can reach the archive.
     mounts: Vec<ContainerMountSpec>,
     /// Path of the archive inside the helper container.
@@ -987,7 +987,7 @@ impl std::future::IntoFuture for LoadImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SaveImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to save.
     tag: String,
     /// Storage mounted into the helper container, where the archive is written.
@@ -1026,7 +1026,7 @@ impl std::future::IntoFuture for SaveImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RunRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Image reference to run.
     image: String,
     /// Command line to run instead of the image's default command.
@@ -1209,7 +1209,7 @@ impl std::future::IntoFuture for RunRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RunServiceRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the service to run.
     service_id: String,
     /// Extra environment variables, in order.
@@ -1244,7 +1244,7 @@ impl std::future::IntoFuture for RunServiceRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StopContainerRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the container.
     container_id: String,
     /// Kill the container instead of asking it to stop.
@@ -1276,7 +1276,7 @@ impl std::future::IntoFuture for StopContainerRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct WaitForExitRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the container.
     container_id: String,
 }
@@ -1297,7 +1297,7 @@ impl std::future::IntoFuture for WaitForExitRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteContainerRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the container.
     container_id: String,
 }
@@ -1316,7 +1316,7 @@ impl std::future::IntoFuture for DeleteContainerRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListContainersRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Include containers that are no longer running.
     #[serde(default)]
     all: Option<bool>,
@@ -1354,7 +1354,7 @@ impl std::future::IntoFuture for ListContainersRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct BuildRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     source: crate::ByteSource,
     /// Image references the build produces (at least one).
@@ -1448,7 +1448,7 @@ impl std::future::IntoFuture for BuildRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListBuildsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListBuildsRequest {
     type Output = crate::Result<Vec<BuildJob>>;
@@ -1470,7 +1470,7 @@ impl std::future::IntoFuture for ListBuildsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CancelBuildRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the build.
     build_id: String,
 }
@@ -1489,7 +1489,7 @@ impl std::future::IntoFuture for CancelBuildRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteBuildRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the build.
     build_id: String,
 }
@@ -1508,7 +1508,7 @@ impl std::future::IntoFuture for DeleteBuildRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct LogsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
@@ -1567,7 +1567,7 @@ impl std::future::IntoFuture for LogsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct GetBuildLogsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of this log request, as Python draws it: uuid4 hex without dashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,

@@ -1509,7 +1509,7 @@ impl Dataset {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListTablesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Namespace path of the tables; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
@@ -1553,7 +1553,7 @@ impl std::future::IntoFuture for ListTablesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InspectRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -1608,7 +1608,7 @@ impl std::future::IntoFuture for InspectRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::RecordBatches,
     /// Name of the new table.
@@ -1679,7 +1679,7 @@ impl std::future::IntoFuture for CreateTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     name: String,
     /// Succeed when the table does not exist.
@@ -1731,7 +1731,7 @@ impl std::future::IntoFuture for DropTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RenameTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Current name of the table.
     name: String,
     /// New name of the table.
@@ -1774,7 +1774,7 @@ impl std::future::IntoFuture for RenameTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropIndexRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Name of the index.
@@ -1817,7 +1817,7 @@ impl std::future::IntoFuture for DropIndexRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct AddColumnsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The columns to add.
@@ -1860,7 +1860,7 @@ impl std::future::IntoFuture for AddColumnsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropColumnsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Names of the columns to remove.
@@ -1903,7 +1903,7 @@ impl std::future::IntoFuture for DropColumnsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InsertRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::RecordBatches,
     /// Name of the table.
@@ -1955,7 +1955,7 @@ impl std::future::IntoFuture for InsertRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpdateRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// SQL filter selecting the rows to update, e.g. `id = 1`.
@@ -2001,7 +2001,7 @@ impl std::future::IntoFuture for UpdateRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// SQL filter selecting the rows to delete, e.g. `id = 1`.
@@ -2045,7 +2045,7 @@ impl std::future::IntoFuture for DeleteRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct MergeRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::RecordBatches,
     /// Name of the table.
@@ -2099,7 +2099,7 @@ impl std::future::IntoFuture for MergeRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SearchRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Full-text query.
@@ -2232,7 +2232,7 @@ impl std::future::IntoFuture for SearchRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CountRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Full-text query.
@@ -2329,7 +2329,7 @@ impl std::future::IntoFuture for CountRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OptimizeRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -2382,7 +2382,7 @@ impl std::future::IntoFuture for OptimizeRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StatsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -2443,7 +2443,7 @@ impl std::future::IntoFuture for StatsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RestoreRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The version to restore.
@@ -2486,7 +2486,7 @@ impl std::future::IntoFuture for RestoreRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListVersionsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -2532,7 +2532,7 @@ impl std::future::IntoFuture for ListVersionsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateIndexRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// The index: column(s), type and options.
@@ -2575,7 +2575,7 @@ impl std::future::IntoFuture for CreateIndexRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListIndexesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -2631,7 +2631,7 @@ impl std::future::IntoFuture for ListIndexesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListBranchesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Namespace path; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
@@ -2665,7 +2665,7 @@ impl std::future::IntoFuture for ListBranchesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateBranchRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the new branch.
     branch: String,
     /// Branch to start from; null is the main branch.
@@ -2706,7 +2706,7 @@ impl std::future::IntoFuture for CreateBranchRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteBranchRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the branch.
     branch: String,
     /// Namespace path; null is the default namespace.
@@ -2737,7 +2737,7 @@ impl std::future::IntoFuture for DeleteBranchRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OpenSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The SQL text; `$name` refers to a parameter.
     query: String,
     /// The tables the query reads.
@@ -2809,7 +2809,7 @@ impl std::future::IntoFuture for OpenSqlQueryRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExecuteSqlRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The SQL text; `$name` refers to a parameter.
     query: String,
     /// The tables the query reads.
@@ -2879,7 +2879,7 @@ impl std::future::IntoFuture for ExecuteSqlRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExecuteSqlStatementRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The SQL text; `$name` refers to a parameter.
     query: String,
     /// The tables the statement uses.
@@ -2954,7 +2954,7 @@ impl std::future::IntoFuture for ExecuteSqlStatementRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ReadSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The cursor, from `open_sql_query` or `execute_sql`.
     query_id: String,
 }
@@ -2984,7 +2984,7 @@ impl std::future::IntoFuture for ReadSqlQueryRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CloseSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The cursor, from `open_sql_query` or `execute_sql`.
     query_id: String,
 }
@@ -3003,7 +3003,7 @@ impl std::future::IntoFuture for CloseSqlQueryRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CancelSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The cursor, from `open_sql_query` or `execute_sql`.
     query_id: String,
 }
@@ -3037,7 +3037,7 @@ impl CancelSqlQueryOutput {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct WatchTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Namespace path of the table; null is the default namespace.
@@ -3100,7 +3100,7 @@ impl std::future::IntoFuture for WatchTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ImportStorageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Path of the file in the room's storage.
@@ -3193,7 +3193,7 @@ impl std::future::IntoFuture for ImportStorageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExportStorageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the table.
     table: String,
     /// Path of the file to write in the room's storage.

@@ -64,7 +64,7 @@ impl Livekit {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ConnectRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of a breakout room to join instead of the main room.
     #[serde(default)]
     breakout_room: Option<String>,

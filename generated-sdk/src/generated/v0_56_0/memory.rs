@@ -858,7 +858,7 @@ impl Memory {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Namespace path of the memories; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
@@ -894,7 +894,7 @@ impl std::future::IntoFuture for ListRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -943,7 +943,7 @@ impl std::future::IntoFuture for CreateRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -983,7 +983,7 @@ impl std::future::IntoFuture for DropRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InspectRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1014,7 +1014,7 @@ impl std::future::IntoFuture for InspectRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct QueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1049,7 +1049,7 @@ impl std::future::IntoFuture for QueryRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpsertTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1095,7 +1095,7 @@ impl std::future::IntoFuture for UpsertTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpsertNodesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1137,7 +1137,7 @@ impl std::future::IntoFuture for UpsertNodesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpsertRelationshipsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1182,7 +1182,7 @@ impl std::future::IntoFuture for UpsertRelationshipsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestTextRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1246,7 +1246,7 @@ impl std::future::IntoFuture for IngestTextRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestImageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1363,7 +1363,7 @@ impl std::future::IntoFuture for IngestImageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestFileRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1455,7 +1455,7 @@ impl std::future::IntoFuture for IngestFileRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestFromTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1552,7 +1552,7 @@ impl std::future::IntoFuture for IngestFromTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct IngestFromStorageRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1619,7 +1619,7 @@ impl std::future::IntoFuture for IngestFromStorageRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RecallRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1672,7 +1672,7 @@ impl std::future::IntoFuture for RecallRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteEntitiesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1707,7 +1707,7 @@ impl std::future::IntoFuture for DeleteEntitiesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRelationshipsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.
@@ -1745,7 +1745,7 @@ impl std::future::IntoFuture for DeleteRelationshipsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OptimizeRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the memory.
     name: String,
     /// Namespace path of the memory; null is the default namespace.

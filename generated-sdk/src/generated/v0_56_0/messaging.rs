@@ -165,7 +165,7 @@ impl Messaging {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct EnableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for EnableRequest {
     type Output = crate::Result<()>;
@@ -183,7 +183,7 @@ impl std::future::IntoFuture for EnableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DisableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for DisableRequest {
     type Output = crate::Result<()>;
@@ -199,7 +199,7 @@ impl std::future::IntoFuture for DisableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SendRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the participant that receives the message.
     to_participant_id: String,
     /// The message type, chosen by the application (e.g. `chat`).
@@ -238,7 +238,7 @@ impl std::future::IntoFuture for SendRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct BroadcastRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The message type, chosen by the application (e.g. `announcement`).
     #[serde(rename = "type")]
     type_: String,

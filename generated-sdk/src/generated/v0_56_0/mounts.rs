@@ -61,7 +61,7 @@ impl Mounts {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListRequest {
     type Output = crate::Result<Vec<MountedVolume>>;

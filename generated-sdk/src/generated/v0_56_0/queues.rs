@@ -207,7 +207,7 @@ impl Queues {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListRequest {
     type Output = crate::Result<Vec<Queue>>;
@@ -229,7 +229,7 @@ impl std::future::IntoFuture for ListRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OpenRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the queue.
     name: String,
 }
@@ -248,7 +248,7 @@ impl std::future::IntoFuture for OpenRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SendRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the queue.
     name: String,
     /// Create the queue when it does not exist.
@@ -280,7 +280,7 @@ impl std::future::IntoFuture for SendRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DrainRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the queue.
     name: String,
 }
@@ -299,7 +299,7 @@ impl std::future::IntoFuture for DrainRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CloseRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the queue.
     name: String,
 }
@@ -318,7 +318,7 @@ impl std::future::IntoFuture for CloseRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ReceiveRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the queue.
     name: String,
     /// Create the queue when it does not exist.

@@ -504,7 +504,7 @@ impl Secrets {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ProvideOauthAuthorizationRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The `request_id` of the push being answered.
     request_id: String,
     /// The authorization code obtained from the OAuth provider; null when refusing.
@@ -548,7 +548,7 @@ impl std::future::IntoFuture for ProvideOauthAuthorizationRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ProvideSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The `request_id` of the push being answered.
     request_id: String,
     /// Why the secret was refused; null when providing it.
@@ -597,7 +597,7 @@ impl std::future::IntoFuture for ProvideSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct GetOfflineOauthTokenRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The connector whose token is wanted.
     #[serde(default)]
     connector: Option<ConnectorRef>,
@@ -667,7 +667,7 @@ impl std::future::IntoFuture for GetOfflineOauthTokenRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RequestOauthTokenRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The connector to authorize.
     #[serde(default)]
     connector: Option<ConnectorRef>,
@@ -740,7 +740,7 @@ impl std::future::IntoFuture for RequestOauthTokenRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListSecretsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListSecretsRequest {
     type Output = crate::Result<Vec<SecretInfo>>;
@@ -764,7 +764,7 @@ impl std::future::IntoFuture for ListSecretsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExistsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the secret.
     secret_id: String,
     /// Look for the copy delegated to this participant.
@@ -810,7 +810,7 @@ impl std::future::IntoFuture for ExistsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the secret (TypeScript calls the argument `secretId`).
     id: String,
     /// Delete the copy delegated to this participant.
@@ -841,7 +841,7 @@ impl std::future::IntoFuture for DeleteSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequestedSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The URL the secret is for.
     url: String,
     /// The secret's type (e.g. a MIME type such as `application/x-api-key`).
@@ -881,7 +881,7 @@ impl std::future::IntoFuture for DeleteRequestedSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RequestSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The URL the secret is for.
     url: String,
     /// The kind of secret wanted (e.g. a MIME type such as `application/x-api-key`).
@@ -926,7 +926,7 @@ impl std::future::IntoFuture for RequestSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SetSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the secret to replace; null to let the server pick.
     #[serde(default)]
     secret_id: Option<String>,
@@ -1011,7 +1011,7 @@ impl std::future::IntoFuture for SetSecretRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct GetSecretRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the secret.
     #[serde(default)]
     secret_id: Option<String>,

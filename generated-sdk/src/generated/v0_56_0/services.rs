@@ -82,7 +82,7 @@ impl Services {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
 }
 impl std::future::IntoFuture for ListRequest {
     type Output = crate::Result<ListOutput>;
@@ -124,7 +124,7 @@ impl Default for ListOutput {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RestartRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Id of the service (`ServiceSpec.id`).
     service_id: String,
 }

@@ -1206,7 +1206,7 @@ impl Sqlite {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListDatabasesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Namespace path; null is the default namespace.
     #[serde(default)]
     namespace: Option<Vec<String>>,
@@ -1240,7 +1240,7 @@ impl std::future::IntoFuture for ListDatabasesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateDatabaseRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     name: String,
     /// Namespace path; null is the default namespace.
@@ -1300,7 +1300,7 @@ impl std::future::IntoFuture for CreateDatabaseRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct GetDatabaseSettingsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     name: String,
     /// Namespace path; null is the default namespace.
@@ -1336,7 +1336,7 @@ impl std::future::IntoFuture for GetDatabaseSettingsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpdateDatabaseSettingsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     name: String,
     /// Namespace path; null is the default namespace.
@@ -1392,7 +1392,7 @@ impl std::future::IntoFuture for UpdateDatabaseSettingsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct FlushDatabaseRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     name: String,
     /// Namespace path; null is the default namespace.
@@ -1423,7 +1423,7 @@ impl std::future::IntoFuture for FlushDatabaseRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropDatabaseRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     name: String,
     /// Namespace path; null is the default namespace.
@@ -1463,7 +1463,7 @@ impl std::future::IntoFuture for DropDatabaseRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InspectDatabaseRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     name: String,
     /// Namespace path; null is the default namespace.
@@ -1496,7 +1496,7 @@ impl std::future::IntoFuture for InspectDatabaseRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListTablesRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Namespace path of the database; null is the default namespace.
@@ -1532,7 +1532,7 @@ impl std::future::IntoFuture for ListTablesRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::RecordBatches,
     /// Name of the database.
@@ -1585,7 +1585,7 @@ impl std::future::IntoFuture for CreateTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -1627,7 +1627,7 @@ impl std::future::IntoFuture for DropTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RenameTableRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Current name of the table.
@@ -1662,7 +1662,7 @@ impl std::future::IntoFuture for RenameTableRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InspectRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -1700,7 +1700,7 @@ impl std::future::IntoFuture for InspectRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct AddColumnsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -1748,7 +1748,7 @@ impl std::future::IntoFuture for AddColumnsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DropColumnsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -1783,7 +1783,7 @@ impl std::future::IntoFuture for DropColumnsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct InsertRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     batches: crate::RecordBatches,
     /// Name of the database.
@@ -1827,7 +1827,7 @@ impl std::future::IntoFuture for InsertRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UpdateRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -1880,7 +1880,7 @@ impl std::future::IntoFuture for UpdateRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -1931,7 +1931,7 @@ impl std::future::IntoFuture for DeleteRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct SearchRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -2026,7 +2026,7 @@ impl std::future::IntoFuture for SearchRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CountRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Name of the table.
@@ -2085,7 +2085,7 @@ impl std::future::IntoFuture for CountRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct OpenSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// The SQL query.
@@ -2169,7 +2169,7 @@ impl OpenSqlQueryOutput {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExecuteSqlBatchRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Namespace path of the database; null is the default namespace.
@@ -2212,7 +2212,7 @@ impl std::future::IntoFuture for ExecuteSqlBatchRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExecuteSqlRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// The SQL statement or query.
@@ -2275,7 +2275,7 @@ impl std::future::IntoFuture for ExecuteSqlRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ReadSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The query's id, from `open_sql_query` or `execute_sql`.
     query_id: String,
 }
@@ -2305,7 +2305,7 @@ impl std::future::IntoFuture for ReadSqlQueryRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CloseSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The query's id.
     query_id: String,
 }
@@ -2324,7 +2324,7 @@ impl std::future::IntoFuture for CloseSqlQueryRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CancelSqlQueryRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// The query's id.
     query_id: String,
 }
@@ -2358,7 +2358,7 @@ impl CancelSqlQueryOutput {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExecuteSqlStatementRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// The SQL statement.
@@ -2426,7 +2426,7 @@ impl std::future::IntoFuture for ExecuteSqlStatementRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct BackupRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Name of the database.
     database: String,
     /// Namespace path of the database; null is the default namespace.
@@ -2465,7 +2465,7 @@ impl std::future::IntoFuture for BackupRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct RestoreRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     source: crate::ByteSource,
     /// Name of the new database.

@@ -316,7 +316,7 @@ impl Storage {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ExistsRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path inside the room's storage.
     path: String,
 }
@@ -342,7 +342,7 @@ impl std::future::IntoFuture for ExistsRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct StatRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path inside the room's storage.
     path: String,
 }
@@ -365,7 +365,7 @@ impl std::future::IntoFuture for StatRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct ListRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Folder path inside the room's storage.
     path: String,
 }
@@ -389,7 +389,7 @@ impl std::future::IntoFuture for ListRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DeleteRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the file or folder to delete.
     path: String,
     /// Delete a folder and everything under it.
@@ -422,7 +422,7 @@ impl std::future::IntoFuture for DeleteRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DownloadUrlRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the file.
     path: String,
     /// Ask for a URL that makes browsers download the file (`Content-Disposition: attachment`) rather than display it; null leaves it to the server.
@@ -462,7 +462,7 @@ impl std::future::IntoFuture for DownloadUrlRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct MoveRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the file or folder to move.
     source_path: String,
     /// Its new path.
@@ -494,7 +494,7 @@ impl std::future::IntoFuture for MoveRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct UploadRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     #[serde(skip)]
     source: crate::ByteSource,
     /// Path of the file to write.
@@ -565,7 +565,7 @@ impl std::future::IntoFuture for UploadRequest {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct DownloadRequest {
     #[serde(skip)]
-    room: crate::RoomClient,
+    pub(crate) room: crate::RoomClient,
     /// Path of the file to read.
     path: String,
     /// Preferred chunk size in bytes.
