@@ -69,7 +69,10 @@ pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
 #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 pub use crate::support::flows::LogEntry;
 #[cfg(any(feature = "storage", feature = "containers", feature = "sqlite"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "storage", feature = "containers", feature = "sqlite"))))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "storage", feature = "containers", feature = "sqlite")))
+)]
 pub use crate::support::flows::{ByteSource, Download};
 pub use crate::support::flows::{
     CheckedDownload, RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,

@@ -46,6 +46,12 @@ pub fn scenarios() -> Vec<Scenario> {
             32 * MIB,
             stops_reading
         ),
+        #[cfg(all(feature = "protocol-0-56", feature = "containers"))]
+        scenario!(
+            "flow/push-upload-while-server-stops-reading",
+            32 * MIB,
+            push_upload_stalled
+        ),
     ]
 }
 
@@ -426,4 +432,70 @@ async fn stops_reading() -> Result<(), String> {
     check(!room.is_closed(), || "the client closed".into())?;
     let _ = resume_tx.send(());
     serves(&room).await
+}
+
+/// 0.56 only: `containers.build` pushes its source without pulls.
+#[cfg(all(feature = "protocol-0-56", feature = "containers"))]
+async fn push_upload_stalled() -> Result<(), String> {
+    // The server opens a build stream, then stops reading; the app pushes an endless
+    // source. Target: the upload stops being read from its source (back-pressure), memory
+    // stays bounded, and the call fails within its deadline once the server is gone.
+    let (listener, url) = listen().await;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let _server = spawn(async move {
+        let Some(mut peer) = handshaken(&listener).await else {
+            return;
+        };
+        let Some(id) = first_call(&mut peer).await else {
+            return;
+        };
+        peer.reply(id, json!({"type": "control", "method": "open"}))
+            .await;
+        // Stalled: holds the socket, reads nothing, until told to go.
+        let _ = stop_rx.await;
+    });
+    let (room, _events) = connected(connect(url)).await?;
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = read.clone();
+    let piece = bytes::Bytes::from(vec![7u8; 64 << 10]);
+    let endless = futures::stream::repeat_with(move || {
+        counter.fetch_add(piece.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok::<_, std::io::Error>(piece.clone())
+    });
+    let build = room.containers().build(
+        vec!["t".into()],
+        "/m",
+        ".",
+        meshagent_room::ByteSource::from_stream(endless),
+    );
+    let call = tokio::spawn(std::future::IntoFuture::into_future(build));
+    // Reading from the source must stall well before the memory bound.
+    let mut last = 0;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = read.load(std::sync::atomic::Ordering::Relaxed);
+        if now == last && now > 0 {
+            break;
+        }
+        last = now;
+    }
+    let pulled = read.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "source read {:.1} MiB before back-pressure",
+        pulled as f64 / MIB as f64
+    );
+    check(pulled < 24 * MIB, || {
+        format!("{pulled} bytes read from the source without back-pressure")
+    })?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let later = read.load(std::sync::atomic::Ordering::Relaxed);
+    check(later == pulled, || {
+        format!("the source is still read: {pulled} then {later} bytes")
+    })?;
+    let _ = stop_tx.send(());
+    match bounded("the stalled build to fail", STEP, call).await? {
+        Ok(Ok(v)) => Err(format!("the build succeeded against a gone server: {v:?}")),
+        Ok(Err(_)) => Ok(()),
+        Err(e) => Err(format!("build task: {e}")),
+    }
 }
