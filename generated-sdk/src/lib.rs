@@ -5,9 +5,16 @@
 //!
 //! ```no_run
 //! # async fn demo() -> meshagent_room::Result<()> {
+//! use futures::StreamExt;
 //! use meshagent_room::{room_url, RoomClient};
 //!
-//! let (room, _events) = RoomClient::connect(room_url("https://api.meshagent.com", "my-room")?, "jwt").await?;
+//! let (room, mut events) = RoomClient::connect(room_url("https://api.meshagent.com", "my-room")?, "jwt").await?;
+//! // Read the events (a slow reader loses the oldest, see `RoomEvent::Lagged`).
+//! tokio::spawn(async move {
+//!     while let Some(event) = events.next().await {
+//!         println!("{event:?}");
+//!     }
+//! });
 //! room.storage().delete("old.txt").recursive(true).await?;
 //! let job = room.queues().receive("jobs").wait(false).await?;
 //! # Ok(()) }
