@@ -291,7 +291,7 @@ pub(super) fn default_value(ty: &TypeRef, v: &Value) -> TokenStream {
         (TypeRef::String, Value::String(s)) => quote!(#s.into()),
         (TypeRef::Timestamp, Value::String(s)) => {
             let t = Root::Timestamp.tokens();
-            quote!(#t(#s.into()))
+            quote!(#t::from(#s))
         }
         (TypeRef::Named { .. }, Value::String(s)) => {
             let t = rust_type(ty);

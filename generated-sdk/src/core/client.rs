@@ -18,7 +18,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::core::connect::RoomInfo;
 use crate::core::content::Content;
@@ -57,8 +57,9 @@ pub(crate) struct Inner {
     room_url: String,
     request_timeout: Option<Duration>,
     stream_idle_timeout: Option<Duration>,
-    /// Held only to abort the tasks with the last clone.
-    _tasks: AbortOnDrop,
+    /// The background I/O task, held only to abort it with the last clone (or with a
+    /// connect future dropped mid-handshake).
+    _tasks: AbortOnDropHandle<()>,
 }
 
 impl fmt::Debug for RoomClient {
@@ -369,7 +370,7 @@ impl RoomClient {
         // timeout drops the connect future mid-handshake).
         Started {
             shared,
-            tasks: AbortOnDrop(io),
+            tasks: AbortOnDropHandle::new(io),
         }
     }
 }
@@ -377,7 +378,7 @@ impl RoomClient {
 /// A connection whose I/O runs but whose handshake is not done yet.
 pub(crate) struct Started {
     pub(crate) shared: Arc<Shared>,
-    tasks: AbortOnDrop,
+    tasks: AbortOnDropHandle<()>,
 }
 
 impl Started {
@@ -400,16 +401,6 @@ impl Started {
             .client
             .set(Arc::downgrade(&client.inner));
         client
-    }
-}
-
-/// The background I/O task; aborted when dropped (with the client, or with a connect
-/// future dropped mid-handshake).
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

@@ -3,16 +3,59 @@
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An ISO-8601 timestamp as the server sent it (kept as text so nothing is lost;
-/// the SDKs differ in how they print fractions and zones).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Timestamp(pub String);
+/// An ISO-8601 timestamp: the server's text, kept and sent back as it came (the SDKs
+/// differ in how they print fractions and zones), and the instant it names when the text
+/// is RFC 3339 ([`Timestamp::instant`]). Equality and order are the text's.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp {
+    text: String,
+}
 
 impl Timestamp {
-    /// The timestamp text.
+    /// The timestamp text, as sent.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The instant, when the text is RFC 3339 (with a zone); `None` for other text, e.g. a
+    /// zoneless ISO-8601 time, whose zone only the sender knows.
+    pub fn instant(&self) -> Option<time::OffsetDateTime> {
+        time::OffsetDateTime::parse(&self.text, &time::format_description::well_known::Rfc3339).ok()
+    }
+}
+
+impl std::fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|text| Timestamp { text })
+    }
+}
+
+impl From<time::OffsetDateTime> for Timestamp {
+    /// The instant as RFC 3339 text (UTC offset kept).
+    fn from(t: time::OffsetDateTime) -> Timestamp {
+        let text = t
+            .format(&time::format_description::well_known::Rfc3339)
+            // Only years outside 0..=9999 fail to format; keep a readable text then.
+            .unwrap_or_else(|_| t.to_string());
+        Timestamp { text }
     }
 }
 
@@ -33,14 +76,14 @@ impl From<&[u8]> for Base64Bytes {
 }
 
 impl From<String> for Timestamp {
-    fn from(s: String) -> Timestamp {
-        Timestamp(s)
+    fn from(text: String) -> Timestamp {
+        Timestamp { text }
     }
 }
 
 impl From<&str> for Timestamp {
     fn from(s: &str) -> Timestamp {
-        Timestamp(s.to_string())
+        Timestamp::from(s.to_string())
     }
 }
 
@@ -133,5 +176,25 @@ mod tests {
         assert_eq!(wire, serde_json::json!("AAEC/w=="));
         assert_eq!(serde_json::from_value::<Base64Bytes>(wire).ok(), Some(b));
         assert!(serde_json::from_value::<Base64Bytes>(serde_json::json!("not base64!")).is_err());
+    }
+
+    #[test]
+    fn timestamps_keep_their_text_and_name_their_instant() {
+        for text in ["2026-12-06T01:02:03.123456+00:00", "2026-12-06T01:02:03Z"] {
+            let t: Timestamp = serde_json::from_value(serde_json::json!(text)).expect("a string");
+            assert_eq!(serde_json::to_value(&t).ok(), Some(serde_json::json!(text)));
+            let instant = t.instant().expect("RFC 3339");
+            assert_eq!(
+                (instant.hour(), instant.minute(), instant.second()),
+                (1, 2, 3)
+            );
+        }
+        // Zoneless text (Python's naive isoformat) is kept, but names no instant.
+        let naive = Timestamp::from("2026-12-06T01:02:03");
+        assert_eq!(naive.as_str(), "2026-12-06T01:02:03");
+        assert_eq!(naive.instant(), None);
+        let from_instant = Timestamp::from(time::OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(from_instant.as_str(), "1970-01-01T00:00:00Z");
+        assert!(serde_json::from_value::<Timestamp>(serde_json::json!(5)).is_err());
     }
 }

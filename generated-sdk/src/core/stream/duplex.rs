@@ -19,7 +19,7 @@ pub(crate) fn invoke_stream(
     input: BoxStream<'static, Content>,
 ) -> BoxStream<'static, Result<Content>> {
     let (request, response) = stream.split();
-    let pump = Some(Pump(tokio::spawn(pump_requests(request, input))));
+    let pump = Some(Pump::new(tokio::spawn(pump_requests(request, input))));
     futures::stream::unfold(Some((response, pump)), |state| async move {
         let (mut response, mut pump) = state?;
         loop {
@@ -31,7 +31,7 @@ pub(crate) fn invoke_stream(
             tokio::select! {
                 biased;
                 chunk = response.recv() => return item(chunk, response, pump),
-                sent = &mut p.0 => match sent {
+                sent = &mut *p => match sent {
                     Ok(Ok(())) => pump = None,
                     Ok(Err(e)) => return Some((Err(e), None)),
                     Err(e) => {
@@ -62,13 +62,7 @@ fn item(
 
 /// The request-side sender of [`invoke_stream`]; aborted (which drops the request half,
 /// sending the close) when the response stream is dropped.
-struct Pump(tokio::task::JoinHandle<Result<()>>);
-
-impl Drop for Pump {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
+type Pump = tokio_util::task::AbortOnDropHandle<Result<()>>;
 
 /// Sends every input chunk, then the close; a refused chunk stops it (the dropped half
 /// still closes the request side).

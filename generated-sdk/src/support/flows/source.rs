@@ -79,15 +79,10 @@ impl ByteSource {
 
     /// Bytes read from an `AsyncRead` until its end.
     pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static) -> ByteSource {
-        let stream = futures::stream::unfold(reader, |mut r| async move {
-            let mut buf = BytesMut::with_capacity(DEFAULT_CHUNK_SIZE);
-            match r.read_buf(&mut buf).await {
-                Ok(0) => None,
-                Ok(_) => Some((Ok(buf.freeze()), r)),
-                Err(e) => Some((Err(e), r)),
-            }
-        });
-        ByteSource::from_stream(stream)
+        ByteSource::from_stream(tokio_util::io::ReaderStream::with_capacity(
+            reader,
+            DEFAULT_CHUNK_SIZE,
+        ))
     }
 
     /// The total length, when known up front (sent as `size`).
