@@ -140,6 +140,14 @@ pub mod arrow {
     pub use arrow_schema;
 }
 
+/// A scripted room for unit tests of code that uses the client (feature `test-util`):
+/// expect a request, answer with a reply, a stream or an error, push events.
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing {
+    pub use crate::surfaces::testing::{Request, ScriptError, ScriptedRoom, StreamCall};
+}
+
 /// The wire codec: framing (16-byte packet headers, reassembly) and packing (a JSON
 /// header plus a binary tail). For servers, proxies and test tools speaking the protocol.
 pub mod wire {

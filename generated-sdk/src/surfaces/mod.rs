@@ -17,3 +17,5 @@ pub(crate) mod record_batches;
 ))]
 pub(crate) mod sql_cursor;
 pub(crate) mod sync_doc;
+#[cfg(feature = "test-util")]
+pub(crate) mod testing;
