@@ -219,7 +219,11 @@ fn run(root: &Path, check: bool) -> Result<String, String> {
             ))
         };
     }
-    for (path, text) in &outputs {
+    // Unchanged files are left alone, so that cargo does not rebuild for nothing.
+    for (path, text) in outputs
+        .iter()
+        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text))
+    {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;

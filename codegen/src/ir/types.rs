@@ -184,6 +184,15 @@ impl Builder {
                             ok = false;
                             return;
                         }
+                        if let Some((line, _)) = at.file.locator.position(&["types", name]) {
+                            // Declared, but dropped for its own errors (reported there).
+                            let msg =
+                                format!("type `{name}` is declared (line {line}) but has errors");
+                            let hint = Some("fix the errors reported at its declaration".into());
+                            self.err_at_value(at, path, msg, hint);
+                            ok = false;
+                            return;
+                        }
                         let hint = did_you_mean(name, candidates).or(Some("declare it under `types:` or use string, bool, int, float, bytes, json, timestamp, list<T>, map<T>, T?".into()));
                         self.err_at_value(at, path, format!("unknown type `{name}`"), hint);
                         ok = false;

@@ -56,6 +56,12 @@ impl Locator {
         &self.duplicates
     }
 
+    /// Position of exactly `path`, when the file has it.
+    pub fn position(&self, path: &[&str]) -> Option<(usize, usize)> {
+        let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        self.positions.get(&owned).copied()
+    }
+
     /// Position of `path`, or of its nearest located ancestor.
     pub fn locate(&self, path: &[&str]) -> (usize, usize) {
         let mut owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
