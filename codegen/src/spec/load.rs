@@ -113,7 +113,12 @@ fn yaml_errors(name: &str, locator: &Locator, e: &serde_yaml::Error) -> Vec<Diag
                 locator.diagnostic_at(
                     name,
                     d.again,
-                    format!("duplicate key `{key}` in `{}`", d.path[..d.path.len() - 1].join(".")),
+                    match d.path.split_last() {
+                        Some((_, within)) if !within.is_empty() => {
+                            format!("duplicate key `{key}` in `{}`", within.join("."))
+                        }
+                        _ => format!("duplicate section `{key}`"),
+                    },
                     Some(format!(
                         "`{key}` is already a key of this mapping (line {}); a key appears once: rename or remove one of them",
                         d.first.0
@@ -356,6 +361,29 @@ mod tests {
         assert_eq!(diags.len(), 2, "{diags:#?}");
         assert_eq!((diags[0].line, diags[0].column), (3, 5));
         assert!(diags[0].message.contains("unknown field `sumary`"));
+    }
+
+    #[test]
+    fn repeated_keys_and_tabs_get_their_own_messages() {
+        let (file, diags) = load_str("t.yaml", "tools:\n  a: {}\ntools:\n  b: {}\n");
+        assert!(file.is_none());
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].message, "duplicate section `tools`");
+        assert_eq!((diags[0].line, diags[0].column), (3, 1));
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("(line 1)")));
+
+        let (_, diags) = load_str("t.yaml", "tools:\n  a:\n\tsummary: x\n");
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!((diags[0].line, diags[0].column), (3, 1));
+        assert!(diags[0].message.contains("a tab character"));
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("spaces")));
+        assert_eq!(diags[0].source.as_deref(), Some("\tsummary: x"));
     }
 
     #[test]
