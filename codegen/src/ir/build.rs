@@ -94,22 +94,6 @@ impl At<'_> {
 }
 
 impl Builder {
-    /// An error at the scalar value of `path` (`type: itn` → under `itn`).
-    pub(super) fn err_at_value(
-        &mut self,
-        at: At<'_>,
-        path: &[&str],
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) {
-        let position = at.file.locator.locate_value(path);
-        let d = at
-            .file
-            .locator
-            .diagnostic_at(&at.file.name, position, message, hint);
-        self.diags.push(d);
-    }
-
     pub(super) fn err(
         &mut self,
         at: At<'_>,

@@ -116,7 +116,8 @@ impl Locator {
             .min()
     }
 
-    /// A diagnostic located at `path` in `file`, quoting its line.
+    /// A diagnostic located at `path` in `file`, quoting its line: at the value when it is
+    /// a scalar (`flow: server_psh` → under `server_psh`), else at the key.
     pub fn diagnostic(
         &self,
         file: &str,
@@ -124,7 +125,7 @@ impl Locator {
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Diagnostic {
-        self.diagnostic_at(file, self.locate(path), message, hint)
+        self.diagnostic_at(file, self.locate_value(path), message, hint)
     }
 
     /// A diagnostic at `position` in `file`, quoting its line.
