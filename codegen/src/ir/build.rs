@@ -94,6 +94,21 @@ impl At<'_> {
 }
 
 impl Builder {
+    /// An error at the scalar value of `path` (`type: itn` → under `itn`; a bare field type).
+    pub(super) fn err_at_value(
+        &mut self,
+        at: At<'_>,
+        path: &[&str],
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let d = at
+            .file
+            .locator
+            .value_diagnostic(&at.file.name, path, message, hint);
+        self.diags.push(d);
+    }
+
     pub(super) fn err(
         &mut self,
         at: At<'_>,

@@ -180,7 +180,7 @@ impl Builder {
                                 self.version
                             );
                             let hint = Some(format!("give this item the same versions (`since`/`until`), or add a `{name}` for {}", self.version));
-                            self.err(at, path, msg, hint);
+                            self.err_at_value(at, path, msg, hint);
                             ok = false;
                             return;
                         }
@@ -189,12 +189,12 @@ impl Builder {
                             let msg =
                                 format!("type `{name}` is declared (line {line}) but has errors");
                             let hint = Some("fix the errors reported at its declaration".into());
-                            self.err(at, path, msg, hint);
+                            self.err_at_value(at, path, msg, hint);
                             ok = false;
                             return;
                         }
                         let hint = did_you_mean(name, candidates).or(Some("declare it under `types:` or use string, bool, int, float, bytes, json, timestamp, list<T>, map<T>, T?".into()));
-                        self.err(at, path, format!("unknown type `{name}`"), hint);
+                        self.err_at_value(at, path, format!("unknown type `{name}`"), hint);
                         ok = false;
                     }
                 });
@@ -211,7 +211,7 @@ impl Builder {
                     .unwrap_or_else(|| {
                         "e.g. `string`, `int?`, `list<StorageEntry>`, `map<json>`".into()
                     });
-                self.err(
+                self.err_at_value(
                     at,
                     path,
                     format!("bad type expression `{text}`: {e}"),

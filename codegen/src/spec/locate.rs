@@ -116,9 +116,25 @@ impl Locator {
             .min()
     }
 
-    /// A diagnostic located at `path` in `file`, quoting its line: at the value when it is
-    /// a scalar (`flow: server_psh` → under `server_psh`), else at the key.
+    /// A diagnostic located at `path` in `file`, quoting its line. A path ending in one of
+    /// the spec's [`VALUE_KEYS`] points at its value (`flow: server_psh` → under
+    /// `server_psh`); any other at its key (`tool:`, an entry's name).
     pub fn diagnostic(
+        &self,
+        file: &str,
+        path: &[&str],
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        let position = match path.last() {
+            Some(key) if VALUE_KEYS.contains(key) => self.locate_value(path),
+            _ => self.locate(path),
+        };
+        self.diagnostic_at(file, position, message, hint)
+    }
+
+    /// A diagnostic at the scalar value of `path` (else as [`Self::diagnostic`]).
+    pub fn value_diagnostic(
         &self,
         file: &str,
         path: &[&str],
@@ -139,6 +155,31 @@ impl Locator {
         Diagnostic::new(file, position, message, hint).with_source_from(&self.text)
     }
 }
+
+/// Keys of the spec format whose problems are about their scalar value.
+pub const VALUE_KEYS: &[&str] = &[
+    "type",
+    "flow",
+    "content",
+    "returns",
+    "tail",
+    "present_when",
+    "item",
+    "since",
+    "until",
+    "default",
+    "version",
+    "code",
+    "packet",
+    "name",
+    "engine",
+    "signature",
+    "fresh",
+    "absent",
+    "wire",
+    "initiator",
+    "empty",
+];
 
 #[derive(Default)]
 struct Indexer {
