@@ -88,7 +88,7 @@ fn main() -> ExitCode {
 fn diff(root: &Path, args: &DiffArgs) -> ExitCode {
     let load = |dir: &Path, version: Option<&str>| {
         codegen::load_api_version(dir, &dir.display().to_string(), version)
-            .map_err(|d| codegen::diag::render(&d))
+            .map_err(|d| spec_report(&d))
     };
     let old_dir = args.old.clone().unwrap_or_else(|| root.join("spec"));
     let new_dir = args.new.clone().unwrap_or_else(|| old_dir.clone());
@@ -124,7 +124,7 @@ fn coverage(root: &Path) -> Result<String, String> {
     let mut failing = Vec::new();
     for version in codegen::spec_versions(&spec, "spec") {
         let api = codegen::load_api_version(&spec, "spec", Some(&version))
-            .map_err(|d| codegen::diag::render(&d))?;
+            .map_err(|d| spec_report(&d))?;
         // `inventory-0.35.8.yaml`, or `inventory-0.56.yaml` for a `.0` release.
         let short = version.strip_suffix(".0").unwrap_or(&version);
         let path = [version.as_str(), short]
@@ -174,13 +174,12 @@ fn run(root: &Path, check: bool) -> Result<String, String> {
     let mut apis = Vec::new();
     for version in &versions {
         apis.push(
-            codegen::load_api_version(&spec, "spec", Some(version))
-                .map_err(|d| codegen::diag::render(&d))?,
+            codegen::load_api_version(&spec, "spec", Some(version)).map_err(|d| spec_report(&d))?,
         );
     }
     if apis.is_empty() {
         // No versions could be read: report the spec's problems.
-        codegen::load_api(&spec, "spec").map_err(|d| codegen::diag::render(&d))?;
+        codegen::load_api(&spec, "spec").map_err(|d| spec_report(&d))?;
         return Err("the spec names no protocol version".into());
     }
     check_features(root, &apis)?;
@@ -220,7 +219,11 @@ fn run(root: &Path, check: bool) -> Result<String, String> {
             ))
         };
     }
-    for (path, text) in &outputs {
+    // Unchanged files are left alone, so that cargo does not rebuild for nothing.
+    for (path, text) in outputs
+        .iter()
+        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text))
+    {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
@@ -318,6 +321,13 @@ fn check_features(root: &Path, apis: &[codegen::ir::Api]) -> Result<(), String> 
             missing.join(" = []`, `")
         ))
     }
+}
+
+/// The spec's problems, in colour when they go to a terminal (and `NO_COLOR` is unset).
+fn spec_report(diagnostics: &[codegen::Diagnostic]) -> String {
+    use std::io::IsTerminal;
+    let styled = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    codegen::diag::render_report(diagnostics, styled)
 }
 
 fn display(root: &Path, path: &Path) -> String {

@@ -1,43 +1,29 @@
 //! Adding a tool is only YAML: append one to a copy of the real spec and the generator
-//! produces a typed method and request builder for it, with no hand-written code.
+//! produces a typed method and request builder for it, with no hand-written code. Each
+//! added tool gets a name the spec does not have yet (`peek`, or `peek_2` once a
+//! contributor has added a real `peek`), so these tests never collide with real edits.
+//! `add_a_method_builds.rs` goes further: it compiles a call site of the new methods.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-fn copy_spec(to: &Path) {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    std::fs::create_dir_all(to).expect("temp dir");
-    for entry in std::fs::read_dir(spec).expect("spec dir") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
-        }
-    }
-}
+use std::collections::BTreeSet;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("codegen-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use common::{add_to_spec, copy_spec, fresh, insert_entries, temp_dir};
 
 #[test]
 fn a_new_tool_in_yaml_becomes_a_typed_method() {
     let dir = temp_dir("add-tool");
     copy_spec(&dir);
-    let queues = dir.join("queues.yaml");
-    let mut yaml = std::fs::read_to_string(&queues).expect("queues.yaml");
-    let marker = "\ntypes:\n";
-    let new_tool = r#"
-  peek:
+    let new_tool = r#"  {peek}:
     summary: Looks at the next message of queue `name` without taking it.
     input:
       name: {type: string, doc: Name of the queue.}
       max_bytes: {type: "int?", doc: Truncate the message beyond this size.}
     output: {content: json, type: json, empty: none}
 "#;
-    let at = yaml.find(marker).expect("queues.yaml has a types section");
-    yaml.insert_str(at, new_tool);
-    std::fs::write(&queues, yaml).expect("write");
+    let names = add_to_spec(&dir, "queues.yaml", (&["peek"], new_tool), (&[], ""));
+    let peek = names.tool("peek");
+    let builder = format!("{}Request", heck_pascal(peek));
 
     let api = codegen::load_api(&dir, "spec").unwrap_or_else(|d| {
         panic!(
@@ -53,13 +39,19 @@ fn a_new_tool_in_yaml_becomes_a_typed_method() {
         .contents;
 
     assert!(
-        code.contains("pub fn peek(&self, name: impl Into<String>) -> PeekRequest"),
+        code.contains(&format!(
+            "pub fn {peek}(&self, name: impl Into<String>) -> {builder}"
+        )),
         "{code}"
     );
     assert!(code.contains("pub fn max_bytes(mut self, max_bytes: i64) -> Self"));
     assert!(code.contains("type Output = crate::Result<Option<serde_json::Value>>;"));
-    assert!(code.contains("Sends `room.invoke_tool` for tool `queues.peek`"));
-    assert!(code.contains("self.room.invoke_json(TOOLKIT, \"peek\", &self)"));
+    assert!(code.contains(&format!(
+        "Sends `room.invoke_tool` for tool `queues.{peek}`"
+    )));
+    assert!(code.contains(&format!(
+        "self.room.invoke_json(TOOLKIT, \"{peek}\", &self)"
+    )));
     // The output is still valid Rust.
     syn::parse_file(
         code.split_once('\n')
@@ -69,16 +61,44 @@ fn a_new_tool_in_yaml_becomes_a_typed_method() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `peek_2` → `Peek2`, as the generator names builders.
+fn heck_pascal(name: &str) -> String {
+    codegen::naming::pascal(name)
+}
+
+/// A tool the spec already has is never picked: the test's tool gets the next free name.
+#[test]
+fn added_tools_take_a_free_name() {
+    let taken: BTreeSet<String> = ["peek", "peek_2"].map(String::from).into();
+    assert_eq!(fresh("peek", "_", &taken), "peek_3");
+    assert_eq!(fresh("poke", "_", &taken), "poke");
+    let mut yaml = "toolkit: {name: q}\ntools:\n  a: {}\n".to_string();
+    insert_entries(&mut yaml, "tools", "  b: {}\n");
+    insert_entries(&mut yaml, "types", "  T: {}\n");
+    assert_eq!(
+        yaml,
+        "toolkit: {name: q}\ntools:\n  b: {}\n  a: {}\ntypes:\n  T: {}\n"
+    );
+
+    // A contributor's own `peek` in the copy: the helper moves on to `peek_2`.
+    let dir = temp_dir("free-name");
+    copy_spec(&dir);
+    let tool = "  {peek}:\n    summary: S.\n    output: {content: empty}\n";
+    let first = add_to_spec(&dir, "queues.yaml", (&["peek"], tool), (&[], ""));
+    let second = add_to_spec(&dir, "queues.yaml", (&["peek"], tool), (&[], ""));
+    assert_ne!(first.tool("peek"), second.tool("peek"));
+    codegen::load_api(&dir, "spec")
+        .unwrap_or_else(|d| panic!("both tools load:\n{}", codegen::diag::render(&d)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A streaming tool of a shape the flow table already has is YAML only too: the shape's
 /// signature and engine come from `spec/flows.yaml`.
 #[test]
 fn a_new_streaming_tool_of_an_existing_shape_is_yaml_only() {
     let dir = temp_dir("add-stream");
     copy_spec(&dir);
-    let storage = dir.join("storage.yaml");
-    let mut yaml = std::fs::read_to_string(&storage).expect("storage.yaml");
-    let new_tool = r#"
-  download_preview:
+    let new_tool = r#"  {download_preview}:
     summary: Reads a small preview of a file as a stream of bytes.
     stream:
       flow: pull_download
@@ -93,12 +113,13 @@ fn a_new_streaming_tool_of_an_existing_shape_is_yaml_only() {
         start: {content: binary, doc: "Name, MIME type and size", headers: {name: string, mime_type: string, size: int}}
         data: {content: binary, doc: The next chunk, headers: {}}
 "#;
-    let at = yaml
-        .find("\nevents:\n")
-        .expect("storage.yaml has an events section");
-    yaml.insert_str(at, new_tool);
-    std::fs::write(&storage, yaml).expect("write");
-
+    let names = add_to_spec(
+        &dir,
+        "storage.yaml",
+        (&["download_preview"], new_tool),
+        (&[], ""),
+    );
+    let preview = names.tool("download_preview");
     let api = codegen::load_api(&dir, "spec")
         .unwrap_or_else(|d| panic!("spec is valid:\n{}", codegen::diag::render(&d)));
     let files = codegen::emit::generate(&api).expect("generates");
@@ -108,9 +129,10 @@ fn a_new_streaming_tool_of_an_existing_shape_is_yaml_only() {
         .expect("storage.rs")
         .contents;
     assert!(
-        code.contains(
-            "pub fn download_preview(&self, path: impl Into<String>) -> DownloadPreviewRequest"
-        ),
+        code.contains(&format!(
+            "pub fn {preview}(&self, path: impl Into<String>) -> {}Request",
+            codegen::naming::pascal(preview)
+        )),
         "{code}"
     );
     assert!(code.contains("type Output = crate::Result<crate::Download>;"));
@@ -150,10 +172,7 @@ fn an_unknown_flow_shape_is_a_located_error_with_a_hint() {
 fn record_batch_tools_are_yaml_only() {
     let dir = temp_dir("add-record-batches");
     copy_spec(&dir);
-    let storage = dir.join("storage.yaml");
-    let mut yaml = std::fs::read_to_string(&storage).expect("storage.yaml");
-    let new_tools = r#"
-  append_rows:
+    let new_tools = r#"  {append_rows}:
     summary: Appends Arrow record batches to table `table`.
     stream:
       flow: write_record_batches
@@ -167,7 +186,7 @@ fn record_batch_tools_are_yaml_only() {
         data: {content: binary, doc: One Arrow IPC stream, headers: {content_type: string}}
       response:
         pull: {content: binary, doc: Asks for the next batch, headers: {}}
-  scan_rows:
+  {scan_rows}:
     summary: Reads table `table` as Arrow record batches.
     stream:
       flow: read_record_batches
@@ -181,7 +200,7 @@ fn record_batch_tools_are_yaml_only() {
         pull: {content: binary, doc: Asks for the next batch, headers: {}}
       response:
         data: {content: binary, doc: One Arrow IPC stream, headers: {content_type: string}}
-  follow_rows:
+  {follow_rows}:
     summary: Watches table `table` for changes.
     stream:
       flow: watch_record_batches
@@ -196,12 +215,12 @@ fn record_batch_tools_are_yaml_only() {
         data: {content: binary, doc: Changed rows, headers: {content_type: string, phase: "string?"}}
         ready: {content: json, doc: The snapshot is complete, headers: {phase: "string?"}}
 "#;
-    let at = yaml
-        .find("\nevents:\n")
-        .expect("storage.yaml has an events section");
-    yaml.insert_str(at, new_tools);
-    std::fs::write(&storage, yaml).expect("write");
-
+    let names = add_to_spec(
+        &dir,
+        "storage.yaml",
+        (&["append_rows", "scan_rows", "follow_rows"], new_tools),
+        (&[], ""),
+    );
     let api = codegen::load_api(&dir, "spec")
         .unwrap_or_else(|d| panic!("spec is valid:\n{}", codegen::diag::render(&d)));
     let files = codegen::emit::generate(&api).expect("generates");
@@ -210,18 +229,32 @@ fn record_batch_tools_are_yaml_only() {
         .find(|f| f.path == "storage.rs")
         .expect("storage.rs")
         .contents;
-    for expected in [
-        "pub fn append_rows(\n        &self,\n        table: impl Into<String>,\n        batches: impl Into<crate::RecordBatches>,\n    ) -> AppendRowsRequest",
-        "crate::support::flows::write_record_batches(",
-        "&crate::flow_shapes::WRITE_RECORD_BATCHES",
-        "pub fn scan_rows(&self, table: impl Into<String>) -> ScanRowsRequest",
-        "pub fn limit(mut self, limit: i64) -> Self",
-        "futures::stream::BoxStream<'static, crate::Result<crate::RecordBatchChunk>>",
-        "crate::support::flows::read_record_batches(",
-        "pub fn follow_rows(&self, table: impl Into<String>) -> FollowRowsRequest",
-        "crate::support::flows::watch_record_batches(",
-        "&crate::flow_shapes::WATCH_RECORD_BATCHES",
-    ] {
+    let expected = names.fill(
+        "pub fn {append_rows}(\n        &self,\n        table: impl Into<String>,\n        batches: impl Into<crate::RecordBatches>,\n    ) -> AppendRowsRequest
+crate::support::flows::write_record_batches(
+&crate::flow_shapes::WRITE_RECORD_BATCHES
+pub fn {scan_rows}(&self, table: impl Into<String>) -> ScanRowsRequest
+pub fn limit(mut self, limit: i64) -> Self
+futures::stream::BoxStream<'static, crate::Result<crate::RecordBatchChunk>>
+crate::support::flows::read_record_batches(
+pub fn {follow_rows}(&self, table: impl Into<String>) -> FollowRowsRequest
+crate::support::flows::watch_record_batches(
+&crate::flow_shapes::WATCH_RECORD_BATCHES",
+    );
+    // Builders are named after the (possibly suffixed) tools.
+    let expected = [
+        ("AppendRowsRequest", names.tool("append_rows")),
+        ("ScanRowsRequest", names.tool("scan_rows")),
+        ("FollowRowsRequest", names.tool("follow_rows")),
+    ]
+    .iter()
+    .fold(expected, |text, (builder, tool)| {
+        text.replace(
+            builder,
+            &format!("{}Request", codegen::naming::pascal(tool)),
+        )
+    });
+    for expected in expected.lines() {
         assert!(code.contains(expected), "missing {expected:?} in:\n{code}");
     }
     syn::parse_file(

@@ -72,8 +72,19 @@ fn check_positions(diags: &[Diagnostic], text: &str) -> Result<(), TestCaseError
             d
         );
         prop_assert!(!d.message.is_empty());
-        // Rendering never panics either.
-        let _ = d.to_string();
+        // The quoted source line is the located one (`text` is the file of `fuzz.yaml` or
+        // the mutated target; diagnostics of the other, real files quote their own text).
+        if let (Some(source), true) = (&d.source, d.file == "fuzz.yaml") {
+            prop_assert_eq!(Some(source.as_str()), text.lines().nth(d.line - 1));
+        }
+        // Rendering never panics either, and shows the message.
+        let shown = d.to_string();
+        prop_assert!(
+            shown.contains(&d.message.replace('\t', "    ")),
+            "{:?} in {:?}",
+            d.message,
+            shown
+        );
     }
     Ok(())
 }

@@ -1,7 +1,28 @@
-//! Snapshots of what the generator produces for a small fixture spec, and of the error
-//! report for a spec full of mistakes.
+//! Snapshots of what the generator produces for a small fixture spec and for real
+//! toolkits, and of the error report for a spec full of mistakes. A changed snapshot fails
+//! with the way to accept it (see [`ACCEPT`]).
 
 use std::path::Path;
+
+/// What to do when a snapshot changed, printed under insta's diff.
+const ACCEPT: &str = "\
+The output differs from the accepted snapshot (diff above). If you changed the spec or the \
+generator on purpose (e.g. added a method to spec/queues.yaml), review and accept it:
+    cargo insta review          (install once: cargo install cargo-insta --locked)
+or  INSTA_UPDATE=always cargo test -p codegen --test snapshots   then read `git diff codegen/tests/snapshots`
+and commit the updated .snap files. In CI (CI set) insta writes nothing: accept locally.";
+
+/// `insta::assert_snapshot!`, failing with [`ACCEPT`] when the snapshot changed.
+fn assert_accepted(name: &str, contents: &str) {
+    if let Err(panic) = std::panic::catch_unwind(|| insta::assert_snapshot!(name, contents)) {
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        panic!("snapshot `{name}` changed: {why}\n\n{ACCEPT}");
+    }
+}
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -15,7 +36,7 @@ fn generated_code_for_the_fixture_spec() {
         .unwrap_or_else(|d| panic!("fixture spec is valid:\n{}", codegen::diag::render(&d)));
     let files = codegen::emit::generate(&api).expect("fixture generates");
     for f in files {
-        insta::assert_snapshot!(format!("mini__{}", f.path.replace('.', "_")), f.contents);
+        assert_accepted(&format!("mini__{}", f.path.replace('.', "_")), &f.contents);
     }
 }
 
@@ -23,7 +44,7 @@ fn generated_code_for_the_fixture_spec() {
 fn error_report_for_a_spec_with_mistakes() {
     let diags =
         codegen::load_api(&fixture("bad"), "fixtures/bad").expect_err("the bad spec is rejected");
-    insta::assert_snapshot!("bad_spec_report", codegen::diag::render(&diags));
+    assert_accepted("bad_spec_report", &codegen::diag::render(&diags));
 }
 
 #[test]
@@ -45,7 +66,7 @@ fn generated_code_for_real_toolkits() {
     let files = codegen::emit::generate(&api).expect("generates");
     for name in ["queues.rs", "database.rs", "messaging.rs"] {
         let file = files.iter().find(|f| f.path == name).expect("toolkit file");
-        insta::assert_snapshot!(format!("real__{}", name.replace('.', "_")), file.contents);
+        assert_accepted(&format!("real__{}", name.replace('.', "_")), &file.contents);
     }
 }
 
@@ -67,14 +88,12 @@ fn generated_code_per_version() {
         let files = codegen::emit::generate(&api).expect("generates");
         for name in ["gadgets.rs", "protocol.rs", "error_codes.rs"] {
             let file = files.iter().find(|f| f.path == name).expect("file");
-            insta::assert_snapshot!(
-                format!(
-                    "versioned_{}__{}",
-                    version.replace('.', "_"),
-                    name.replace('.', "_")
-                ),
-                file.contents
+            let snapshot = format!(
+                "versioned_{}__{}",
+                version.replace('.', "_"),
+                name.replace('.', "_")
             );
+            assert_accepted(&snapshot, &file.contents);
         }
     }
     // Without a choice, the default version.
@@ -87,7 +106,7 @@ fn generated_code_per_version() {
 fn error_report_for_version_mistakes() {
     let diags = codegen::load_api(&fixture("bad_versions"), "fixtures/bad_versions")
         .expect_err("the bad spec is rejected");
-    insta::assert_snapshot!("bad_versions_report", codegen::diag::render(&diags));
+    assert_accepted("bad_versions_report", &codegen::diag::render(&diags));
     // Selecting a version the spec does not have is an error too.
     let diags =
         codegen::load_api_version(&fixture("versioned"), "fixtures/versioned", Some("0.3.0"))

@@ -94,6 +94,21 @@ impl At<'_> {
 }
 
 impl Builder {
+    /// An error at the scalar value of `path` (`type: itn` → under `itn`; a bare field type).
+    pub(super) fn err_at_value(
+        &mut self,
+        at: At<'_>,
+        path: &[&str],
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let d = at
+            .file
+            .locator
+            .value_diagnostic(&at.file.name, path, message, hint);
+        self.diags.push(d);
+    }
+
     pub(super) fn err(
         &mut self,
         at: At<'_>,
@@ -217,13 +232,12 @@ impl Builder {
             }
         }
         if !core_seen && !files.is_empty() {
-            self.diags.push(Diagnostic {
-                file: files[0].name.clone(),
-                line: 1,
-                column: 1,
-                message: "no room core file: one file must declare `protocol`, `packets`, `content_types` and `error_codes`".into(),
-                hint: Some("see spec/room.yaml in the repository".into()),
-            });
+            self.diags.push(Diagnostic::new(
+                files[0].name.clone(),
+                (1, 1),
+                "no room core file: one file must declare `protocol`, `packets`, `content_types` and `error_codes`",
+                Some("see spec/room.yaml in the repository".into()),
+            ));
         }
         let mut shared: Vec<TypeDecl> = api.shared_types.iter().map(|(_, t)| t.clone()).collect();
         mark_boxed(&mut shared);

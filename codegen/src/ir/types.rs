@@ -46,16 +46,31 @@ impl Builder {
                 );
                 continue;
             }
-            let doc = match rule {
-                FieldUse::Private => def.doc().unwrap_or_default().to_string(),
-                _ => self.required_text(
-                    at,
-                    &p,
-                    &def.doc().map(str::to_string),
-                    &format!("field `{wire}`"),
-                ),
+            let doc = match (rule, def.doc().map(str::trim)) {
+                (FieldUse::Private, doc) => doc.unwrap_or_default().to_string(),
+                (_, Some(doc)) if !doc.is_empty() => doc.to_string(),
+                _ => {
+                    let form = match def {
+                        FieldDef::Short(_) => "is a bare type",
+                        FieldDef::Full(_) => "has no `doc`",
+                    };
+                    self.err(
+                        at,
+                        &p,
+                        format!("field `{wire}` {form}, but needs a description"),
+                        Some(format!(
+                            "write `{wire}: {{type: {}, doc: ...}}`: tool inputs and the fields of types and events become documented API (a bare type is enough for output `fields` with `returns` and stream chunk headers)",
+                            quoted_type(def.ty())
+                        )),
+                    );
+                    String::new()
+                }
             };
-            let Some(ty) = self.type_expr(at, scope, &p, def.ty()) else {
+            let mut type_path = p.clone();
+            if matches!(def, FieldDef::Full(_)) {
+                type_path.push("type");
+            }
+            let Some(ty) = self.type_expr(at, scope, &type_path, def.ty()) else {
                 continue;
             };
             let (default, absent) = match def {
@@ -165,23 +180,42 @@ impl Builder {
                                 self.version
                             );
                             let hint = Some(format!("give this item the same versions (`since`/`until`), or add a `{name}` for {}", self.version));
-                            self.err(at, path, msg, hint);
+                            self.err_at_value(at, path, msg, hint);
+                            ok = false;
+                            return;
+                        }
+                        if let Some((line, _)) = at.file.locator.position(&["types", name]) {
+                            // Declared, but dropped for its own errors (reported there).
+                            let msg =
+                                format!("type `{name}` is declared (line {line}) but has errors");
+                            let hint = Some("fix the errors reported at its declaration".into());
+                            self.err_at_value(at, path, msg, hint);
                             ok = false;
                             return;
                         }
                         let hint = did_you_mean(name, candidates).or(Some("declare it under `types:` or use string, bool, int, float, bytes, json, timestamp, list<T>, map<T>, T?".into()));
-                        self.err(at, path, format!("unknown type `{name}`"), hint);
+                        self.err_at_value(at, path, format!("unknown type `{name}`"), hint);
                         ok = false;
                     }
                 });
                 ok.then(|| resolve_shared(t, scope))
             }
             Err(e) => {
-                self.err(
+                // `List<string>`, `Map<json>`: the generics are lower case.
+                let lowered = text
+                    .find('<')
+                    .map(|i| format!("{}{}", text[..i].to_lowercase(), &text[i..]));
+                let hint = lowered
+                    .filter(|l| l != text && parse_type(l).is_ok())
+                    .map(|l| format!("did you mean `{l}`?"))
+                    .unwrap_or_else(|| {
+                        "e.g. `string`, `int?`, `list<StorageEntry>`, `map<json>`".into()
+                    });
+                self.err_at_value(
                     at,
                     path,
                     format!("bad type expression `{text}`: {e}"),
-                    Some("e.g. `string`, `int?`, `list<StorageEntry>`, `map<json>`".into()),
+                    Some(hint),
                 );
                 None
             }
@@ -262,6 +296,15 @@ impl Builder {
             summary,
             shape,
         })
+    }
+}
+
+/// A type expression as written in a flow mapping (quoted when YAML needs it).
+fn quoted_type(ty: &str) -> String {
+    if ty.contains(['?', ',', ':', '[', '{']) {
+        format!("\"{ty}\"")
+    } else {
+        ty.to_string()
     }
 }
 

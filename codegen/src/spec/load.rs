@@ -2,21 +2,17 @@
 //!
 //! This is the only module that knows about the YAML library (`serde_yaml`): swapping
 //! it is a change to this file alone. Positions come from a second, event-level pass
-//! (`yaml-rust2`) that maps every key path to its line and column, so that problems
-//! found later, in validation, can also be located.
+//! ([`super::locate`]), so that problems found later, in validation, can also be located.
 
-use std::collections::HashMap;
 use std::path::Path;
 
+pub use super::locate::Locator;
+use super::model::{EnumValueDef, EnumValueSpec, FieldDef, FieldSpec, SpecFile};
+use crate::diag::{did_you_mean, Diagnostic};
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_yaml::Value;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
-
-use super::model::{EnumValueDef, EnumValueSpec, FieldDef, FieldSpec, SpecFile};
-use crate::diag::{did_you_mean, Diagnostic};
 
 /// Parses a YAML document (other than a spec file, e.g. the inventory) into `T`.
 pub fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<T, String> {
@@ -34,77 +30,6 @@ pub struct LoadedFile {
     pub locator: Locator,
 }
 
-/// Maps key paths (`["tools", "exists", "input"]`) to 1-based line and column.
-#[derive(Debug, Clone, Default)]
-pub struct Locator {
-    positions: HashMap<Vec<String>, (usize, usize)>,
-}
-
-impl Locator {
-    /// Position of `path`, or of its nearest located ancestor.
-    pub fn locate(&self, path: &[&str]) -> (usize, usize) {
-        let mut owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        loop {
-            if let Some(pos) = self.positions.get(&owned) {
-                return *pos;
-            }
-            if owned.pop().is_none() {
-                return (1, 1);
-            }
-        }
-    }
-
-    /// Makes every position below `from` also known below `to` (an entry renamed to its
-    /// wire name keeps pointing at its text).
-    pub fn alias(&mut self, from: &[&str], to: &[&str]) {
-        let moved: Vec<(Vec<String>, (usize, usize))> = self
-            .positions
-            .iter()
-            .filter(|(p, _)| p.len() >= from.len() && p.iter().zip(from).all(|(a, b)| a == b))
-            .map(|(p, pos)| {
-                let mut q: Vec<String> = to.iter().map(|s| s.to_string()).collect();
-                q.extend(p[from.len()..].iter().cloned());
-                (q, *pos)
-            })
-            .collect();
-        for (p, pos) in moved {
-            self.positions.insert(p, pos);
-        }
-    }
-
-    /// Position of the first key named `key` below `prefix` (used to place serde errors
-    /// such as "unknown field `x`" that name a key but not its path).
-    fn find_below(&self, prefix: &[&str], key: &str) -> Option<(usize, usize)> {
-        self.positions
-            .iter()
-            .filter(|(p, _)| {
-                p.len() > prefix.len()
-                    && p.last().is_some_and(|k| k == key)
-                    && p.iter().zip(prefix).all(|(a, b)| a == b)
-            })
-            .map(|(_, pos)| *pos)
-            .min()
-    }
-
-    /// A diagnostic located at `path` in `file`.
-    pub fn diagnostic(
-        &self,
-        file: &str,
-        path: &[&str],
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) -> Diagnostic {
-        let (line, column) = self.locate(path);
-        Diagnostic {
-            file: file.to_string(),
-            line,
-            column,
-            message: message.into(),
-            hint,
-        }
-    }
-}
-
 /// Loads every `*.yaml` file of `dir` in name order. Names in diagnostics are
 /// `display_dir/<file>`.
 pub fn load_dir(dir: &Path, display_dir: &str) -> (Vec<LoadedFile>, Vec<Diagnostic>) {
@@ -116,13 +41,12 @@ pub fn load_dir(dir: &Path, display_dir: &str) -> (Vec<LoadedFile>, Vec<Diagnost
             .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
             .collect(),
         Err(e) => {
-            diagnostics.push(Diagnostic {
-                file: display_dir.to_string(),
-                line: 1,
-                column: 1,
-                message: format!("cannot read the spec folder: {e}"),
-                hint: Some("run from the repository root, or pass --spec <dir>".into()),
-            });
+            diagnostics.push(Diagnostic::new(
+                display_dir,
+                (1, 1),
+                format!("cannot read the spec folder: {e}"),
+                Some("run from the repository root, or pass --spec <dir>".into()),
+            ));
             return (Vec::new(), diagnostics);
         }
     };
@@ -137,13 +61,12 @@ pub fn load_dir(dir: &Path, display_dir: &str) -> (Vec<LoadedFile>, Vec<Diagnost
                 diagnostics.append(&mut diags);
                 files.extend(file);
             }
-            Err(e) => diagnostics.push(Diagnostic {
-                file: name,
-                line: 1,
-                column: 1,
-                message: format!("cannot read the file: {e}"),
-                hint: None,
-            }),
+            Err(e) => diagnostics.push(Diagnostic::new(
+                name,
+                (1, 1),
+                format!("cannot read the file: {e}"),
+                None,
+            )),
         }
     }
     (files, diagnostics)
@@ -152,19 +75,12 @@ pub fn load_dir(dir: &Path, display_dir: &str) -> (Vec<LoadedFile>, Vec<Diagnost
 /// Loads one spec file from text. Returns the file when it parsed as YAML (possibly
 /// with some entries dropped, each reported in the diagnostics).
 pub fn load_str(name: &str, text: &str) -> (Option<LoadedFile>, Vec<Diagnostic>) {
-    let locator = index_positions(text);
+    let locator = Locator::new(text);
     let mut diags = Vec::new();
     let value: Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-            diags.push(Diagnostic {
-                file: name.to_string(),
-                line,
-                column,
-                message: format!("not valid YAML: {e}"),
-                hint: Some("in flow mappings `{...}`, quote values containing `?`, `,` or `:`, e.g. `type: \"int?\"`".into()),
-            });
+            diags.extend(yaml_errors(name, &locator, &e));
             return (None, diags);
         }
     };
@@ -182,6 +98,77 @@ pub fn load_str(name: &str, text: &str) -> (Option<LoadedFile>, Vec<Diagnostic>)
         }),
         diags,
     )
+}
+
+/// Diagnostics for a file that is not valid YAML, each with a hint that fits its cause.
+fn yaml_errors(name: &str, locator: &Locator, e: &serde_yaml::Error) -> Vec<Diagnostic> {
+    let text = e.to_string();
+    if text.contains("duplicate entry") && !locator.duplicates().is_empty() {
+        // The YAML library names the enclosing mapping; the event pass found each repeat.
+        return locator
+            .duplicates()
+            .iter()
+            .map(|d| {
+                let key = d.path.last().map_or("", String::as_str);
+                locator.diagnostic_at(
+                    name,
+                    d.again,
+                    match d.path.split_last() {
+                        Some((_, within)) if !within.is_empty() => {
+                            format!("duplicate key `{key}` in `{}`", within.join("."))
+                        }
+                        _ => format!("duplicate section `{key}`"),
+                    },
+                    Some(format!(
+                        "`{key}` is already a key of this mapping (line {}); a key appears once: rename or remove one of them",
+                        d.first.0
+                    )),
+                )
+            })
+            .collect();
+    }
+    let mut position = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+    let line_of = |n: usize| {
+        n.checked_sub(1)
+            .and_then(|i| locator.text().lines().nth(i))
+            .unwrap_or("")
+    };
+    // An unclosed `{` or `[` is noticed at the end of the file: point at where it opened.
+    let opened = text
+        .split_once("while parsing a flow ")
+        .and_then(|(_, rest)| rest.split_once(" at line "))
+        .and_then(|(_, at)| {
+            let (line, column) = at.split_once(" column ")?;
+            let column: String = column.chars().take_while(char::is_ascii_digit).collect();
+            Some((line.parse().ok()?, column.parse().ok()?))
+        });
+    if let Some(start) = opened.filter(|_| line_of(position.0).trim().is_empty()) {
+        position = start;
+    }
+    let line = line_of(position.0);
+    let at_tab = line.chars().nth(position.1.saturating_sub(1)) == Some('\t');
+    let (message, hint) = if let Some(tab) = line.find('\t') {
+        let column = line[..tab].chars().count() + 1;
+        (
+            if at_tab {
+                "not valid YAML: a tab character where indentation or a token is expected".into()
+            } else {
+                format!("not valid YAML: {text}")
+            },
+            format!("a tab at column {column}: YAML indents with spaces only; replace the tab with spaces"),
+        )
+    } else if opened.is_some() || line.contains('{') || line.contains('[') {
+        (
+            format!("not valid YAML: {text}"),
+            "close each `{` and `[` on its line, and quote values containing `?`, `,`, `:`, `[` or `{`, e.g. `type: \"int?\"`".into(),
+        )
+    } else {
+        (
+            format!("not valid YAML: {text}"),
+            "check the indentation (spaces, two per level) and quote values containing `: ` or starting with `*`, `&`, `!`, `%` or `@`".into(),
+        )
+    };
+    vec![locator.diagnostic_at(name, position, message, Some(hint))]
 }
 
 const SECTIONS: [&str; 10] = [
@@ -301,13 +288,13 @@ impl Reader<'_> {
         } else {
             None
         };
-        self.diags.push(Diagnostic {
-            file: self.file.to_string(),
-            line,
-            column,
-            message: format!("in `{}`: {text}", path.join(".")),
+        let d = self.locator.diagnostic_at(
+            self.file,
+            (line, column),
+            format!("in `{}`: {text}", path.join(".")),
             hint,
-        });
+        );
+        self.diags.push(d);
     }
 
     fn error(&mut self, path: &[&str], message: impl Into<String>, hint: Option<String>) {
@@ -362,121 +349,9 @@ impl<'de> Deserialize<'de> for EnumValueDef {
     }
 }
 
-/// Builds the key-path → position index from YAML events.
-fn index_positions(text: &str) -> Locator {
-    let mut indexer = Indexer::default();
-    // A file that yaml-rust2 cannot parse is still reported by serde_yaml; positions
-    // then fall back to the start of the file.
-    let _ = Parser::new_from_str(text).load(&mut indexer, false);
-    Locator {
-        positions: indexer.positions,
-    }
-}
-
-#[derive(Default)]
-struct Indexer {
-    stack: Vec<Frame>,
-    positions: HashMap<Vec<String>, (usize, usize)>,
-}
-
-enum Frame {
-    Map { key: Option<String> },
-    Seq { index: usize },
-}
-
-impl Indexer {
-    fn path_with(&self, last: String) -> Vec<String> {
-        let mut path: Vec<String> = self
-            .stack
-            .iter()
-            .filter_map(|f| match f {
-                Frame::Map { key } => key.clone(),
-                Frame::Seq { index } => Some(index.to_string()),
-            })
-            .collect();
-        // The innermost frame's slot is being filled: replace rather than extend.
-        if matches!(
-            self.stack.last(),
-            Some(Frame::Map { key: Some(_) }) | Some(Frame::Seq { .. })
-        ) {
-            path.pop();
-        }
-        path.push(last);
-        path
-    }
-
-    /// A node starts at `mark`: either a mapping key, or a value in the current slot.
-    /// Returns true when the node was a key.
-    fn node(&mut self, scalar: Option<&str>, mark: Marker) -> bool {
-        let pos = (mark.line(), mark.col() + 1);
-        match self.stack.last() {
-            Some(Frame::Map { key: None }) => {
-                let key = scalar.unwrap_or("?").to_string();
-                let path = self.path_with(key.clone());
-                self.positions.entry(path).or_insert(pos);
-                if let Some(Frame::Map { key: slot }) = self.stack.last_mut() {
-                    *slot = Some(key);
-                }
-                true
-            }
-            Some(Frame::Seq { index }) => {
-                let path = self.path_with(index.to_string());
-                self.positions.entry(path).or_insert(pos);
-                false
-            }
-            _ => false,
-        }
-    }
-
-    /// The value in the current slot is complete.
-    fn value_done(&mut self) {
-        match self.stack.last_mut() {
-            Some(Frame::Map { key }) => *key = None,
-            Some(Frame::Seq { index }) => *index += 1,
-            None => {}
-        }
-    }
-}
-
-impl MarkedEventReceiver for Indexer {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        match ev {
-            // A scalar or alias that is not a key completes its slot at once.
-            Event::Scalar(value, ..) if !self.node(Some(&value), mark) => self.value_done(),
-            Event::Alias(_) if !self.node(None, mark) => self.value_done(),
-            Event::MappingStart(..) => {
-                self.node(None, mark);
-                self.stack.push(Frame::Map { key: None });
-            }
-            Event::SequenceStart(..) => {
-                self.node(None, mark);
-                self.stack.push(Frame::Seq { index: 0 });
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                self.stack.pop();
-                self.value_done();
-            }
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn locates_nested_keys() {
-        let text = "tools:\n  exists:\n    input:\n      path: {type: string, doc: x}\n";
-        let loc = index_positions(text);
-        assert_eq!(loc.locate(&["tools", "exists"]), (2, 3));
-        assert_eq!(loc.locate(&["tools", "exists", "input", "path"]), (4, 7));
-        assert_eq!(
-            loc.locate(&["tools", "exists", "input", "path", "doc"]),
-            (4, 28)
-        );
-        assert_eq!(loc.locate(&["tools", "missing", "x"]), (1, 1));
-    }
 
     #[test]
     fn one_bad_entry_does_not_hide_others() {
@@ -486,6 +361,29 @@ mod tests {
         assert_eq!(diags.len(), 2, "{diags:#?}");
         assert_eq!((diags[0].line, diags[0].column), (3, 5));
         assert!(diags[0].message.contains("unknown field `sumary`"));
+    }
+
+    #[test]
+    fn repeated_keys_and_tabs_get_their_own_messages() {
+        let (file, diags) = load_str("t.yaml", "tools:\n  a: {}\ntools:\n  b: {}\n");
+        assert!(file.is_none());
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].message, "duplicate section `tools`");
+        assert_eq!((diags[0].line, diags[0].column), (3, 1));
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("(line 1)")));
+
+        let (_, diags) = load_str("t.yaml", "tools:\n  a:\n\tsummary: x\n");
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!((diags[0].line, diags[0].column), (3, 1));
+        assert!(diags[0].message.contains("a tab character"));
+        assert!(diags[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("spaces")));
+        assert_eq!(diags[0].source.as_deref(), Some("\tsummary: x"));
     }
 
     #[test]

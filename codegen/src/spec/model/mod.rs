@@ -281,7 +281,9 @@ pub struct ToolDef {
 #[derive(Debug, Clone, JsonSchema)]
 #[serde(untagged)]
 pub enum FieldDef {
-    /// A bare type expression such as `string`, `int?` or `list<StorageEntry>`.
+    /// A bare type expression such as `string`, `int?` or `list<StorageEntry>`: only where
+    /// no docs are generated (output `fields` with `returns`, stream chunk headers other than
+    /// a generated method's request `start`); tool inputs and type and event fields need `doc`.
     Short(String),
     /// A type with its description and wire options.
     Full(Box<FieldSpec>),
@@ -296,7 +298,8 @@ pub struct FieldSpec {
     /// string), a named type, and `T?` for optional.
     #[serde(rename = "type")]
     pub ty: String,
-    /// What the field means; becomes the doc comment.
+    /// What the field means; becomes the doc comment. Required for tool inputs and the
+    /// fields of types and events.
     pub doc: Option<String>,
     /// Value sent when the caller does not set it (input fields only); makes the argument optional.
     #[schemars(with = "Option<serde_json::Value>")]
