@@ -128,7 +128,7 @@ async fn queues_pass_messages_between_participants() {
     assert_eq!(
         queues
             .iter()
-            .map(|q| (q.name.as_str(), q.size.clone()))
+            .map(|q| (q.name.as_str(), q.size))
             .collect::<Vec<_>>(),
         vec![("jobs", 1)]
     );

@@ -36,7 +36,7 @@ fn entry(name: String, meta: &std::fs::Metadata) -> Entry {
     Entry {
         name,
         is_folder,
-        size: (!is_folder).then(|| meta.len()),
+        size: (!is_folder).then_some(meta.len()),
         created_at: meta.created().ok().or_else(|| meta.modified().ok()),
         updated_at: meta.modified().ok(),
     }

@@ -14,7 +14,7 @@ use crate::wire::{json_args, str_arg, ToolError, ToolResult};
 const LOG_BUFFER: usize = 1024;
 
 /// The tools, for `room.list_toolkits`.
-pub(crate) const TOOLS: &[(&str, &str)] = &[
+pub(crate) const TOOLS: &[super::ToolInfo] = &[
     ("log", "Writes a log entry of a type with JSON data."),
     ("info", "Writes an info message."),
     ("warning", "Writes a warning message."),

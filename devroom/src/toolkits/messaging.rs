@@ -14,7 +14,7 @@ use crate::wire::{json_args, str_arg, ToolError, ToolResult};
 pub(crate) const MESSAGING_SEND: &str = "messaging.send";
 
 /// The tools, for `room.list_toolkits`.
-pub(crate) const TOOLS: &[(&str, &str)] = &[
+pub(crate) const TOOLS: &[super::ToolInfo] = &[
     ("enable", "Starts receiving messages and presence."),
     ("disable", "Stops receiving them."),
     ("send", "Sends a message to one participant."),

@@ -29,8 +29,11 @@ pub(crate) struct Ctx {
     pub participant: Arc<Participant>,
 }
 
+/// A tool's name and description.
+type ToolInfo = (&'static str, &'static str);
+
 /// The built-in toolkits: name, description, tools.
-const BUILT_IN: &[(&str, &str, &[(&str, &str)])] = &[
+const BUILT_IN: &[(&str, &str, &[ToolInfo])] = &[
     ("storage", "Files of the room.", storage::TOOLS),
     ("queues", "Message queues of the room.", queues::TOOLS),
     (

@@ -11,7 +11,7 @@ use super::Ctx;
 use crate::wire::{bool_arg, json, json_args, str_arg, ToolError, ToolResult};
 
 /// The tools, for `room.list_toolkits`.
-pub(crate) const TOOLS: &[(&str, &str)] = &[
+pub(crate) const TOOLS: &[super::ToolInfo] = &[
     ("list", "The queues and their lengths."),
     ("open", "Creates a queue if missing."),
     ("send", "Appends a JSON message."),

@@ -15,7 +15,7 @@ const CHUNK_SIZE: u64 = 64 * 1024;
 const MAX_CHUNK_SIZE: u64 = 1 << 20;
 
 /// The tools, for `room.list_toolkits`.
-pub(crate) const TOOLS: &[(&str, &str)] = &[
+pub(crate) const TOOLS: &[super::ToolInfo] = &[
     ("exists", "Whether a path exists."),
     ("stat", "A file's or folder's entry."),
     ("list", "The entries of a folder."),

@@ -25,7 +25,7 @@ use crate::wire::{bool_arg, json_args, str_arg, ToolError, ToolResult};
 const PENDING_UPDATES: usize = 256;
 
 /// The tools, for `room.list_toolkits`.
-pub(crate) const TOOLS: &[(&str, &str)] = &[
+pub(crate) const TOOLS: &[super::ToolInfo] = &[
     ("create", "Creates a document if missing."),
     (
         "open",
