@@ -96,13 +96,7 @@ async fn storage_uploads_lists_downloads_moves_and_deletes() {
         Some(ErrorCode::StorageAlreadyExists)
     );
 
-    within("move", storage.move_("docs/a.txt", "b.txt"))
-        .await
-        .expect("move");
-    assert!(within("exists", storage.exists("b.txt"))
-        .await
-        .expect("exists"));
-    assert!(!within("exists", storage.exists("docs/a.txt"))
+    assert!(within("exists", storage.exists("docs/a.txt"))
         .await
         .expect("exists"));
     within("delete", storage.delete("docs").recursive(true))
@@ -112,6 +106,45 @@ async fn storage_uploads_lists_downloads_moves_and_deletes() {
     assert_eq!(
         gone.err().and_then(|e| e.error_code()),
         Some(ErrorCode::StorageNotFound)
+    );
+}
+
+/// `storage.move` and its event are 0.56 only.
+#[cfg(not(feature = "protocol-0-35-8"))]
+#[tokio::test]
+async fn storage_moves_a_file_and_says_so() {
+    let server = start().await;
+    let (room, _events) = join(&server, "files", "alice").await;
+    let (_other, mut other_events) = join(&server, "files", "bob").await;
+    let storage = room.storage();
+    within(
+        "upload",
+        storage.upload("docs/a.txt", Bytes::from_static(b"hello")),
+    )
+    .await
+    .expect("upload");
+    within("move", storage.move_("docs/a.txt", "b.txt"))
+        .await
+        .expect("move");
+    assert!(within("exists", storage.exists("b.txt"))
+        .await
+        .expect("exists"));
+    assert!(!within("exists", storage.exists("docs/a.txt"))
+        .await
+        .expect("exists"));
+    let moved = next_event(&mut other_events, "storage.file.moved", |e| match e {
+        RoomEvent::StorageFileMoved(m) => Some(m),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (moved.source_path.as_str(), moved.destination_path.as_str()),
+        ("docs/a.txt", "b.txt")
+    );
+    let taken = within("move", storage.move_("b.txt", "b.txt")).await;
+    assert_eq!(
+        taken.err().and_then(|e| e.error_code()),
+        Some(ErrorCode::StorageAlreadyExists)
     );
 }
 
