@@ -20,7 +20,7 @@ pub(crate) struct Participant {
     messaging: AtomicBool,
     next_id: AtomicU64,
     outbox: mpsc::Sender<Outgoing>,
-    /// Told when the connection must close because its outbox overflowed.
+    /// Told when the connection must close: its outbox overflowed, or its writer gave up.
     pub overflow: Notify,
     /// Calls to this participant's hosted toolkits, by the push's message id.
     hosted_calls: Mutex<HashMap<u64, oneshot::Sender<Bytes>>>,

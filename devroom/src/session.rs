@@ -60,7 +60,13 @@ pub(crate) async fn run(ws: Ws, accepted: Accepted, mut shutdown: watch::Receive
     ));
     let (sink, stream) = ws.split();
     let (close_tx, close_rx) = oneshot::channel();
-    let writer = tokio::spawn(write_loop(sink, pending, close_rx, options.idle_timeout));
+    let writer = tokio::spawn(write_loop(
+        sink,
+        pending,
+        close_rx,
+        options.idle_timeout,
+        participant.clone(),
+    ));
 
     let ready = json!({"room_name": room.name, "room_url": room_url, "session_id": id});
     let connected = json!({"type": "init", "participantId": id, "attributes": attributes});
@@ -110,7 +116,16 @@ async fn write_loop(
     mut pending: mpsc::Receiver<Outgoing>,
     mut close: oneshot::Receiver<Option<CloseFrame>>,
     idle: std::time::Duration,
+    participant: Arc<Participant>,
 ) {
+    // Told on the way out, so that reading stops too when writing failed.
+    struct EndsReading(Arc<Participant>);
+    impl Drop for EndsReading {
+        fn drop(&mut self) {
+            self.0.overflow.notify_one();
+        }
+    }
+    let _ends = EndsReading(participant);
     loop {
         tokio::select! {
             biased;

@@ -58,21 +58,19 @@ pub(crate) async fn call(ctx: &Ctx, tool: &str, args: Content) -> ToolResult {
     let me = &ctx.participant;
     match tool {
         "enable" => {
-            if !me.set_messaging(true) {
-                let others: Vec<Value> = ctx
-                    .room
-                    .messaging_peers(&me.id)
-                    .iter()
-                    .map(|p| p.describe())
-                    .collect();
-                deliver(
-                    me,
-                    &me.id,
-                    "messaging.enabled",
-                    json!({"participants": others}),
-                    &[],
-                );
-                for p in ctx.room.messaging_peers(&me.id) {
+            let first = !me.set_messaging(true);
+            // Always answered (the SDKs wait for it); the others hear of the first only.
+            let peers = ctx.room.messaging_peers(&me.id);
+            let others: Vec<Value> = peers.iter().map(|p| p.describe()).collect();
+            deliver(
+                me,
+                &me.id,
+                "messaging.enabled",
+                json!({"participants": others}),
+                &[],
+            );
+            if first {
+                for p in peers {
                     deliver(&p, &me.id, "participant.enabled", me.describe(), &[]);
                 }
             }

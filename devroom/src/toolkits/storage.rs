@@ -86,15 +86,15 @@ pub(crate) async fn call(ctx: &Ctx, tool: &str, args: Content) -> ToolResult {
 }
 
 /// The start chunk's headers, or why there is none.
-async fn start_headers(
-    call: &mut StreamCall,
-) -> Result<Option<serde_json::Map<String, Value>>, ToolError> {
+async fn start_headers(call: &mut StreamCall) -> Result<serde_json::Map<String, Value>, ToolError> {
     match call.next().await? {
-        None => Ok(None),
+        None => Err(ToolError::invalid(
+            "the request stream closed before its start chunk",
+        )),
         Some(Content::Binary { headers, .. })
             if headers.get("kind").and_then(Value::as_str) == Some("start") =>
         {
-            Ok(Some(headers))
+            Ok(headers)
         }
         Some(other) => Err(ToolError::invalid(format!(
             "expected a binary start chunk, got {}",
@@ -110,9 +110,7 @@ pub(crate) async fn upload(ctx: &Ctx, mut call: StreamCall) {
 }
 
 async fn try_upload(ctx: &Ctx, call: &mut StreamCall) -> Result<(), ToolError> {
-    let Some(start) = start_headers(call).await? else {
-        return Ok(());
-    };
+    let start = start_headers(call).await?;
     let path = str_arg(&start, "path")?.to_string();
     let overwrite = bool_arg(&start, "overwrite", false)?;
     let mime_type = start
@@ -179,9 +177,7 @@ pub(crate) async fn download(ctx: &Ctx, mut call: StreamCall) {
 }
 
 async fn try_download(ctx: &Ctx, call: &mut StreamCall) -> Result<(), ToolError> {
-    let Some(start) = start_headers(call).await? else {
-        return Ok(());
-    };
+    let start = start_headers(call).await?;
     let path = str_arg(&start, "path")?;
     let chunk_size = start
         .get("chunk_size")

@@ -130,7 +130,11 @@ pub(crate) async fn open(ctx: &Ctx, mut call: StreamCall) {
 
 async fn try_open(ctx: &Ctx, call: &mut StreamCall) -> Result<(), ToolError> {
     let start = match call.next().await? {
-        None => return Ok(()),
+        None => {
+            return Err(ToolError::invalid(
+                "the request stream closed before its start chunk",
+            ))
+        }
         Some(Content::Binary { headers, .. })
             if headers.get("kind").and_then(Value::as_str) == Some("start") =>
         {
