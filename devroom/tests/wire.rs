@@ -303,3 +303,82 @@ async fn shutdown_closes_connections_with_going_away() {
     within("shutdown", server.shutdown()).await;
     assert_eq!(client.closed().await, Some(CloseCode::Away));
 }
+
+#[tokio::test]
+async fn a_participant_that_stops_reading_is_dropped_and_the_others_go_on() {
+    let mut options = devroom::DevRoomOptions::default();
+    options.outbox_len = 32;
+    options.idle_timeout = std::time::Duration::from_secs(2);
+    let server = start_with(options).await;
+    // The reader that stops: enables messaging, then never reads again.
+    let url = format!("{}?v=0.56.0", server.room_url("r"));
+    let (mut stalled, connected) = RawClient::connect(&url, None).await;
+    let stalled_id = connected["participantId"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    stalled.send(1, "room.invoke_tool", json!({"toolkit": "messaging", "tool": "enable", "arguments": {"type": "json", "json": {}}}), &[]).await;
+    stalled
+        .recv_until(|m| m.1 == "__response__" && m.0 == 1)
+        .await;
+
+    let (sender, mut events) = join(&server, "r", "sender").await;
+    within("enable", sender.messaging().enable())
+        .await
+        .expect("enable");
+    let body = json!({"pad": "x".repeat(16 * 1024)});
+    let mut sent = 0;
+    let mut dropped = false;
+    // Kernel buffers take a few MB first; then the outbox fills and the reader is dropped.
+    while sent < 5000 && !dropped {
+        within(
+            "broadcast",
+            sender.messaging().broadcast("load", body.clone()),
+        )
+        .await
+        .expect("broadcast");
+        sent += 1;
+        while let Ok(Some(event)) =
+            tokio::time::timeout(std::time::Duration::ZERO, events.next()).await
+        {
+            if let meshagent_room::RoomEvent::MessagingParticipantDisabled(p) = event {
+                dropped = p.message.id == stalled_id;
+            }
+        }
+    }
+    if !dropped {
+        let gone = next_event(&mut events, "participant.disabled", |e| match e {
+            meshagent_room::RoomEvent::MessagingParticipantDisabled(p) => Some(p.message.id),
+            _ => None,
+        });
+        assert_eq!(gone.await, stalled_id, "after {sent} broadcasts");
+    }
+    eprintln!("the stalled reader was dropped after {sent} broadcasts of 16 KiB");
+    // The room still serves the others.
+    within("send", sender.queues().send("after", json!({})))
+        .await
+        .expect("served");
+    drop(stalled);
+}
+
+#[tokio::test]
+async fn uploads_over_the_limit_are_refused() {
+    let mut options = devroom::DevRoomOptions::default();
+    options.max_upload_size = 1000;
+    let server = start_with(options).await;
+    let (room, _events) = join(&server, "r", "alice").await;
+    let refused = within("upload", room.storage().upload("big.bin", vec![0u8; 5000])).await;
+    assert_eq!(
+        refused.err().and_then(|e| e.error_code()),
+        Some(meshagent_room::ErrorCode::InvalidRequest)
+    );
+    assert!(!within("exists", room.storage().exists("big.bin"))
+        .await
+        .expect("exists"));
+    within(
+        "upload",
+        room.storage().upload("small.bin", vec![0u8; 1000]),
+    )
+    .await
+    .expect("at the limit");
+}
