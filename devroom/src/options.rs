@@ -53,6 +53,8 @@ pub struct DevRoomOptions {
     /// Messages waiting to be written to one client; a client that falls this far behind on
     /// pushed events is disconnected (its own replies wait instead).
     pub outbox_len: usize,
+    /// Connections served at once; more are closed as soon as they are accepted.
+    pub max_connections: usize,
     /// Calls one client may have in progress at once.
     pub max_calls_per_client: usize,
     /// How long a streamed call waits for the client's next chunk, and a websocket
@@ -87,6 +89,7 @@ impl Default for DevRoomOptions {
             max_upload_size: 256 << 20,
             max_queue_len: 10_000,
             outbox_len: 1024,
+            max_connections: 1024,
             max_calls_per_client: 256,
             idle_timeout: Duration::from_secs(60),
             hosted_call_timeout: Duration::from_secs(120),

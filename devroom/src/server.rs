@@ -146,6 +146,11 @@ async fn accept_loop(
             _ = stopped.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
+                    if connections.len() >= server.options.max_connections {
+                        tracing::warn!(%peer, "too many connections: closing a new one");
+                        drop(tcp);
+                        continue;
+                    }
                     let server = server.clone();
                     let stopped = stopped.clone();
                     connections.spawn(async move {

@@ -382,3 +382,17 @@ async fn uploads_over_the_limit_are_refused() {
     .await
     .expect("at the limit");
 }
+
+#[tokio::test]
+async fn connections_over_the_limit_are_closed() {
+    let mut options = devroom::DevRoomOptions::default();
+    options.max_connections = 1;
+    let server = start_with(options).await;
+    let (_first, _) = RawClient::connect(&server.room_url("r"), None).await;
+    let second = within(
+        "connect",
+        tokio_tungstenite::connect_async(server.room_url("r")),
+    )
+    .await;
+    assert!(second.is_err(), "the second connection is closed");
+}
