@@ -1,7 +1,8 @@
 //! Protocol 0.35.8, tested from the default (0.56) build, so that the README's one test
-//! command (`cargo test --workspace`) covers both versions: runs the runtime's and the
-//! conformance tests built for 0.35.8 (replaying `conformance/cases/`) as a nested cargo
-//! command in a target folder of their own, and fails if they fail.
+//! command (`cargo test --workspace`) covers both versions: runs the runtime's, the
+//! conformance (replaying `conformance/cases/`) and devroom's tests (the local room against
+//! the 0.35.8 client) built for 0.35.8 as one nested cargo command in a target folder of
+//! their own, and fails if they fail. One command, so the three share one build.
 //!
 //! Compiled only in the 0.56 build (the nested run itself builds with `protocol-0-35-8`).
 #![cfg(not(feature = "protocol-0-35-8"))]
@@ -10,9 +11,10 @@ use std::path::Path;
 use std::process::Command;
 
 /// The 0.35.8 build: the version, every 0.35.8 toolkit (through conformance's feature),
-/// dispatch and the sync document layer, as the default build has them.
-const FEATURES: &str =
-    "conformance/protocol-0-35-8,meshagent-room/dispatch,meshagent-room/sync-doc";
+/// dispatch and the sync document layer, as the default build has them; devroom with its
+/// sync toolkit.
+const FEATURES: &str = "conformance/protocol-0-35-8,meshagent-room/dispatch,\
+meshagent-room/sync-doc,devroom/protocol-0-35-8,devroom/sync";
 
 #[test]
 fn the_0_35_8_build_passes_its_tests() {
@@ -24,6 +26,8 @@ fn the_0_35_8_build_passes_its_tests() {
         "meshagent-room",
         "-p",
         "conformance",
+        "-p",
+        "devroom",
         "--no-default-features",
         "--features",
         FEATURES,
