@@ -120,6 +120,11 @@ pub mod arrow {
         batch_to_ipc, batches_from_ipc, batches_to_ipc, rows_to_batch, schema_from_ipc,
         schema_to_ipc,
     };
+    pub use crate::support::arrow_json::{batch_to_rows, schema_fields};
+    #[cfg(not(feature = "protocol-0-35-8"))]
+    pub use crate::surfaces::tables::TableWatchEvent;
+    #[cfg(all(feature = "dataset", not(feature = "protocol-0-35-8")))]
+    pub use crate::surfaces::tables::{CreateTableOptions, TableAt};
     pub use arrow_array;
     pub use arrow_schema;
 }

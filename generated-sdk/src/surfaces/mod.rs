@@ -12,3 +12,6 @@ pub(crate) mod messaging_stream;
 pub(crate) mod participants;
 pub(crate) mod record_batches;
 pub(crate) mod sync_doc;
+// Arrow conveniences of the 0.56 `dataset`/`sqlite` toolkits (rows, schemas).
+#[cfg(all(feature = "arrow", not(feature = "protocol-0-35-8")))]
+pub(crate) mod tables;

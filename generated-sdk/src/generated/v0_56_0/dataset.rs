@@ -3081,9 +3081,9 @@ impl std::future::IntoFuture for WatchTableRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::support::flows::read_record_batches(
+            crate::support::flows::watch_record_batches(
                     &self.room,
-                    &crate::flow_shapes::READ_RECORD_BATCHES,
+                    &crate::flow_shapes::WATCH_RECORD_BATCHES,
                     TOOLKIT,
                     "watch_table",
                     start,
