@@ -65,12 +65,19 @@ pub use crate::core::transport::{
     WebSocketTransport,
 };
 pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
+#[cfg(any(feature = "storage", feature = "containers"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "storage", feature = "containers"))))]
+pub use crate::support::flows::Download;
 #[cfg(feature = "developer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 pub use crate::support::flows::LogEntry;
-#[cfg(any(feature = "storage", feature = "containers"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "storage", feature = "containers"))))]
-pub use crate::support::flows::{ByteSource, Download};
+// `sqlite.restore` takes one too.
+#[cfg(any(feature = "storage", feature = "containers", feature = "sqlite"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "storage", feature = "containers", feature = "sqlite")))
+)]
+pub use crate::support::flows::ByteSource;
 pub use crate::support::flows::{
     CheckedDownload, RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,
 };

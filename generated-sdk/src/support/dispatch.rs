@@ -42,7 +42,11 @@ pub(crate) async fn conveniences(
     args: &Value,
     input: &[Value],
 ) -> Option<Result<Value>> {
-    #[cfg(all(feature = "arrow", not(feature = "protocol-0-35-8")))]
+    #[cfg(all(
+        feature = "arrow",
+        not(feature = "protocol-0-35-8"),
+        any(feature = "dataset", feature = "sqlite")
+    ))]
     if let Some(r) = crate::surfaces::tables::dispatch::dispatch(room, method, args, input).await {
         return Some(r);
     }

@@ -21,11 +21,9 @@
 //! Anything else is not handled here (`None`): the generated arm answers it.
 
 use base64::Engine;
-use futures::StreamExt;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::TableWatchEvent;
 use crate::core::error::{Error, Result};
 use crate::support::arrow::schema_from_ipc;
 use crate::support::arrow_json::schema_fields;
@@ -47,7 +45,9 @@ pub(crate) async fn dispatch(
             return dataset(room, tool, args, input, rows).await
         }
         #[cfg(feature = "sqlite")]
-        ("sqlite", "insert" | "create_table") => return sqlite(room, tool, args, rows).await,
+        ("sqlite", "insert" | "create_table") => {
+            return sqlite(room, tool, args, input, rows).await
+        }
         (_, "search" | "read_sql_query") => {
             let chunks = generated(room, toolkit, tool, args.clone(), input.to_vec()).await?;
             chunks.and_then(rows_per_chunk)
@@ -155,15 +155,14 @@ fn rows_per_chunk(chunks: Value) -> Result<Value> {
     }
 }
 
-/// Arguments a convenience reads: the recording's `start` keys.
+/// Arguments a `dataset` convenience reads: the recording's `start` keys.
+#[cfg(feature = "dataset")]
 #[derive(Deserialize)]
 struct Args {
     #[serde(default)]
     table: Option<String>,
     #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
-    database: Option<String>,
     #[serde(default, rename = "on")]
     on: Option<String>,
     #[serde(default)]
@@ -176,6 +175,7 @@ struct Args {
     poll_interval_seconds: Option<f64>,
 }
 
+#[cfg(feature = "dataset")]
 fn parse(tool: &str, args: &Value) -> Result<Args> {
     crate::support::dispatch::args(tool, args.clone())
 }
@@ -192,83 +192,81 @@ async fn dataset(
     input: &[Value],
     rows: Option<&[Value]>,
 ) -> Option<Result<Value>> {
-    use super::TableAt;
-    let d = room.dataset();
-    let has = |k: &str| args.get(k).is_some();
-    let done = |r: Result<()>| Some(r.map(|()| Value::Null));
-    match (tool, rows) {
-        ("insert" | "merge", Some(rows)) => {
-            let a = match parse(tool, args) {
-                Ok(a) => a,
-                Err(e) => return Some(Err(e)),
-            };
-            let at = TableAt {
-                namespace: a.namespace,
-                branch: a.branch,
-            };
-            let table = a.table.unwrap_or_default();
-            done(match (tool, a.on) {
-                ("merge", Some(on)) => d.merge_rows(&table, &on, rows, &at).await,
-                ("merge", None) => Err(bad("merge: missing `on`")),
-                _ => d.insert_rows(&table, rows, &at).await,
-            })
-        }
-        ("create_table", _) if has("data") || rows.is_some() => {
-            // Everything but the schema goes through the generated arm's argument rules.
+    let arrow_form = args.get("content_type")
+        == Some(&Value::from(crate::ARROW_STREAM_CONTENT_TYPE))
+        && args.get("data").is_some();
+    Some(match (tool, rows) {
+        ("insert" | "merge", Some(rows)) => write_rows(room, tool, args, rows).await,
+        ("create_table", Some(rows)) => create_with_rows(room, args, rows).await,
+        ("create_table", None) => {
+            // Record batches as IPC: the generated arm, the schema as its `start` payload.
             let mut rest = args.clone();
-            let schema = rest.as_object_mut().and_then(|m| m.remove("data"));
-            let (Some(rows), Ok(a)) = (rows, parse(tool, args)) else {
-                let mut items: Vec<Value> = schema
-                    .map(|s| serde_json::json!({ "schema": s }))
-                    .into_iter()
-                    .collect();
-                items.extend(input.iter().cloned());
-                return d.dispatch(tool, rest, items).await;
-            };
-            let options = match create_options(&rest) {
-                Ok(o) => o,
-                Err(e) => return Some(Err(e)),
-            };
-            let name = a.name.unwrap_or_default();
-            done(match schema {
-                Some(s) => match base64_bytes(&s).and_then(|b| schema_from_ipc(&b)) {
-                    Ok(schema) => {
-                        d.create_table_with_rows(&name, &schema, rows, &options)
-                            .await
-                    }
-                    Err(e) => Err(e),
-                },
-                None => {
-                    let objects: Vec<Map<String, Value>> =
-                        rows.iter().filter_map(|r| r.as_object().cloned()).collect();
-                    d.create_table_from_json_rows(&name, &objects, &options)
-                        .await
-                }
-            })
+            let schema = rest.as_object_mut()?.remove("data")?;
+            let mut items = vec![serde_json::json!({ "schema": schema })];
+            items.extend(input.iter().cloned());
+            return room.dataset().dispatch(tool, rest, items).await;
         }
-        ("add_columns", _) if has("content_type") && has("data") => {
-            let a = match parse(tool, args) {
-                Ok(a) => a,
-                Err(e) => return Some(Err(e)),
-            };
-            let at = TableAt {
-                namespace: a.namespace,
-                branch: a.branch,
-            };
-            let schema = a.data.as_ref().map(base64_bytes).transpose();
-            done(
-                match schema.and_then(|b| schema_from_ipc(&b.unwrap_or_default())) {
-                    Ok(s) => {
-                        d.add_columns_schema(&a.table.unwrap_or_default(), &s, &at)
-                            .await
-                    }
-                    Err(e) => Err(e),
-                },
-            )
-        }
-        ("watch_table", _) => Some(watch(room, args, input).await),
-        _ => None,
+        ("add_columns", _) if arrow_form => add_columns(room, args).await,
+        ("watch_table", _) => watch(room, args, input).await,
+        _ => return None,
+    })
+}
+
+#[cfg(feature = "dataset")]
+fn table_at(a: &Args) -> super::TableAt {
+    super::TableAt {
+        namespace: a.namespace.clone(),
+        branch: a.branch.clone(),
     }
+}
+
+#[cfg(feature = "dataset")]
+async fn write_rows(room: &RoomClient, tool: &str, args: &Value, rows: &[Value]) -> Result<Value> {
+    let a = parse(tool, args)?;
+    let at = table_at(&a);
+    let table = required("table", a.table)?;
+    let d = room.dataset();
+    match tool {
+        "merge" => {
+            d.merge_rows(&table, &required("on", a.on)?, rows, &at)
+                .await?
+        }
+        _ => d.insert_rows(&table, rows, &at).await?,
+    }
+    Ok(Value::Null)
+}
+
+#[cfg(feature = "dataset")]
+async fn create_with_rows(room: &RoomClient, args: &Value, rows: &[Value]) -> Result<Value> {
+    let a = parse("create_table", args)?;
+    let options = create_options(args)?;
+    let name = required("name", a.name)?;
+    let d = room.dataset();
+    match a.data {
+        Some(s) => {
+            let schema = schema_from_ipc(&base64_bytes(&s)?)?;
+            d.create_table_with_rows(&name, &schema, rows, &options)
+                .await?
+        }
+        None => {
+            let objects: Vec<serde_json::Map<String, Value>> =
+                rows.iter().filter_map(|r| r.as_object().cloned()).collect();
+            d.create_table_from_json_rows(&name, &objects, &options)
+                .await?
+        }
+    }
+    Ok(Value::Null)
+}
+
+#[cfg(feature = "dataset")]
+async fn add_columns(room: &RoomClient, args: &Value) -> Result<Value> {
+    let a = parse("add_columns", args)?;
+    let schema = schema_from_ipc(&base64_bytes(a.data.as_ref().unwrap_or(&Value::Null))?)?;
+    let table = required("table", a.table.clone())?;
+    room.dataset()
+        .add_columns_schema(&table, &schema, &table_at(&a))
+        .await?;
+    Ok(Value::Null)
 }
 
 /// `create_table`'s options, read by the generated arm's rules for those keys.
@@ -288,6 +286,7 @@ fn create_options(args: &Value) -> Result<super::CreateTableOptions> {
     let mut o = args.clone();
     if let Some(m) = o.as_object_mut() {
         m.remove("name");
+        m.remove("data");
     }
     let o: Options = crate::support::dispatch::args("create_table", o)?;
     Ok(super::CreateTableOptions {
@@ -302,6 +301,7 @@ fn create_options(args: &Value) -> Result<super::CreateTableOptions> {
 
 #[cfg(feature = "dataset")]
 async fn watch(room: &RoomClient, args: &Value, input: &[Value]) -> Result<Value> {
+    use futures::StreamExt;
     let a = parse("watch_table", args)?;
     let take = match input {
         [] => usize::MAX,
@@ -324,8 +324,8 @@ async fn watch(room: &RoomClient, args: &Value, input: &[Value]) -> Result<Value
     let mut events = call.await?.take(take);
     let mut out = Vec::new();
     while let Some(chunk) = events.next().await {
-        let event = TableWatchEvent::from_chunk(&chunk?)?;
-        out.push(serde_json::to_value(event).map_err(|e| bad(e))?);
+        let event = super::TableWatchEvent::from_chunk(&chunk?)?;
+        out.push(serde_json::to_value(event).map_err(bad)?);
     }
     Ok(Value::Array(out))
 }
@@ -335,52 +335,51 @@ async fn sqlite(
     room: &RoomClient,
     tool: &str,
     args: &Value,
+    input: &[Value],
     rows: Option<&[Value]>,
 ) -> Option<Result<Value>> {
-    let s = room.sqlite();
-    let done = |r: Result<()>| Some(r.map(|()| Value::Null));
-    let rows = rows?;
-    match tool {
-        "insert" => {
-            let a = match parse(tool, args) {
-                Ok(a) => a,
-                Err(e) => return Some(Err(e)),
-            };
-            let (db, table) = (a.database.unwrap_or_default(), a.table.unwrap_or_default());
-            done(s.insert_rows(&db, &table, rows, a.namespace).await)
-        }
-        "create_table" => {
-            #[derive(Deserialize)]
-            struct Create {
-                database: String,
-                name: String,
-                #[serde(default)]
-                mode: Option<crate::sqlite::SqliteCreateMode>,
-                #[serde(default)]
-                namespace: Option<Vec<String>>,
-                data: Value,
-            }
-            let c: Create = match crate::support::dispatch::args(tool, args.clone()) {
-                Ok(c) => c,
-                Err(e) => return Some(Err(e)),
-            };
-            done(
-                match base64_bytes(&c.data).and_then(|b| schema_from_ipc(&b)) {
-                    Ok(schema) => {
-                        s.create_table_with_rows(
-                            &c.database,
-                            &c.name,
-                            &schema,
-                            rows,
-                            c.mode,
-                            c.namespace,
-                        )
-                        .await
-                    }
-                    Err(e) => Err(e),
-                },
-            )
-        }
-        _ => None,
+    #[derive(Deserialize)]
+    struct Args {
+        database: String,
+        #[serde(default)]
+        table: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        mode: Option<crate::sqlite::SqliteCreateMode>,
+        #[serde(default)]
+        namespace: Option<Vec<String>>,
+        #[serde(default)]
+        data: Option<Value>,
     }
+    let Some(rows) = rows else {
+        if tool != "create_table" {
+            return None;
+        }
+        // Record batches as IPC: the generated arm, the schema as its `start` payload.
+        let mut rest = args.clone();
+        let schema = rest.as_object_mut()?.remove("data")?;
+        let mut items = vec![serde_json::json!({ "schema": schema })];
+        items.extend(input.iter().cloned());
+        return room.sqlite().dispatch(tool, rest, items).await;
+    };
+    let run = async {
+        let a: Args = crate::support::dispatch::args(tool, args.clone())?;
+        let s = room.sqlite();
+        if tool == "insert" {
+            let table = required("table", a.table)?;
+            s.insert_rows(&a.database, &table, rows, a.namespace)
+                .await?;
+        } else {
+            let name = required("name", a.name)?;
+            let data = a
+                .data
+                .ok_or_else(|| bad("create_table with rows needs the schema (`data`)"))?;
+            let schema = schema_from_ipc(&base64_bytes(&data)?)?;
+            s.create_table_with_rows(&a.database, &name, &schema, rows, a.mode, a.namespace)
+                .await?;
+        }
+        Ok(Value::Null)
+    };
+    Some(run.await)
 }

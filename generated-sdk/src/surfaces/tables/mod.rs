@@ -13,18 +13,19 @@
 //!
 //! The conversions are those of `support::arrow` and `support::arrow_json`.
 
+#[cfg(any(feature = "dataset", feature = "sqlite"))]
 use arrow_schema::SchemaRef;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::core::error::Result;
-use crate::support::arrow::{batches_from_ipc, schema_from_ipc};
+use crate::support::arrow::batches_from_ipc;
 use crate::support::arrow_json::batch_to_rows;
 use crate::support::flows::RecordBatchChunk;
 
 #[cfg(feature = "dataset")]
 mod dataset;
-#[cfg(feature = "dispatch")]
+#[cfg(all(feature = "dispatch", any(feature = "dataset", feature = "sqlite")))]
 pub(crate) mod dispatch;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -93,8 +94,9 @@ impl TableWatchEvent {
 }
 
 /// The Arrow schema of a reply's IPC schema bytes.
+#[cfg(any(feature = "dataset", feature = "sqlite"))]
 fn decode_schema(ipc: &crate::Base64Bytes) -> Result<SchemaRef> {
-    schema_from_ipc(&ipc.0)
+    crate::support::arrow::schema_from_ipc(&ipc.0)
 }
 
 #[cfg(feature = "dataset")]
