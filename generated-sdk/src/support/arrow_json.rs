@@ -1,6 +1,6 @@
 //! Arrow data read back as plain JSON (feature `arrow`), as the SDKs hand it out: a record
 //! batch as rows (pyarrow's `Table.to_pylist()`), a schema as its fields. The converse of
-//! [`crate::support::arrow::rows_to_batch`], for the same column types.
+//! `rows_to_batch` (`support::arrow`), for the same column types.
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
@@ -11,7 +11,7 @@ use serde_json::{Map, Number, Value};
 use crate::core::error::{Error, Result};
 
 /// The rows of `batch` as JSON objects keyed by column name, in column order; a null is
-/// `null`. Converts the column types [`crate::arrow::rows_to_batch`] builds (`Int64`,
+/// `null`. Converts the column types `rows_to_batch` builds (`Int64`,
 /// `Int32`, `Float64`, `Float32`, `Utf8`, `Boolean`, and `List` / `FixedSizeList` of
 /// `Float32` or `Float64`); any other type is an [`Error::Content`].
 pub fn batch_to_rows(batch: &RecordBatch) -> Result<Vec<Map<String, Value>>> {

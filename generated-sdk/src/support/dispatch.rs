@@ -37,28 +37,6 @@ use crate::support::flows::{RecordBatchChunk, RecordBatches};
 #[cfg(feature = "database")]
 use crate::types::Row;
 
-/// The hand-written conveniences `RoomClient::dispatch` tries before the generated arms:
-/// with the `arrow` feature, the Arrow data of the 0.56 `dataset`/`sqlite` calls taken and
-/// given as JSON rows and schema fields, as the SDKs hand them out (see
-/// `surfaces::tables::dispatch`). `None`: the generated arm answers.
-pub(crate) async fn conveniences(
-    room: &crate::RoomClient,
-    method: &str,
-    args: &Value,
-    input: &[Value],
-) -> Option<Result<Value>> {
-    #[cfg(all(
-        feature = "arrow",
-        not(feature = "protocol-0-35-8"),
-        any(feature = "dataset", feature = "sqlite")
-    ))]
-    if let Some(r) = crate::surfaces::tables::dispatch::dispatch(room, method, args, input).await {
-        return Some(r);
-    }
-    let _ = (room, method, args, input);
-    None
-}
-
 /// Decodes a tool's JSON arguments (an object with wire names; `null` means none).
 pub(crate) fn args<T: DeserializeOwned>(tool: &str, args: Value) -> Result<T> {
     let args = if args.is_null() {

@@ -3,6 +3,8 @@
 
 pub(crate) mod agents;
 pub(crate) mod connect;
+#[cfg(feature = "dispatch")]
+pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod exec;
 pub(crate) mod hosting;

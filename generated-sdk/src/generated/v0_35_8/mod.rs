@@ -173,7 +173,7 @@ impl crate::RoomClient {
         args: serde_json::Value,
         input: Vec<serde_json::Value>,
     ) -> crate::Result<serde_json::Value> {
-        if let Some(r) = crate::support::dispatch::conveniences(
+        if let Some(r) = crate::surfaces::dispatch::conveniences(
                 self,
                 method,
                 &args,
