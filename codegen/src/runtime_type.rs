@@ -159,3 +159,10 @@ pub fn shared_type(name: &str) -> TokenStream {
 pub fn agents_dispatch() -> TokenStream {
     path(&["surfaces", "agents", "dispatch"])
 }
+
+/// The hand-written conveniences the generated `RoomClient::dispatch` tries first (e.g. the
+/// Arrow data of `dataset`/`sqlite` as JSON rows). Outside the support contract, as
+/// [`agents_dispatch`].
+pub fn conveniences_dispatch() -> TokenStream {
+    path(&["surfaces", "dispatch", "conveniences"])
+}

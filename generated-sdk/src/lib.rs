@@ -72,15 +72,19 @@ pub use crate::core::transport::{
     WebSocketTransport,
 };
 pub use crate::core::types::{Base64Bytes, JsonString, Timestamp, UnknownPacket};
+#[cfg(any(feature = "storage", feature = "containers"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "storage", feature = "containers"))))]
+pub use crate::support::flows::Download;
 #[cfg(feature = "developer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "developer")))]
 pub use crate::support::flows::LogEntry;
+// `sqlite.restore` takes one too.
 #[cfg(any(feature = "storage", feature = "containers", feature = "sqlite"))]
 #[cfg_attr(
     docsrs,
     doc(cfg(any(feature = "storage", feature = "containers", feature = "sqlite")))
 )]
-pub use crate::support::flows::{ByteSource, Download};
+pub use crate::support::flows::ByteSource;
 pub use crate::support::flows::{
     CheckedDownload, RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,
 };
@@ -136,6 +140,11 @@ pub mod arrow {
         batch_to_ipc, batches_from_ipc, batches_to_ipc, rows_to_batch, schema_from_ipc,
         schema_to_ipc,
     };
+    pub use crate::support::arrow_json::{batch_to_rows, schema_fields};
+    #[cfg(not(feature = "protocol-0-35-8"))]
+    pub use crate::surfaces::tables::TableWatchEvent;
+    #[cfg(all(feature = "dataset", not(feature = "protocol-0-35-8")))]
+    pub use crate::surfaces::tables::{CreateTableOptions, TableAt};
     pub use arrow_array;
     pub use arrow_schema;
 }

@@ -71,6 +71,7 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
         Root::Error.tokens(),
     );
     let agents = rt::agents_dispatch();
+    let conveniences = rt::conveniences_dispatch();
     let dispatch_doc = doc(&format!(
         "Calls `toolkit.tool` from JSON arguments (wire names) through the generated typed\nmethod and returns its typed result as JSON (feature `dispatch`). `input` is what\na streaming tool's caller feeds in (see {}); empty otherwise.",
         Support::Dispatch.doc_name()
@@ -95,6 +96,10 @@ pub(super) fn mod_rs(api: &Api) -> TokenStream {
             #dispatch_doc
             #dispatch_gate
             pub async fn dispatch(&self, method: &str, args: serde_json::Value, input: Vec<serde_json::Value>) -> #result<serde_json::Value> {
+                // Hand-written conveniences answer some calls first.
+                if let Some(r) = #conveniences(self, method, &args, &input).await {
+                    return r;
+                }
                 let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
                 let found: Option<#result<serde_json::Value>> = match toolkit {
                     #(#dispatch_arms)*

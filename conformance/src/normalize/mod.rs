@@ -10,6 +10,8 @@
 //! * **`tool_call_id` is checked, then its value ignored** ([`mask_tool_call_id`]).
 //! * **A stream's `request_id` is checked, then its value ignored** ([`mask_request_id`]).
 //! * **JSON text inside `*_json` strings is compared as JSON** ([`parse_embedded_json`]).
+//! * **Arrow IPC payloads are compared by content** (`same_arrow`, protocol 0.56): the
+//!   decoded schema and record batches, not the writer's bytes.
 //!
 //! Differences between the official SDKs that are both valid are *declared*, not
 //! normalised away: [`declared_differences`] rewrites a recording from an SDK that differs
@@ -235,14 +237,24 @@ fn show(v: Option<&Value>) -> String {
     v.map_or_else(|| "<absent>".to_string(), Value::to_string)
 }
 
+// Arrow IPC payloads compared by content (the Arrow toolkits are 0.56 only).
+#[cfg(feature = "protocol-0-56")]
+mod arrow;
 mod declared;
 mod results;
+mod shapes;
 
+#[cfg(feature = "protocol-0-56")]
+pub use arrow::{is_arrow_payload, same_arrow, ARROW_STREAM};
 pub use declared::{
     declared_connect_0_56, declared_connect_query, declared_differences, split_like_python,
     Difference, REFERENCE_LANGUAGE, TYPESCRIPT_DIFFERENCES,
 };
 pub use results::{result_diff, same_instant, without_nulls};
+pub use shapes::{
+    declared_result_shapes, same_rejection, ClientRejection, ResultShape, CLIENT_REJECTIONS,
+    RESULT_SHAPES,
+};
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,7 @@ pub fn schema_to_ipc(schema: &Schema) -> Result<Bytes> {
 
 /// The schema of an Arrow IPC stream (e.g. a `schema` reply, or a `start` payload).
 pub fn schema_from_ipc(ipc: &[u8]) -> Result<SchemaRef> {
+    check_framing(ipc)?;
     let reader = StreamReader::try_new(Cursor::new(ipc), None).map_err(decode_error)?;
     Ok(reader.schema())
 }
@@ -69,10 +70,51 @@ pub fn batch_to_ipc(batch: &RecordBatch) -> Result<Bytes> {
 
 /// Every record batch of one Arrow IPC stream (a `data` chunk's payload).
 pub fn batches_from_ipc(ipc: &[u8]) -> Result<Vec<RecordBatch>> {
+    check_framing(ipc)?;
     let reader = StreamReader::try_new(Cursor::new(ipc), None).map_err(decode_error)?;
     reader
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(decode_error)
+}
+
+/// Checks that every message of an IPC stream fits in `ipc` before a reader sees it: the
+/// reader allocates each message's metadata and body at their declared lengths, so a few
+/// hostile bytes could otherwise ask for gigabytes. Walks `[0xFFFFFFFF] <len> <metadata>
+/// <body>` (the continuation marker is optional, as in pre-1.0 streams) up to the
+/// end-of-stream marker or the end of the bytes.
+fn check_framing(ipc: &[u8]) -> Result<()> {
+    let bad = |what: &str| Error::Content(format!("Arrow IPC payload: {what}"));
+    let word = |at: usize| {
+        ipc.get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_le_bytes)
+    };
+    let mut at = 0;
+    while let Some(w) = word(at) {
+        let (len, meta) = match w {
+            0xFFFF_FFFF => (
+                word(at + 4).ok_or_else(|| bad("truncated message length"))?,
+                at + 8,
+            ),
+            len => (len, at + 4),
+        };
+        if len == 0 {
+            return Ok(());
+        }
+        let meta_end = meta
+            .checked_add(len as usize)
+            .filter(|end| *end <= ipc.len())
+            .ok_or_else(|| bad("a message is longer than the payload"))?;
+        let message = arrow_ipc::root_as_message(&ipc[meta..meta_end])
+            .map_err(|e| bad(&format!("message header: {e}")))?;
+        let body = usize::try_from(message.bodyLength())
+            .ok()
+            .and_then(|b| meta_end.checked_add(b))
+            .filter(|end| *end <= ipc.len())
+            .ok_or_else(|| bad("a message body is longer than the payload"))?;
+        at = body;
+    }
+    Ok(())
 }
 
 impl RecordBatches {

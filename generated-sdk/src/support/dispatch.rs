@@ -12,6 +12,11 @@
 //!   entries as `{type, data}`, raw chunks as their JSON header (as on the wire, with
 //!   `type`) plus `data` (base64) when they have a payload. Rows are plain JSON objects
 //!   both ways (see [`crate::support::rows`]).
+//! - Arrow data (0.56 `dataset`/`sqlite`): without the `arrow` feature, record batches are
+//!   base64 Arrow IPC streams both ways (`write_record_batches` input items, `{"schema":
+//!   base64}` for the `start` payload; read chunks as their headers plus `data`). With it,
+//!   [`conveniences`] answers first: JSON rows in and out, schemas as fields, and an integer
+//!   input item that stops a watch after that many events (`surfaces::tables::dispatch`).
 
 use base64::Engine;
 use futures::{Stream, StreamExt};

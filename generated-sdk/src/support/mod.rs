@@ -4,6 +4,9 @@
 // Arrow record batches to and from IPC bytes (feature `arrow`).
 #[cfg(feature = "arrow")]
 pub(crate) mod arrow;
+// Arrow data read back as JSON rows and schema fields (feature `arrow`).
+#[cfg(feature = "arrow")]
+pub(crate) mod arrow_json;
 pub(crate) mod decode;
 #[cfg(feature = "dispatch")]
 pub(crate) mod dispatch;

@@ -3,6 +3,8 @@
 
 pub(crate) mod agents;
 pub(crate) mod connect;
+#[cfg(feature = "dispatch")]
+pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod exec;
 pub(crate) mod hosting;
@@ -19,3 +21,6 @@ pub(crate) mod sql_cursor;
 pub(crate) mod sync_doc;
 #[cfg(feature = "test-util")]
 pub(crate) mod testing;
+// Arrow conveniences of the 0.56 `dataset`/`sqlite` toolkits (rows, schemas).
+#[cfg(all(feature = "arrow", not(feature = "protocol-0-35-8")))]
+pub(crate) mod tables;

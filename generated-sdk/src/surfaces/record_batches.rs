@@ -34,7 +34,7 @@ impl RoomClient {
 
     /// Reads record batches from `toolkit.tool` as the `read_record_batches` flow shape:
     /// a binary `start` chunk with `start`'s keys as headers, an eager first pull, then a
-    /// pull per chunk received, until the server closes.
+    /// pull each time the next chunk is asked for, until the server closes.
     pub async fn read_record_batches(
         &self,
         toolkit: &str,

@@ -173,6 +173,16 @@ impl crate::RoomClient {
         args: serde_json::Value,
         input: Vec<serde_json::Value>,
     ) -> crate::Result<serde_json::Value> {
+        if let Some(r) = crate::surfaces::dispatch::conveniences(
+                self,
+                method,
+                &args,
+                &input,
+            )
+            .await
+        {
+            return r;
+        }
         let (toolkit, tool) = method.split_once('.').unwrap_or((method, ""));
         let found: Option<crate::Result<serde_json::Value>> = match toolkit {
             #[cfg(feature = "containers")]

@@ -43,7 +43,7 @@ impl Dataset {
     }
     /// Creates table `name` from an Arrow schema (in the start chunk's payload) and/or record batches, one batch per server pull.
     ///
-    /// Python SDK: Python also sends rows as JSON (`create_table_from_json_data`: json start, `rows` chunks of `{columns: [{name, value}]}`).
+    /// Python SDK: Python also sends rows as JSON (`create_table_from_json_data`: json start, `rows` chunks of `{columns: [{name, value}]}`); with the `arrow` feature, `Dataset::create_table_from_json_rows`.
     ///
     /// Streams (`room.invoke_tool` with `control/open`, then chunks) for tool `dataset.create_table`. Optional arguments: [`mode`](CreateTableRequest::mode), [`namespace`](CreateTableRequest::namespace), [`branch`](CreateTableRequest::branch), [`metadata`](CreateTableRequest::metadata); then `.await`.
     ///
@@ -1603,7 +1603,7 @@ impl std::future::IntoFuture for InspectRequest {
 }
 /// A call of `dataset.create_table` (Creates table `name` from an Arrow schema (in the start chunk's payload) and/or record batches, one batch per server pull.
 ///
-/// Python SDK: Python also sends rows as JSON (`create_table_from_json_data`: json start, `rows` chunks of `{columns: [{name, value}]}`)); `.await` it to send it and get the typed result.
+/// Python SDK: Python also sends rows as JSON (`create_table_from_json_data`: json start, `rows` chunks of `{columns: [{name, value}]}`); with the `arrow` feature, `Dataset::create_table_from_json_rows`); `.await` it to send it and get the typed result.
 #[derive(Debug, serde::Serialize)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct CreateTableRequest {
@@ -3081,9 +3081,9 @@ impl std::future::IntoFuture for WatchTableRequest {
         Box::pin(async move {
             let start = serde_json::to_value(&self)
                 .map_err(|e| crate::Error::InvalidArguments(e.to_string()))?;
-            crate::support::flows::read_record_batches(
+            crate::support::flows::watch_record_batches(
                     &self.room,
-                    &crate::flow_shapes::READ_RECORD_BATCHES,
+                    &crate::flow_shapes::WATCH_RECORD_BATCHES,
                     TOOLKIT,
                     "watch_table",
                     start,

@@ -26,6 +26,7 @@ pub use chunks::{fill_fresh_id, FreshId};
 pub use download::{pull_download, Download};
 pub use push::{log_entries, server_push, text_items, LogEntry};
 pub use push_upload::{push_upload, PUSH_CHUNK_SIZE};
+pub(crate) use record_batches::write_pulled;
 pub use record_batches::{
     boxed_chunks, read_record_batches, watch_record_batches, write_record_batches,
     RecordBatchChunk, RecordBatches, ARROW_STREAM_CONTENT_TYPE,

@@ -140,19 +140,35 @@ pub async fn write_record_batches(
     start: Value,
     batches: RecordBatches,
 ) -> Result<()> {
+    shape.check(&format!("{toolkit}.{tool}"), ChunkEncoding::Binary)?;
+    let RecordBatches { schema, batches } = batches;
+    let headers = match headers_with_kind("start", start) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let start = Content::Binary {
+        headers,
+        data: schema.unwrap_or_default(),
+    };
+    let chunks = batches.map(|b| b.map(data_chunk)).boxed();
+    write_pulled(room, shape, toolkit, tool, start, chunks).await
+}
+
+/// The pull loop of [`write_record_batches`] for any chunks: sends `start`, then one of
+/// `chunks` per server pull; when they run out, closes the request side and waits for the
+/// server's close. An `error` chunk fails the call. Python's `create_table_from_json_data`
+/// uses the same loop with json chunks (a json `start`, then `{kind: rows, rows}` chunks).
+pub(crate) async fn write_pulled(
+    room: &RoomClient,
+    shape: &FlowShape,
+    toolkit: &str,
+    tool: &str,
+    start: Content,
+    mut chunks: BoxStream<'static, Result<Content>>,
+) -> Result<()> {
     let id = format!("{toolkit}.{tool}");
-    shape.check(&id, ChunkEncoding::Binary)?;
-    let RecordBatches {
-        schema,
-        mut batches,
-    } = batches;
     let mut stream = shape.open(room, toolkit, tool).await?;
-    stream
-        .send_binary(
-            headers_with_kind("start", start),
-            schema.unwrap_or_default(),
-        )
-        .await?;
+    stream.send(start).await?;
     let mut done = false;
     while let Some(chunk) = stream.recv().await? {
         if shape.pull_of(&chunk).is_none() {
@@ -162,8 +178,8 @@ pub async fn write_record_batches(
             // A pull after our close: nothing more to send.
             continue;
         }
-        match batches.next().await {
-            Some(batch) => stream.send(data_chunk(batch?)).await?,
+        match chunks.next().await {
+            Some(chunk) => stream.send(chunk?).await?,
             None => {
                 done = true;
                 stream.close().await?;
@@ -182,8 +198,8 @@ pub(crate) fn data_chunk(ipc: Bytes) -> Content {
 }
 
 /// `read_record_batches`: sends the `start` chunk (binary; the method's arguments as
-/// headers) and, once the call is open, a first pull; then one pull per `data` chunk
-/// received. Yields each data chunk until the server closes; an `error` chunk fails the
+/// headers) and, once the call is open, a first pull; then one pull each time the caller
+/// asks for the next item after a `data` chunk. Yields each data chunk until the server closes; an `error` chunk fails the
 /// stream. Dropping the stream closes the call.
 pub async fn read_record_batches(
     room: &RoomClient,
@@ -228,22 +244,26 @@ async fn read(
         stream.ensure_open().await?;
         stream.send(shape.pull_chunk()).await?;
     }
+    // The next pull goes out when the caller asks for the next item (as the SDKs'
+    // `request_next` after each yield), so a caller that stops early sends no extra pull.
     Ok(futures::stream::unfold(
-        Some((stream, id)),
+        Some((stream, id, false)),
         move |state| async move {
-            let (mut s, id) = state?;
+            let (mut s, id, owe_pull) = state?;
+            if owe_pull {
+                if let Err(e) = s.send(shape.pull_chunk()).await {
+                    return Some((Err(e), None));
+                }
+            }
             let item = match s.recv().await {
-                Ok(Some(chunk)) => match response_item(chunk, events) {
-                    Ok(item) => s.send(shape.pull_chunk()).await.map(|()| item),
-                    Err(chunk) => Err(chunk_error(&id, chunk)),
-                },
+                Ok(Some(chunk)) => response_item(chunk, events).map_err(|c| chunk_error(&id, c)),
                 Ok(None) => {
                     let _ = s.close().await;
                     return None;
                 }
                 Err(e) => Err(e),
             };
-            let next = item.is_ok().then_some((s, id));
+            let next = item.is_ok().then_some((s, id, true));
             Some((item, next))
         },
     ))
