@@ -28,7 +28,10 @@ async fn run() -> Result<()> {
     let bob_id = bob.local_participant().id;
     let bob_task = tokio::spawn(async move {
         bob.messaging().enable().await?;
-        bob.storage().upload("hello.txt", b"hi".to_vec()).await?;
+        bob.storage()
+            .upload("hello.txt", b"hi".to_vec())
+            .overwrite(true)
+            .await?;
         bob.storage().delete("hello.txt").await?;
         bob.close().await;
         Ok::<_, meshagent_room::Error>(())
