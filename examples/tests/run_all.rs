@@ -1,6 +1,6 @@
 //! Runs every example program, as a user would, and checks it succeeds with its closing line:
-//! each with its own local room (no `MESHAGENT_ROOM_URL`), then all against one room server
-//! named by `MESHAGENT_ROOM_URL`.
+//! each with its own local room (no `MESHAGENT_ROOM_URL`), then each in a room of one shared
+//! server, named by `MESHAGENT_ROOM_URL`.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
