@@ -77,7 +77,11 @@ pub use crate::support::flows::{
 pub use crate::surfaces::agents::{
     Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,
 };
+#[cfg(feature = "tokens")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokens")))]
+pub use crate::surfaces::auth;
 pub use crate::surfaces::connect::Connect;
+pub use crate::surfaces::env::{is_valid_room_name, DEFAULT_PARTICIPANT_NAME};
 pub use crate::surfaces::events::RoomEvents;
 #[cfg(feature = "containers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "containers")))]

@@ -263,7 +263,9 @@ impl Builder {
                 at,
                 &path,
                 format!("type `{name}` has `other` but is not a tagged union"),
-                Some("`other` keeps unknown tags of a union (`tag` + `variants`); remove it".into()),
+                Some(
+                    "`other` keeps unknown tags of a union (`tag` + `variants`); remove it".into(),
+                ),
             );
         }
         Some(TypeDecl {

@@ -143,6 +143,15 @@ pub enum Error {
     /// A URL could not be built.
     #[error("invalid url: {0}")]
     Url(String),
+    /// The environment does not say how to join a room ([`crate::RoomClient::from_env`]);
+    /// the message names the variables to set.
+    #[error("cannot join from the environment: {0}")]
+    Environment(String),
+    /// A participant token or API key was refused (the error never holds the secret).
+    #[cfg(feature = "tokens")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokens")))]
+    #[error(transparent)]
+    Token(#[from] crate::auth::TokenError),
 }
 
 impl Error {

@@ -1,0 +1,66 @@
+//! Participant tokens and API keys, as the official SDKs make them (Python
+//! `meshagent/api/participant_token.py` and `keys.py`, TS `participant-token.js` and
+//! `api_keys.js`): build a [`ParticipantToken`], sign it with an [`ApiKey`] (or a bare
+//! secret), [`verify`] one. The grant and scope types are the protocol's
+//! ([`crate::types::ParticipantGrant`], [`crate::types::ApiScope`]).
+//!
+//! ```
+//! use meshagent_room::auth::{verify, ApiKey, ParticipantToken};
+//! use meshagent_room::types::ApiScope;
+//!
+//! # fn main() -> Result<(), meshagent_room::auth::TokenError> {
+//! let key = ApiKey::new(
+//!     "0b3c5d7e-9f10-4a2b-8c3d-4e5f60718293",
+//!     "ffeeddcc-bbaa-4998-8877-665544332211",
+//!     "the-secret",
+//! )?;
+//! let jwt = ParticipantToken::new("worker-1")
+//!     .with_room("my-room")
+//!     .with_api(ApiScope::agent_default(false))
+//!     .sign_with_api_key(&key)?;
+//! let claims = verify(jwt.expose(), key.secret())?;
+//! assert_eq!(claims.project_id.as_deref(), Some(key.project_id()));
+//! # Ok(()) }
+//! ```
+
+mod api_key;
+mod jwt;
+mod participant;
+mod scope;
+
+pub use api_key::ApiKey;
+pub use jwt::{decode_unverified, verify};
+pub use participant::ParticipantToken;
+
+/// Why a token or an API key was refused. No variant carries a secret, a key or a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The API key is not in the `ma-<key id>-<project id>-<secret>` form (which part).
+    #[error("malformed API key: {0}")]
+    ApiKey(&'static str),
+    /// The text is not an HS256 JWT (its shape, base64 or header).
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    /// The signature does not match the secret.
+    #[error("the token's signature does not match")]
+    BadSignature,
+    /// The token's `exp` has passed.
+    #[error("the token has expired")]
+    Expired,
+    /// The token's `nbf` is still to come.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// A claim a participant token needs (`name`, `grants`) is missing.
+    #[error("the token has no `{0}` claim")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong shape.
+    #[error("the token's `{0}` claim is {1}")]
+    InvalidClaim(&'static str, &'static str),
+    /// The claims could not be read or written as JSON (the message is cut short).
+    #[error("the token's claims: {0}")]
+    Claims(String),
+    /// Signing failed.
+    #[error("cannot sign the token: {0}")]
+    Sign(String),
+}
