@@ -31,6 +31,9 @@ mod scope;
 pub use api_key::ApiKey;
 pub use jwt::{decode_unverified, verify};
 pub use participant::ParticipantToken;
+/// The secret types of the API (from the `secrecy` crate): API key secrets, and what
+/// [`ApiKey::encode`] returns.
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// Why a token or an API key was refused. No variant carries a secret, a key or a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
