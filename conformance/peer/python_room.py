@@ -228,12 +228,15 @@ class PeerRoom:
         try:
             claims = ParticipantToken.from_jwt(token or "", token=self.secret)
         except Exception as e:  # any refusal of the SDK's
-            self.failures.append(f"connect: the token does not verify ({type(e).__name__})")
-            raise web.HTTPUnauthorized(reason="bad token")
+            self.refuse(f"connect: the token does not verify ({type(e).__name__})")
         if claims.grant_scope("room") != ROOM_NAME:
-            self.failures.append(f"connect: the token grants room {claims.grant_scope('room')!r}")
-            raise web.HTTPUnauthorized(reason="bad token")
+            self.refuse(f"connect: the token grants room {claims.grant_scope('room')!r}")
         log(f"<< token verified: participant {claims.name!r}, room {ROOM_NAME!r}, kid {claims.api_key_id!r}")
+
+    def refuse(self, why: str) -> None:
+        self.failures.append(why)
+        log(f"<< refused with 401: {why}")
+        raise web.HTTPUnauthorized(reason="bad token")
 
     # ---- websocket
 
