@@ -74,7 +74,9 @@ fn make() -> Result<Value, String> {
         .with_role(ParticipantRole::Agent)
         .with_api(ApiScope::agent_default(true))
         .expires_at(4_102_444_800); // 2100-01-01
-    agent.extra.insert("custom".into(), json!({"nested": [1, "two", null]}));
+    agent
+        .extra
+        .insert("custom".into(), json!({"nested": [1, "two", null]}));
     let user = ParticipantToken::new("rust-user")
         .with_room("test-room")
         .with_api(ApiScope::user_default());
@@ -94,7 +96,12 @@ fn make() -> Result<Value, String> {
     bare.api_key_id = Some("bare-kid".into());
 
     let mut cases = Vec::new();
-    for (case, token) in [("agent", agent), ("user", user), ("full", full), ("narrow", narrow)] {
+    for (case, token) in [
+        ("agent", agent),
+        ("user", user),
+        ("full", full),
+        ("narrow", narrow),
+    ] {
         let jwt = token
             .sign_with_api_key(&key)
             .map_err(|e| format!("{case}: {e}"))?;
@@ -152,7 +159,9 @@ fn check_case(case: &Value) -> Result<(), String> {
         let parts = (key.id(), key.project_id(), key.secret().expose_secret());
         let expected = (text("key_id")?, text("project_id")?, secret.expose_secret());
         if parts != expected {
-            return Err(format!("the key reads as {parts:?}, the SDK says {expected:?}"));
+            return Err(format!(
+                "the key reads as {parts:?}, the SDK says {expected:?}"
+            ));
         }
         if key.encode().expose_secret() != encoded {
             return Err("the key does not encode back to the same text".into());

@@ -255,11 +255,14 @@ pub(super) fn type_decl(t: &TypeDecl, _shared: bool) -> TokenStream {
                 let od = doc(text);
                 quote! { #od #[serde(untagged)] Other(serde_json::Value), }
             });
+            // Variants are wire shapes of any size (a token grant may hold a whole ApiScope);
+            // boxing them would only make them harder to build.
             quote! {
                 #d
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 #[serde(tag = #tag)]
                 #[non_exhaustive]
+                #[allow(clippy::large_enum_variant)]
                 pub enum #name { #(#vs)* #other }
             }
         }

@@ -915,6 +915,7 @@ impl ListedTool {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type")]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum DataType {
     /// A 64-bit integer column.
     #[serde(rename = "int")]
@@ -1065,6 +1066,7 @@ impl SchemaField {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type")]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum TypedValue {
     /// No value (SQL NULL).
     #[serde(rename = "null")]
@@ -1203,6 +1205,7 @@ impl<'de> serde::Deserialize<'de> for ParticipantRole {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "name")]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum ParticipantGrant {
     /// May join the room of this name.
     #[serde(rename = "room")]
