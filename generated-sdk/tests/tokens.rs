@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use meshagent_room::auth::{decode_unverified, verify, ApiKey, ParticipantToken, TokenError};
 use meshagent_room::types::{ApiScope, ParticipantGrant, ParticipantRole};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 const SECRET: &str = "the-very-secret-signing-key";
 const KEY_ID: &str = "0b3c5d7e-9f10-4a2b-8c3d-4e5f60718293";
@@ -264,7 +264,7 @@ fn a_python_token_verifies_here() -> Result<(), TokenError> {
     expected.api_key_id = Some(KEY_ID.into());
     expected.project_id = Some(PROJECT.into());
     expected.version = Some("0.56.0".into());
-    let mut extra = Map::new();
+    let mut extra = serde_json::Map::new();
     extra.insert("custom".into(), json!({"a": [1, 2]}));
     expected.extra = extra;
     assert_eq!(read, expected);
