@@ -13,6 +13,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A program can also join from the environment alone, as the official SDKs do:
+//! `RoomClient::from_env()?.await?` with `MESHAGENT_API_KEY` (or `MESHAGENT_TOKEN`) and
+//! `MESHAGENT_ROOM` set; [`auth`] (feature `tokens`) makes, signs and verifies participant
+//! tokens.
+//!
 //! Each toolkit is behind a cargo feature of its name (all on by default). The protocol
 //! version is one feature: `protocol-0-56` (default) or `protocol-0-35-8`
 //! (`default-features = false`); [`protocol`] holds the chosen version's transport facts.
