@@ -15,7 +15,7 @@
 //!
 //! A program can also join from the environment alone, as the official SDKs do:
 //! `RoomClient::from_env()?.await?` with `MESHAGENT_API_KEY` (or `MESHAGENT_TOKEN`) and
-//! `MESHAGENT_ROOM` set; [`auth`] (feature `tokens`) makes, signs and verifies participant
+//! `MESHAGENT_ROOM` set; the module `auth` (feature `tokens`) makes, signs and verifies participant
 //! tokens.
 //!
 //! Each toolkit is behind a cargo feature of its name (all on by default). The protocol

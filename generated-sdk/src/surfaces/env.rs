@@ -61,14 +61,14 @@ impl Connect {
 
     /// Joins the room that `lookup` (a variable's value by name) names, as the SDKs read the
     /// environment: the room from `MESHAGENT_ROOM`; the token from `MESHAGENT_TOKEN`, or
-    /// made for `participant_name` in that room with [`crate::types::ApiScope::agent_default`]
+    /// made for `participant_name` in that room with `ApiScope::agent_default`
     /// and signed with `MESHAGENT_API_KEY`, or with `MESHAGENT_SECRET`, `MESHAGENT_PROJECT_ID`
     /// and `MESHAGENT_KEY_ID` (the API key path needs the feature `tokens`); the URL from
     /// `MESHAGENT_ROOM_URL`, `MESHAGENT_PROFILE_API_URL` (0.56), `MESHAGENT_API_URL` or
     /// the default, `http(s)` turned into `ws(s)`.
     ///
     /// An [`Error::Environment`] names the variables to set; a malformed API key is an
-    /// [`Error::Token`] that does not repeat it.
+    /// `Error::Token` (feature `tokens`) that does not repeat it.
     pub fn from_env_with(
         participant_name: &str,
         lookup: impl Fn(&str) -> Option<String>,

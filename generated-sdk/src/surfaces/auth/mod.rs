@@ -28,42 +28,10 @@ mod jwt;
 mod participant;
 mod scope;
 
+pub use crate::core::error::TokenError;
 pub use api_key::ApiKey;
 pub use jwt::{decode_unverified, verify};
 pub use participant::ParticipantToken;
 /// The secret types of the API (from the `secrecy` crate): API key secrets, and what
 /// [`ApiKey::encode`] returns.
 pub use secrecy::{ExposeSecret, SecretString};
-
-/// Why a token or an API key was refused. No variant carries a secret, a key or a token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// The API key is not in the `ma-<key id>-<project id>-<secret>` form (which part).
-    #[error("malformed API key: {0}")]
-    ApiKey(&'static str),
-    /// The text is not an HS256 JWT (its shape, base64 or header).
-    #[error("malformed token: {0}")]
-    Malformed(String),
-    /// The signature does not match the secret.
-    #[error("the token's signature does not match")]
-    BadSignature,
-    /// The token's `exp` has passed.
-    #[error("the token has expired")]
-    Expired,
-    /// The token's `nbf` is still to come.
-    #[error("the token is not valid yet")]
-    NotYetValid,
-    /// A claim a participant token needs (`name`, `grants`) is missing.
-    #[error("the token has no `{0}` claim")]
-    MissingClaim(&'static str),
-    /// A claim has the wrong shape.
-    #[error("the token's `{0}` claim is {1}")]
-    InvalidClaim(&'static str, &'static str),
-    /// The claims could not be read or written as JSON (the message is cut short).
-    #[error("the token's claims: {0}")]
-    Claims(String),
-    /// Signing failed.
-    #[error("cannot sign the token: {0}")]
-    Sign(String),
-}
