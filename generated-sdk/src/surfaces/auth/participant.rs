@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::TokenError;
+use crate::core::error::bounded;
 use crate::types::{ApiScope, ParticipantGrant, ParticipantRole};
 
 /// A participant token's claims: who joins, which room, with which role and API permissions.
@@ -151,7 +152,7 @@ impl ParticipantToken {
         let mut grants = Vec::with_capacity(self.grants.len());
         for g in &self.grants {
             let mut value =
-                serde_json::to_value(g).map_err(|e| TokenError::Claims(e.to_string()))?;
+                serde_json::to_value(g).map_err(|e| TokenError::Claims(bounded(e.to_string())))?;
             if let ParticipantGrant::Api { .. } = g {
                 if let Some(scope) = value.get_mut("scope") {
                     drop_nulls(scope);
@@ -173,8 +174,9 @@ impl ParticipantToken {
     }
 
     /// Reads claims as the SDKs do: `name` (a non-empty string) and `grants` (a list) are
-    /// required, each grant is an object with `name` and `scope`, a known grant's scope must
-    /// have its shape; `sub`, `kid`, `version` and `exp` are taken out, the rest kept.
+    /// required, each grant is an object with `name` and `scope`, an `api` grant's scope must
+    /// be an ApiScope (other grants are kept whatever their scope, as the SDKs keep them);
+    /// `sub`, `kid`, `version` and `exp` are taken out, the rest kept.
     pub fn from_claims(mut claims: Map<String, Value>) -> Result<ParticipantToken, TokenError> {
         let name = match claims.remove("name") {
             None => return Err(TokenError::MissingClaim("name")),
@@ -235,7 +237,7 @@ fn read_grant(value: Value) -> Result<ParticipantGrant, TokenError> {
         None => return Err(TokenError::InvalidClaim("grants", "a grant has no `name`")),
     };
     let grant: ParticipantGrant =
-        serde_json::from_value(value).map_err(|e| TokenError::Claims(e.to_string()))?;
+        serde_json::from_value(value).map_err(|e| TokenError::Claims(bounded(e.to_string())))?;
     // An `api` grant kept as `Other` had a scope that is not an ApiScope: Python rejects it
     // too. Other grants keep any scope, as the SDKs keep it.
     match grant {
