@@ -26,7 +26,11 @@ SDK's protocol layer logs (out-of-order packets, a failing handler) count as dis
 
 Usage::
 
-    python python_room.py [--host 127.0.0.1] [--port 0] [--token token] [--heartbeat S] [--once]
+    python python_room.py [--host 127.0.0.1] [--port 0] [--token token | --secret S] [--heartbeat S] [--once]
+
+With ``--secret`` the room takes any participant token that the SDK's own
+``ParticipantToken.from_jwt`` verifies with that secret and that grants this room (how
+``conformance/tokens/run.sh`` checks a client that made its own token from an API key).
 
 It prints ``PORT <n>`` (flushed) once listening, then one line per message it handled. With
 ``--once`` it exits after the first connection closes: 0 if every request matched, 1 otherwise.
@@ -205,8 +209,9 @@ def token_in_header() -> bool:
     return (major, minor) >= (0, 43)
 
 class PeerRoom:
-    def __init__(self, *, token: str, heartbeat: float) -> None:
+    def __init__(self, *, token: str, heartbeat: float, secret: str | None = None) -> None:
         self.token = token
+        self.secret = secret
         self.heartbeat = heartbeat
         self.failures: list[str] = []
         self.handled = 0
@@ -215,6 +220,23 @@ class PeerRoom:
         self.connection_closed = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         logging.getLogger("protocol").addHandler(_ProtocolErrorCounter(self))
+
+    def verify_token(self, token: str | None) -> None:
+        """The SDK verifies the token (signature, expiry, claims); it must grant this room."""
+        from meshagent.api.participant_token import ParticipantToken
+
+        try:
+            claims = ParticipantToken.from_jwt(token or "", token=self.secret)
+        except Exception as e:  # any refusal of the SDK's
+            self.refuse(f"connect: the token does not verify ({type(e).__name__})")
+        if claims.grant_scope("room") != ROOM_NAME:
+            self.refuse(f"connect: the token grants room {claims.grant_scope('room')!r}")
+        log(f"<< token verified: participant {claims.name!r}, room {ROOM_NAME!r}, kid {claims.api_key_id!r}")
+
+    def refuse(self, why: str) -> None:
+        self.failures.append(why)
+        log(f"<< refused with 401: {why}")
+        raise web.HTTPUnauthorized(reason="bad token")
 
     # ---- websocket
 
@@ -230,7 +252,9 @@ class PeerRoom:
                 self.failures.append("connect: a token in the query (0.43+ sends it in the header)")
         else:
             token = query.get("token")
-        if token != self.token:
+        if self.secret is not None:
+            self.verify_token(token)
+        elif token != self.token:
             self.failures.append("connect: wrong or missing token")
             raise web.HTTPUnauthorized(reason="bad token")
         if query.get("v") != SDK_VERSION:
@@ -418,9 +442,18 @@ async def main() -> int:
         help="websocket ping interval in s (default: the SDK's, MESHAGENT_WEBSOCKET_HEARTBEAT or 60)",
     )
     parser.add_argument("--once", action="store_true", help="exit after the first connection closes")
+    parser.add_argument(
+        "--secret",
+        default=None,
+        help="take any token ParticipantToken.from_jwt verifies with this secret (instead of --token)",
+    )
     opts = parser.parse_args()
 
-    room = PeerRoom(token=opts.token, heartbeat=resolve_websocket_heartbeat(opts.heartbeat))
+    room = PeerRoom(
+        token=opts.token,
+        heartbeat=resolve_websocket_heartbeat(opts.heartbeat),
+        secret=opts.secret,
+    )
     app = web.Application()
     app.router.add_get("/rooms/{room}", room.handle_ws)
     runner = web.AppRunner(app, access_log=None)

@@ -20,6 +20,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A program can also join from the environment alone, as the official SDKs do:
+//! `RoomClient::from_env()?.await?` with `MESHAGENT_API_KEY` (or `MESHAGENT_TOKEN`) and
+//! `MESHAGENT_ROOM` set; the module `auth` (feature `tokens`) makes, signs and verifies participant
+//! tokens.
+//!
 //! Each toolkit is behind a cargo feature of its name (all on by default). The protocol
 //! version is one feature: `protocol-0-56` (default) or `protocol-0-35-8`
 //! (`default-features = false`); [`protocol`] holds the chosen version's transport facts.
@@ -91,7 +96,11 @@ pub use crate::support::flows::{
 pub use crate::surfaces::agents::{
     Agents, CallRequest, InvokeStreamRequest, InvokeToolRequest, ListToolkitsRequest,
 };
+#[cfg(feature = "tokens")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokens")))]
+pub use crate::surfaces::auth;
 pub use crate::surfaces::connect::Connect;
+pub use crate::surfaces::env::{is_valid_room_name, DEFAULT_PARTICIPANT_NAME};
 pub use crate::surfaces::events::RoomEvents;
 #[cfg(feature = "containers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "containers")))]

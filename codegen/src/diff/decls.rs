@@ -55,10 +55,12 @@ pub(super) fn types(d: &mut Differ<'_>, old: &[TypeDecl], new: &[TypeDecl]) {
                 Shape::Union {
                     tag: ot,
                     variants: ov,
+                    ..
                 },
                 Shape::Union {
                     tag: nt,
                     variants: nv,
+                    ..
                 },
             ) => {
                 if ot != nt {

@@ -239,19 +239,31 @@ pub(super) fn type_decl(t: &TypeDecl, _shared: bool) -> TokenStream {
                 }
             }
         }
-        Shape::Union { tag, variants } => {
+        Shape::Union {
+            tag,
+            variants,
+            other,
+        } => {
             let vs = variants.iter().map(|(wire, vdoc, fields)| {
                 let v = format_ident!("{}", pascal(wire));
                 let fields = fields.iter().map(|f| struct_field(f, false));
                 let vd = doc(vdoc);
                 quote! { #vd #[serde(rename = #wire)] #v { #(#fields)* }, }
             });
+            // serde tries the tagged variants first, then this untagged one (it must be last).
+            let other = other.as_ref().map(|text| {
+                let od = doc(text);
+                quote! { #od #[serde(untagged)] Other(serde_json::Value), }
+            });
+            // Variants are wire shapes of any size (a token grant may hold a whole ApiScope);
+            // boxing them would only make them harder to build.
             quote! {
                 #d
                 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
                 #[serde(tag = #tag)]
                 #[non_exhaustive]
-                pub enum #name { #(#vs)* }
+                #[allow(clippy::large_enum_variant)]
+                pub enum #name { #(#vs)* #other }
             }
         }
     }

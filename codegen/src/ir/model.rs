@@ -314,6 +314,8 @@ pub enum Shape {
         tag: String,
         /// Variants: tag value, description, fields.
         variants: Vec<(String, String, Vec<Field>)>,
+        /// The doc of the catch-all variant `Other` (raw JSON), when the union keeps unknown tags.
+        other: Option<String>,
     },
 }
 

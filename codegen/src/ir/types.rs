@@ -265,6 +265,7 @@ impl Builder {
                 )
             }
             (None, None, Some(tag), Some(vars)) => Shape::Union {
+                other: def.other.clone(),
                 tag: tag.clone(),
                 variants: vars
                     .iter()
@@ -291,6 +292,16 @@ impl Builder {
                 return None;
             }
         };
+        if def.other.is_some() && !matches!(shape, Shape::Union { .. }) {
+            self.err(
+                at,
+                &path,
+                format!("type `{name}` has `other` but is not a tagged union"),
+                Some(
+                    "`other` keeps unknown tags of a union (`tag` + `variants`); remove it".into(),
+                ),
+            );
+        }
         Some(TypeDecl {
             name: name.to_string(),
             summary,

@@ -143,6 +143,50 @@ pub enum Error {
     /// A URL could not be built.
     #[error("invalid url: {0}")]
     Url(String),
+    /// The environment does not say how to join a room ([`crate::RoomClient::from_env`]);
+    /// the message names the variables to set.
+    #[error("cannot join from the environment: {0}")]
+    Environment(String),
+    /// A participant token or API key was refused (the error never holds the secret).
+    #[cfg(feature = "tokens")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokens")))]
+    #[error(transparent)]
+    Token(#[from] TokenError),
+}
+
+/// Why a participant token or an API key was refused (`meshagent_room::auth`, feature
+/// `tokens`). No variant carries a secret, a key or a token.
+#[cfg(feature = "tokens")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The API key is not in the `ma-<key id>-<project id>-<secret>` form (which part).
+    #[error("malformed API key: {0}")]
+    ApiKey(&'static str),
+    /// The text is not an HS256 JWT (its shape, base64 or header).
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    /// The signature does not match the secret.
+    #[error("the token's signature does not match")]
+    BadSignature,
+    /// The token's `exp` has passed.
+    #[error("the token has expired")]
+    Expired,
+    /// The token's `nbf` is still to come.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// A claim a participant token needs (`name`, `grants`) is missing.
+    #[error("the token has no `{0}` claim")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong shape.
+    #[error("the token's `{0}` claim is {1}")]
+    InvalidClaim(&'static str, &'static str),
+    /// The claims could not be read or written as JSON (the message is cut short).
+    #[error("the token's claims: {0}")]
+    Claims(String),
+    /// Signing failed.
+    #[error("cannot sign the token: {0}")]
+    Sign(String),
 }
 
 impl Error {

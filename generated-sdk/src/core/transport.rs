@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Sink, Stream, StreamExt};
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::core::error::{Error, Result};
@@ -124,21 +125,31 @@ impl<T> Transport for T where
 {
 }
 
-/// A participant token. Its `Debug` never shows the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
+/// A participant token (a JWT): a secret ([`secrecy::SecretString`], zeroed on drop). Its
+/// `Debug` never shows it, and nothing in this crate prints or logs it; under protocol 0.56
+/// it travels only in the `Authorization` header.
+#[derive(Clone)]
+pub struct Token(SecretString);
 
 impl Token {
     /// Wraps a participant JWT.
     pub fn new(jwt: impl Into<String>) -> Token {
-        Token(jwt.into())
+        Token(SecretString::from(jwt.into()))
     }
 
     /// The secret itself (to put on the wire).
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
+
+impl PartialEq for Token {
+    fn eq(&self, other: &Token) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Token {}
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -155,6 +166,12 @@ impl From<&str> for Token {
 impl From<String> for Token {
     fn from(s: String) -> Token {
         Token::new(s)
+    }
+}
+
+impl From<SecretString> for Token {
+    fn from(s: SecretString) -> Token {
+        Token(s)
     }
 }
 

@@ -74,6 +74,12 @@ impl Connect {
         self
     }
 
+    /// The room URL this connects to (without the query: the 0.35.8 token is added when
+    /// dialling).
+    pub fn room_url(&self) -> &Url {
+        &self.url
+    }
+
     /// Replaces every option at once.
     pub fn options(mut self, options: ConnectOptions) -> Self {
         self.options = options;

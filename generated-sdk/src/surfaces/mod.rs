@@ -1,10 +1,13 @@
-//! Hand-written surfaces over the core: agents, exec sessions, hosted toolkits,
-//! participants and sync documents.
+//! Hand-written surfaces over the core: agents, participant tokens, connecting (also from
+//! the environment), exec sessions, hosted toolkits, participants and sync documents.
 
 pub(crate) mod agents;
+#[cfg(feature = "tokens")]
+pub mod auth;
 pub(crate) mod connect;
 #[cfg(feature = "dispatch")]
 pub(crate) mod dispatch;
+pub(crate) mod env;
 pub(crate) mod events;
 pub(crate) mod exec;
 pub(crate) mod hosting;

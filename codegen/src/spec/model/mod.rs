@@ -438,6 +438,9 @@ pub struct TypeDef {
     pub tag: Option<String>,
     /// Tagged union: variants keyed by tag value.
     pub variants: Option<IndexMap<String, VariantDef>>,
+    /// Tagged union: keep an object whose tag is unknown (or whose variant does not decode) as
+    /// raw JSON in a last variant `Other` instead of rejecting it; the text is that variant's doc.
+    pub other: Option<String>,
     /// First protocol version that has this item (a key of `protocol.versions`); without it, every version up to `until`.
     pub since: Option<String>,
     /// Last protocol version that has this item (inclusive); without it, every version from `since` on.

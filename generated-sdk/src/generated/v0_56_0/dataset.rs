@@ -3415,6 +3415,7 @@ impl SqlQuery {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind")]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum SqlExecution {
     /// A query: a cursor and the Arrow schema of its rows.
     #[serde(rename = "query")]

@@ -2687,6 +2687,7 @@ impl SqliteSqlCommand {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind")]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum SqliteSqlExecution {
     /// A statement ran.
     #[serde(rename = "statement")]
@@ -2707,6 +2708,7 @@ pub enum SqliteSqlExecution {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind")]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum SqliteBatchResult {
     /// A statement ran.
     #[serde(rename = "statement")]
