@@ -28,7 +28,7 @@ mod streams;
 mod toolkits;
 mod wire;
 
-pub use auth::{AcceptAnyToken, Identity, Refusal, TokenCheck};
+pub use auth::{AcceptAnyToken, Identity, Refusal, TokenCheck, VerifyTokens};
 pub use dialect::Dialect;
 pub use options::{DevRoomOptions, ProtocolChoice, StorageOption};
 pub use server::{DevRoom, StartError};

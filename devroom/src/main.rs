@@ -1,4 +1,4 @@
-//! `cargo run -p devroom -- [--port 7777] [--protocol auto|0.56|0.35.8] [--storage-dir DIR]`:
+//! `cargo run -p devroom -- [--port 7777] [--protocol auto|0.56|0.35.8] [--storage-dir DIR] [--secret S]`:
 //! a local MeshAgent room at `ws://127.0.0.1:PORT/rooms/<room>`, in memory unless
 //! `--storage-dir` is given. Prints `PORT <n>` once listening (for scripts using `--port 0`).
 
@@ -26,6 +26,10 @@ struct Cli {
     /// Keep storage in this directory (one folder per room) instead of in memory.
     #[arg(long)]
     storage_dir: Option<PathBuf>,
+    /// Verify participant tokens (HS256) with this secret, or the secret of this API key
+    /// (`ma-…`), as a MeshAgent room does; without it any token is accepted.
+    #[arg(long)]
+    secret: Option<String>,
     /// Log each connection and call (debug level).
     #[arg(long)]
     verbose: bool,
@@ -66,6 +70,15 @@ fn main() -> ExitCode {
             .port(cli.port)
             .protocol(cli.protocol);
         options.host = cli.host;
+        if let Some(secret) = cli.secret.as_deref() {
+            match devroom::VerifyTokens::new(secret) {
+                Ok(check) => options = options.token_check(check),
+                Err(e) => {
+                    eprintln!("devroom: --secret: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
         if let Some(dir) = cli.storage_dir {
             options = options.storage(StorageOption::Dir(dir));
         }
