@@ -98,6 +98,21 @@ fn env_usize(name: &str, default: usize) -> usize {
 struct Held {
     connects_per_s: f64,
     bytes_per_room: f64,
+    /// CPU time (user + system, all threads) of the connect phase per room: what the
+    /// client spends, whatever else the machine runs.
+    cpu_us_per_connect: f64,
+}
+
+/// CPU time this process has used (user + system, all threads), in µs.
+pub fn cpu_us() -> f64 {
+    // SAFETY: getrusage only writes the struct passed; all-zero is a valid `rusage`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(usage.ru_utime) + us(usage.ru_stime)
 }
 
 /// Role `hold`: connects, calls, holds, measures; prints `RESULT <connects/s> <bytes/room>`.
@@ -134,7 +149,10 @@ fn hold() -> Result<(), BoxError> {
             other => Err(format!("unknown client {other}").into()),
         }
     })?;
-    println!("RESULT {} {}", held.connects_per_s, held.bytes_per_room);
+    println!(
+        "RESULT {} {} {}",
+        held.connects_per_s, held.bytes_per_room, held.cpu_us_per_connect
+    );
     // The rooms are not closed one by one: the process ends.
     std::process::exit(0)
 }
@@ -152,6 +170,7 @@ async fn hold_raw(
     drop(warm);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let before = rss();
+    let cpu = cpu_us();
     let started = Instant::now();
     let mut rooms: Vec<Raw> = futures::stream::iter(0..k)
         .map(|_| Raw::connect(addr, config))
@@ -159,6 +178,7 @@ async fn hold_raw(
         .try_collect()
         .await?;
     let took = started.elapsed();
+    let cpu = cpu_us() - cpu;
     futures::stream::iter(rooms.iter_mut())
         .map(|r| r.call(PATH))
         .buffer_unordered(in_flight)
@@ -169,6 +189,7 @@ async fn hold_raw(
     let held = Held {
         connects_per_s: k as f64 / took.as_secs_f64(),
         bytes_per_room: (rss().saturating_sub(before)) as f64 / k as f64,
+        cpu_us_per_connect: cpu / k as f64,
     };
     drop(tasks);
     Ok(held)
@@ -191,6 +212,7 @@ async fn hold_sdk(
     drop(warm);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let before = rss();
+    let cpu = cpu_us();
     let started = Instant::now();
     let rooms: Vec<_> = futures::stream::iter(0..k)
         .map(|_| connect())
@@ -198,6 +220,7 @@ async fn hold_sdk(
         .try_collect()
         .await?;
     let took = started.elapsed();
+    let cpu = cpu_us() - cpu;
     futures::stream::iter(rooms.iter())
         .map(|(room, _events)| room.storage().exists(PATH).into_future())
         .buffer_unordered(in_flight)
@@ -207,6 +230,7 @@ async fn hold_sdk(
     Ok(Held {
         connects_per_s: k as f64 / took.as_secs_f64(),
         bytes_per_room: (rss().saturating_sub(before)) as f64 / k as f64,
+        cpu_us_per_connect: cpu / k as f64,
     })
 }
 
@@ -265,10 +289,11 @@ fn run_client(server: &Server, client: &str, flavour: &str, k: usize) -> Result<
         .find_map(|l| l.strip_prefix("RESULT "))
         .ok_or_else(|| format!("{client} {flavour} K={k} failed: {}", out.status))?;
     let mut it = line.split_whitespace().map(str::parse::<f64>);
-    match (it.next(), it.next()) {
-        (Some(Ok(c)), Some(Ok(b))) => Ok(Held {
+    match (it.next(), it.next(), it.next()) {
+        (Some(Ok(c)), Some(Ok(b)), Some(Ok(u))) => Ok(Held {
             connects_per_s: c,
             bytes_per_room: b,
+            cpu_us_per_connect: u,
         }),
         _ => Err(format!("bad result line {line:?}").into()),
     }
@@ -308,8 +333,15 @@ fn orchestrate() -> Result<(), BoxError> {
         env_usize("ROOMS_IN_FLIGHT", 256)
     );
     println!(
-        "{:>6} {:>8} {:<22} {:>24} {:>13} {:>12} {:>12}",
-        "K", "runtime", "client", "connects/s (min..max)", "KiB per room", "vs raw", "vs raw-sdk"
+        "{:>6} {:>8} {:<22} {:>24} {:>8} {:>13} {:>8} {:>10}",
+        "K",
+        "runtime",
+        "client",
+        "connects/s (min..max)",
+        "CPU µs",
+        "KiB per room",
+        "vs raw",
+        "vs raw-sdk"
     );
     for &k in &ks {
         let runs = env_usize("ROOMS_RUNS", if k > 1000 { 1 } else { 3 });
@@ -335,6 +367,7 @@ fn orchestrate() -> Result<(), BoxError> {
                     .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
                 let med = median(rates.clone());
                 let kib = median(held.iter().map(|h| h.bytes_per_room).collect()) / 1024.0;
+                let cpu = median(held.iter().map(|h| h.cpu_us_per_connect).collect());
                 let vs = |base: &str| match rate(base) {
                     Some(b) if b > 0.0 && !client.starts_with("raw") => {
                         format!("{:.0} %", 100.0 * med / b)
@@ -342,11 +375,12 @@ fn orchestrate() -> Result<(), BoxError> {
                     _ => "-".into(),
                 };
                 println!(
-                    "{:>6} {:>8} {:<22} {:>24} {:>13.1} {:>12} {:>12}",
+                    "{:>6} {:>8} {:<22} {:>24} {:>8.0} {:>13.1} {:>8} {:>10}",
                     k,
                     flavour,
                     label(client),
                     format!("{:.0} ({:.0}..{:.0})", med, lo, hi),
+                    cpu,
                     kib,
                     vs("raw"),
                     vs("raw-sdk"),
