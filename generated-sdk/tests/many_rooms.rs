@@ -161,7 +161,10 @@ async fn a_thousand_rooms_leave_nothing_behind() {
         held_tasks >= base_tasks + 2 * ROOMS,
         "{held_tasks} tasks with {ROOMS} rooms, {base_tasks} before"
     );
-    assert!(held_heap > base_heap + ROOMS * 1024, "{held_heap} bytes held, {base_heap} before");
+    assert!(
+        held_heap > base_heap + ROOMS * 1024,
+        "{held_heap} bytes held, {base_heap} before"
+    );
 
     drop(rooms);
     let (tasks, heap) = settle_to(base_tasks, base_heap + ROOMS * RESIDUE_PER_ROOM).await;
