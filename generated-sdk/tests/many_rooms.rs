@@ -168,6 +168,12 @@ async fn a_thousand_rooms_leave_nothing_behind() {
 
     drop(rooms);
     let (tasks, heap) = settle_to(base_tasks, base_heap + ROOMS * RESIDUE_PER_ROOM).await;
+    eprintln!(
+        "{ROOMS} rooms: {held_tasks} tasks and {} KiB of heap held, {tasks} tasks and {:+} \
+         bytes of heap left after dropping them (baseline {base_tasks} tasks)",
+        (held_heap - base_heap) / 1024,
+        heap as isize - base_heap as isize
+    );
     assert_eq!(
         tasks, base_tasks,
         "tasks alive after dropping the rooms (baseline {base_tasks}, {held_tasks} while held)"
