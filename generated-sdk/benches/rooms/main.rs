@@ -3,8 +3,9 @@
 //! For K rooms (100, 1000, 10 000) and each tokio runtime flavour (current-thread;
 //! multi-thread, one worker per core), a client process connects K rooms, 256 connects in
 //! flight, makes one call on each (`room.storage().exists`), and holds them. Shown: K over
-//! the time to connect all K (websocket upgrade and room handshake), and the growth of
-//! resident memory (VmRSS) from before the first connect to after the calls, per room.
+//! the time to connect all K (websocket upgrade and room handshake), the client's CPU time
+//! (user + system) per connect over that time, and the growth of resident memory (VmRSS)
+//! from before the first connect to after the calls, per room.
 //! The clients, each in a fresh process so that memory one leaves behind is not reused by
 //! the next:
 //! - `raw default`: tokio-tungstenite alone with its default `WebSocketConfig` (128 KiB read
