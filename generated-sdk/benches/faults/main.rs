@@ -16,15 +16,22 @@
 //!    the client's threads apart from the in-process room's, next to the bound
 //!    "64 MiB + max message size".
 //!
+//! 4. A reconnection storm: 1000 rooms in one client, each with a call in flight, and the
+//!    room restarts (down 1 s). Time until every room is back, the room's peak accept
+//!    rate against its mean (jitter keeps it within 2×), no room lost, no call sent twice,
+//!    the client's heap back at its idle figure (see `storm.rs`).
+//!
 //! `cargo bench -p meshagent-room --bench faults` (about a minute and a half). Without
 //! `--bench` (`cargo test --benches`) it makes a short smoke pass. `FAULTS_SECTIONS=1,2,3`
-//! picks sections, `FAULTS_RECONNECT_RUNS` (20) and `FAULTS_DROP_RUNS` (20) set the runs.
+//! picks sections, `FAULTS_RECONNECT_RUNS` (20) and `FAULTS_DROP_RUNS` (20) set the runs,
+//! `FAULTS_STORM_ROOMS` (1000) and `FAULTS_STORM_DOWN_MS` (1000) the storm.
 
 mod alloc;
 mod floods;
 mod liveness;
 mod reconnect;
 mod room;
+mod storm;
 
 use std::time::Duration;
 
@@ -105,6 +112,8 @@ struct Config {
     drop_runs: usize,
     reconnect_runs: usize,
     restart_runs: usize,
+    storm_rooms: usize,
+    storm_downs: Vec<Duration>,
 }
 
 fn config() -> Config {
@@ -119,7 +128,7 @@ fn config() -> Config {
     let sections = std::env::var("FAULTS_SECTIONS")
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 2, 3]);
+        .unwrap_or_else(|| vec![1, 2, 3, 4]);
     Config {
         smoke,
         sections,
@@ -127,6 +136,13 @@ fn config() -> Config {
         drop_runs: env_usize("FAULTS_DROP_RUNS").unwrap_or(if smoke { 2 } else { 20 }),
         reconnect_runs: env_usize("FAULTS_RECONNECT_RUNS").unwrap_or(if smoke { 2 } else { 20 }),
         restart_runs: if smoke { 1 } else { 5 },
+        storm_rooms: env_usize("FAULTS_STORM_ROOMS").unwrap_or(if smoke { 50 } else { 1000 }),
+        storm_downs: std::env::var("FAULTS_STORM_DOWN_MS")
+            .unwrap_or_else(|_| "0,1000".into())
+            .split(',')
+            .filter_map(|v| v.trim().parse().ok())
+            .map(Duration::from_millis)
+            .collect(),
     }
 }
 
@@ -158,6 +174,59 @@ fn main() -> Result<(), BoxError> {
     if cfg.sections.contains(&3) {
         section_floods(&cfg)?;
     }
+    if cfg.sections.contains(&4) {
+        section_storm(&cfg, &rt)?;
+    }
+    Ok(())
+}
+
+fn section_storm(cfg: &Config, rt: &tokio::runtime::Runtime) -> Result<(), BoxError> {
+    let room_rt = storm::room_runtime()?;
+    let mut storms = Vec::new();
+    for &down in &cfg.storm_downs {
+        storms.push(rt.block_on(storm::storm(room_rt.handle(), cfg.storm_rooms, down))?);
+    }
+    let kib = |b: isize| format!("{:.0} KiB", b as f64 / 1024.0);
+    println!();
+    println!("### 4. Reconnection storm");
+    println!();
+    println!(
+        "{} rooms in one client (default options: reconnect policy 0.5 s doubling to 30 s, \
+         each delay drawn from its upper half), each with one call the room has read and \
+         not answered. The room restarts: listener and every connection closed, the port \
+         bound again `down` later. Accept rate: the restarted room's busiest 25 ms (peak) \
+         against its mean over the busy span (5th to 95th percentile accept). Heap: the client's live \
+         heap with the rooms idle, before the storm and after it (once every room is back, \
+         has made one more call and its events are read).",
+        cfg.storm_rooms
+    );
+    println!();
+    println!("| down | all back | median back | lost | accepts | peak / mean accept rate | unanswered calls: failed / answered / hung | calls sent twice | calls after | client heap before → after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for s in &storms {
+        println!(
+            "| {} | {} | {} | {} | {} in {} | {:.0}/s / {:.0}/s = {:.2}× | {} / {} / {} | {} | {} / {} | {} → {} ({:+.1} %) |",
+            ms(s.down),
+            ms(s.all_back),
+            ms(s.back_median),
+            s.lost,
+            s.accepts,
+            ms(s.accept_span),
+            s.peak_rate,
+            s.mean_rate,
+            s.peak_rate / s.mean_rate.max(f64::MIN_POSITIVE),
+            s.stalled_failed,
+            s.stalled_answered,
+            s.stalled_hung,
+            s.resent,
+            s.after_ok,
+            s.rooms,
+            kib(s.heap_before),
+            kib(s.heap_after),
+            100.0 * (s.heap_after - s.heap_before) as f64 / s.heap_before.max(1) as f64
+        );
+    }
+    println!();
     Ok(())
 }
 

@@ -57,9 +57,9 @@ pub(crate) struct Inner {
     room_url: String,
     request_timeout: Option<Duration>,
     stream_idle_timeout: Option<Duration>,
-    /// The background I/O task, held only to abort it with the last clone (or with a
-    /// connect future dropped mid-handshake).
-    _tasks: AbortOnDropHandle<()>,
+    /// The background I/O task, held only to abort it with the last clone (`None`: the
+    /// connection ended during the handshake).
+    _tasks: Option<AbortOnDropHandle<()>>,
 }
 
 impl fmt::Debug for RoomClient {
@@ -352,7 +352,7 @@ impl RoomClient {
 }
 
 impl RoomClient {
-    /// Starts the I/O task on `transport`; messages go to `router` from the first one on.
+    /// Starts the I/O loop on `transport`; messages go to `router` from the first one on.
     /// The client is made by [`Started::into_client`] once the handshake is done.
     pub(crate) fn start(
         transport: impl crate::core::transport::Transport,
@@ -362,27 +362,40 @@ impl RoomClient {
     ) -> Started {
         let socket = Socket::new(transport, options.send_queue);
         let shared = Arc::new(Shared::new(socket, router, redial));
-        let io = tokio::spawn(crate::core::io_task::io_loop(
+        let io = Box::pin(crate::core::io_task::io_loop(
             options.limits,
             shared.clone(),
         ));
-        // Until the client owns it, the task dies with `Started` (also when a caller's
-        // timeout drops the connect future mid-handshake).
         Started {
             shared,
-            tasks: AbortOnDropHandle::new(io),
+            io: Some(io),
         }
     }
 }
 
-/// A connection whose I/O runs but whose handshake is not done yet.
+/// A connection whose handshake is not done yet. Its I/O loop is polled by the connecting
+/// task itself ([`Started::poll_io`]) and becomes a task of its own only with the client:
+/// a connect then costs no task wake-up (on a multi-thread runtime, no cross-thread one)
+/// per handshake message. Dropped (an error, or a caller's timeout mid-handshake), it
+/// drops the loop and with it the connection.
 pub(crate) struct Started {
     pub(crate) shared: Arc<Shared>,
-    tasks: AbortOnDropHandle<()>,
+    /// The I/O loop; `None` once it has ended.
+    io: Option<Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
 }
 
 impl Started {
-    /// The client over this connection.
+    /// Runs the I/O loop as far as it goes now, from the caller's task; never ready (an
+    /// ended loop has closed the client, which the caller sees).
+    pub(crate) fn poll_io(&mut self, cx: &mut Context<'_>) {
+        if let Some(io) = self.io.as_mut() {
+            if io.as_mut().poll(cx).is_ready() {
+                self.io = None;
+            }
+        }
+    }
+
+    /// The client over this connection; the I/O loop goes on in a task of its own.
     pub(crate) fn into_client(self, info: RoomInfo, options: &ConnectOptions) -> RoomClient {
         let client = RoomClient {
             inner: Arc::new(Inner {
@@ -391,7 +404,7 @@ impl Started {
                 room_url: info.room_url,
                 request_timeout: options.request_timeout,
                 stream_idle_timeout: options.stream_idle_timeout,
-                _tasks: self.tasks,
+                _tasks: self.io.map(|io| AbortOnDropHandle::new(tokio::spawn(io))),
             }),
             call: CallSettings::default(),
         };

@@ -4,6 +4,7 @@
 //! handshake comes again; between handshakes a `connected` is ignored, so the local
 //! participant never changes under the client.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -235,8 +236,8 @@ pub(crate) async fn connect(
         Arc::new(StreamRoutes::new(options.stream_buffer)),
         &[Match::Exact(sp::ROOM_TOOL_CALL_RESPONSE_CHUNK)],
     );
-    // Dropping `started` (on an error, or with this future) stops the I/O task.
-    let started = RoomClient::start(transport, &options, router, redial);
+    // Dropping `started` (on an error, or with this future) stops the I/O loop.
+    let mut started = RoomClient::start(transport, &options, router, redial);
     let shared = started.shared.clone();
     let wait = async {
         loop {
@@ -256,6 +257,13 @@ pub(crate) async fn connect(
             }
         }
     };
+    // The I/O loop runs in this task until the handshake is done: it reads and routes
+    // `room_ready` and `connected`, which the wait then finds.
+    let mut wait = std::pin::pin!(wait);
+    let wait = std::future::poll_fn(|cx| {
+        started.poll_io(cx);
+        wait.as_mut().poll(cx)
+    });
     let info = match tokio::time::timeout(options.handshake_timeout, wait).await {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => return Err(e),

@@ -4,8 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
 use crate::core::framing::Limits;
 use crate::core::link::{Keepalive, ReconnectPolicy};
+
+/// The smallest read buffer: a websocket frame header (14 bytes) and then some.
+const MIN_BUFFER: usize = 256;
 
 /// Options for [`RoomClient::connect`](crate::RoomClient::connect) and
 /// [`RoomClient::with_transport`](crate::RoomClient::with_transport): start from
@@ -57,6 +62,24 @@ pub struct ConnectOptions {
     pub hosted_calls: usize,
     /// Bytes of outgoing messages queued before senders wait for the socket (default 4 MiB).
     pub send_queue: usize,
+    /// The websocket's read buffer: allocated at connect, and the most bytes one read from
+    /// the socket takes (default 8 KiB; tungstenite's own default is 128 KiB). It grows to
+    /// hold a larger incoming frame while that frame is read. The protocol's websocket
+    /// messages are small (data packets carry at most 1024 bytes), so a few KiB hold several
+    /// of them: an idle room keeps only this much, and a busy one makes more reads.
+    pub read_buffer: usize,
+    /// Bytes of outgoing frames the websocket gathers before it writes them to the socket
+    /// (default 128 KiB, tungstenite's). The client flushes after each batch of messages
+    /// anyway; this splits a large batch (an upload) into writes of about this size. The
+    /// buffer grows as frames are gathered (nothing is allocated up front): a room that
+    /// only makes calls keeps a few hundred bytes; one that uploaded keeps about this much
+    /// (tungstenite does not shrink it). Smaller values cost uploads CPU (more writes:
+    /// 16 KiB made an upload's client CPU per MiB about 45 % higher in the transfer bench).
+    pub write_buffer: usize,
+    /// Most bytes the websocket's write buffer may hold while the socket does not take
+    /// them (default 1 MiB, at least `write_buffer` plus one packet). Senders wait on
+    /// [`send_queue`](Self::send_queue) long before: this only bounds one oversized batch.
+    pub max_write_buffer: usize,
 }
 
 /// Bounds on each event subscriber's queue. When an unread queue is over either bound the
@@ -107,6 +130,9 @@ impl Default for ConnectOptions {
             stream_buffer: 4 << 20,
             hosted_calls: 64,
             send_queue: 4 << 20,
+            read_buffer: 8 << 10,
+            write_buffer: 128 << 10,
+            max_write_buffer: 1 << 20,
         }
     }
 }
@@ -182,6 +208,37 @@ impl ConnectOptions {
     pub fn send_queue(mut self, bytes: usize) -> Self {
         self.send_queue = bytes.max(1);
         self
+    }
+
+    /// Sets the websocket's read buffer (bytes read from the socket at a time).
+    pub fn read_buffer(mut self, bytes: usize) -> Self {
+        self.read_buffer = bytes.max(MIN_BUFFER);
+        self
+    }
+
+    /// Sets the bytes of outgoing frames gathered before a write to the socket.
+    pub fn write_buffer(mut self, bytes: usize) -> Self {
+        self.write_buffer = bytes;
+        self
+    }
+
+    /// Sets the most bytes the websocket's write buffer holds.
+    pub fn max_write_buffer(mut self, bytes: usize) -> Self {
+        self.max_write_buffer = bytes;
+        self
+    }
+
+    /// The tungstenite configuration the client's websocket is opened with: tungstenite's
+    /// defaults with the three buffer sizes above (`max_write_buffer` raised to
+    /// `write_buffer` plus one packet if below: tungstenite needs that much). Useful to
+    /// give a websocket opened by hand ([`websocket_transport`](crate::websocket_transport))
+    /// the same footprint.
+    pub fn websocket_config(&self) -> WebSocketConfig {
+        let packet = crate::core::framing::DATA_PACKET_PAYLOAD + 64;
+        WebSocketConfig::default()
+            .read_buffer_size(self.read_buffer.max(MIN_BUFFER))
+            .write_buffer_size(self.write_buffer)
+            .max_write_buffer_size(self.max_write_buffer.max(self.write_buffer + packet))
     }
 
     /// Sets the TLS configuration used for `wss`.

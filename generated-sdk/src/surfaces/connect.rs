@@ -98,12 +98,14 @@ impl IntoFuture for Connect {
             let token = self.token;
             let tls = self.options.tls.clone();
             let keepalive = self.options.keepalive;
+            let config = self.options.websocket_config();
             // Every dial, the first and each reconnection, opens the same URL with the
             // same token.
             let dial: Dial = Arc::new(move || {
                 let (url, token, tls) = (url.clone(), token.clone(), tls.clone());
                 Box::pin(async move {
-                    let transport = connect_websocket(&url, bearer(&token), tls, keepalive).await?;
+                    let transport =
+                        connect_websocket(&url, bearer(&token), tls, keepalive, config).await?;
                     Ok(Box::new(transport) as Box<dyn Transport>)
                 })
             });

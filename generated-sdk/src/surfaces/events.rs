@@ -54,6 +54,11 @@ impl Stream for RoomEvents {
         if q.ended {
             return Poll::Ready(None);
         }
+        // Read up and waiting: the queue's buffer goes (a burst of events, or the reports
+        // of a reconnection, is not kept for the life of an idle room).
+        if q.events.capacity() > 0 {
+            q.events = VecDeque::new();
+        }
         q.waker = Some(cx.waker().clone());
         Poll::Pending
     }

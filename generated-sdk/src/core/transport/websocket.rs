@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::{Sink, Stream};
 use tokio::time::{Instant, Sleep};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use url::Url;
 
@@ -29,7 +30,8 @@ fn websocket_error(e: WsError) -> TransportError {
 
 /// Opens a websocket to `url` (already carrying its query), with `bearer` as an
 /// `Authorization: Bearer` header when given, and adapts it to [`Transport`] with the
-/// liveness check `keepalive` (see [`WebSocketTransport`]).
+/// liveness check `keepalive` (see [`WebSocketTransport`]), its buffers sized by `config`
+/// ([`ConnectOptions::websocket_config`](crate::ConnectOptions::websocket_config)).
 ///
 /// permessage-deflate (offered by Python 0.40 and later) is not negotiated: tungstenite
 /// 0.28 has no support for it (snapview/tungstenite-rs#2, PR #426 still open). Rooms accept
@@ -39,6 +41,7 @@ pub(crate) async fn connect_websocket(
     bearer: Option<&Token>,
     tls: Option<Arc<rustls::ClientConfig>>,
     keepalive: Option<Keepalive>,
+    config: WebSocketConfig,
 ) -> Result<impl Transport> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::http::{header::AUTHORIZATION, HeaderValue};
@@ -74,7 +77,7 @@ pub(crate) async fn connect_websocket(
         request.headers_mut().insert(AUTHORIZATION, value);
     }
     let (ws, _response) =
-        tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector)
+        tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector)
             .await
             .map_err(|e| connect_err(websocket_error(e)))?;
     Ok(WebSocketTransport::new(ws, keepalive))
