@@ -115,6 +115,12 @@ fn yaml_errors(name: &str, locator: &Locator, e: &serde_yaml::Error) -> Vec<Diag
                     d.again,
                     match d.path.split_last() {
                         Some((_, within)) if !within.is_empty() => {
+                            // A mapping under an earlier repeat carries a private marker
+                            // (`\u{0}n`, see `locate`): shown by its name only.
+                            let within: Vec<&str> = within
+                                .iter()
+                                .map(|k| k.split('\u{0}').next().unwrap_or(k))
+                                .collect();
                             format!("duplicate key `{key}` in `{}`", within.join("."))
                         }
                         _ => format!("duplicate section `{key}`"),
