@@ -299,3 +299,20 @@ proptest! {
         load_all_with(target, &text)?;
     }
 }
+
+/// A key repeated inside a repeated mapping is named by the mapping's own name (the
+/// locator's private marker for "below a repeat" never reaches a message).
+#[test]
+fn a_duplicate_under_a_repeated_key_names_its_mapping() {
+    let text = "tools:\n  a: {}\ntools:\n  b: {}\n  b: {}\n";
+    let (_, diags) = load_str("fuzz.yaml", text);
+    let messages: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
+    assert!(
+        messages.iter().all(|m| !m.contains('\u{0}')),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"duplicate key `b` in `tools`".to_string()),
+        "{messages:?}"
+    );
+}
