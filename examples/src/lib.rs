@@ -70,7 +70,7 @@ impl ExampleRoom {
     pub async fn join(&self, participant: &str) -> Result<(RoomClient, RoomEvents)> {
         let token = match &self.token {
             Some(token) => token.clone(),
-            None => unsigned_token(participant),
+            None => dev_token(participant)?,
         };
         let joined = within(
             &format!("{participant} to join"),
@@ -88,14 +88,16 @@ impl ExampleRoom {
     }
 }
 
-/// A JWT naming `participant`, unsigned: the local room accepts any token and reads the
-/// participant's name from its `name` claim. A real room needs a signed token instead
-/// (`MESHAGENT_TOKEN`).
-fn unsigned_token(participant: &str) -> String {
-    use base64::Engine;
-    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-    let claims = serde_json::json!({ "name": participant }).to_string();
-    format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims))
+/// A participant token naming `participant`, made with the SDK's token builder and signed
+/// with a development secret: the local room accepts any token by default (run it with
+/// `--secret devroom-example-secret` to have it verify them). A real room needs a token of
+/// its project (`MESHAGENT_TOKEN`, or see the `join_from_env` example).
+fn dev_token(participant: &str) -> Result<String> {
+    let secret = meshagent_room::auth::SecretString::from("devroom-example-secret".to_string());
+    let token = meshagent_room::auth::ParticipantToken::new(participant)
+        .sign_with_secret(&secret)
+        .map_err(|e| format!("making the token: {e}"))?;
+    Ok(token.expose().to_string())
 }
 
 /// Waits at most [`STEP`] for `fut`; past that, an error naming `what`.

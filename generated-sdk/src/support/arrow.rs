@@ -197,10 +197,10 @@ fn column(field: &Field, rows: &[Value]) -> Result<ArrayRef> {
         DataType::Float32 => Box::new(Float32Builder::with_capacity(n)),
         DataType::Utf8 => Box::new(StringBuilder::with_capacity(n, n * 8)),
         DataType::Boolean => Box::new(BooleanBuilder::with_capacity(n)),
-        DataType::List(item) if is_float(item) => Box::new(
+        DataType::List(item) if is_float(item.data_type()) => Box::new(
             ListBuilder::with_capacity(float_builder(item, n * 8), n).with_field(item.clone()),
         ),
-        DataType::FixedSizeList(item, size) if is_float(item) => Box::new(
+        DataType::FixedSizeList(item, size) if is_float(item.data_type()) => Box::new(
             FixedSizeListBuilder::with_capacity(
                 float_builder(item, n * (*size).max(0) as usize),
                 *size,
@@ -220,8 +220,9 @@ fn column(field: &Field, rows: &[Value]) -> Result<ArrayRef> {
     Ok(b.finish())
 }
 
-fn is_float(item: &Arc<Field>) -> bool {
-    matches!(item.data_type(), DataType::Float32 | DataType::Float64)
+/// Whether `t` is a float type: the item types of the vector columns converted both ways.
+pub(crate) fn is_float(t: &DataType) -> bool {
+    matches!(t, DataType::Float32 | DataType::Float64)
 }
 
 fn float_builder(item: &Arc<Field>, capacity: usize) -> Box<dyn ArrayBuilder> {

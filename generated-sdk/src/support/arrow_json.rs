@@ -9,6 +9,7 @@ use arrow_schema::{DataType, Schema};
 use serde_json::{Map, Number, Value};
 
 use crate::core::error::{Error, Result};
+use crate::support::arrow::is_float;
 
 /// The rows of `batch` as JSON objects keyed by column name, in column order; a null is
 /// `null`. Converts the column types `rows_to_batch` builds (`Int64`,
@@ -61,10 +62,6 @@ fn items(values: &dyn Array) -> Option<Value> {
         .map(|j| value(values, j))
         .collect::<Option<Vec<_>>>()
         .map(Value::Array)
-}
-
-fn is_float(t: &DataType) -> bool {
-    matches!(t, DataType::Float32 | DataType::Float64)
 }
 
 fn known(t: &DataType) -> bool {
